@@ -1,0 +1,3 @@
+from tomconsole.cli import main
+import sys
+sys.exit(main())

@@ -1,0 +1,154 @@
+"""Command line: find and validate the config, build the engine, hand it to the UI or print it.
+
+Exit codes: 0 fine (for `poll`: every host up), 1 a host is not up, 2 a config error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from tomconsole.config import Config, ConfigError, find_config, load_config
+from tomconsole.models import HostState
+from tomconsole.monitor.report import fleet_json, fleet_table
+from tomconsole.monitor.scheduler import Scheduler, build
+
+EXIT_OK, EXIT_DOWN, EXIT_CONFIG = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tomconsole", description="A terminal console for a fleet.")
+    p.add_argument("--config", type=Path, help="config file (default: ./tomconsole.yaml, then XDG)")
+    p.add_argument("--theme", help="theme name (built-in or a file in themes/)")
+    sub = p.add_subparsers(dest="command")
+
+    poll = sub.add_parser("poll", help="poll headless and print the fleet")
+    mode = poll.add_mutually_exclusive_group()
+    mode.add_argument("--once", action="store_true", help="one round, one document (default)")
+    mode.add_argument("--count", type=int, metavar="N", help="N rounds on the same connections")
+    poll.add_argument("--interval", type=float, metavar="S", help="seconds between rounds")
+    poll.add_argument("--format", choices=("json", "jsonl", "table"), default="json")
+
+    check = sub.add_parser("check-config", help="validate a config without connecting anywhere")
+    check.add_argument("file", type=Path, nargs="?")
+
+    demo = sub.add_parser("demo", help="run the console on a simulated fleet on loopback")
+    demo.add_argument("--hosts", type=int, default=25)
+
+    fleet = sub.add_parser("fleet", help="serve a simulated fleet on loopback (for tests, benches)")
+    fleet.add_argument("--hosts", type=int, default=25)
+    fleet.add_argument("--port", type=int, default=2222)
+    fleet.add_argument("--dir", type=Path, help="where to write fleet.yaml, keys and known_hosts")
+    fleet.add_argument("--interval", type=float, default=2.0)
+    return p
+
+
+def _load(path: Path | None) -> tuple[Config, Path | None]:
+    found = path or find_config()
+    if found is None:
+        return Config(), None
+    return load_config(found), found
+
+
+def _print_errors(err: ConfigError) -> int:
+    for issue in err.issues:
+        print(f"error: {issue}", file=sys.stderr)
+    return EXIT_CONFIG
+
+
+async def _poll(config: Config, rounds: int, interval: float | None, fmt: str) -> int:
+    state, collectors = build(config)
+    scheduler = Scheduler(state, collectors)
+    loop = asyncio.get_running_loop()
+    every = interval if interval is not None else config.ssh.interval
+    try:
+        for n in range(rounds):
+            started = loop.time()
+            await scheduler.round()
+            rows = state.rows()
+            if fmt == "table":
+                print(fleet_table(rows), flush=True)
+            elif fmt == "jsonl" or rounds > 1:
+                print(json.dumps(fleet_json(rows), separators=(",", ":")), flush=True)
+            else:
+                print(json.dumps(fleet_json(rows), indent=2))
+            if n + 1 < rounds:
+                await asyncio.sleep(max(0.0, every - (loop.time() - started)))
+    finally:
+        await scheduler.stop()
+    return EXIT_OK if all(r.state is HostState.UP for r in state.rows()) else EXIT_DOWN
+
+
+def _check(path: Path | None) -> int:
+    target = path or find_config()
+    if target is None:
+        print("error: no config file given and none found (./tomconsole.yaml, XDG)", file=sys.stderr)
+        return EXIT_CONFIG
+    config = load_config(target)
+    print(f"{target}: ok ({len(config.hosts)} hosts)")
+    return EXIT_OK
+
+
+async def _fleet(args: argparse.Namespace) -> int:
+    from tomconsole.demo.fleet import DemoFleet
+
+    directory = args.dir or Path(tempfile.mkdtemp(prefix="tomconsole-fleet-"))
+    fleet = DemoFleet(directory, args.hosts, args.port)
+    await fleet.start(args.interval)
+    print(f"serving {args.hosts} simulated hosts; config: {fleet.config_path}", flush=True)
+    print(f"try: tomconsole --config {fleet.config_path}", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await fleet.stop()
+    return EXIT_OK
+
+
+def _run_ui(config: Config, config_path: Path | None, theme: str | None, title: str | None = None) -> int:
+    from tomconsole.ui.app import TomConsole
+
+    app = TomConsole(config, config_path=config_path, theme_name=theme, subtitle=title)
+    app.run()
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from tomconsole.ui.app import TomConsole
+
+    with tempfile.TemporaryDirectory(prefix="tomconsole-demo-") as tmp:
+        app = TomConsole.for_demo(Path(tmp), args.hosts, theme_name=args.theme)
+        app.run()
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "check-config":
+            return _check(args.file or args.config)
+        if args.command == "demo":
+            return _demo(args)
+        if args.command == "fleet":
+            with contextlib.suppress(KeyboardInterrupt):
+                return asyncio.run(_fleet(args))
+            return EXIT_OK
+        config, path = _load(args.config)
+        if args.command == "poll":
+            rounds = args.count if args.count is not None else 1
+            if rounds < 1:
+                print("error: --count must be at least 1", file=sys.stderr)
+                return EXIT_CONFIG
+            return asyncio.run(_poll(config, rounds, args.interval, args.format))
+        return _run_ui(config, path, args.theme)
+    except ConfigError as err:
+        return _print_errors(err)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""YAML in, a typed and frozen Config out, or errors that say file:line and the key path.
+
+Validation is pydantic's (extra keys forbidden, types strict enough to catch typos);
+this module adds what YAML loaders lose: the line of every key, duplicate keys, and a
+refusal of anything that looks like a plaintext secret. `tomconsole check-config` and
+every command that loads a config go through `load_config`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from tomconsole.models import HostInfo, Level
+
+SECRET_KEYS = frozenset({"password", "passphrase", "secret", "token", "private_key"})
+
+KeyPath = tuple[str | int, ...]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SshDefaults(Strict):
+    user: str | None = None
+    identity_file: str | None = None
+    known_hosts: list[str] | None = None
+    connect_timeout: Annotated[float, Field(gt=0, le=300)] = 10.0
+    command_timeout: Annotated[float, Field(gt=0, le=300)] = 10.0
+    interval: Annotated[float, Field(ge=0.5, le=3600)] = 5.0
+    max_handshakes: Annotated[int, Field(ge=1, le=1000)] = 10
+    keepalive: Annotated[float, Field(ge=0, le=3600)] = 15.0
+    disk_every: Annotated[int, Field(ge=1, le=1000)] = 6
+    output_cap_bytes: Annotated[int, Field(ge=4096, le=64 * 1024 * 1024)] = 256 * 1024
+
+    @field_validator("known_hosts", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+
+class HostConfig(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    address: Annotated[str, Field(min_length=1, max_length=255)]
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    user: str | None = None
+    identity_file: str | None = None
+    known_hosts: list[str] | None = None
+    tags: list[str] = []
+    group: str | None = None
+    interval: Annotated[float, Field(ge=0.5, le=3600)] | None = None
+
+    @field_validator("known_hosts", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+
+class Threshold(Strict):
+    warn: float
+    crit: float
+
+    def level(self, value: float | None) -> Level:
+        if value is None:
+            return Level.OK
+        if value >= self.crit:
+            return Level.CRIT
+        if value >= self.warn:
+            return Level.WARN
+        return Level.OK
+
+
+class Thresholds(Strict):
+    cpu_pct: Threshold = Threshold(warn=80, crit=95)
+    mem_pct: Threshold = Threshold(warn=85, crit=95)
+    fs_pct: Threshold = Threshold(warn=80, crit=90)
+    load_per_core: Threshold = Threshold(warn=1.0, crit=2.0)
+    swap_pct: Threshold = Threshold(warn=50, crit=80)
+
+
+class Config(Strict):
+    ssh: SshDefaults = SshDefaults()
+    hosts: list[HostConfig] = []
+    local: bool | None = None
+    thresholds: Thresholds = Thresholds()
+    theme: str = "tomconsole-dark"
+    stale_after: Annotated[float, Field(ge=1, le=100)] = 3.0
+    history_points: Annotated[int, Field(ge=10, le=100_000)] = 720
+
+    @field_validator("hosts")
+    @classmethod
+    def _unique_names(cls, hosts: list[HostConfig]) -> list[HostConfig]:
+        seen: set[str] = set()
+        for h in hosts:
+            if h.name in seen:
+                raise ValueError(f"host name {h.name!r} is used twice")
+            seen.add(h.name)
+        return hosts
+
+    @property
+    def show_local(self) -> bool:
+        """The console's own host is shown when asked for, or when nothing else is configured."""
+        return self.local if self.local is not None else not self.hosts
+
+    def host_info(self, h: HostConfig) -> HostInfo:
+        return HostInfo(h.name, h.address, tuple(h.tags), h.group, h.interval or self.ssh.interval)
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    file: str
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.path or '(top)'}: {self.message}"
+
+
+class ConfigError(Exception):
+    def __init__(self, issues: list[ConfigIssue]) -> None:
+        super().__init__("\n".join(str(i) for i in issues))
+        self.issues = issues
+
+
+def _dotted(path: KeyPath) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _to_python(
+    node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], issues: list[ConfigIssue], file: str
+) -> Any:
+    """Turn a composed YAML node into plain data, recording lines and flagging duplicates."""
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = yaml.safe_load(yaml.serialize(key_node))
+            line = key_node.start_mark.line + 1
+            sub = (*path, str(key))
+            if key in out:
+                issues.append(ConfigIssue(file, line, _dotted(sub), "duplicate key"))
+                continue
+            if str(key).lower() in SECRET_KEYS:
+                issues.append(ConfigIssue(
+                    file, line, _dotted(sub),
+                    "plaintext secrets are not allowed in the config; use ssh-agent or an "
+                    "identity_file (keys with a passphrase belong in the agent)",
+                ))
+            lines[sub] = line
+            out[key] = _to_python(value_node, sub, lines, issues, file)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_to_python(n, (*path, i), lines, issues, file) for i, n in enumerate(node.value)]
+    return yaml.safe_load(yaml.serialize(node))
+
+
+def _line_for(loc: KeyPath, lines: dict[KeyPath, int]) -> int | None:
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return None
+
+
+def parse_config(text: str, file: str = "<config>") -> Config:
+    """Validate YAML text. Raises ConfigError listing every problem found."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([ConfigIssue(file, line, "", f"not valid YAML: {problem}")]) from None
+    if root is None:
+        return Config()
+    issues: list[ConfigIssue] = []
+    lines: dict[KeyPath, int] = {}
+    data = _to_python(root, (), lines, issues, file)
+    if not isinstance(data, dict):
+        issues.append(ConfigIssue(file, root.start_mark.line + 1, "", "the top level must be a mapping"))
+        raise ConfigError(issues)
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            issues.append(ConfigIssue(file, _line_for(loc, lines), _dotted(loc), _message(err)))
+    if issues:
+        raise ConfigError(issues)
+    return config
+
+
+def _message(err: Any) -> str:
+    if err["type"] == "extra_forbidden":
+        return "unknown key"
+    msg = str(err["msg"])
+    return msg.removeprefix("Value error, ")
+
+
+def load_config(path: Path) -> Config:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([ConfigIssue(str(path), None, "", f"cannot read: {exc.strerror}")]) from None
+    return parse_config(text, str(path))
+
+
+def candidate_paths(cwd: Path | None = None, env: dict[str, str] | None = None) -> Iterator[Path]:
+    """Where a config is looked for when --config is absent, in order."""
+    env = dict(os.environ) if env is None else env
+    yield (cwd or Path.cwd()) / "tomconsole.yaml"
+    xdg = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".config")
+    yield Path(xdg) / "tomconsole" / "config.yaml"
+
+
+def find_config(cwd: Path | None = None, env: dict[str, str] | None = None) -> Path | None:
+    return next((p for p in candidate_paths(cwd, env) if p.is_file()), None)

@@ -1,0 +1,194 @@
+"""A simulated fleet that speaks real SSH on loopback, for the demo, tests and benchmarks.
+
+Each host is an asyncssh server on its own 127.77.0.x address with its own host key.
+The fleet writes a client key, a known_hosts file and a tomconsole config for itself,
+so the console connects through exactly the path it uses for real hosts: key auth,
+known_hosts verification, the fixed probe command. Some hosts misbehave on purpose:
+one is down, one flaps, one presents a host key that known_hosts does not have, one
+fills a disk, one sends markup and escape codes in its names.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncssh
+
+from tomconsole.demo.sim import SimHost, SimSpec
+from tomconsole.probes.linux import PROBE_COMMAND
+
+ROLES = ("web", "app", "db", "cache", "lb", "worker", "queue", "search")
+FLAP_UP_S, FLAP_DOWN_S = 40.0, 20.0
+
+
+@dataclass
+class FleetHost:
+    spec: SimSpec
+    address: str
+    group: str
+    port: int = 0
+    serve: bool = True
+    flaps: bool = False
+    wrong_key_in_known_hosts: bool = False
+    key: asyncssh.SSHKey | None = None
+    sim: SimHost | None = None
+    conns: set[asyncssh.SSHServerConnection] = field(default_factory=set)
+
+    def flap_down(self, now: float) -> bool:
+        return self.flaps and (now % (FLAP_UP_S + FLAP_DOWN_S)) >= FLAP_UP_S
+
+
+def plan(n: int, base: str = "127.77.0.") -> list[FleetHost]:
+    """Who is who in a fleet of n: mostly healthy hosts and, from n >= 6, the troublemakers."""
+    hosts = []
+    counts: dict[str, int] = {}
+    for i in range(n):
+        role = ROLES[i % len(ROLES)]
+        counts[role] = counts.get(role, 0) + 1
+        spec = SimSpec(
+            name=f"{role}-{counts[role]:02d}",
+            seed=i + 1,
+            ncpu=(2, 4, 8, 16)[i % 4],
+            mem_gib=(4, 8, 16, 32, 64)[i % 5],
+            base_cpu=0.15 + 0.5 * ((i * 37) % 10) / 10,
+            role=role,
+        )
+        hosts.append(FleetHost(spec, f"{base}{i + 1}", "prod" if i % 3 else "staging"))
+    if n >= 6:
+        hosts[2].spec.fills_disk = True
+        hosts[3].flaps = True
+        hosts[4].spec.hostile_text = True
+        hosts[n - 2].wrong_key_in_known_hosts = True
+        hosts[n - 1].serve = False
+    return hosts
+
+
+def _closed_port(address: str) -> int:
+    with socket.socket() as s:
+        s.bind((address, 0))
+        return int(s.getsockname()[1])
+
+
+class _Server(asyncssh.SSHServer):
+    def __init__(self, host: FleetHost) -> None:
+        self.host = host
+
+    def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
+        if self.host.flap_down(time.time()):
+            asyncio.get_running_loop().call_soon(conn.abort)
+            return
+        self.host.conns.add(conn)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        for c in list(self.host.conns):
+            if c.is_closed():
+                self.host.conns.discard(c)
+
+
+async def _serve_probe(host: FleetHost, process: asyncssh.SSHServerProcess[str]) -> None:
+    if process.command != PROBE_COMMAND:
+        process.stderr.write("sh: this simulated host only answers the tomconsole probe\n")
+        process.exit(127)
+        return
+    assert host.sim is not None
+    with contextlib.suppress(asyncssh.Error, ConnectionError):
+        while True:
+            line = await process.stdin.readline()
+            if not line:
+                break
+            if host.flap_down(time.time()):
+                for conn in list(host.conns):
+                    conn.abort()
+                return
+            parts = line.split()
+            if len(parts) >= 2:
+                process.stdout.write(host.sim.reply(parts[1], parts[2] if len(parts) > 2 else "-"))
+    process.exit(0)
+
+
+class DemoFleet:
+    """Start with `await fleet.start()`; files land in `directory`; `stop()` ends every server."""
+
+    def __init__(self, directory: Path, hosts: int = 25, port: int = 0, base: str = "127.77.0.") -> None:
+        self.directory = directory
+        self.hosts = plan(hosts, base)
+        self.port = port
+        self._servers: list[asyncssh.SSHAcceptor] = []
+        self.config_path = directory / "fleet.yaml"
+        self.known_hosts_path = directory / "known_hosts"
+        self.identity_path = directory / "id_ed25519"
+
+    async def start(self, interval: float = 2.0) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        client_key = asyncssh.generate_private_key("ssh-ed25519")
+        client_key.write_private_key(str(self.identity_path))
+        self.identity_path.chmod(0o600)
+        authorized = asyncssh.import_authorized_keys(
+            client_key.export_public_key().decode()
+        )
+        for h in self.hosts:
+            h.key = asyncssh.generate_private_key("ssh-ed25519")
+            h.sim = SimHost(h.spec)
+            if not h.serve:
+                h.port = self.port or _closed_port(h.address)
+                continue
+            server = await asyncssh.create_server(
+                lambda h=h: _Server(h),  # type: ignore[misc]
+                h.address,
+                self.port,
+                server_host_keys=[h.key],
+                authorized_client_keys=authorized,
+                process_factory=lambda p, h=h: _serve_probe(h, p),  # type: ignore[misc]
+                keepalive_interval=30,
+            )
+            self._servers.append(server)
+            h.port = int(server.sockets[0].getsockname()[1])
+        self._write_known_hosts()
+        self.config_path.write_text(self.config_text(interval), encoding="utf-8")
+
+    def _write_known_hosts(self) -> None:
+        lines = []
+        for h in self.hosts:
+            assert h.key is not None
+            key = asyncssh.generate_private_key("ssh-ed25519") if h.wrong_key_in_known_hosts else h.key
+            lines.append(f"[{h.address}]:{h.port} {key.export_public_key().decode().strip()}")
+        self.known_hosts_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    def config_text(self, interval: float) -> str:
+        out = [
+            "# Written by `tomconsole fleet`: a simulated fleet on loopback.",
+            "ssh:",
+            "  user: demo",
+            f"  identity_file: {self.identity_path}",
+            f"  known_hosts: [{self.known_hosts_path}]",
+            f"  interval: {interval}",
+            "  connect_timeout: 3",
+            "  command_timeout: 5",
+            "local: true",
+            "hosts:",
+        ]
+        for h in self.hosts:
+            out += [
+                f"  - name: {h.spec.name}",
+                f"    address: {h.address}",
+                f"    port: {h.port}",
+                f"    group: {h.group}",
+                f"    tags: [{h.spec.role}, demo]",
+            ]
+        return "\n".join(out) + "\n"
+
+    async def stop(self) -> None:
+        for s in self._servers:
+            s.close()
+        for h in self.hosts:
+            for c in list(h.conns):
+                c.abort()
+        for s in self._servers:
+            with contextlib.suppress(Exception):
+                await s.wait_closed()
+        self._servers.clear()

@@ -1,0 +1,149 @@
+"""The vocabulary every layer shares: frozen value types and enums, no I/O.
+
+Probes produce these, collectors wrap them in observations, the monitor keeps them,
+the UI and the JSON report read them. Nothing here imports a third-party package,
+so the whole engine can be reasoned about (and tested) as plain data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class HostState(StrEnum):
+    """What we know about a host's reachability; everything but UP carries a reason."""
+
+    UP = "up"
+    CONNECTING = "connecting"
+    UNREACHABLE = "unreachable"
+    AUTH_FAILED = "auth_failed"
+    HOSTKEY_UNKNOWN = "hostkey_unknown"
+    HOSTKEY_CHANGED = "hostkey_changed"
+    TIMEOUT = "timeout"
+    STALE = "stale"
+
+    @property
+    def is_down(self) -> bool:
+        return self not in (HostState.UP, HostState.CONNECTING, HostState.STALE)
+
+
+class Level(StrEnum):
+    """How a value compares to its thresholds."""
+
+    OK = "ok"
+    WARN = "warn"
+    CRIT = "crit"
+
+
+@dataclass(frozen=True, slots=True)
+class Filesystem:
+    mount: str
+    device: str
+    size_bytes: int
+    used_bytes: int
+    avail_bytes: int
+
+    @property
+    def used_pct(self) -> float:
+        """Use as df reports it: used / (used + available), so root's reserve counts as full."""
+        denom = self.used_bytes + self.avail_bytes
+        return 100.0 * self.used_bytes / denom if denom > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Interface:
+    name: str
+    rx_bytes: int
+    tx_bytes: int
+    rx_errors: int = 0
+    tx_errors: int = 0
+    rx_drops: int = 0
+    tx_drops: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CpuTimes:
+    """Aggregate CPU counters (jiffies or seconds) from which a utilisation is derived."""
+
+    busy: float
+    total: float
+
+
+@dataclass(frozen=True, slots=True)
+class HostSample:
+    """One host's basics at one moment. Counters are raw; rates need two samples."""
+
+    sampled_at: datetime
+    uptime_s: float | None = None
+    load: tuple[float, float, float] | None = None
+    ncpu: int | None = None
+    cpu_times: CpuTimes | None = None
+    cpu_pct: float | None = None
+    mem_total_bytes: int | None = None
+    mem_available_bytes: int | None = None
+    swap_total_bytes: int | None = None
+    swap_free_bytes: int | None = None
+    filesystems: tuple[Filesystem, ...] | None = None
+    interfaces: tuple[Interface, ...] = ()
+    processes: int | None = None
+    os: str | None = None
+    kernel: str | None = None
+
+    @property
+    def mem_used_pct(self) -> float | None:
+        if not self.mem_total_bytes or self.mem_available_bytes is None:
+            return None
+        used = self.mem_total_bytes - self.mem_available_bytes
+        return 100.0 * used / self.mem_total_bytes
+
+    @property
+    def swap_used_pct(self) -> float | None:
+        if self.swap_total_bytes is None or self.swap_free_bytes is None:
+            return None
+        if self.swap_total_bytes == 0:
+            return 0.0
+        used = self.swap_total_bytes - self.swap_free_bytes
+        return 100.0 * used / self.swap_total_bytes
+
+    @property
+    def worst_filesystem(self) -> Filesystem | None:
+        if not self.filesystems:
+            return None
+        return max(self.filesystems, key=lambda fs: fs.used_pct)
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeResult:
+    """A parsed answer: a sample, or the reason the text could not be read."""
+
+    sample: HostSample | None
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.sample is not None
+
+
+@dataclass(frozen=True, slots=True)
+class HostInfo:
+    """The static, configured identity of a monitored host."""
+
+    name: str
+    address: str
+    tags: tuple[str, ...] = ()
+    group: str | None = None
+    interval_s: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What a collector reports after one attempt to sample a host."""
+
+    host: str
+    state: HostState
+    reason: str | None = None
+    sample: HostSample | None = None
+    extra: dict[str, str] = field(default_factory=dict)

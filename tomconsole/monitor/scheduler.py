@@ -1,0 +1,100 @@
+"""The engine: builds collectors from a Config and drives them, headless or under the UI.
+
+Each source runs in its own task at its own interval, so a host that hangs until its
+deadline never delays another. `round()` is the synchronous-rounds mode of
+`tomconsole poll --once/--count`: every source once, concurrently, on the same
+connections the continuous mode keeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Callable
+
+from tomconsole.collectors import Collector
+from tomconsole.collectors.local import LocalCollector
+from tomconsole.collectors.ssh import SshCollector, SshTarget
+from tomconsole.config import Config
+from tomconsole.models import HostInfo
+from tomconsole.monitor.state import FleetState
+
+
+def ssh_targets(config: Config) -> list[SshTarget]:
+    d = config.ssh
+    out = []
+    for h in config.hosts:
+        kh = h.known_hosts if h.known_hosts is not None else d.known_hosts
+        out.append(SshTarget(
+            name=h.name,
+            address=h.address,
+            port=h.port,
+            user=h.user or d.user,
+            identity_file=h.identity_file or d.identity_file,
+            known_hosts=tuple(kh) if kh is not None else None,
+            connect_timeout=d.connect_timeout,
+            command_timeout=d.command_timeout,
+            keepalive=d.keepalive,
+            disk_every=d.disk_every,
+            output_cap_bytes=d.output_cap_bytes,
+            interval=h.interval or d.interval,
+        ))
+    return out
+
+
+def build(config: Config) -> tuple[FleetState, list[Collector]]:
+    """The state and the collectors a config describes."""
+    handshakes = asyncio.Semaphore(config.ssh.max_handshakes)
+    infos = [config.host_info(h) for h in config.hosts]
+    collectors: list[Collector] = [SshCollector(t, handshakes) for t in ssh_targets(config)]
+    if config.show_local:
+        infos.insert(0, HostInfo("localhost", "local", ("local",), None, config.ssh.interval))
+        collectors.insert(0, LocalCollector("localhost", config.ssh.interval, config.ssh.command_timeout))
+    state = FleetState(infos, config.history_points, config.stale_after)
+    return state, collectors
+
+
+class Scheduler:
+    """Runs collectors and feeds their observations into the fleet state."""
+
+    def __init__(
+        self, state: FleetState, collectors: list[Collector], clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.state = state
+        self.collectors = collectors
+        self._clock = clock
+        self._tasks: list[asyncio.Task[None]] = []
+        self.rounds = 0
+
+    async def _collect_into_state(self, c: Collector) -> None:
+        self.state.apply(await c.collect())
+
+    async def round(self) -> None:
+        """Every source once, concurrently; returns when all have answered or hit their deadline."""
+        await asyncio.gather(*(self._collect_into_state(c) for c in self.collectors))
+        self.rounds += 1
+
+    async def _loop(self, c: Collector, delay: float) -> None:
+        await asyncio.sleep(delay)
+        while True:
+            started = self._clock()
+            await self._collect_into_state(c)
+            await asyncio.sleep(max(0.05, c.interval - (self._clock() - started)))
+
+    def start(self) -> None:
+        """Continuous mode: one task per source, start times spread to avoid a thundering herd."""
+        rng = random.Random()
+        spread = min(1.0, max((c.interval for c in self.collectors), default=1.0) / 4)
+        for c in self.collectors:
+            self._tasks.append(asyncio.create_task(self._loop(c, rng.uniform(0, spread)), name=c.name))
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+        self._tasks.clear()
+        await asyncio.gather(*(c.close() for c in self.collectors), return_exceptions=True)

@@ -1,0 +1,240 @@
+"""What we ask a Linux host, and how we read its answer. Pure: text in, models out.
+
+The remote side is ONE long-lived awk process per host, started once per connection.
+Each request line the client writes makes it re-read a few /proc files and print
+only the lines we parse, framed by a start and an end marker carrying the request
+number. No process is forked per sample; df (and the process count) run only when
+the request asks for them, under a remote-side `timeout`, so a hung NFS mount cannot
+wedge the host's answer. This costs the monitored host about a tenth of what one
+`ssh host 'cat /proc/...; df'` per round costs (see bench/ and the README).
+
+Wire format, one record per line, after `@ SEQ`:
+  U <uptime> <idle>            L <loadavg line>            C cpu <counters...>
+  N <number of cpus>           M <meminfo line>            I <iface>: <counters...>
+  F <df -P line>               P <process count>           O <os-release PRETTY_NAME line>
+  K <kernel release>           H <hostname>                $ SEQ (end)
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from datetime import datetime
+
+from tomconsole.models import CpuTimes, Filesystem, HostSample, Interface, ProbeResult
+
+# The awk program. It must not contain a single quote (it travels inside one).
+AWK_PROGRAM = r"""
+function slurp(f, tag, re,   l) {
+  while ((getline l < f) > 0) if (l ~ re) print tag " " l
+  close(f)
+}
+{
+  seq = $2; flags = $3
+  print "@ " seq
+  slurp("/proc/uptime", "U", ".")
+  slurp("/proc/loadavg", "L", ".")
+  n = 0
+  while ((getline l < "/proc/stat") > 0) {
+    if (l ~ /^cpu /) print "C " l
+    else if (l ~ /^cpu[0-9]/) n++
+  }
+  close("/proc/stat")
+  print "N " n
+  slurp("/proc/meminfo", "M", "^(MemTotal|MemAvailable|MemFree|Buffers|Cached|SwapTotal|SwapFree):")
+  slurp("/proc/net/dev", "I", ":")
+  if (index(flags, "d")) {
+    cmd = "timeout 5 df -P 2>/dev/null; echo =; ls /proc"
+    p = 0; part = 0
+    while ((cmd | getline l) > 0) {
+      if (l == "=") part = 1
+      else if (part == 0) print "F " l
+      else if (l ~ /^[0-9]+$/) p++
+    }
+    close(cmd)
+    print "P " p
+  }
+  if (index(flags, "f")) {
+    slurp("/etc/os-release", "O", "^PRETTY_NAME=")
+    slurp("/proc/sys/kernel/osrelease", "K", ".")
+    slurp("/proc/sys/kernel/hostname", "H", ".")
+  }
+  print "$ " seq
+  fflush()
+}
+"""
+
+# Debian's mawk block-buffers stdin unless told `-W interactive`; other awks read lines.
+_LAUNCHER = (
+    "LC_ALL=C; export LC_ALL; "
+    'case "$(awk -W version </dev/null 2>&1)" in '
+    '*mawk*) exec awk -W interactive "$0" ;; '
+    '*) exec awk "$0" ;; esac'
+)
+
+#: The exact remote command. A fixed string: nothing from config reaches it.
+PROBE_COMMAND = f"sh -c {shlex.quote(_LAUNCHER)} {shlex.quote(AWK_PROGRAM)}"
+
+
+def request_line(seq: int, *, disks: bool, facts: bool) -> str:
+    """The request for round `seq`; disks and facts are the costlier, slower-changing parts."""
+    flags = ("d" if disks else "") + ("f" if facts else "")
+    return f"S {seq} {flags or '-'}\n"
+
+
+# Pseudo and ephemeral filesystems that are noise on a fleet view.
+_SKIP_DEVICES = frozenset(
+    {"tmpfs", "devtmpfs", "overlay", "udev", "shm", "none", "proc", "sysfs", "cgroup",
+     "cgroup2", "devpts", "mqueue", "efivarfs", "run", "squashfs", "nsfs", "tracefs"}
+)
+_SKIP_MOUNT_PREFIXES = ("/proc", "/sys", "/dev/", "/run/", "/snap/", "/var/lib/docker/")
+
+
+@dataclass
+class _Acc:
+    """Mutable accumulator while reading one reply."""
+
+    uptime: float | None = None
+    load: tuple[float, float, float] | None = None
+    cpu: CpuTimes | None = None
+    ncpu: int | None = None
+    mem: dict[str, int] | None = None
+    ifaces: list[Interface] | None = None
+    fs: list[Filesystem] | None = None
+    procs: int | None = None
+    os: str | None = None
+    kernel: str | None = None
+
+
+def _num(tok: str) -> float:
+    return float(tok)
+
+
+def _parse_cpu(rest: str) -> CpuTimes | None:
+    parts = rest.split()
+    if len(parts) < 5 or parts[0] != "cpu":
+        return None
+    vals = [int(p) for p in parts[1:9]]
+    vals += [0] * (8 - len(vals))
+    user, nice, system, idle, iowait, irq, softirq, steal = vals
+    total = float(user + nice + system + idle + iowait + irq + softirq + steal)
+    return CpuTimes(busy=total - idle - iowait, total=total)
+
+
+def _parse_iface(rest: str) -> Interface | None:
+    name, sep, counters = rest.partition(":")
+    if not sep:
+        return None
+    nums = [int(x) for x in counters.split()]
+    if len(nums) < 12:
+        return None
+    return Interface(
+        name=name.strip(),
+        rx_bytes=nums[0],
+        rx_errors=nums[2],
+        rx_drops=nums[3],
+        tx_bytes=nums[8],
+        tx_errors=nums[10],
+        tx_drops=nums[11],
+    )
+
+
+def parse_df_line(line: str) -> Filesystem | None:
+    """One `df -P` data line (1024-byte blocks); None for headers and noise."""
+    parts = line.split()
+    if len(parts) < 6 or parts[0] == "Filesystem" or not parts[1].isdigit():
+        return None
+    device = parts[0]
+    mount = " ".join(parts[5:])
+    size_kb, used_kb, avail_kb = int(parts[1]), int(parts[2]), int(parts[3])
+    if device in _SKIP_DEVICES or size_kb == 0:
+        return None
+    if mount.startswith(_SKIP_MOUNT_PREFIXES) or mount == "/dev":
+        return None
+    return Filesystem(mount, device, size_kb * 1024, used_kb * 1024, avail_kb * 1024)
+
+
+def _os_name(rest: str) -> str:
+    _, _, value = rest.partition("=")
+    return value.strip().strip('"')
+
+
+def _apply(acc: _Acc, tag: str, rest: str) -> None:
+    if tag == "U":
+        acc.uptime = _num(rest.split()[0])
+    elif tag == "L":
+        p = rest.split()
+        acc.load = (_num(p[0]), _num(p[1]), _num(p[2]))
+    elif tag == "C":
+        acc.cpu = _parse_cpu(rest)
+    elif tag == "N":
+        acc.ncpu = int(rest) or None
+    elif tag == "M":
+        key, _, value = rest.partition(":")
+        if acc.mem is None:
+            acc.mem = {}
+        acc.mem[key.strip()] = int(value.split()[0]) * 1024
+    elif tag == "I":
+        iface = _parse_iface(rest)
+        if iface is not None and iface.name != "lo":
+            acc.ifaces = [*(acc.ifaces or []), iface]
+    elif tag == "F":
+        fs = parse_df_line(rest)
+        acc.fs = acc.fs if acc.fs is not None else []
+        if fs is not None:
+            acc.fs.append(fs)
+    elif tag == "P":
+        acc.procs = int(rest)
+        acc.fs = acc.fs if acc.fs is not None else []
+    elif tag == "O":
+        acc.os = _os_name(rest)
+    elif tag == "K":
+        acc.kernel = rest.strip()
+
+
+def parse_reply(text: str, sampled_at: datetime) -> ProbeResult:
+    """Read one framed reply. Never raises: bad lines become warnings, a useless reply an error."""
+    acc = _Acc()
+    warnings: list[str] = []
+    for raw in text.splitlines():
+        tag, _, rest = raw.partition(" ")
+        if tag in ("@", "$", "H") or not tag:
+            continue
+        try:
+            _apply(acc, tag, rest)
+        except (ValueError, IndexError, OverflowError):
+            warnings.append(f"unreadable {tag} line")
+    mem = acc.mem or {}
+    if acc.uptime is None and acc.load is None and acc.cpu is None and not mem:
+        return ProbeResult(None, error="no recognisable data in reply", warnings=tuple(warnings))
+    available = mem.get("MemAvailable")
+    if available is None and "MemFree" in mem:  # kernels before 3.14
+        available = mem["MemFree"] + mem.get("Buffers", 0) + mem.get("Cached", 0)
+    sample = HostSample(
+        sampled_at=sampled_at,
+        uptime_s=acc.uptime,
+        load=acc.load,
+        ncpu=acc.ncpu,
+        cpu_times=acc.cpu,
+        mem_total_bytes=mem.get("MemTotal"),
+        mem_available_bytes=available,
+        swap_total_bytes=mem.get("SwapTotal"),
+        swap_free_bytes=mem.get("SwapFree"),
+        filesystems=tuple(acc.fs) if acc.fs is not None else None,
+        interfaces=tuple(acc.ifaces or ()),
+        processes=acc.procs,
+        os=acc.os,
+        kernel=acc.kernel,
+    )
+    return ProbeResult(sample, warnings=tuple(warnings))
+
+
+def cpu_percent(prev: CpuTimes | None, cur: CpuTimes | None) -> float | None:
+    """Utilisation between two counter readings, 0..100 across all cores; None if unknowable."""
+    if prev is None or cur is None:
+        return None
+    dt = cur.total - prev.total
+    if dt <= 0:
+        return None
+    pct = 100.0 * (cur.busy - prev.busy) / dt
+    return min(100.0, max(0.0, pct))
