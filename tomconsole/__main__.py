@@ -1,3 +1,5 @@
-from tomconsole.cli import main
 import sys
+
+from tomconsole.cli import main
+
 sys.exit(main())

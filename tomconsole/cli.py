@@ -119,10 +119,19 @@ def _run_ui(config: Config, config_path: Path | None, theme: str | None, title: 
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from tomconsole.demo.fleet import DemoFleet
     from tomconsole.ui.app import TomConsole
 
     with tempfile.TemporaryDirectory(prefix="tomconsole-demo-") as tmp:
-        app = TomConsole.for_demo(Path(tmp), args.hosts, theme_name=args.theme)
+        fleet = DemoFleet(Path(tmp), args.hosts)
+
+        async def setup() -> Config:
+            await fleet.start()
+            return load_config(fleet.config_path)
+
+        app = TomConsole(
+            Config(), theme_name=args.theme, subtitle="demo fleet", setup=setup, teardown=fleet.stop
+        )
         app.run()
     return EXIT_OK
 

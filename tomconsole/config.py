@@ -153,11 +153,15 @@ def _to_python(
                 issues.append(ConfigIssue(file, line, _dotted(sub), "duplicate key"))
                 continue
             if str(key).lower() in SECRET_KEYS:
-                issues.append(ConfigIssue(
-                    file, line, _dotted(sub),
-                    "plaintext secrets are not allowed in the config; use ssh-agent or an "
-                    "identity_file (keys with a passphrase belong in the agent)",
-                ))
+                issues.append(
+                    ConfigIssue(
+                        file,
+                        line,
+                        _dotted(sub),
+                        "plaintext secrets are not allowed in the config; use ssh-agent or an "
+                        "identity_file (keys with a passphrase belong in the agent)",
+                    )
+                )
             lines[sub] = line
             out[key] = _to_python(value_node, sub, lines, issues, file)
         return out

@@ -63,7 +63,7 @@ def read_known_hosts(paths: tuple[str, ...] | None) -> asyncssh.SSHKnownHosts:
 def backoff_delay(failures: int, rng: random.Random, base: float = 1.0, cap: float = 60.0) -> float:
     """Jittered exponential backoff: ~base*2^n, spread +-50% so a fleet does not reconnect in step."""
     raw = min(cap, base * (2 ** max(0, failures - 1)))
-    return raw * rng.uniform(0.5, 1.5)
+    return float(raw * rng.uniform(0.5, 1.5))
 
 
 class SshCollector:
@@ -115,13 +115,15 @@ class SshCollector:
                     fingerprint = key.get_fingerprint()
         if keys or cas:
             return Observation(
-                t.name, HostState.HOSTKEY_CHANGED,
+                t.name,
+                HostState.HOSTKEY_CHANGED,
                 f"host key changed: server offers {fingerprint}, known_hosts has another key "
                 "(possible man-in-the-middle); not connecting",
                 extra={"fingerprint": fingerprint},
             )
         return Observation(
-            t.name, HostState.HOSTKEY_UNKNOWN,
+            t.name,
+            HostState.HOSTKEY_UNKNOWN,
             f"host key {fingerprint} is not in known_hosts; verify it and add it to accept",
             extra={"fingerprint": fingerprint},
         )
@@ -251,7 +253,8 @@ class SshCollector:
         except OutputCapExceeded:
             await self._drop_probe()
             return Observation(
-                t.name, HostState.STALE,
+                t.name,
+                HostState.STALE,
                 f"reply exceeded {t.output_cap_bytes // 1024} KiB; discarded, probe restarted",
             )
         except (OSError, asyncssh.Error) as exc:

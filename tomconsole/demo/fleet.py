@@ -128,9 +128,7 @@ class DemoFleet:
         client_key = asyncssh.generate_private_key("ssh-ed25519")
         client_key.write_private_key(str(self.identity_path))
         self.identity_path.chmod(0o600)
-        authorized = asyncssh.import_authorized_keys(
-            client_key.export_public_key().decode()
-        )
+        authorized = asyncssh.import_authorized_keys(client_key.export_public_key().decode())
         for h in self.hosts:
             h.key = asyncssh.generate_private_key("ssh-ed25519")
             h.sim = SimHost(h.spec)
@@ -138,12 +136,12 @@ class DemoFleet:
                 h.port = self.port or _closed_port(h.address)
                 continue
             server = await asyncssh.create_server(
-                lambda h=h: _Server(h),  # type: ignore[misc]
+                lambda h=h: _Server(h),
                 h.address,
                 self.port,
                 server_host_keys=[h.key],
                 authorized_client_keys=authorized,
-                process_factory=lambda p, h=h: _serve_probe(h, p),  # type: ignore[misc]
+                process_factory=lambda p, h=h: _serve_probe(h, p),
                 keepalive_interval=30,
             )
             self._servers.append(server)

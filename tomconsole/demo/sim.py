@@ -117,7 +117,7 @@ class SimHost:
             "M Cached:         300000 kB",
             f"M SwapTotal:      {swap_total} kB",
             f"M SwapFree:       {swap_total - int(swap_total * 0.05)} kB",
-            f"I     lo: 1000 10 0 0 0 0 0 0 1000 10 0 0 0 0 0 0",
+            "I     lo: 1000 10 0 0 0 0 0 0 1000 10 0 0 0 0 0 0",
             f"I {iface:>6}: {int(self._rx)} 99 0 0 0 0 0 0 {int(self._tx)} 88 0 0 0 0 0 0",
         ]
         if "d" in flags:

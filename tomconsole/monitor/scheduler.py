@@ -27,20 +27,22 @@ def ssh_targets(config: Config) -> list[SshTarget]:
     out = []
     for h in config.hosts:
         kh = h.known_hosts if h.known_hosts is not None else d.known_hosts
-        out.append(SshTarget(
-            name=h.name,
-            address=h.address,
-            port=h.port,
-            user=h.user or d.user,
-            identity_file=h.identity_file or d.identity_file,
-            known_hosts=tuple(kh) if kh is not None else None,
-            connect_timeout=d.connect_timeout,
-            command_timeout=d.command_timeout,
-            keepalive=d.keepalive,
-            disk_every=d.disk_every,
-            output_cap_bytes=d.output_cap_bytes,
-            interval=h.interval or d.interval,
-        ))
+        out.append(
+            SshTarget(
+                name=h.name,
+                address=h.address,
+                port=h.port,
+                user=h.user or d.user,
+                identity_file=h.identity_file or d.identity_file,
+                known_hosts=tuple(kh) if kh is not None else None,
+                connect_timeout=d.connect_timeout,
+                command_timeout=d.command_timeout,
+                keepalive=d.keepalive,
+                disk_every=d.disk_every,
+                output_cap_bytes=d.output_cap_bytes,
+                interval=h.interval or d.interval,
+            )
+        )
     return out
 
 
@@ -60,7 +62,10 @@ class Scheduler:
     """Runs collectors and feeds their observations into the fleet state."""
 
     def __init__(
-        self, state: FleetState, collectors: list[Collector], clock: Callable[[], float] = time.monotonic
+        self,
+        state: FleetState,
+        collectors: list[Collector],
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.state = state
         self.collectors = collectors

@@ -84,8 +84,25 @@ def request_line(seq: int, *, disks: bool, facts: bool) -> str:
 
 # Pseudo and ephemeral filesystems that are noise on a fleet view.
 _SKIP_DEVICES = frozenset(
-    {"tmpfs", "devtmpfs", "overlay", "udev", "shm", "none", "proc", "sysfs", "cgroup",
-     "cgroup2", "devpts", "mqueue", "efivarfs", "run", "squashfs", "nsfs", "tracefs"}
+    {
+        "tmpfs",
+        "devtmpfs",
+        "overlay",
+        "udev",
+        "shm",
+        "none",
+        "proc",
+        "sysfs",
+        "cgroup",
+        "cgroup2",
+        "devpts",
+        "mqueue",
+        "efivarfs",
+        "run",
+        "squashfs",
+        "nsfs",
+        "tracefs",
+    }
 )
 _SKIP_MOUNT_PREFIXES = ("/proc", "/sys", "/dev/", "/run/", "/snap/", "/var/lib/docker/")
 

@@ -1,0 +1,123 @@
+"""Which hosts the servers pane shows, in which order, at which alarm level. Pure logic.
+
+Kept apart from the widgets so the rules an operator relies on ("the worst is on top",
+"`/web` finds every web host") are tested without a screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tomconsole.config import Thresholds
+from tomconsole.models import HostState, Level
+from tomconsole.monitor.state import HostRow
+
+_LEVEL_ORDER = {Level.CRIT: 0, Level.WARN: 1, Level.OK: 2}
+
+
+@dataclass(frozen=True)
+class Levels:
+    cpu: Level
+    mem: Level
+    disk: Level
+    load: Level
+    swap: Level
+
+    @property
+    def worst(self) -> Level:
+        return min((self.cpu, self.mem, self.disk, self.load, self.swap), key=_LEVEL_ORDER.__getitem__)
+
+
+def levels(row: HostRow, t: Thresholds) -> Levels:
+    s = row.sample
+    if s is None:
+        return Levels(Level.OK, Level.OK, Level.OK, Level.OK, Level.OK)
+    worst_fs = s.worst_filesystem
+    per_core = s.load[0] / s.ncpu if s.load and s.ncpu else None
+    return Levels(
+        cpu=t.cpu_pct.level(s.cpu_pct),
+        mem=t.mem_pct.level(s.mem_used_pct),
+        disk=t.fs_pct.level(worst_fs.used_pct if worst_fs else None),
+        load=t.load_per_core.level(per_core),
+        swap=t.swap_pct.level(s.swap_used_pct),
+    )
+
+
+def health_rank(row: HostRow, t: Thresholds) -> int:
+    """0 is worst: down, then stale, then critical, warning, healthy; still connecting last."""
+    if row.state.is_down:
+        return 0
+    if row.state is HostState.STALE:
+        return 1
+    if row.state is HostState.CONNECTING:
+        return 5
+    return {Level.CRIT: 2, Level.WARN: 3, Level.OK: 4}[levels(row, t).worst]
+
+
+def _neg(value: float | None) -> float:
+    return -value if value is not None else float("inf")
+
+
+def _metric(
+    get: Callable[[HostRow], float | None],
+) -> Callable[[HostRow, Thresholds], tuple[float, str]]:
+    return lambda r, _t: (_neg(get(r)), r.name)
+
+
+SORTS: dict[str, Callable[[HostRow, Thresholds], tuple[float | int | str, ...]]] = {
+    "worst": lambda r, t: (health_rank(r, t), r.name),
+    "name": lambda r, _t: (r.name,),
+    "cpu": _metric(lambda r: r.sample.cpu_pct if r.sample else None),
+    "mem": _metric(lambda r: r.sample.mem_used_pct if r.sample else None),
+    "disk": _metric(lambda r: fs.used_pct if r.sample and (fs := r.sample.worst_filesystem) else None),
+    "load": _metric(lambda r: r.sample.load[0] if r.sample and r.sample.load else None),
+    "net": _metric(lambda r: (r.rx_rate or 0) + (r.tx_rate or 0) if r.rx_rate is not None else None),
+}
+SORT_ORDER = tuple(SORTS)
+
+
+def matches(row: HostRow, query: str) -> bool:
+    """Every word must match: plain words against name, address, group and tags;
+    `tag:`, `group:` and `state:` words against that field alone."""
+    info = row.info
+    for word in query.lower().split():
+        field, sep, value = word.partition(":")
+        if sep and field == "tag":
+            ok = any(value in tag.lower() for tag in info.tags)
+        elif sep and field == "group":
+            ok = value in (info.group or "").lower()
+        elif sep and field == "state":
+            ok = value in row.state.value or (value == "down" and row.state.is_down)
+        else:
+            haystack = [info.name, info.address, info.group or "", *info.tags]
+            ok = any(word in h.lower() for h in haystack)
+        if not ok:
+            return False
+    return True
+
+
+def arrange(rows: list[HostRow], query: str, sort: str, t: Thresholds) -> list[HostRow]:
+    key = SORTS[sort]
+    return sorted((r for r in rows if matches(r, query)), key=lambda r: key(r, t))
+
+
+@dataclass(frozen=True)
+class FleetSummary:
+    total: int
+    up: int
+    degraded: int
+    down: int
+
+
+def summarize(rows: list[HostRow], t: Thresholds) -> FleetSummary:
+    down = degraded = up = 0
+    for r in rows:
+        rank = health_rank(r, t)
+        if rank == 0:
+            down += 1
+        elif rank in (1, 2, 5):
+            degraded += 1
+        else:
+            up += 1
+    return FleetSummary(len(rows), up, degraded, down)

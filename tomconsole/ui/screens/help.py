@@ -1,0 +1,35 @@
+"""The `?` screen: every key, generated from the bindings so it cannot drift from them."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+EXTRA_KEYS = (
+    ("↑ ↓ PgUp PgDn", "move in the table"),
+    ("Enter", "open the host under the cursor"),
+    ("Esc", "back / clear the filter"),
+    ("ctrl+p", "command palette (themes, sort, quit, ...)"),
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,question_mark", "app.pop_screen", "Close")]
+
+    def __init__(self, bindings: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.keys = bindings
+
+    def compose(self) -> ComposeResult:
+        text = Text("tomconsole keys\n\n", style="bold")
+        for key, what in [*self.keys, *EXTRA_KEYS]:
+            text.append(f"  {key:<14}", style="bold")
+            text.append(f"{what}\n")
+        text.append("\nFilter words: plain text, tag:NAME, group:NAME, state:down\n", style="dim")
+        text.append("Press Esc or ? to close.", style="dim")
+        with VerticalScroll(id="help-box"):
+            yield Static(text)

@@ -1,0 +1,158 @@
+"""Everything about one host: state and reason, facts, history charts, filesystems, interfaces."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label, Sparkline, Static
+
+from tomconsole.config import Thresholds
+from tomconsole.models import HostState
+from tomconsole.monitor.state import FleetState, HostRow
+from tomconsole.ui import format as fmt
+from tomconsole.ui.palette import Palette
+from tomconsole.ui.rows import levels
+from tomconsole.ui.text import safe_text
+
+CHARTS = (
+    ("cpu", "CPU %"),
+    ("mem", "Mem %"),
+    ("load1", "Load 1m"),
+    ("rx", "Rx B/s"),
+    ("tx", "Tx B/s"),
+)
+
+
+class HostScreen(Screen[None]):
+    """Opened with Enter on a host; Escape goes back to the fleet."""
+
+    BINDINGS = [Binding("escape,q", "app.pop_screen", "Back")]
+
+    def __init__(self, fleet: FleetState, name: str, thresholds: Thresholds, palette: Palette) -> None:
+        super().__init__()
+        self.fleet = fleet
+        self.host_name = name
+        self.thresholds = thresholds
+        self.palette = palette
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="host-title")
+        with VerticalScroll(id="host-body"):
+            yield Static(id="host-facts")
+            for key, label in CHARTS:
+                with Horizontal(classes="chart"):
+                    yield Label(label, classes="chart-label")
+                    yield Sparkline([], id=f"chart-{key}", summary_function=max)
+                    yield Label("", id=f"chart-{key}-now", classes="chart-now")
+            yield Label("Filesystems", classes="section")
+            yield DataTable(id="host-fs", cursor_type="row", show_cursor=False)
+            yield Label("Interfaces", classes="section")
+            yield DataTable(id="host-if", cursor_type="row", show_cursor=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        fs: DataTable[Text] = self.query_one("#host-fs", DataTable)
+        for label in ("Mount", "Device", "Size", "Used", "Use%"):
+            fs.add_column(Text(label), key=label)
+        nics: DataTable[Text] = self.query_one("#host-if", DataTable)
+        for label in (
+            "Interface",
+            "Rx bytes",
+            "Tx bytes",
+            "Rx err",
+            "Tx err",
+            "Rx drop",
+            "Tx drop",
+        ):
+            nics.add_column(Text(label), key=label)
+        self.refresh_from_state()
+        self.set_interval(1.0, self.refresh_from_state)
+
+    def refresh_from_state(self) -> None:
+        row = self.fleet.row(self.host_name)
+        if row is None:
+            return
+        self._title(row)
+        self._facts(row)
+        for key, _ in CHARTS:
+            values = [v for v in self.fleet.history(self.host_name, key, 240) if v == v]
+            self.query_one(f"#chart-{key}", Sparkline).data = values
+            now = values[-1] if values else None
+            shown = fmt.rate(now) if key in ("rx", "tx") else fmt.num(now, 1)
+            self.query_one(f"#chart-{key}-now", Label).update(Text(shown))
+        self._tables(row)
+
+    def _title(self, row: HostRow) -> None:
+        title = Text(" ")
+        title.append_text(safe_text(row.name, style="bold"))
+        title.append(f"  {row.info.address}  ", style="dim")
+        title.append(row.state.value, style=self.palette.state_style(row.state))
+        if row.state is not HostState.UP and row.reason:
+            title.append("  ")
+            title.append_text(safe_text(row.reason))
+        self.query_one("#host-title", Static).update(title)
+
+    def _facts(self, row: HostRow) -> None:
+        s = row.sample
+        facts = Text()
+        pairs: list[tuple[str, object]] = [
+            ("os", s.os if s else None),
+            ("kernel", s.kernel if s else None),
+            ("cpus", s.ncpu if s else None),
+            ("uptime", fmt.duration(s.uptime_s) if s else None),
+            ("processes", s.processes if s else None),
+            ("memory", fmt.size(s.mem_total_bytes) if s else None),
+            ("swap used", fmt.pct(s.swap_used_pct) if s else None),
+            ("group", row.info.group),
+            ("tags", ", ".join(row.info.tags)),
+            ("sampled", f"{fmt.duration(row.age_s)} ago" if row.age_s is not None else None),
+        ]
+        for label, value in pairs:
+            facts.append(f"{label}: ", style="dim")
+            facts.append_text(safe_text("-" if value in (None, "") else value))
+            facts.append("   ")
+        lv = levels(row, self.thresholds)
+        if s is not None:
+            facts.append("\nnow: ", style="dim")
+            facts.append(f"cpu {fmt.pct(s.cpu_pct)}", style=self.palette.level_style(lv.cpu))
+            facts.append(f"  mem {fmt.pct(s.mem_used_pct)}", style=self.palette.level_style(lv.mem))
+            load = s.load or (None, None, None)
+            facts.append(
+                f"  load {fmt.num(load[0])} {fmt.num(load[1])} {fmt.num(load[2])}",
+                style=self.palette.level_style(lv.load),
+            )
+        self.query_one("#host-facts", Static).update(facts)
+
+    def _tables(self, row: HostRow) -> None:
+        s = row.sample
+        fs: DataTable[Text] = self.query_one("#host-fs", DataTable)
+        fs.clear()
+        for f in (s.filesystems or ()) if s else ():
+            style = self.palette.level_style(self.thresholds.fs_pct.level(f.used_pct))
+            fs.add_row(
+                safe_text(f.mount),
+                safe_text(f.device),
+                Text(fmt.size(f.size_bytes), justify="right"),
+                Text(fmt.size(f.used_bytes), justify="right"),
+                Text(fmt.pct(f.used_pct), style=style, justify="right"),
+            )
+        nics: DataTable[Text] = self.query_one("#host-if", DataTable)
+        nics.clear()
+        for i in s.interfaces if s else ():
+            nics.add_row(
+                safe_text(i.name),
+                *(
+                    Text(str(v), justify="right")
+                    for v in (
+                        i.rx_bytes,
+                        i.tx_bytes,
+                        i.rx_errors,
+                        i.tx_errors,
+                        i.rx_drops,
+                        i.tx_drops,
+                    )
+                ),
+            )

@@ -1,0 +1,64 @@
+"""Themes are YAML files of Textual Theme fields: the shipped ones in themes/, the user's own
+in $XDG_CONFIG_HOME/tomconsole/themes/, or any file named by path."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from textual.theme import Theme
+
+SHIPPED = Path(__file__).resolve().parents[2] / "themes"
+_FIELDS = {
+    "name",
+    "primary",
+    "secondary",
+    "warning",
+    "error",
+    "success",
+    "accent",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "boost",
+    "dark",
+    "luminosity_spread",
+    "text_alpha",
+    "variables",
+}
+
+
+class ThemeError(Exception):
+    pass
+
+
+def theme_dirs() -> list[Path]:
+    xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return [SHIPPED, Path(xdg) / "tomconsole" / "themes"]
+
+
+def theme_from_file(path: Path) -> Theme:
+    try:
+        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ThemeError(f"{path}: cannot load theme: {exc}") from None
+    if not isinstance(data, dict) or "name" not in data or "primary" not in data:
+        raise ThemeError(f"{path}: a theme needs at least `name` and `primary`")
+    unknown = set(data) - _FIELDS
+    if unknown:
+        raise ThemeError(f"{path}: unknown theme keys: {', '.join(sorted(unknown))}")
+    data["variables"] = {str(k): str(v) for k, v in (data.get("variables") or {}).items()}
+    return Theme(**data)
+
+
+def load_themes() -> dict[str, Theme]:
+    """Every theme found, later directories overriding earlier ones by name."""
+    found: dict[str, Theme] = {}
+    for d in theme_dirs():
+        for path in sorted(d.glob("*.yaml")) if d.is_dir() else []:
+            theme = theme_from_file(path)
+            found[theme.name] = theme
+    return found
