@@ -94,16 +94,6 @@ class Config(Strict):
     stale_after: Annotated[float, Field(ge=1, le=100)] = 3.0
     history_points: Annotated[int, Field(ge=10, le=100_000)] = 720
 
-    @field_validator("hosts")
-    @classmethod
-    def _unique_names(cls, hosts: list[HostConfig]) -> list[HostConfig]:
-        seen: set[str] = set()
-        for h in hosts:
-            if h.name in seen:
-                raise ValueError(f"host name {h.name!r} is used twice")
-            seen.add(h.name)
-        return hosts
-
     @property
     def show_local(self) -> bool:
         """The console's own host is shown when asked for, or when nothing else is configured."""
@@ -200,6 +190,13 @@ def parse_config(text: str, file: str = "<config>") -> Config:
         for err in exc.errors():
             loc = tuple(err["loc"])
             issues.append(ConfigIssue(file, _line_for(loc, lines), _dotted(loc), _message(err)))
+    else:
+        seen: set[str] = set()
+        for i, h in enumerate(config.hosts):
+            if h.name in seen:
+                loc = ("hosts", i, "name")
+                issues.append(ConfigIssue(file, _line_for(loc, lines), _dotted(loc), "host name is used twice"))
+            seen.add(h.name)
     if issues:
         raise ConfigError(issues)
     return config

@@ -1,0 +1,76 @@
+"""Real servers for the integration tests: OpenSSH's sshd on loopback aliases, and the demo fleet."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import stat
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import service_unavailable
+from tests.harness.sshd import SshdFleet, Unavailable, aliases
+from tomconsole.collectors.ssh import SshCollector, SshTarget
+from tomconsole.demo.fleet import DemoFleet
+
+
+@dataclass
+class Sshd:
+    fleet: SshdFleet
+    normal: list[str]
+    hang: str
+    flood: str
+
+    def target(self, address: str, **over: object) -> SshTarget:
+        kw: dict[str, object] = {"name": address, "address": address, **self.fleet.target_kwargs()}
+        kw.update(command_timeout=3.0, connect_timeout=3.0)
+        kw.update(over)
+        return SshTarget(**kw)  # type: ignore[arg-type]
+
+    def collector(self, address: str, **over: object) -> SshCollector:
+        return SshCollector(self.target(address, **over), asyncio.Semaphore(4))
+
+
+def _script(path: Path, body: str) -> None:
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+
+
+@pytest.fixture(scope="session")
+def sshd() -> Iterator[Sshd]:
+    # Not under pytest's tmp dir: that is 0700 and the probe user must read its keys file.
+    work = Path(tempfile.mkdtemp(prefix="tomconsole-sshd-"))
+    work.chmod(0o755)
+    addrs = aliases(6)
+    normal, hang, flood = addrs[:4], addrs[4], addrs[5]
+    hang_bin, flood_bin = work / "hang-bin", work / "flood-bin"
+    hang_bin.mkdir()
+    flood_bin.mkdir()
+    # A df that hangs like a dead NFS mount; a df that floods megabytes of output.
+    _script(hang_bin / "df", "exec sleep 600 # tomconsole-hang-marker\n")
+    _script(flood_bin / "df", "yes 'flooding-line-that-goes-on-and-on-and-on-and-on' | head -c 4000000\n")
+    extra = (
+        f"Match LocalAddress {hang}\n    SetEnv PATH={hang_bin}:/usr/bin:/bin\n"
+        f"Match LocalAddress {flood}\n    SetEnv PATH={flood_bin}:/usr/bin:/bin\n"
+    )
+    fleet = SshdFleet(work, addrs, extra_config=extra)
+    try:
+        fleet.start()
+    except Unavailable as exc:
+        fleet.stop()
+        service_unavailable(str(exc))
+    yield Sshd(fleet, normal, hang, flood)
+    fleet.stop()
+    shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.fixture
+async def demo_fleet(tmp_path: Path) -> AsyncIterator[DemoFleet]:
+    fleet = DemoFleet(tmp_path / "fleet", hosts=8)
+    await fleet.start(interval=1.0)
+    yield fleet
+    await fleet.stop()

@@ -1,0 +1,106 @@
+"""The probe parser against replies recorded on a real Debian 12 machine (mawk, gawk,
+busybox awk) and against garbage: it must read the first and never raise on the second."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tomconsole.models import CpuTimes
+from tomconsole.probes.linux import AWK_PROGRAM, PROBE_COMMAND, cpu_percent, parse_df_line, parse_reply
+
+DATA = Path(__file__).parent.parent / "data"
+NOW = datetime(2026, 11, 23, tzinfo=UTC)
+AWKS = ("mawk", "gawk", "busybox")
+
+
+def _meminfo_kb(text: str, key: str) -> int:
+    for line in text.splitlines():
+        if line.startswith(f"M {key}:"):
+            return int(line.split()[2])
+    raise AssertionError(key)
+
+
+@pytest.mark.parametrize("awk", AWKS)
+def test_full_reply_recorded_on_debian(awk: str) -> None:
+    text = (DATA / f"debian12-{awk}.1.txt").read_text()
+    result = parse_reply(text, NOW)
+    assert result.ok and result.warnings == ()
+    s = result.sample
+    assert s is not None
+    assert s.mem_total_bytes == _meminfo_kb(text, "MemTotal") * 1024
+    assert s.mem_available_bytes == _meminfo_kb(text, "MemAvailable") * 1024
+    assert s.ncpu == int(next(ln for ln in text.splitlines() if ln.startswith("N "))[2:])
+    assert s.load is not None and len(s.load) == 3
+    assert s.os == "Debian GNU/Linux 12 (bookworm)"
+    assert s.kernel and s.kernel[0].isdigit()
+    mounts = [fs.mount for fs in s.filesystems or ()]
+    assert "/" in mounts
+    assert not any(m.startswith(("/dev", "/sys", "/run")) for m in mounts)  # pseudo filesystems skipped
+    assert "lo" not in [i.name for i in s.interfaces]
+    assert "eth0" in [i.name for i in s.interfaces]
+    assert s.processes is not None and s.processes > 10
+
+
+@pytest.mark.parametrize("awk", AWKS)
+def test_light_reply_has_no_disks_or_facts(awk: str) -> None:
+    result = parse_reply((DATA / f"debian12-{awk}.2.txt").read_text(), NOW)
+    assert result.sample is not None
+    assert result.sample.filesystems is None  # "not sampled this round", not "no filesystems"
+    assert result.sample.os is None
+
+
+@pytest.mark.parametrize("awk", AWKS)
+def test_cpu_rate_between_two_recorded_replies(awk: str) -> None:
+    a = parse_reply((DATA / f"debian12-{awk}.1.txt").read_text(), NOW).sample
+    b = parse_reply((DATA / f"debian12-{awk}.2.txt").read_text(), NOW).sample
+    assert a is not None and b is not None
+    pct = cpu_percent(a.cpu_times, b.cpu_times)
+    assert pct is None or 0.0 <= pct <= 100.0
+
+
+def test_cpu_percent_arithmetic() -> None:
+    assert cpu_percent(CpuTimes(10, 100), CpuTimes(60, 200)) == pytest.approx(50.0)
+    assert cpu_percent(CpuTimes(10, 100), CpuTimes(10, 100)) is None  # no time passed
+    assert cpu_percent(None, CpuTimes(1, 2)) is None
+    assert cpu_percent(CpuTimes(50, 100), CpuTimes(0, 200)) == 0.0  # counters reset: clamped
+
+
+def test_df_line_with_spaces_in_mount_point() -> None:
+    fs = parse_df_line("/dev/sdb1 1000 250 750 25% /mnt/my disk")
+    assert fs is not None and fs.mount == "/mnt/my disk" and fs.used_pct == pytest.approx(25.0)
+    assert parse_df_line("Filesystem 1024-blocks Used Available Capacity Mounted on") is None
+    assert parse_df_line("tmpfs 100 0 100 0% /run") is None
+
+
+def test_empty_and_garbage_replies_are_errors_not_exceptions() -> None:
+    assert parse_reply("", NOW).error
+    assert parse_reply("hello\nworld\n", NOW).error
+    bad = parse_reply("U not-a-number\nL 1 2\nM MemTotal: x kB\n", NOW)
+    assert not bad.ok and len(bad.warnings) == 3
+
+
+@given(st.text())
+def test_arbitrary_text_never_raises(text: str) -> None:
+    parse_reply(text, NOW)
+
+
+@given(st.lists(st.sampled_from(list("UCLNMIFPOK@$ ")), max_size=4), st.text(max_size=60))
+def test_tagged_garbage_never_raises(tags: list[str], body: str) -> None:
+    parse_reply("\n".join(f"{t} {body}" for t in tags), NOW)
+
+
+@pytest.mark.parametrize("awk", AWKS)
+def test_every_truncation_of_a_real_reply_never_raises(awk: str) -> None:
+    text = (DATA / f"debian12-{awk}.1.txt").read_text()
+    for cut in range(len(text)):
+        parse_reply(text[:cut], NOW)
+
+
+def test_probe_command_is_one_fixed_string_with_no_single_quote_in_the_program() -> None:
+    assert "'" not in AWK_PROGRAM
+    assert PROBE_COMMAND.startswith("sh -c ")
