@@ -195,7 +195,9 @@ def parse_config(text: str, file: str = "<config>") -> Config:
         for i, h in enumerate(config.hosts):
             if h.name in seen:
                 loc = ("hosts", i, "name")
-                issues.append(ConfigIssue(file, _line_for(loc, lines), _dotted(loc), "host name is used twice"))
+                issues.append(
+                    ConfigIssue(file, _line_for(loc, lines), _dotted(loc), "host name is used twice")
+                )
             seen.add(h.name)
     if issues:
         raise ConfigError(issues)

@@ -43,7 +43,11 @@ def ensure_openssh() -> None:
     subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True, env=env, timeout=600)
     res = subprocess.run(
         ["apt-get", "install", "-y", "-qq", "openssh-server", "openssh-client"],
-        capture_output=True, env=env, timeout=900, text=True, check=False,
+        capture_output=True,
+        env=env,
+        timeout=900,
+        text=True,
+        check=False,
     )
     if res.returncode != 0 or not Path(SSHD).exists():
         raise Unavailable(f"apt-get install openssh-server failed: {res.stderr[-500:]}")
@@ -61,8 +65,18 @@ def ensure_user(name: str = USER) -> Path:
     if os.geteuid() != 0:
         raise Unavailable(f"user {name} does not exist and creating it needs root")
     # '*' (not '!'): no password, but not locked, so key auth works with UsePAM no.
-    _run("useradd", "--system", "--create-home", "--home-dir", str(home), "--shell", "/bin/sh",
-         "--password", "*", name)
+    _run(
+        "useradd",
+        "--system",
+        "--create-home",
+        "--home-dir",
+        str(home),
+        "--shell",
+        "/bin/sh",
+        "--password",
+        "*",
+        name,
+    )
     return home
 
 

@@ -13,8 +13,14 @@ T = Thresholds()
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def row(name: str, state: HostState = HostState.UP, cpu: float = 10, disk: float = 10,
-        tags: tuple[str, ...] = (), group: str | None = None) -> HostRow:
+def row(
+    name: str,
+    state: HostState = HostState.UP,
+    cpu: float = 10,
+    disk: float = 10,
+    tags: tuple[str, ...] = (),
+    group: str | None = None,
+) -> HostRow:
     fs = (Filesystem("/", "/dev/x", 100, int(disk), int(100 - disk)),)
     s = HostSample(sampled_at=NOW, cpu_pct=cpu, filesystems=fs, load=(0.1, 0.1, 0.1), ncpu=2)
     return HostRow(HostInfo(name, f"{name}.lan", tags, group), state, None, s, 1.0, 0.0, 0.0)

@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from tomconsole.collectors import Collector
 from tomconsole.config import Config
 from tomconsole.monitor.scheduler import Scheduler, build
 from tomconsole.monitor.state import FleetState
@@ -60,9 +61,12 @@ class TomConsole(App[None]):
         subtitle: str | None = None,
         setup: Callable[[], Awaitable[Config]] | None = None,
         teardown: Callable[[], Awaitable[None]] | None = None,
+        engine: Callable[[Config], tuple[FleetState, list[Collector]]] = build,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now().astimezone(),
     ) -> None:
         """`setup` runs in the app's loop before polling starts and may supply the config
-        (the demo starts its fleet there); `teardown` runs when the app exits."""
+        (the demo starts its fleet there); `teardown` runs when the app exits. `engine` and
+        `wall_clock` are seams for tests that need a frozen screen."""
         super().__init__()
         self.config = config
         self.config_path = config_path
@@ -70,6 +74,8 @@ class TomConsole(App[None]):
         self.subtitle = subtitle
         self._setup = setup
         self._teardown = teardown
+        self._engine = engine
+        self._wall_clock = wall_clock
         self.fleet: FleetState | None = None
         self.scheduler: Scheduler | None = None
         self._dirty = True
@@ -92,7 +98,7 @@ class TomConsole(App[None]):
         if self._setup is not None:
             self.config = await self._setup()
             self.pane.thresholds = self.config.thresholds
-        self.fleet, collectors = build(self.config)
+        self.fleet, collectors = self._engine(self.config)
         self.fleet.subscribe(self._mark_dirty)
         self.scheduler = Scheduler(self.fleet, collectors)
         self.scheduler.start()
@@ -171,7 +177,7 @@ class TomConsole(App[None]):
             style=f"bold {p.warn}" if summary.degraded else "dim",
         )
         bar.append(f"  ✖ {summary.down} down", style=f"bold {p.crit}" if summary.down else "dim")
-        bar.append(f"   {datetime.now().astimezone():%H:%M:%S}", style="dim")
+        bar.append(f"   {self._wall_clock():%H:%M:%S}", style="dim")
         self.bar.update(bar)
 
     # -- intents ------------------------------------------------------------------------

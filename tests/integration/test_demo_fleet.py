@@ -1,0 +1,93 @@
+"""The demo fleet over real SSH: the engine sees each troublemaker as what it is."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tomconsole.config import load_config
+from tomconsole.demo.fleet import DemoFleet
+from tomconsole.models import HostState
+from tomconsole.monitor.report import fleet_json
+from tomconsole.monitor.scheduler import Scheduler, build
+
+
+async def _round(fleet: DemoFleet, n: int = 1) -> Scheduler:
+    config = load_config(fleet.config_path)
+    state, collectors = build(config)
+    sched = Scheduler(state, collectors)
+    for _ in range(n):
+        await sched.round()
+    return sched
+
+
+async def test_states_of_the_demo_fleet(demo_fleet: DemoFleet) -> None:
+    sched = await _round(demo_fleet)
+    try:
+        rows = {r.name: r for r in sched.state.rows()}
+        hosts = demo_fleet.hosts
+        assert rows[hosts[-1].spec.name].state is HostState.UNREACHABLE  # nothing listens
+        assert rows[hosts[-2].spec.name].state is HostState.HOSTKEY_CHANGED
+        healthy = [h for h in hosts[:-2] if not h.flaps]
+        for h in healthy:
+            r = rows[h.spec.name]
+            assert r.state is HostState.UP, (h.spec.name, r.reason)
+            assert r.sample is not None and r.sample.mem_total_bytes == h.spec.mem_gib * 1024**3
+        assert rows["localhost"].state is HostState.UP
+    finally:
+        await sched.stop()
+
+
+async def test_hostile_text_arrives_verbatim(demo_fleet: DemoFleet) -> None:
+    sched = await _round(demo_fleet)
+    try:
+        hostile = next(h for h in demo_fleet.hosts if h.spec.hostile_text)
+        doc = fleet_json(sched.state.rows())
+        host = next(x for x in doc["hosts"] if x["name"] == hostile.spec.name)
+        assert "\x1b" in host["os"] and "[b]" in host["os"]
+        assert any("[link=" in fs["mount"] for fs in host["filesystems"])
+    finally:
+        await sched.stop()
+
+
+async def test_numbers_move_between_rounds(demo_fleet: DemoFleet) -> None:
+    sched = await _round(demo_fleet)
+    try:
+        name = demo_fleet.hosts[0].spec.name
+        first = sched.state.row(name)
+        await asyncio.sleep(1.0)
+        await sched.round()
+        second = sched.state.row(name)
+        assert first is not None and second is not None
+        assert first.sample is not None and second.sample is not None
+        assert second.sample.interfaces[0].rx_bytes > first.sample.interfaces[0].rx_bytes
+        assert second.rx_rate is not None and second.rx_rate > 0
+        assert len(sched.state.history(name, "cpu")) == 2
+    finally:
+        await sched.stop()
+
+
+async def test_filling_disk_is_high(demo_fleet: DemoFleet) -> None:
+    sched = await _round(demo_fleet)
+    try:
+        filler = next(h for h in demo_fleet.hosts if h.spec.fills_disk)
+        row = sched.state.row(filler.spec.name)
+        assert row is not None and row.sample is not None
+        worst = row.sample.worst_filesystem
+        assert worst is not None and worst.used_pct >= 69.9
+    finally:
+        await sched.stop()
+
+
+async def test_server_refuses_any_other_command(demo_fleet: DemoFleet) -> None:
+    import asyncssh
+
+    h = demo_fleet.hosts[0]
+    async with asyncssh.connect(
+        h.address,
+        h.port,
+        username="demo",
+        client_keys=[str(demo_fleet.identity_path)],
+        known_hosts=str(demo_fleet.known_hosts_path),
+    ) as conn:
+        result = await conn.run("cat /etc/shadow")
+    assert result.exit_status == 127

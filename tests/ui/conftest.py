@@ -1,0 +1,71 @@
+"""UI fixtures: a frozen fleet for snapshots (real wire format, fixed numbers) and the live demo."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tomconsole.collectors import Collector
+from tomconsole.config import Config, load_config
+from tomconsole.demo.fleet import DemoFleet, plan
+from tomconsole.demo.sim import SimHost
+from tomconsole.models import HostInfo, HostState, Observation
+from tomconsole.monitor.state import FleetState
+from tomconsole.probes.linux import cpu_percent, parse_reply
+from tomconsole.ui.app import TomConsole
+
+FROZEN_WALL = datetime(2026, 11, 23, 3, 14, 15, tzinfo=UTC)
+
+
+class FrozenClock:
+    def __init__(self) -> None:
+        self.t = 10_000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def frozen_engine(n: int = 10) -> Callable[[Config], tuple[FleetState, list[Collector]]]:
+    """A fleet state filled from simulated replies at fixed times, parsed by the real parser."""
+
+    def engine(_config: Config) -> tuple[FleetState, list[Collector]]:
+        hosts = plan(n)
+        clock = FrozenClock()
+        infos = [HostInfo(h.spec.name, h.address, (h.spec.role,), h.group, 2.0) for h in hosts]
+        fleet = FleetState(infos, history_points=60, clock=clock)
+        sims = [SimHost(h.spec, clock=1_700_000_000.0) for h in hosts]
+        prev: dict[str, object] = {}
+        for step in range(12):
+            wall = 1_700_000_000.0 + 2 * step
+            for h, sim in zip(hosts, sims, strict=True):
+                sample = parse_reply(sim.reply(str(step), "df", wall), FROZEN_WALL).sample
+                assert sample is not None
+                from dataclasses import replace
+
+                cpu = cpu_percent(prev.get(h.spec.name), sample.cpu_times)  # type: ignore[arg-type]
+                prev[h.spec.name] = sample.cpu_times
+                fleet.apply(Observation(h.spec.name, HostState.UP, None, replace(sample, cpu_pct=cpu)))
+            clock.t += 2
+        fleet.apply(Observation(hosts[-1].spec.name, HostState.UNREACHABLE, "connection refused"))
+        fleet.apply(Observation(hosts[-2].spec.name, HostState.HOSTKEY_CHANGED, "host key changed"))
+        return fleet, []
+
+    return engine
+
+
+def frozen_app(n: int = 10) -> TomConsole:
+    return TomConsole(
+        Config(hosts=[]), engine=frozen_engine(n), wall_clock=lambda: FROZEN_WALL, subtitle="snapshot"
+    )
+
+
+def demo_app(directory: Path, hosts: int = 8) -> tuple[TomConsole, DemoFleet]:
+    fleet = DemoFleet(directory, hosts)
+
+    async def setup() -> Config:
+        await fleet.start(interval=1.0)
+        return load_config(fleet.config_path)
+
+    app = TomConsole(Config(), subtitle="demo fleet", setup=setup, teardown=fleet.stop)
+    return app, fleet
