@@ -106,7 +106,7 @@ async def test_state_change_shows_up(tmp_path: Path) -> None:
             conn.abort()
         await wait_for(pilot, lambda: _state(app, victim.spec.name) is HostState.UNREACHABLE)
         pane = app.query_one(ServersPane)
-        await wait_for(pilot, lambda: pane.table.get_row(victim.spec.name)[0].plain.endswith("unreach"))
+        await wait_for(pilot, lambda: pane.table.cells(victim.spec.name)[0].plain.endswith("unreach"))
 
 
 async def test_help_and_theme_keys(tmp_path: Path) -> None:

@@ -60,6 +60,7 @@ class HostRow:
     rx_rate: float | None
     tx_rate: float | None
     cpu_recent: tuple[float, ...] = ()
+    version: int = 0  # bumps with every observation: a cheap "has this row changed"
 
     @property
     def name(self) -> str:
@@ -79,11 +80,13 @@ class HostView:
     rx_rate: float | None = None
     tx_rate: float | None = None
     history: dict[str, Ring] = field(default_factory=dict)
+    version: int = 0
 
     def __post_init__(self) -> None:
         self.history = {m: Ring(self.history_points) for m in METRICS}
 
     def apply(self, obs: Observation, now: float) -> None:
+        self.version += 1
         self.state, self.reason = obs.state, obs.reason
         new = obs.sample
         if new is None:
@@ -121,7 +124,9 @@ class HostView:
         if state is HostState.UP and age is not None and age > limit:
             state, reason = HostState.STALE, f"no fresh data for {age:.0f} s"
         recent = tuple(self.history["cpu"].last(24))
-        return HostRow(self.info, state, reason, self.sample, age, self.rx_rate, self.tx_rate, recent)
+        return HostRow(
+            self.info, state, reason, self.sample, age, self.rx_rate, self.tx_rate, recent, self.version
+        )
 
 
 class FleetState:

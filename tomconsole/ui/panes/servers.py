@@ -1,8 +1,8 @@
 """The servers pane: one row per host, worst on top, filter with `/`, sort with `s`.
 
-A dumb pane: `update_from(rows)` in, `HostOpened` out. Cells are updated in place and
-only when their text changed; the table is rebuilt only when the order or the set of
-visible hosts changes, and the cursor stays on the host it was on.
+A dumb pane: `update_from(rows)` in, `HostOpened` out. A row's cells are rebuilt only
+when that host had a new observation (or its age ticked over), and only while the row is
+on screen; the cursor stays on the host it was on when the order changes.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from tomconsole.config import Thresholds
 from tomconsole.models import HostState, Level
@@ -21,6 +21,7 @@ from tomconsole.ui.messages import HostOpened
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.rows import SORT_ORDER, arrange, levels
 from tomconsole.ui.text import safe_text
+from tomconsole.ui.widgets.fleet_table import Column, FleetTable, Row
 
 STATE_LABEL = {
     HostState.UP: "● up",
@@ -34,17 +35,17 @@ STATE_LABEL = {
 }
 
 COLUMNS = (
-    ("state", "State", 9),
-    ("host", "Host", 14),
-    ("cpu", "CPU", 4),
-    ("spark", "CPU hist", 8),
-    ("mem", "Mem", 4),
-    ("disk", "Disk", 4),
-    ("load", "Load", 5),
-    ("rx", "Rx/s", 5),
-    ("tx", "Tx/s", 5),
-    ("up", "Up", 4),
-    ("age", "Age", 4),
+    Column("state", "State", 9),
+    Column("host", "Host", 12, flex=True, max_width=32),
+    Column("cpu", "CPU", 4),
+    Column("spark", "CPU hist", 8),
+    Column("mem", "Mem", 4),
+    Column("disk", "Disk", 4),
+    Column("load", "Load", 5),
+    Column("rx", "Rx/s", 5),
+    Column("tx", "Tx/s", 5),
+    Column("up", "Up", 4),
+    Column("age", "Age", 4),
 )
 
 
@@ -64,64 +65,50 @@ class ServersPane(Vertical):
         self.sort = "worst"
         self.query_text = ""
         self._rows: list[HostRow] = []
-        self._order: list[str] = []
-        self._cells: dict[str, tuple[Text, ...]] = {}
+        self._shown: list[HostRow] = []
+        self._generation = 0  # bumps with the palette, so every cached row is redrawn
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter: words, tag:web, group:prod, state:down", id="filter")
-        table: DataTable[Text] = DataTable(id="servers", cursor_type="row", zebra_stripes=True)
-        yield table
+        yield FleetTable(COLUMNS, volatile=1, id="servers")
         yield Static(id="servers-status")
 
     def on_mount(self) -> None:
-        table = self.table
-        for key, label, width in COLUMNS:
-            table.add_column(Text(label), key=key, width=width)
         self.query_one("#filter", Input).display = False
 
     @property
-    def table(self) -> DataTable[Text]:
-        return self.query_one("#servers", DataTable)
+    def table(self) -> FleetTable:
+        return self.query_one("#servers", FleetTable)
 
     @property
     def visible_hosts(self) -> list[str]:
-        return list(self._order)
+        return [r.name for r in self._shown]
 
     # -- data in ----------------------------------------------------------------------
 
     def repaint(self, palette: Palette) -> None:
         """New colours: every row is rebuilt on the next update."""
         self.palette = palette
-        self._order = []
+        self._generation += 1
+        if self.is_mounted:
+            self.table.invalidate()
 
     def update_from(self, rows: list[HostRow]) -> None:
         self._rows = rows
         self._render_rows()
 
     def _render_rows(self) -> None:
-        shown = arrange(self._rows, self.query_text, self.sort, self.thresholds)
-        order = [r.name for r in shown]
-        table = self.table
-        if order != self._order:
-            current = self._cursor_host()
-            table.clear()
-            self._cells.clear()
-            for r in shown:
-                cells = self._cells_for(r)
-                self._cells[r.name] = cells
-                table.add_row(*cells, key=r.name)
-            self._order = order
-            if current in order:
-                table.move_cursor(row=order.index(current), animate=False)
-        else:
-            for r in shown:
-                cells = self._cells_for(r)
-                old = self._cells.get(r.name, ())
-                for (key, _, _), new, before in zip(COLUMNS, cells, old, strict=False):
-                    if new != before:
-                        table.update_cell(r.name, key, new)
-                self._cells[r.name] = cells
-        self._update_status(len(shown))
+        self._shown = arrange(self._rows, self.query_text, self.sort, self.thresholds)
+        self.table.set_rows([self._table_row(r) for r in self._shown])
+        self._update_status(len(self._shown))
+
+    def _table_row(self, r: HostRow) -> Row:
+        token = (r.version, r.state, r.reason, self._generation)
+        return Row(r.name, token, lambda: self._cells_for(r), lambda: (self._age_cell(r),))
+
+    def _age_cell(self, r: HostRow) -> Text:
+        style = self.palette.age_style(r.age_s, r.info.interval_s)
+        return Text(fmt.duration(r.age_s), style=style, justify="right")
 
     def _update_status(self, shown: int) -> None:
         status = Text(f" sort: {self.sort}  ", style="dim")
@@ -130,12 +117,6 @@ class ServersPane(Vertical):
             status.append_text(safe_text(self.query_text))
             status.append(f"  ({shown} of {len(self._rows)})", style="dim")
         self.query_one("#servers-status", Static).update(status)
-
-    def _cursor_host(self) -> str | None:
-        table = self.table
-        if not self._order or table.cursor_row < 0 or table.cursor_row >= len(self._order):
-            return None
-        return self._order[table.cursor_row]
 
     def _cells_for(self, r: HostRow) -> tuple[Text, ...]:
         p, s = self.palette, r.sample
@@ -159,19 +140,13 @@ class ServersPane(Vertical):
             Text(fmt.rate(r.rx_rate), style=val, justify="right"),
             Text(fmt.rate(r.tx_rate), style=val, justify="right"),
             Text(fmt.duration(s.uptime_s if s else None), style=val, justify="right"),
-            Text(
-                fmt.duration(r.age_s),
-                style=p.age_style(r.age_s, r.info.interval_s),
-                justify="right",
-            ),
         )
 
     # -- intents out ------------------------------------------------------------------
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_fleet_table_row_selected(self, event: FleetTable.RowSelected) -> None:
         event.stop()
-        if event.row_key.value is not None:
-            self.post_message(HostOpened(event.row_key.value))
+        self.post_message(HostOpened(event.key))
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
