@@ -71,7 +71,7 @@ async def _poll(config: Config, rounds: int, interval: float | None, fmt: str) -
         for n in range(rounds):
             started = loop.time()
             await scheduler.round()
-            rows = state.rows()
+            rows = state.rows(check_stale=False)
             if fmt == "table":
                 print(fleet_table(rows), flush=True)
             elif fmt == "jsonl" or rounds > 1:
@@ -82,7 +82,7 @@ async def _poll(config: Config, rounds: int, interval: float | None, fmt: str) -
                 await asyncio.sleep(max(0.0, every - (loop.time() - started)))
     finally:
         await scheduler.stop()
-    return EXIT_OK if all(r.state is HostState.UP for r in state.rows()) else EXIT_DOWN
+    return EXIT_OK if all(r.state is HostState.UP for r in state.rows(check_stale=False)) else EXIT_DOWN
 
 
 def _check(path: Path | None) -> int:

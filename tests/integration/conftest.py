@@ -24,6 +24,7 @@ class Sshd:
     normal: list[str]
     hang: str
     flood: str
+    broken: str
 
     def target(self, address: str, **over: object) -> SshTarget:
         kw: dict[str, object] = {"name": address, "address": address, **self.fleet.target_kwargs()}
@@ -45,8 +46,8 @@ def sshd() -> Iterator[Sshd]:
     # Not under pytest's tmp dir: that is 0700 and the probe user must read its keys file.
     work = Path(tempfile.mkdtemp(prefix="tomconsole-sshd-"))
     work.chmod(0o755)
-    addrs = aliases(6)
-    normal, hang, flood = addrs[:4], addrs[4], addrs[5]
+    addrs = aliases(7)
+    normal, hang, flood, broken = addrs[:4], addrs[4], addrs[5], addrs[6]
     hang_bin, flood_bin = work / "hang-bin", work / "flood-bin"
     hang_bin.mkdir()
     flood_bin.mkdir()
@@ -56,6 +57,8 @@ def sshd() -> Iterator[Sshd]:
     extra = (
         f"Match LocalAddress {hang}\n    SetEnv PATH={hang_bin}:/usr/bin:/bin\n"
         f"Match LocalAddress {flood}\n    SetEnv PATH={flood_bin}:/usr/bin:/bin\n"
+        # A host where the probe cannot even start (no awk, no sh on PATH).
+        f"Match LocalAddress {broken}\n    SetEnv PATH=/nonexistent\n"
     )
     fleet = SshdFleet(work, addrs, extra_config=extra)
     try:
@@ -63,7 +66,7 @@ def sshd() -> Iterator[Sshd]:
     except Unavailable as exc:
         fleet.stop()
         service_unavailable(str(exc))
-    yield Sshd(fleet, normal, hang, flood)
+    yield Sshd(fleet, normal, hang, flood, broken)
     fleet.stop()
     shutil.rmtree(work, ignore_errors=True)
 

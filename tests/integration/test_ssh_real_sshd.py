@@ -166,3 +166,14 @@ async def test_connection_dropped_mid_poll_recovers(sshd: Sshd) -> None:
         assert back.sample is not None
     finally:
         await c.close()
+
+
+async def test_probe_that_cannot_start_says_why(sshd: Sshd) -> None:
+    c = sshd.collector(sshd.broken)
+    obs = await c.collect()
+    again = await c.collect()  # the connection is kept; the probe is retried
+    await c.close()
+    assert obs.state is HostState.STALE
+    assert (obs.reason or "").startswith("probe exited")
+    assert "not found" in (obs.reason or "")
+    assert again.state is HostState.STALE

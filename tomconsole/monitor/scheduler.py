@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from tomconsole.collectors import Collector
 from tomconsole.collectors.local import LocalCollector
@@ -66,10 +67,12 @@ class Scheduler:
         state: FleetState,
         collectors: list[Collector],
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.state = state
         self.collectors = collectors
         self._clock = clock
+        self._sleep = sleep
         self._tasks: list[asyncio.Task[None]] = []
         self.rounds = 0
 
@@ -81,19 +84,27 @@ class Scheduler:
         await asyncio.gather(*(self._collect_into_state(c) for c in self.collectors))
         self.rounds += 1
 
-    async def _loop(self, c: Collector, delay: float) -> None:
-        await asyncio.sleep(delay)
+    async def _loop(self, c: Collector, phase: float) -> None:
+        """Sample on a fixed grid (phase + k * interval). A sample that overruns, or a stall of
+        the whole loop, skips the missed ticks instead of firing them all at once: sources keep
+        their own phases and the fleet never falls into step."""
+        await self._collect_into_state(c)
+        due = self._clock() + phase
         while True:
-            started = self._clock()
+            await self._sleep(max(0.0, due - self._clock()))
             await self._collect_into_state(c)
-            await asyncio.sleep(max(0.05, c.interval - (self._clock() - started)))
+            due += c.interval
+            now = self._clock()
+            if due < now:
+                due += math.ceil((now - due) / c.interval) * c.interval
 
     def start(self) -> None:
-        """Continuous mode: one task per source, start times spread to avoid a thundering herd."""
+        """Continuous mode: one task per source. The first sample of each is taken at once (the
+        operator wants the screen filled), then each source settles on a random phase within
+        its interval, so 500 hosts do not all answer in the same few milliseconds."""
         rng = random.Random()
-        spread = min(1.0, max((c.interval for c in self.collectors), default=1.0) / 4)
         for c in self.collectors:
-            self._tasks.append(asyncio.create_task(self._loop(c, rng.uniform(0, spread)), name=c.name))
+            self._tasks.append(asyncio.create_task(self._loop(c, rng.uniform(0, c.interval)), name=c.name))
 
     async def stop(self) -> None:
         for t in self._tasks:

@@ -81,6 +81,7 @@ class HostView:
     tx_rate: float | None = None
     history: dict[str, Ring] = field(default_factory=dict)
     version: int = 0
+    _recent: tuple[int, tuple[float, ...]] = (-1, ())
 
     def __post_init__(self) -> None:
         self.history = {m: Ring(self.history_points) for m in METRICS}
@@ -117,13 +118,15 @@ class HostView:
             tx += max(0, i.tx_bytes - prev.tx_bytes)
         self.rx_rate, self.tx_rate = rx / dt, tx / dt
 
-    def row(self, now: float, stale_after: float) -> HostRow:
+    def row(self, now: float, stale_after: float | None) -> HostRow:
         state, reason = self.state, self.reason
         age = None if self.sampled_mono is None else now - self.sampled_mono
-        limit = stale_after * self.info.interval_s
-        if state is HostState.UP and age is not None and age > limit:
+        limit = None if stale_after is None else stale_after * self.info.interval_s
+        if state is HostState.UP and age is not None and limit is not None and age > limit:
             state, reason = HostState.STALE, f"no fresh data for {age:.0f} s"
-        recent = tuple(self.history["cpu"].last(24))
+        if self._recent[0] != self.version:  # rows are read several times between samples
+            self._recent = (self.version, tuple(self.history["cpu"].last(24)))
+        recent = self._recent[1]
         return HostRow(
             self.info, state, reason, self.sample, age, self.rx_rate, self.tx_rate, recent, self.version
         )
@@ -155,9 +158,12 @@ class FleetState:
         for cb in self._listeners:
             cb(obs.host)
 
-    def rows(self) -> list[HostRow]:
+    def rows(self, *, check_stale: bool = True) -> list[HostRow]:
+        """Every host's row. Headless rounds pass check_stale=False: a host that answered in
+        this round is fresh however long the round took."""
         now = self.clock()
-        return [v.row(now, self.stale_after) for v in self.views.values()]
+        stale_after = self.stale_after if check_stale else None
+        return [v.row(now, stale_after) for v in self.views.values()]
 
     def row(self, name: str) -> HostRow | None:
         view = self.views.get(name)

@@ -3,7 +3,9 @@
 The remote side is ONE long-lived awk process per host, started once per connection.
 Each request line the client writes makes it re-read a few /proc files and print
 only the lines we parse, framed by a start and an end marker carrying the request
-number. No process is forked per sample; df (and the process count) run only when
+number. The reply is built in memory and written with one write(), so sshd forwards it
+as one packet (mawk's `-W interactive`, needed for line-wise input, also unbuffers every
+print). No process is forked per sample; df (and the process count) run only when
 the request asks for them, under a remote-side `timeout`, so a hung NFS mount cannot
 wedge the host's answer. This costs the monitored host about a tenth of what one
 `ssh host 'cat /proc/...; df'` per round costs (see bench/ and the README).
@@ -26,21 +28,21 @@ from tomconsole.models import CpuTimes, Filesystem, HostSample, Interface, Probe
 # The awk program. It must not contain a single quote (it travels inside one).
 AWK_PROGRAM = r"""
 function slurp(f, tag, re,   l) {
-  while ((getline l < f) > 0) if (l ~ re) print tag " " l
+  while ((getline l < f) > 0) if (l ~ re) out = out tag " " l "\n"
   close(f)
 }
 {
   seq = $2; flags = $3
-  print "@ " seq
+  out = "@ " seq "\n"
   slurp("/proc/uptime", "U", ".")
   slurp("/proc/loadavg", "L", ".")
   n = 0
   while ((getline l < "/proc/stat") > 0) {
-    if (l ~ /^cpu /) print "C " l
+    if (l ~ /^cpu /) out = out "C " l "\n"
     else if (l ~ /^cpu[0-9]/) n++
   }
   close("/proc/stat")
-  print "N " n
+  out = out "N " n "\n"
   slurp("/proc/meminfo", "M", "^(MemTotal|MemAvailable|MemFree|Buffers|Cached|SwapTotal|SwapFree):")
   slurp("/proc/net/dev", "I", ":")
   if (index(flags, "d")) {
@@ -48,18 +50,18 @@ function slurp(f, tag, re,   l) {
     p = 0; part = 0
     while ((cmd | getline l) > 0) {
       if (l == "=") part = 1
-      else if (part == 0) print "F " l
+      else if (part == 0) out = out "F " l "\n"
       else if (l ~ /^[0-9]+$/) p++
     }
     close(cmd)
-    print "P " p
+    out = out "P " p "\n"
   }
   if (index(flags, "f")) {
     slurp("/etc/os-release", "O", "^PRETTY_NAME=")
     slurp("/proc/sys/kernel/osrelease", "K", ".")
     slurp("/proc/sys/kernel/hostname", "H", ".")
   }
-  print "$ " seq
+  printf "%s$ %s\n", out, seq
   fflush()
 }
 """

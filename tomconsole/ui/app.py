@@ -97,7 +97,7 @@ class TomConsole(App[None]):
         self._install_themes()
         if self._setup is not None:
             self.config = await self._setup()
-            self.pane.thresholds = self.config.thresholds
+            self.pane.set_thresholds(self.config.thresholds)
         self.fleet, collectors = self._engine(self.config)
         self.fleet.subscribe(self._mark_dirty)
         self.scheduler = Scheduler(self.fleet, collectors)
@@ -105,7 +105,7 @@ class TomConsole(App[None]):
         hint = self.query_one("#hint", Static)
         hint.display = not self.config.hosts
         hint.update(Text(NO_CONFIG_HINT))
-        self.set_interval(REDRAW_S / 2, self._tick)
+        self.set_interval(REDRAW_S / 4, self._tick)
         self._redraw()
         self.pane.table.focus()
 
@@ -154,8 +154,8 @@ class TomConsole(App[None]):
         self._dirty = True
 
     def _tick(self) -> None:
-        now = time.monotonic()
-        if self._dirty or now - self._last_draw >= 1.0:
+        since = time.monotonic() - self._last_draw
+        if (self._dirty and since >= REDRAW_S) or since >= 1.0:
             self._redraw()
 
     def _redraw(self) -> None:
@@ -165,7 +165,7 @@ class TomConsole(App[None]):
         self._last_draw = time.monotonic()
         rows = self.fleet.rows()
         self.pane.update_from(rows)
-        summary = summarize(rows, self.config.thresholds)
+        summary = summarize(rows, self.config.thresholds, self.pane.levels)
         bar = Text(" tomconsole ", style="bold reverse")
         if self.subtitle:
             bar.append(f" {self.subtitle} ", style="dim")

@@ -44,7 +44,26 @@ def levels(row: HostRow, t: Thresholds) -> Levels:
     )
 
 
-def health_rank(row: HostRow, t: Thresholds) -> int:
+class LevelMemo:
+    """Levels per host, recomputed only when the host's observation counter moves.
+
+    The servers pane sorts and summarises every host several times a second; with 500
+    hosts, recomputing every threshold each time was most of a redraw."""
+
+    def __init__(self, thresholds: Thresholds) -> None:
+        self.thresholds = thresholds
+        self._memo: dict[str, tuple[int, Levels]] = {}
+
+    def __call__(self, row: HostRow) -> Levels:
+        hit = self._memo.get(row.name)
+        if hit is not None and hit[0] == row.version:
+            return hit[1]
+        lv = levels(row, self.thresholds)
+        self._memo[row.name] = (row.version, lv)
+        return lv
+
+
+def health_rank(row: HostRow, t: Thresholds, memo: LevelMemo | None = None) -> int:
     """0 is worst: down, then stale, then critical, warning, healthy; still connecting last."""
     if row.state.is_down:
         return 0
@@ -52,7 +71,8 @@ def health_rank(row: HostRow, t: Thresholds) -> int:
         return 1
     if row.state is HostState.CONNECTING:
         return 5
-    return {Level.CRIT: 2, Level.WARN: 3, Level.OK: 4}[levels(row, t).worst]
+    lv = memo(row) if memo is not None else levels(row, t)
+    return {Level.CRIT: 2, Level.WARN: 3, Level.OK: 4}[lv.worst]
 
 
 def _neg(value: float | None) -> float:
@@ -66,7 +86,7 @@ def _metric(
 
 
 SORTS: dict[str, Callable[[HostRow, Thresholds], tuple[float | int | str, ...]]] = {
-    "worst": lambda r, t: (health_rank(r, t), r.name),
+    "worst": lambda r, t: (health_rank(r, t), r.name),  # arrange() uses a memo for this one
     "name": lambda r, _t: (r.name,),
     "cpu": _metric(lambda r: r.sample.cpu_pct if r.sample else None),
     "mem": _metric(lambda r: r.sample.mem_used_pct if r.sample else None),
@@ -97,9 +117,14 @@ def matches(row: HostRow, query: str) -> bool:
     return True
 
 
-def arrange(rows: list[HostRow], query: str, sort: str, t: Thresholds) -> list[HostRow]:
+def arrange(
+    rows: list[HostRow], query: str, sort: str, t: Thresholds, memo: LevelMemo | None = None
+) -> list[HostRow]:
+    shown = [r for r in rows if matches(r, query)] if query else rows
+    if sort == "worst":
+        return sorted(shown, key=lambda r: (health_rank(r, t, memo), r.name))
     key = SORTS[sort]
-    return sorted((r for r in rows if matches(r, query)), key=lambda r: key(r, t))
+    return sorted(shown, key=lambda r: key(r, t))
 
 
 @dataclass(frozen=True)
@@ -110,10 +135,10 @@ class FleetSummary:
     down: int
 
 
-def summarize(rows: list[HostRow], t: Thresholds) -> FleetSummary:
+def summarize(rows: list[HostRow], t: Thresholds, memo: LevelMemo | None = None) -> FleetSummary:
     down = degraded = up = 0
     for r in rows:
-        rank = health_rank(r, t)
+        rank = health_rank(r, t, memo)
         if rank == 0:
             down += 1
         elif rank in (1, 2, 5):

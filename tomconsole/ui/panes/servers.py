@@ -19,7 +19,7 @@ from tomconsole.monitor.state import HostRow
 from tomconsole.ui import format as fmt
 from tomconsole.ui.messages import HostOpened
 from tomconsole.ui.palette import Palette
-from tomconsole.ui.rows import SORT_ORDER, arrange, levels
+from tomconsole.ui.rows import SORT_ORDER, LevelMemo, arrange
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.widgets.fleet_table import Column, FleetTable, Row
 
@@ -67,6 +67,9 @@ class ServersPane(Vertical):
         self._rows: list[HostRow] = []
         self._shown: list[HostRow] = []
         self._generation = 0  # bumps with the palette, so every cached row is redrawn
+        self.levels = LevelMemo(thresholds)
+        self._current: dict[str, HostRow] = {}
+        self._table_rows: dict[str, Row] = {}
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter: words, tag:web, group:prod, state:down", id="filter")
@@ -86,6 +89,11 @@ class ServersPane(Vertical):
 
     # -- data in ----------------------------------------------------------------------
 
+    def set_thresholds(self, thresholds: Thresholds) -> None:
+        self.thresholds = thresholds
+        self.levels = LevelMemo(thresholds)
+        self.repaint(self.palette)
+
     def repaint(self, palette: Palette) -> None:
         """New colours: every row is rebuilt on the next update."""
         self.palette = palette
@@ -98,16 +106,28 @@ class ServersPane(Vertical):
         self._render_rows()
 
     def _render_rows(self) -> None:
-        self._shown = arrange(self._rows, self.query_text, self.sort, self.thresholds)
+        self._shown = arrange(self._rows, self.query_text, self.sort, self.thresholds, self.levels)
+        self._current = {r.name: r for r in self._rows}
         self.table.set_rows([self._table_row(r) for r in self._shown])
         self._update_status(len(self._shown))
 
     def _table_row(self, r: HostRow) -> Row:
+        """The table's row for a host, reused while nothing about the host changed."""
         token = (r.version, r.state, r.reason, self._generation)
-        return Row(r.name, token, lambda: self._cells_for(r), lambda: (self._age_cell(r),))
+        row = self._table_rows.get(r.name)
+        if row is None or row.token != token:
+            row = Row(r.name, token, lambda: self._cells_for(r), lambda: (self._age_cell(r.name),))
+            self._table_rows[r.name] = row
+        return row
 
-    def _age_cell(self, r: HostRow) -> Text:
-        style = self.palette.age_style(r.age_s, r.info.interval_s)
+    def _age_cell(self, name: str) -> Text:
+        """Fresh samples read as `<2s` (within one interval), so the column only moves when a
+        host is late; then its real age shows, in the warning colour."""
+        r = self._current[name]
+        interval = r.info.interval_s
+        if r.age_s is not None and r.age_s <= 1.5 * interval:
+            return Text(f"<{fmt.duration(max(1.0, interval))}", style=self.palette.muted, justify="right")
+        style = self.palette.age_style(r.age_s, interval)
         return Text(fmt.duration(r.age_s), style=style, justify="right")
 
     def _update_status(self, shown: int) -> None:
@@ -120,7 +140,7 @@ class ServersPane(Vertical):
 
     def _cells_for(self, r: HostRow) -> tuple[Text, ...]:
         p, s = self.palette, r.sample
-        lv = levels(r, self.thresholds)
+        lv = self.levels(r)
         dim = r.state is not HostState.UP
         val = p.value_style(dim)
 

@@ -68,7 +68,7 @@ class FleetTable(ScrollView, can_focus=True):
         Binding("enter", "select", "Open", show=False),
     ]
 
-    cursor = reactive(0, always_update=True)
+    cursor = reactive(0)
 
     @dataclass
     class RowSelected(Message):
@@ -89,6 +89,7 @@ class FleetTable(ScrollView, can_focus=True):
         self._header: Strip | None = None
         self._fitted_to = -1
         self._follow = False
+        self._shown_tail: dict[str, tuple[Text, ...]] = {}
 
     # -- data -------------------------------------------------------------------------
 
@@ -108,19 +109,37 @@ class FleetTable(ScrollView, can_focus=True):
         """Replace the rows. Once the operator has moved the cursor it stays on that host
         as the order changes; until then it stays on the top row, the worst host."""
         current = self.cursor_key if self._follow else None
+        old_keys, old_tokens = self._keys, self._tokens
         self._keys = [r.key for r in rows]
         self._tokens = [r.token for r in rows]
         self._factories = [r.cells for r in rows]
         self._volatile = [r.volatile for r in rows] if self._stable < len(self.columns) else []
         live = set(self._keys)
-        for key in [k for k in self._cache if k not in live]:
-            del self._cache[key]
-        self.virtual_size = Size(self._total_width(), len(self._keys) + 1)
+        if len(live) != len(self._cache):
+            for key in [k for k in self._cache if k not in live]:
+                del self._cache[key]
+        if len(self._keys) != len(old_keys):
+            self.virtual_size = Size(self._total_width(), len(self._keys) + 1)
+            self.refresh()
+        else:
+            self._refresh_changed(old_keys, old_tokens)
         if current in live:
             self.cursor = self._keys.index(current)
         else:
             self.cursor = min(self.cursor, max(0, len(self._keys) - 1))
-        self.refresh()
+
+    def _refresh_changed(self, old_keys: list[str], old_tokens: list[Hashable]) -> None:
+        """Repaint only the visible lines whose host, data or volatile cells changed."""
+        top = int(self.scroll_offset.y)
+        end = min(len(self._keys), top + max(1, self.size.height - 1))
+        for i in range(top, end):
+            changed = old_keys[i] != self._keys[i] or old_tokens[i] != self._tokens[i]
+            if self._volatile:
+                tail = tuple(self._volatile[i]())
+                if self._shown_tail.get(self._keys[i]) != tail:
+                    changed = True
+            if changed:
+                self.refresh_line(i + 1)
 
     def invalidate(self) -> None:
         """Forget every cached row (new theme colours)."""
@@ -209,7 +228,9 @@ class FleetTable(ScrollView, can_focus=True):
             return Strip.blank(width, self.rich_style)
         strip = self._row_strip(index)
         if self._volatile:
-            tail = self._strip(self._volatile[index](), Style(), self._widths[self._stable :], lead=False)
+            cells = tuple(self._volatile[index]())
+            self._shown_tail[self._keys[index]] = cells
+            tail = self._strip(cells, Style(), self._widths[self._stable :], lead=False)
             strip = Strip.join([strip, tail])
         # Row backgrounds go underneath the cells' own colours.
         if index == self.cursor:
@@ -220,14 +241,15 @@ class FleetTable(ScrollView, can_focus=True):
 
     # -- keys -------------------------------------------------------------------------
 
-    def watch_cursor(self, _old: int, new: int) -> None:
+    def watch_cursor(self, old: int, new: int) -> None:
         visible = max(1, self.size.height - 1)
         top = int(self.scroll_offset.y)
         if new < top:
             self.scroll_to(y=new, animate=False)
         elif new >= top + visible:
             self.scroll_to(y=new - visible + 1, animate=False)
-        self.refresh()
+        self.refresh_line(old + 1)
+        self.refresh_line(new + 1)
 
     def _move_to(self, index: int) -> None:
         self._follow = True
