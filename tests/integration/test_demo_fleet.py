@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+
+import asyncssh
+import pytest
 
 from tomconsole.config import load_config
 from tomconsole.demo.fleet import DemoFleet
@@ -11,76 +15,58 @@ from tomconsole.monitor.report import fleet_json
 from tomconsole.monitor.scheduler import Scheduler, build
 
 
-async def _round(fleet: DemoFleet, n: int = 1) -> Scheduler:
-    config = load_config(fleet.config_path)
-    state, collectors = build(config)
+@pytest.fixture
+async def polled(demo_fleet: DemoFleet) -> AsyncIterator[Scheduler]:
+    """The engine on the demo fleet's own config, after one round."""
+    state, collectors = build(load_config(demo_fleet.config_path))
     sched = Scheduler(state, collectors)
-    for _ in range(n):
-        await sched.round()
-    return sched
+    await sched.round()
+    yield sched
+    await sched.stop()
 
 
-async def test_states_of_the_demo_fleet(demo_fleet: DemoFleet) -> None:
-    sched = await _round(demo_fleet)
-    try:
-        rows = {r.name: r for r in sched.state.rows()}
-        hosts = demo_fleet.hosts
-        assert rows[hosts[-1].spec.name].state is HostState.UNREACHABLE  # nothing listens
-        assert rows[hosts[-2].spec.name].state is HostState.HOSTKEY_CHANGED
-        healthy = [h for h in hosts[:-2] if not h.flaps]
-        for h in healthy:
-            r = rows[h.spec.name]
-            assert r.state is HostState.UP, (h.spec.name, r.reason)
-            assert r.sample is not None and r.sample.mem_total_bytes == h.spec.mem_gib * 1024**3
-        assert rows["localhost"].state is HostState.UP
-    finally:
-        await sched.stop()
+async def test_states_of_the_demo_fleet(demo_fleet: DemoFleet, polled: Scheduler) -> None:
+    rows = {r.name: r for r in polled.state.rows()}
+    hosts = demo_fleet.hosts
+    assert rows[hosts[-1].spec.name].state is HostState.UNREACHABLE  # nothing listens
+    assert rows[hosts[-2].spec.name].state is HostState.HOSTKEY_CHANGED
+    for h in (h for h in hosts[:-2] if not h.flaps):
+        r = rows[h.spec.name]
+        assert r.state is HostState.UP, (h.spec.name, r.reason)
+        assert r.sample is not None and r.sample.mem_total_bytes == h.spec.mem_gib * 1024**3
+    assert rows["localhost"].state is HostState.UP
 
 
-async def test_hostile_text_arrives_verbatim(demo_fleet: DemoFleet) -> None:
-    sched = await _round(demo_fleet)
-    try:
-        hostile = next(h for h in demo_fleet.hosts if h.spec.hostile_text)
-        doc = fleet_json(sched.state.rows())
-        host = next(x for x in doc["hosts"] if x["name"] == hostile.spec.name)
-        assert "\x1b" in host["os"] and "[b]" in host["os"]
-        assert any("[link=" in fs["mount"] for fs in host["filesystems"])
-    finally:
-        await sched.stop()
+async def test_hostile_text_arrives_verbatim(demo_fleet: DemoFleet, polled: Scheduler) -> None:
+    hostile = next(h for h in demo_fleet.hosts if h.spec.hostile_text)
+    doc = fleet_json(polled.state.rows())
+    host = next(x for x in doc["hosts"] if x["name"] == hostile.spec.name)
+    assert "\x1b" in host["os"] and "[b]" in host["os"]
+    assert any("[link=" in fs["mount"] for fs in host["filesystems"])
 
 
-async def test_numbers_move_between_rounds(demo_fleet: DemoFleet) -> None:
-    sched = await _round(demo_fleet)
-    try:
-        name = demo_fleet.hosts[0].spec.name
-        first = sched.state.row(name)
-        await asyncio.sleep(1.0)
-        await sched.round()
-        second = sched.state.row(name)
-        assert first is not None and second is not None
-        assert first.sample is not None and second.sample is not None
-        assert second.sample.interfaces[0].rx_bytes > first.sample.interfaces[0].rx_bytes
-        assert second.rx_rate is not None and second.rx_rate > 0
-        assert len(sched.state.history(name, "cpu")) == 2
-    finally:
-        await sched.stop()
+async def test_numbers_move_between_rounds(demo_fleet: DemoFleet, polled: Scheduler) -> None:
+    name = demo_fleet.hosts[0].spec.name
+    first = polled.state.row(name)
+    await asyncio.sleep(1.0)
+    await polled.round()
+    second = polled.state.row(name)
+    assert first is not None and second is not None
+    assert first.sample is not None and second.sample is not None
+    assert second.sample.interfaces[0].rx_bytes > first.sample.interfaces[0].rx_bytes
+    assert second.rx_rate is not None and second.rx_rate > 0
+    assert len(polled.state.history(name, "cpu")) == 2
 
 
-async def test_filling_disk_is_high(demo_fleet: DemoFleet) -> None:
-    sched = await _round(demo_fleet)
-    try:
-        filler = next(h for h in demo_fleet.hosts if h.spec.fills_disk)
-        row = sched.state.row(filler.spec.name)
-        assert row is not None and row.sample is not None
-        worst = row.sample.worst_filesystem
-        assert worst is not None and worst.used_pct >= 69.9
-    finally:
-        await sched.stop()
+async def test_filling_disk_is_high(demo_fleet: DemoFleet, polled: Scheduler) -> None:
+    filler = next(h for h in demo_fleet.hosts if h.spec.fills_disk)
+    row = polled.state.row(filler.spec.name)
+    assert row is not None and row.sample is not None
+    worst = row.sample.worst_filesystem
+    assert worst is not None and worst.used_pct >= 69.9
 
 
 async def test_server_refuses_any_other_command(demo_fleet: DemoFleet) -> None:
-    import asyncssh
-
     h = demo_fleet.hosts[0]
     async with asyncssh.connect(
         h.address,

@@ -186,20 +186,12 @@ class SshCollector:
 
     async def _drop_probe(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is not None:
-            proc.close()
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(2):
-                    await proc.wait_closed()
+        await _close_quietly(proc)
 
     async def _drop(self) -> None:
         await self._drop_probe()
         conn, self._conn = self._conn, None
-        if conn is not None:
-            conn.close()
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(2):
-                    await conn.wait_closed()
+        await _close_quietly(conn)
 
     async def close(self) -> None:
         await self._drop()
@@ -307,6 +299,18 @@ class SshCollector:
         self._failures = 0
         self._last_fail = None
         return Observation(t.name, HostState.UP, None, got)
+
+
+async def _close_quietly(
+    thing: asyncssh.SSHClientProcess[bytes] | asyncssh.SSHClientConnection | None,
+) -> None:
+    """Close a channel or connection, waiting briefly; a peer that is gone is not an error."""
+    if thing is None:
+        return
+    thing.close()
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(2):
+            await thing.wait_closed()
 
 
 def _describe(exc: BaseException) -> str:
