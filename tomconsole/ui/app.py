@@ -190,7 +190,7 @@ class TomConsole(App[None]):
         keys = [
             (b.key_display or b.key, b.description)
             for b in [*self.BINDINGS, *ServersPane.BINDINGS]
-            if isinstance(b, Binding) and b.description
+            if isinstance(b, Binding) and b.description and b.show
         ]
         self.push_screen(HelpScreen(keys))
 

@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 EXTRA_KEYS = (
-    ("↑ ↓ PgUp PgDn", "move in the table"),
+    ("↑ ↓ PgUp PgDn", "move in the table (also j k, g G for first and last)"),
     ("Enter", "open the host under the cursor"),
     ("Esc", "back / clear the filter"),
     ("ctrl+p", "command palette (themes, sort, quit, ...)"),
