@@ -188,5 +188,6 @@ class DemoFleet:
                 c.abort()
         for s in self._servers:
             with contextlib.suppress(Exception):
-                await s.wait_closed()
+                async with asyncio.timeout(2):
+                    await s.wait_closed()
         self._servers.clear()
