@@ -1,0 +1,276 @@
+"""Alert transitions in, incidents out: dedup, reopen, auto-resolve, flapping, suppression,
+escalation, and the operator's actions, each one durable and audited before it returns.
+
+The book is driven by an injected clock (`now`) so every rule of the lifecycle is tested
+as a scripted sequence. It owns no I/O but the Store, and writes an incident change and
+its audit record in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tomconsole.incidents.model import Incident, IncidentState
+from tomconsole.monitor.rules import Transition
+from tomconsole.store import Store
+
+TABLE, AUDIT = "incidents", "audit"
+
+
+@dataclass(frozen=True)
+class Policy:
+    resolve_after: timedelta = timedelta(minutes=2)  # clear this long before auto-resolve
+    reopen_within: timedelta = timedelta(minutes=10)  # a re-trigger this soon reopens
+    flap_window: timedelta = timedelta(minutes=10)
+    flap_count: int = 6  # fire/clear transitions within the window that mean "flapping"
+    ack_within: timedelta = timedelta(minutes=15)
+    escalation: tuple[str, ...] = ()  # the roster's escalation order
+    down_rules: tuple[str, ...] = ("host-down",)  # while these fire, a host's other alerts wait
+
+
+@dataclass
+class IncidentBook:
+    store: Store
+    policy: Policy = field(default_factory=Policy)
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    incidents: dict[str, Incident] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for doc in self.store.all(TABLE):
+            inc = Incident.from_doc(doc)
+            self.incidents[inc.id] = inc
+        self._seq = max((int(i.id.split("-")[1]) for i in self.incidents.values()), default=0)
+
+    # -- queries ----------------------------------------------------------------------
+
+    def open(self) -> list[Incident]:
+        order = {"critical": 0, "major": 1, "minor": 2, "info": 3}
+        state_order = {IncidentState.TRIGGERED: 0, IncidentState.ACKNOWLEDGED: 1}
+        return sorted(
+            (i for i in self.incidents.values() if i.is_open),
+            key=lambda i: (state_order.get(i.state, 2), order.get(i.severity, 9), i.opened_at),
+        )
+
+    def by_key(self, key: str) -> Incident | None:
+        """The open incident for a key, else the most recently resolved one."""
+        found = [i for i in self.incidents.values() if i.key == key]
+        opened = [i for i in found if i.is_open]
+        if opened:
+            return opened[0]
+        return max(found, key=lambda i: i.resolved_at or "", default=None)
+
+    def _host_down(self, host: str) -> bool:
+        return any(
+            i.is_open and i.host == host and i.rule in self.policy.down_rules for i in self.incidents.values()
+        )
+
+    # -- persistence ------------------------------------------------------------------
+
+    def _save(self, inc: Incident, action: str, who: str, before: dict[str, Any] | None) -> None:
+        with self.store.transaction():
+            self.store.put(TABLE, inc.id, inc.to_doc())
+            self.store.append(
+                AUDIT,
+                {
+                    "at": self.now().isoformat(),
+                    "who": who,
+                    "action": action,
+                    "incident": inc.id,
+                    "before": _brief(before),
+                    "after": _brief(inc.to_doc()),
+                },
+            )
+
+    def _new(self, key: str, title: str, severity: str, host: str | None, rule: str | None) -> Incident:
+        self._seq += 1
+        inc = Incident(
+            f"INC-{self._seq:06d}", key, title, severity, host, rule, opened_at=self.now().isoformat()
+        )
+        self.incidents[inc.id] = inc
+        return inc
+
+    # -- alerts in --------------------------------------------------------------------
+
+    def on_transition(self, t: Transition) -> Incident | None:
+        existing = self.by_key(t.key)
+        if t.firing:
+            return self._on_fire(t, existing, self.now())
+        if existing is not None and existing.is_open and existing.clear_since is None:
+            before = existing.to_doc()
+            existing.clear_since = self.now().isoformat()
+            existing.log(self.now(), "condition cleared", detail=_value(t))
+            self._note_transition(existing, self.now())
+            self._save(existing, "clear", "tomconsole", before)
+        return existing
+
+    def _on_fire(self, t: Transition, existing: Incident | None, now: datetime) -> Incident | None:
+        if existing is not None and existing.is_open:  # dedup: same key, same incident
+            before = existing.to_doc()
+            existing.clear_since = None
+            self._note_transition(existing, now)
+            self._save(existing, "refire", "tomconsole", before)
+            return existing
+        if self._host_down(t.host) and t.rule.name not in self.policy.down_rules:
+            return None  # the host's own outage explains this
+        if existing is not None and self._recently_resolved(existing, now):
+            before = existing.to_doc()
+            existing.state, existing.resolved_at, existing.resolved_by = IncidentState.TRIGGERED, None, None
+            existing.clear_since = None
+            existing.log(now, "reopened", detail=_value(t))
+            self._note_transition(existing, now)
+            self._save(existing, "reopen", "tomconsole", before)
+            return existing
+        inc = self._new(t.key, _title(t), t.rule.severity.value, t.host, t.rule.name)
+        inc.obj, inc.runbook, inc.labels, inc.value = t.obj, t.rule.runbook, dict(t.rule.labels), t.value
+        inc.log(now, "triggered", detail=_value(t))
+        inc.transitions.append(now.isoformat())
+        self._save(inc, "trigger", "tomconsole", None)
+        if t.rule.name in self.policy.down_rules:
+            self._suppress_host(t.host, True)
+        return inc
+
+    def _recently_resolved(self, inc: Incident, now: datetime) -> bool:
+        if inc.resolved_at is None:
+            return False
+        return now - datetime.fromisoformat(inc.resolved_at) <= self.policy.reopen_within
+
+    def _note_transition(self, inc: Incident, now: datetime) -> None:
+        cutoff = now - self.policy.flap_window
+        inc.transitions = [x for x in inc.transitions if datetime.fromisoformat(x) >= cutoff]
+        inc.transitions.append(now.isoformat())
+        if not inc.flapping and len(inc.transitions) >= self.policy.flap_count:
+            inc.flapping = True
+            inc.log(now, "flapping", detail=f"{len(inc.transitions)} changes in {self.policy.flap_window}")
+
+    def _suppress_host(self, host: str, on: bool) -> None:
+        for inc in self.incidents.values():
+            if (
+                inc.is_open
+                and inc.host == host
+                and inc.rule not in self.policy.down_rules
+                and inc.suppressed != on
+            ):
+                before = inc.to_doc()
+                inc.suppressed = on
+                inc.log(self.now(), "suppressed: host down" if on else "no longer suppressed")
+                self._save(inc, "suppress" if on else "unsuppress", "tomconsole", before)
+
+    def tick(self) -> None:
+        """Time-driven changes: auto-resolve after a clear period, settle flapping, escalate."""
+        now = self.now()
+        for inc in list(self.incidents.values()):
+            if not inc.is_open:
+                continue
+            if inc.clear_since is not None:
+                quiet = now - datetime.fromisoformat(inc.clear_since)
+                needed = self.policy.flap_window if inc.flapping else self.policy.resolve_after
+                if quiet >= needed:
+                    self._resolve(inc, "tomconsole", "auto-resolved: clear for " + str(needed))
+                    if inc.rule in self.policy.down_rules and inc.host:
+                        self._suppress_host(inc.host, False)
+                    continue
+            if inc.state is IncidentState.TRIGGERED and self.policy.escalation:
+                due = datetime.fromisoformat(inc.opened_at) + self.policy.ack_within * (inc.escalations + 1)
+                if now >= due:
+                    self.escalate(
+                        inc.id, "tomconsole", reason=f"not acknowledged within {self.policy.ack_within}"
+                    )
+
+    # -- operator actions (each durable before it returns) ---------------------------
+
+    def _get(self, incident_id: str) -> Incident:
+        inc = self.incidents.get(incident_id)
+        if inc is None:
+            raise KeyError(f"no incident {incident_id}")
+        return inc
+
+    def acknowledge(self, incident_id: str, who: str) -> Incident:
+        inc = self._get(incident_id)
+        if inc.state is not IncidentState.TRIGGERED:
+            return inc
+        before = inc.to_doc()
+        now = self.now()
+        inc.state, inc.acknowledged_by, inc.acknowledged_at = IncidentState.ACKNOWLEDGED, who, now.isoformat()
+        inc.log(now, "acknowledged", who)
+        self._save(inc, "ack", who, before)
+        return inc
+
+    def _resolve(self, inc: Incident, who: str, detail: str = "") -> None:
+        before = inc.to_doc()
+        now = self.now()
+        inc.state, inc.resolved_at, inc.resolved_by = IncidentState.RESOLVED, now.isoformat(), who
+        inc.log(now, "resolved", who, detail)
+        self._save(inc, "resolve", who, before)
+
+    def resolve(self, incident_id: str, who: str) -> Incident:
+        inc = self._get(incident_id)
+        if inc.is_open:
+            self._resolve(inc, who)
+        return inc
+
+    def assign(self, incident_id: str, who: str, to: str) -> Incident:
+        inc = self._get(incident_id)
+        before = inc.to_doc()
+        inc.assignee = to
+        inc.log(self.now(), "assigned", who, to)
+        self._save(inc, "assign", who, before)
+        return inc
+
+    def note(self, incident_id: str, who: str, text: str) -> Incident:
+        inc = self._get(incident_id)
+        before = inc.to_doc()
+        now = self.now()
+        inc.notes.append({"at": now.isoformat(), "who": who, "text": text})
+        inc.log(now, "note", who, text)
+        self._save(inc, "note", who, before)
+        return inc
+
+    def set_severity(self, incident_id: str, who: str, severity: str) -> Incident:
+        inc = self._get(incident_id)
+        before = inc.to_doc()
+        inc.log(self.now(), "severity", who, f"{inc.severity} -> {severity}")
+        inc.severity = severity
+        self._save(inc, "severity", who, before)
+        return inc
+
+    def escalate(self, incident_id: str, who: str, reason: str = "") -> Incident:
+        inc = self._get(incident_id)
+        before = inc.to_doc()
+        order = self.policy.escalation
+        if order:
+            nxt = order.index(inc.assignee) + 1 if inc.assignee in order else 0
+            inc.assignee = order[min(nxt, len(order) - 1)]
+        inc.escalated, inc.escalations = True, inc.escalations + 1
+        inc.log(
+            self.now(), "escalated", who, f"to {inc.assignee or 'nobody'}" + (f": {reason}" if reason else "")
+        )
+        self._save(inc, "escalate", who, before)
+        return inc
+
+    def open_manual(self, title: str, who: str, host: str | None = None, severity: str = "major") -> Incident:
+        inc = self._new(f"manual|{self._seq + 1}", title, severity, host, None)
+        inc.log(self.now(), "opened by hand", who, title)
+        self._save(inc, "open", who, None)
+        return inc
+
+
+def _title(t: Transition) -> str:
+    where = f" {t.obj}" if t.obj else ""
+    if t.rule.is_state_rule:
+        return f"{t.rule.name}: {t.host}{where}"
+    return f"{t.rule.name}: {t.host}{where} {t.rule.metric} {t.rule.op} {t.rule.threshold:g}"
+
+
+def _value(t: Transition) -> str:
+    return "" if t.value is None or t.rule.is_state_rule else f"value {t.value:.1f}"
+
+
+def _brief(doc: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Before/after for the audit log: the fields an action changes, not the whole timeline."""
+    if doc is None:
+        return None
+    keep = ("state", "severity", "assignee", "acknowledged_by", "resolved_by", "escalated", "suppressed")
+    return {k: doc.get(k) for k in keep} | {"notes": len(doc.get("notes", []))}

@@ -1,0 +1,170 @@
+"""Rules as data: what condition on which hosts, for how long, clearing where. Pure logic.
+
+A rule is either a metric rule (`metric` `op` `threshold`, clearing past `clear`) or a
+state rule (the host is in one of `states`). Each (rule, host, object) has a small state
+machine: inactive -> pending (condition true, waiting out `for:`) -> firing -> back to
+inactive once the value is past the clear threshold (hysteresis). Missing data never
+clears an alert: a host that stops answering is the state rules' business.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from tomconsole.models import HostState
+from tomconsole.monitor.state import HostRow
+
+OPS: dict[str, Callable[[float, float], bool]] = {
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+}
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    MAJOR = "major"
+    MINOR = "minor"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self)
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    severity: Severity
+    metric: str | None = None  # cpu_pct, mem_pct, swap_pct, fs_pct (per mount), load_per_core
+    op: str = ">"
+    threshold: float = 0.0
+    clear: float | None = None
+    states: tuple[HostState, ...] = ()
+    for_s: float = 0.0
+    runbook: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+    hosts: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    @property
+    def is_state_rule(self) -> bool:
+        return bool(self.states)
+
+    def applies_to(self, row: HostRow) -> bool:
+        info = row.info
+        if self.hosts and info.name not in self.hosts:
+            return False
+        if self.groups and info.group not in self.groups:
+            return False
+        return not self.tags or any(t in info.tags for t in self.tags)
+
+    def values(self, row: HostRow) -> Iterator[tuple[str, float | None]]:
+        """(object, value) pairs this rule looks at on a host; object '' is the host itself."""
+        if self.is_state_rule:
+            yield "", 1.0 if row.state in self.states else 0.0
+            return
+        s = row.sample if row.state is HostState.UP else None
+        if self.metric == "fs_pct":
+            for fs in (s.filesystems or ()) if s else ():
+                yield fs.mount, fs.used_pct
+            return
+        value: float | None = None
+        if s is not None:
+            if self.metric == "cpu_pct":
+                value = s.cpu_pct
+            elif self.metric == "mem_pct":
+                value = s.mem_used_pct
+            elif self.metric == "swap_pct":
+                value = s.swap_used_pct
+            elif self.metric == "load_per_core" and s.load and s.ncpu:
+                value = s.load[0] / s.ncpu
+        yield "", value
+
+    def over(self, value: float) -> bool:
+        if self.is_state_rule:
+            return value >= 1.0
+        return OPS[self.op](value, self.threshold)
+
+    def still_over(self, value: float) -> bool:
+        """While firing: the condition holds until the value passes the clear threshold."""
+        if self.is_state_rule or self.clear is None:
+            return self.over(value)
+        return OPS[self.op](value, self.clear)
+
+
+class Phase(StrEnum):
+    INACTIVE = "inactive"
+    PENDING = "pending"
+    FIRING = "firing"
+
+
+@dataclass
+class AlertState:
+    phase: Phase = Phase.INACTIVE
+    since: float = 0.0
+    value: float | None = None
+
+
+@dataclass(frozen=True)
+class Transition:
+    """An alert started firing (`firing=True`) or stopped (`firing=False`)."""
+
+    key: str
+    rule: Rule
+    host: str
+    obj: str
+    firing: bool
+    value: float | None
+    at: float
+
+
+def alert_key(rule: str, host: str, obj: str) -> str:
+    return f"{rule}|{host}|{obj}"
+
+
+@dataclass
+class RuleEngine:
+    rules: list[Rule]
+    states: dict[str, AlertState] = field(default_factory=dict)
+
+    def evaluate(self, row: HostRow, now: float) -> list[Transition]:
+        out = []
+        for rule in self.rules:
+            if not rule.applies_to(row):
+                continue
+            for obj, value in rule.values(row):
+                key = alert_key(rule.name, row.name, obj)
+                st = self.states.setdefault(key, AlertState())
+                t = self._step(rule, st, value, now)
+                if t is not None:
+                    out.append(Transition(key, rule, row.name, obj, t, value, now))
+        return out
+
+    @staticmethod
+    def _step(rule: Rule, st: AlertState, value: float | None, now: float) -> bool | None:
+        if value is None:
+            return None  # no data: neither fire nor clear
+        st.value = value
+        if st.phase is Phase.FIRING:
+            if rule.still_over(value):
+                return None
+            st.phase, st.since = Phase.INACTIVE, now
+            return False
+        if not rule.over(value):
+            st.phase = Phase.INACTIVE
+            return None
+        if st.phase is Phase.INACTIVE:
+            st.phase, st.since = Phase.PENDING, now
+        if now - st.since >= rule.for_s:
+            st.phase, st.since = Phase.FIRING, now
+            return True
+        return None
+
+    def firing(self) -> list[str]:
+        return [k for k, st in self.states.items() if st.phase is Phase.FIRING]
