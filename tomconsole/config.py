@@ -17,6 +17,14 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from tomconsole.config_incidents import (
+    DEFAULT_RULES,
+    IncidentPolicy,
+    MaintenanceConfig,
+    Notifications,
+    RuleConfig,
+    Team,
+)
 from tomconsole.models import HostInfo, Level
 
 SECRET_KEYS = frozenset({"password", "passphrase", "secret", "token", "private_key"})
@@ -93,6 +101,18 @@ class Config(Strict):
     theme: str = "tomconsole-dark"
     stale_after: Annotated[float, Field(ge=1, le=100)] = 3.0
     history_points: Annotated[int, Field(ge=10, le=100_000)] = 720
+    data_dir: str | None = None
+    rules: list[RuleConfig] | None = None  # None: the default rule set
+    team: Team = Team()
+    incidents: IncidentPolicy = IncidentPolicy()
+    maintenance: list[MaintenanceConfig] = []
+    notifications: Notifications = Notifications()
+
+    @property
+    def effective_rules(self) -> list[RuleConfig]:
+        if self.rules is not None:
+            return self.rules
+        return [RuleConfig.model_validate(r) for r in DEFAULT_RULES]
 
     @property
     def show_local(self) -> bool:
@@ -191,14 +211,18 @@ def parse_config(text: str, file: str = "<config>") -> Config:
             loc = tuple(err["loc"])
             issues.append(ConfigIssue(file, _line_for(loc, lines), _dotted(loc), _message(err)))
     else:
-        seen: set[str] = set()
-        for i, h in enumerate(config.hosts):
-            if h.name in seen:
-                loc = ("hosts", i, "name")
-                issues.append(
-                    ConfigIssue(file, _line_for(loc, lines), _dotted(loc), "host name is used twice")
-                )
-            seen.add(h.name)
+        for section, names in (
+            ("hosts", [h.name for h in config.hosts]),
+            ("rules", [r.name for r in config.rules or []]),
+        ):
+            seen: set[str] = set()
+            for i, name in enumerate(names):
+                if name in seen:
+                    loc = (section, i, "name")
+                    issues.append(
+                        ConfigIssue(file, _line_for(loc, lines), _dotted(loc), "name is used twice")
+                    )
+                seen.add(name)
     if issues:
         raise ConfigError(issues)
     return config
@@ -217,6 +241,17 @@ def load_config(path: Path) -> Config:
     except OSError as exc:
         raise ConfigError([ConfigIssue(str(path), None, "", f"cannot read: {exc.strerror}")]) from None
     return parse_config(text, str(path))
+
+
+def data_dir(config: Config, override: str | Path | None = None, env: dict[str, str] | None = None) -> Path:
+    """Where the store lives: --data-dir, else `data_dir:`, else $XDG_DATA_HOME/tomconsole."""
+    if override:
+        return Path(override).expanduser()
+    if config.data_dir:
+        return Path(config.data_dir).expanduser()
+    env = dict(os.environ) if env is None else env
+    base = env.get("XDG_DATA_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".local" / "share")
+    return Path(base) / "tomconsole"
 
 
 def candidate_paths(cwd: Path | None = None, env: dict[str, str] | None = None) -> Iterator[Path]:

@@ -76,7 +76,7 @@ def test_missing_required_key() -> None:
 
 def test_duplicate_host_names() -> None:
     (issue,) = _issues("hosts:\n  - {name: a, address: x}\n  - {name: a, address: y}\n")
-    assert issue == "cfg.yaml:3: hosts[1].name: host name is used twice"
+    assert issue == "cfg.yaml:3: hosts[1].name: name is used twice"
 
 
 def test_invalid_yaml_has_a_line() -> None:

@@ -17,7 +17,14 @@ from tomconsole.incidents.model import Incident, IncidentState
 from tomconsole.monitor.rules import Transition
 from tomconsole.store import Store
 
-TABLE, AUDIT = "incidents", "audit"
+TABLE, AUDIT, OUTBOX = "incidents", "audit", "outbox"
+NOTIFY_EVENT = {
+    "trigger": "trigger",
+    "reopen": "trigger",
+    "ack": "ack",
+    "escalate": "escalate",
+    "resolve": "resolve",
+}
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,7 @@ class Policy:
     ack_within: timedelta = timedelta(minutes=15)
     escalation: tuple[str, ...] = ()  # the roster's escalation order
     down_rules: tuple[str, ...] = ("host-down",)  # while these fire, a host's other alerts wait
+    notify: tuple[str, ...] = ()  # events queued in the outbox: trigger, ack, escalate, resolve
 
 
 @dataclass

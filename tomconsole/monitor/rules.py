@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from tomconsole.config_incidents import RuleConfig
 from tomconsole.models import HostState
 from tomconsole.monitor.state import HostRow
 
@@ -168,3 +169,24 @@ class RuleEngine:
 
     def firing(self) -> list[str]:
         return [k for k, st in self.states.items() if st.phase is Phase.FIRING]
+
+
+def rules_from_config(configs: list[RuleConfig]) -> list[Rule]:
+    return [
+        Rule(
+            name=c.name,
+            severity=Severity(c.severity),
+            metric=c.metric,
+            op=c.op,
+            threshold=c.threshold or 0.0,
+            clear=c.clear,
+            states=tuple(c.state or ()),
+            for_s=c.for_,
+            runbook=c.runbook,
+            labels=tuple(sorted(c.labels.items())),
+            hosts=tuple(c.scope.hosts),
+            groups=tuple(c.scope.groups),
+            tags=tuple(c.scope.tags),
+        )
+        for c in configs
+    ]

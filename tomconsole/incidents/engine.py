@@ -1,0 +1,100 @@
+"""Observations in, incidents out: rules, maintenance windows, the incident book and the
+notification outbox wired to a fleet, the same way under the UI and headless."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from tomconsole.config import Config
+from tomconsole.incidents.book import IncidentBook, Policy
+from tomconsole.incidents.notify import Notifier
+from tomconsole.incidents.windows import WindowBook
+from tomconsole.monitor.rules import RuleEngine, Transition, rules_from_config
+from tomconsole.monitor.state import FleetState, HostRow
+from tomconsole.store import Store
+
+
+def policy_from_config(config: Config) -> Policy:
+    p = config.incidents
+    return Policy(
+        resolve_after=timedelta(seconds=p.resolve_after),
+        reopen_within=timedelta(seconds=p.reopen_within),
+        flap_window=timedelta(seconds=p.flap_window),
+        flap_count=p.flap_count,
+        ack_within=timedelta(seconds=p.ack_within),
+        escalation=tuple(config.team.escalation),
+        notify=tuple(config.notifications.events)
+        if config.notifications.webhooks or config.notifications.command
+        else (),
+    )
+
+
+class IncidentEngine:
+    def __init__(
+        self,
+        fleet: FleetState,
+        config: Config,
+        store: Store,
+        wall: Callable[[], datetime] = lambda: datetime.now(UTC),
+        mono: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.fleet = fleet
+        self.store = store
+        self.rules = RuleEngine(rules_from_config(config.effective_rules))
+        self.book = IncidentBook(store, policy_from_config(config), now=wall)
+        self.windows = WindowBook(store, list(config.maintenance), now=wall)
+        self.notifier = Notifier(store, config.notifications, store.directory, now=wall)
+        self._mono = mono
+        self._silenced: dict[str, Transition] = {}
+        self.listeners: list[Callable[[], None]] = []
+        fleet.subscribe(self.observe)
+
+    def observe(self, host: str) -> None:
+        row = self.fleet.row(host)
+        if row is not None:
+            self._evaluate(row)
+
+    def _evaluate(self, row: HostRow) -> None:
+        if self.store.read_only:
+            return  # another console owns the incidents; this one only shows them
+        changed = False
+        for t in self.rules.evaluate(row, self._mono()):
+            if t.firing:
+                windows = self.windows.active_for(row.info)
+                if windows:
+                    if t.key not in self._silenced:
+                        self.windows.log_silenced(
+                            windows, t.key, f"{t.rule.name} on {t.host} {t.obj}".strip()
+                        )
+                    self._silenced[t.key] = t
+                    continue
+            else:
+                self._silenced.pop(t.key, None)
+            self.book.on_transition(t)
+            changed = True
+        if changed:
+            self._changed()
+
+    def tick(self) -> None:
+        """Time-driven work: `for:` on quiet hosts, staleness, ended windows, resolve, escalate."""
+        if self.store.read_only:
+            return
+        for row in self.fleet.rows():
+            self._evaluate(row)
+        for key, t in list(self._silenced.items()):
+            view = self.fleet.views.get(t.host)
+            if view is not None and not self.windows.active_for(view.info):
+                del self._silenced[key]  # the window ended with the alert still firing: open it now
+                self.book.on_transition(dataclasses.replace(t, at=self._mono()))
+        before = {i.id: (i.state, i.escalations, i.suppressed) for i in self.book.open()}
+        self.book.tick()
+        after = {i.id: (i.state, i.escalations, i.suppressed) for i in self.book.open()}
+        if before != after:
+            self._changed()
+
+    def _changed(self) -> None:
+        for cb in self.listeners:
+            cb()
