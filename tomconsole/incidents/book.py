@@ -78,19 +78,25 @@ class IncidentBook:
     # -- persistence ------------------------------------------------------------------
 
     def _save(self, inc: Incident, action: str, who: str, before: dict[str, Any] | None) -> None:
+        """The incident, its audit record and any notification: one atomic, fsynced write."""
+        at = self.now().isoformat()
+        audit = {
+            "at": at,
+            "who": who,
+            "action": action,
+            "incident": inc.id,
+            "before": _brief(before),
+            "after": _brief(inc.to_doc()),
+        }
         with self.store.transaction():
             self.store.put(TABLE, inc.id, inc.to_doc())
-            self.store.append(
-                AUDIT,
-                {
-                    "at": self.now().isoformat(),
-                    "who": who,
-                    "action": action,
-                    "incident": inc.id,
-                    "before": _brief(before),
-                    "after": _brief(inc.to_doc()),
-                },
-            )
+            self.store.append(AUDIT, audit)
+            event = NOTIFY_EVENT.get(action)
+            if event in self.policy.notify:
+                payload = {"event": event, "at": at, "who": who, "incident": inc.summary()}
+                self.store.put(
+                    OUTBOX, f"{inc.id}:{len(inc.timeline)}:{event}", {"queued_at": at, "event": payload}
+                )
 
     def _new(self, key: str, title: str, severity: str, host: str | None, rule: str | None) -> Incident:
         self._seq += 1

@@ -18,9 +18,8 @@ from typing import Any
 
 from tomconsole.collectors.notify import post_json, run_command
 from tomconsole.config_incidents import Notifications
+from tomconsole.incidents.book import OUTBOX
 from tomconsole.store import Store
-
-OUTBOX = "outbox"
 
 
 def slack_payload(event: dict[str, Any]) -> dict[str, Any]:
