@@ -14,10 +14,15 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from tomconsole.config import Config, ConfigError, find_config, load_config
+from tomconsole import cli_incidents
+from tomconsole.config import Config, ConfigError, data_dir, find_config, load_config
+from tomconsole.incidents.actions import apply_action
+from tomconsole.incidents.engine import IncidentEngine
+from tomconsole.incidents.inbox import process
 from tomconsole.models import HostState
 from tomconsole.monitor.report import fleet_json, fleet_table
 from tomconsole.monitor.scheduler import Scheduler, build
+from tomconsole.store import Store
 
 EXIT_OK, EXIT_DOWN, EXIT_CONFIG = 0, 1, 2
 
@@ -26,7 +31,11 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tomconsole", description="A terminal console for a fleet.")
     p.add_argument("--config", type=Path, help="config file (default: ./tomconsole.yaml, then XDG)")
     p.add_argument("--theme", help="theme name (built-in or a file in themes/)")
+    p.add_argument(
+        "--data-dir", help="where incidents, windows and the audit log live (default: XDG data dir)"
+    )
     sub = p.add_subparsers(dest="command")
+    cli_incidents.add_parser(sub)
 
     poll = sub.add_parser("poll", help="poll headless and print the fleet")
     mode = poll.add_mutually_exclusive_group()
@@ -62,22 +71,31 @@ def _print_errors(err: ConfigError) -> int:
     return EXIT_CONFIG
 
 
-async def _poll(config: Config, rounds: int, interval: float | None, fmt: str) -> int:
+async def _poll(config: Config, rounds: int, interval: float | None, fmt: str, store: Store) -> int:
+    """The console's engine without the screen: rules, incidents, windows and notifications too."""
     state, collectors = build(config)
     scheduler = Scheduler(state, collectors)
+    engine = IncidentEngine(state, config, store)
     loop = asyncio.get_running_loop()
     every = interval if interval is not None else config.ssh.interval
     try:
         for n in range(rounds):
             started = loop.time()
             await scheduler.round()
+            if not store.read_only:
+                process(store.directory, lambda req: apply_action(engine.book, engine.windows, req))
+                engine.tick()
+                if engine.notifier.enabled:
+                    await engine.notifier.deliver_due()
             rows = state.rows(check_stale=False)
+            doc = fleet_json(rows)
+            doc["incidents"] = [i.summary() for i in engine.book.open()]
             if fmt == "table":
                 print(fleet_table(rows), flush=True)
             elif fmt == "jsonl" or rounds > 1:
-                print(json.dumps(fleet_json(rows), separators=(",", ":")), flush=True)
+                print(json.dumps(doc, separators=(",", ":")), flush=True)
             else:
-                print(json.dumps(fleet_json(rows), indent=2))
+                print(json.dumps(doc, indent=2))
             if n + 1 < rounds:
                 await asyncio.sleep(max(0.0, every - (loop.time() - started)))
     finally:
@@ -148,12 +166,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return asyncio.run(_fleet(args))
             return EXIT_OK
         config, path = _load(args.config)
+        directory = data_dir(config, args.data_dir)
+        if args.command == "incidents":
+            return cli_incidents.run(args, config, directory)
         if args.command == "poll":
             rounds = args.count if args.count is not None else 1
             if rounds < 1:
                 print("error: --count must be at least 1", file=sys.stderr)
                 return EXIT_CONFIG
-            return asyncio.run(_poll(config, rounds, args.interval, args.format))
+            with Store(directory) as store:
+                if store.banner:
+                    print(f"note: {store.banner}", file=sys.stderr)
+                return asyncio.run(_poll(config, rounds, args.interval, args.format, store))
         return _run_ui(config, path, args.theme)
     except ConfigError as err:
         return _print_errors(err)

@@ -10,11 +10,13 @@ from pathlib import Path
 from tomconsole.demo.fleet import DemoFleet
 
 
-async def _run(*args: str, cwd: Path | None = None) -> tuple[int, str, str]:
+async def _run(*args: str, cwd: Path | None = None, data: Path | None = None) -> tuple[int, str, str]:
+    extra = ["--data-dir", str(data)] if data is not None else []
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "tomconsole",
+        *extra,
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -25,8 +27,10 @@ async def _run(*args: str, cwd: Path | None = None) -> tuple[int, str, str]:
     return proc.returncode, out.decode(), err.decode()
 
 
-async def test_poll_once_json_on_demo_fleet(demo_fleet: DemoFleet) -> None:
-    code, out, _ = await _run("--config", str(demo_fleet.config_path), "poll", "--once", "--format", "json")
+async def test_poll_once_json_on_demo_fleet(demo_fleet: DemoFleet, tmp_path: Path) -> None:
+    code, out, _ = await _run(
+        "--config", str(demo_fleet.config_path), "poll", "--once", "--format", "json", data=tmp_path
+    )
     doc = json.loads(out)
     states = {h["name"]: h["state"] for h in doc["hosts"]}
     assert states[demo_fleet.hosts[-1].spec.name] == "unreachable"
@@ -44,7 +48,7 @@ async def test_poll_count_jsonl_on_same_connections(demo_fleet: DemoFleet, tmp_p
     cfg = tmp_path / "healthy.yaml"
     cfg.write_text(text)
     code, out, err = await _run(
-        "--config", str(cfg), "poll", "--count", "2", "--interval", "0.5", "--format", "jsonl"
+        "--config", str(cfg), "poll", "--count", "2", "--interval", "0.5", "--format", "jsonl", data=tmp_path
     )
     lines = out.strip().splitlines()
     assert len(lines) == 2, err
@@ -54,8 +58,10 @@ async def test_poll_count_jsonl_on_same_connections(demo_fleet: DemoFleet, tmp_p
     assert code == 0
 
 
-async def test_poll_table(demo_fleet: DemoFleet) -> None:
-    _, out, _ = await _run("--config", str(demo_fleet.config_path), "poll", "--format", "table")
+async def test_poll_table(demo_fleet: DemoFleet, tmp_path: Path) -> None:
+    _, out, _ = await _run(
+        "--config", str(demo_fleet.config_path), "poll", "--format", "table", data=tmp_path
+    )
     assert out.splitlines()[0].startswith("HOST")
     assert "hostkey_changed" in out
 
@@ -63,7 +69,7 @@ async def test_poll_table(demo_fleet: DemoFleet) -> None:
 async def test_config_error_exit_2_with_file_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("hosts:\n  - name: a\n    address: b\n    pasword: x\n")
-    code, _, err = await _run("--config", str(bad), "poll", "--once")
+    code, _, err = await _run("--config", str(bad), "poll", "--once", data=tmp_path)
     assert code == 2
     assert f"{bad}:4: hosts[0].pasword: unknown key" in err
 
@@ -96,3 +102,91 @@ async def test_no_config_polls_the_local_host(tmp_path: Path) -> None:
     doc = json.loads(out)
     assert [h["name"] for h in doc["hosts"]] == ["localhost"]
     assert doc["hosts"][0]["state"] == "up" and proc.returncode == 0
+
+
+async def test_incidents_from_poll_and_the_shell(demo_fleet: DemoFleet, tmp_path: Path) -> None:
+    cfg = str(demo_fleet.config_path)
+    _, out, _ = await _run("--config", cfg, "poll", "--once", data=tmp_path)
+    incidents = json.loads(out)["incidents"]
+    changed = demo_fleet.hosts[-2].spec.name
+    (key_inc,) = [i for i in incidents if i["rule"] == "host-key-changed"]
+    assert key_inc["host"] == changed and key_inc["state"] == "triggered"
+    assert {
+        "id",
+        "key",
+        "rule",
+        "host",
+        "severity",
+        "state",
+        "opened_at",
+        "acknowledged_by",
+        "resolved_at",
+    } <= set(key_inc)
+
+    iid = key_inc["id"]
+    code, out, _ = await _run("--config", cfg, "incidents", "--as", "ana", "ack", iid, data=tmp_path)
+    assert code == 0 and "acknowledged" in out
+    code, _, _ = await _run(
+        "--config", cfg, "incidents", "--as", "ana", "note", iid, "called the DC", data=tmp_path
+    )
+    assert code == 0
+    code, out, _ = await _run(
+        "--config",
+        cfg,
+        "incidents",
+        "--as",
+        "ben",
+        "open",
+        "--title",
+        "VPN flaky",
+        "--severity",
+        "minor",
+        data=tmp_path,
+    )
+    assert code == 0
+    code, _, _ = await _run("--config", cfg, "incidents", "--as", "ben", "resolve", iid, data=tmp_path)
+    assert code == 0
+    _, out, _ = await _run("--config", cfg, "incidents", "list", "--all", "--format", "json", data=tmp_path)
+    listed = {i["id"]: i for i in json.loads(out)}
+    assert listed[iid]["acknowledged_by"] == "ana" and listed[iid]["resolved_at"]
+    assert listed[iid]["notes"] == ["called the DC"]
+    assert any(i["title"] == "VPN flaky" and i["state"] == "triggered" for i in listed.values())
+    _, out, _ = await _run("--config", cfg, "incidents", "export", iid, "--format", "markdown", data=tmp_path)
+    assert out.startswith(f"# {iid}") and "| acknowledged | ana |" in out and "| resolved | ben |" in out
+    code, _, err = await _run("--config", cfg, "incidents", "ack", "INC-999999", data=tmp_path)
+    assert code == 1 and "no incident INC-999999" in err
+
+
+async def test_cli_write_is_handed_to_the_process_holding_the_lock(
+    demo_fleet: DemoFleet, tmp_path: Path
+) -> None:
+    cfg = str(demo_fleet.config_path)
+    _, out, _ = await _run("--config", cfg, "poll", "--once", data=tmp_path)
+    iid = next(i["id"] for i in json.loads(out)["incidents"] if i["rule"] == "host-key-changed")
+    holder = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tomconsole",
+        "--data-dir",
+        str(tmp_path),
+        "--config",
+        cfg,
+        "poll",
+        "--count",
+        "40",
+        "--interval",
+        "0.5",
+        "--format",
+        "jsonl",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert holder.stdout is not None
+    await holder.stdout.readline()  # it holds the lock and is polling
+    code, out, err = await _run("--config", cfg, "incidents", "--as", "cho", "ack", iid, data=tmp_path)
+    assert code == 0, err
+    assert "acknowledged" in out
+    holder.kill()
+    await holder.wait()
+    _, out, _ = await _run("--config", cfg, "incidents", "list", "--format", "json", data=tmp_path)
+    assert next(i for i in json.loads(out) if i["id"] == iid)["acknowledged_by"] == "cho"

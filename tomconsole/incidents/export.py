@@ -1,0 +1,32 @@
+"""A post-incident timeline in Markdown, for the review document."""
+
+from __future__ import annotations
+
+from tomconsole.incidents.model import Incident
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(inc: Incident) -> str:
+    lines = [
+        f"# {inc.id}: {_cell(inc.title)}",
+        "",
+        f"- Severity: {inc.severity}",
+        f"- Host: {inc.host or '-'}",
+        f"- Rule: {inc.rule or 'opened by hand'}",
+        f"- State: {inc.state.value}",
+        f"- Opened: {inc.opened_at}",
+        f"- Acknowledged: {inc.acknowledged_at or '-'} by {inc.acknowledged_by or '-'}",
+        f"- Resolved: {inc.resolved_at or '-'} by {inc.resolved_by or '-'}",
+        f"- Assignee: {inc.assignee or '-'}",
+    ]
+    if inc.runbook:
+        lines.append(f"- Runbook: {inc.runbook}")
+    lines += ["", "## Timeline", "", "| When (UTC) | What | Who | Detail |", "|---|---|---|---|"]
+    lines += [f"| {e.at} | {e.what} | {_cell(e.who)} | {_cell(e.detail)} |" for e in inc.timeline]
+    if inc.notes:
+        lines += ["", "## Notes", ""]
+        lines += [f"- {n['at']} {n['who']}: {_cell(n['text'])}" for n in inc.notes]
+    return "\n".join(lines) + "\n"
