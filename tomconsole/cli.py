@@ -128,10 +128,10 @@ async def _fleet(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _run_ui(config: Config, config_path: Path | None, theme: str | None, title: str | None = None) -> int:
+def _run_ui(config: Config, config_path: Path | None, theme: str | None, directory: Path) -> int:
     from tomconsole.ui.app import TomConsole
 
-    app = TomConsole(config, config_path=config_path, theme_name=theme, subtitle=title)
+    app = TomConsole(config, config_path=config_path, theme_name=theme, data_dir=directory)
     app.run()
     return EXIT_OK
 
@@ -148,7 +148,12 @@ def _demo(args: argparse.Namespace) -> int:
             return load_config(fleet.config_path)
 
         app = TomConsole(
-            Config(), theme_name=args.theme, subtitle="demo fleet", setup=setup, teardown=fleet.stop
+            Config(),
+            theme_name=args.theme,
+            subtitle="demo fleet",
+            setup=setup,
+            teardown=fleet.stop,
+            data_dir=Path(args.data_dir) if args.data_dir else Path(tmp) / "data",
         )
         app.run()
     return EXIT_OK
@@ -178,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if store.banner:
                     print(f"note: {store.banner}", file=sys.stderr)
                 return asyncio.run(_poll(config, rounds, args.interval, args.format, store))
-        return _run_ui(config, path, args.theme)
+        return _run_ui(config, path, args.theme, directory)
     except ConfigError as err:
         return _print_errors(err)
 

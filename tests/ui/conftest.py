@@ -54,9 +54,34 @@ def frozen_engine(n: int = 10) -> Callable[[Config], tuple[FleetState, list[Coll
     return engine
 
 
-def frozen_app(n: int = 10) -> TomConsole:
+def frozen_incidents(data_dir: Path) -> None:
+    """A store with a few incidents at fixed times, written through the real book."""
+    from datetime import timedelta
+
+    from tomconsole.incidents.book import IncidentBook
+    from tomconsole.store import Store
+
+    t = [FROZEN_WALL - timedelta(minutes=42)]
+    with Store(data_dir) as store:
+        book = IncidentBook(store, now=lambda: t[0])
+        a = book.open_manual("filesystem-full: db-01 /var fs_pct > 90", "tomconsole", "db-01", "critical")
+        t[0] += timedelta(minutes=5)
+        book.acknowledge(a.id, "ana")
+        book.note(a.id, "ana", "rotating /var/log/app, [b]not markup[/b]")
+        book.assign(a.id, "ana", "ben")
+        t[0] += timedelta(minutes=20)
+        book.open_manual("host-down: web-04", "tomconsole", "web-04", "critical")
+        t[0] += timedelta(minutes=10)
+        book.open_manual("load-high: cache-02 load_per_core > 2", "tomconsole", "cache-02", "minor")
+
+
+def frozen_app(n: int = 10, data_dir: Path | None = None) -> TomConsole:
     return TomConsole(
-        Config(hosts=[]), engine=frozen_engine(n), wall_clock=lambda: FROZEN_WALL, subtitle="snapshot"
+        Config(hosts=[], rules=[]),  # no rules: the frozen screen shows only the stored incidents
+        engine=frozen_engine(n),
+        wall_clock=lambda: FROZEN_WALL,
+        subtitle="snapshot",
+        data_dir=data_dir,
     )
 
 

@@ -43,7 +43,7 @@ class FleetHost:
         return self.flaps and (now % (FLAP_UP_S + FLAP_DOWN_S)) >= FLAP_UP_S
 
 
-def plan(n: int, base: str = "127.77.0.") -> list[FleetHost]:
+def plan(n: int, base: str = "127.77.0.", fill_period_s: float = 720.0) -> list[FleetHost]:
     """Who is who in a fleet of n: mostly healthy hosts and, from n >= 6, the troublemakers."""
     hosts = []
     counts: dict[str, int] = {}
@@ -61,6 +61,7 @@ def plan(n: int, base: str = "127.77.0.") -> list[FleetHost]:
         hosts.append(FleetHost(spec, f"{base}{i + 1}", "prod" if i % 3 else "staging"))
     if n >= 6:
         hosts[2].spec.fills_disk = True
+        hosts[2].spec.fill_period_s = fill_period_s
         hosts[3].flaps = True
         hosts[4].spec.hostile_text = True
         hosts[n - 2].wrong_key_in_known_hosts = True
@@ -114,9 +115,16 @@ async def _serve_probe(host: FleetHost, process: asyncssh.SSHServerProcess[str])
 class DemoFleet:
     """Start with `await fleet.start()`; files land in `directory`; `stop()` ends every server."""
 
-    def __init__(self, directory: Path, hosts: int = 25, port: int = 0, base: str = "127.77.0.") -> None:
+    def __init__(
+        self,
+        directory: Path,
+        hosts: int = 25,
+        port: int = 0,
+        base: str = "127.77.0.",
+        fill_period_s: float = 720.0,
+    ) -> None:
         self.directory = directory
-        self.hosts = plan(hosts, base)
+        self.hosts = plan(hosts, base, fill_period_s)
         self.port = port
         self._servers: list[asyncssh.SSHAcceptor] = []
         self.config_path = directory / "fleet.yaml"

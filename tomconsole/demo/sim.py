@@ -26,6 +26,7 @@ class SimSpec:
     role: str = "app"
     fills_disk: bool = False
     hostile_text: bool = False
+    fill_period_s: float = 720.0  # the filling disk's cycle: climb for 5/6 of it, then logrotate
 
 
 @dataclass
@@ -79,9 +80,10 @@ class SimHost:
         return 0.45 + 0.15 * math.sin(now / 300.0 + self.spec.seed) + 0.02 * self._rng.random()
 
     def disk_fraction(self, now: float) -> float:
-        """The filling disk climbs from 70 % to 98 % over ten minutes, then logrotate frees it."""
-        phase = (now + self.spec.seed * 17) % 720
-        return 0.70 + 0.28 * min(1.0, phase / 600)
+        """The filling disk climbs from 70 % to 98 % (ten minutes by default), then logrotate frees it."""
+        period = self.spec.fill_period_s
+        phase = (now + self.spec.seed * 17) % period
+        return 0.70 + 0.28 * min(1.0, phase / (period * 5 / 6))
 
     # -- the wire format ----------------------------------------------------------------
 

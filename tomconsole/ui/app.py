@@ -6,28 +6,38 @@ mark the view dirty and a short timer redraws, so a burst of 500 results costs o
 
 from __future__ import annotations
 
+import getpass
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from tomconsole.collectors import Collector
 from tomconsole.config import Config
+from tomconsole.incidents.actions import apply_action
+from tomconsole.incidents.engine import IncidentEngine
+from tomconsole.incidents.inbox import process
 from tomconsole.monitor.scheduler import Scheduler, build
 from tomconsole.monitor.state import FleetState
-from tomconsole.ui.messages import HostOpened
+from tomconsole.store import Store
+from tomconsole.ui.messages import ActionRequested, HostOpened, IncidentOpened
 from tomconsole.ui.palette import Palette
+from tomconsole.ui.panes.incidents import IncidentsPane
 from tomconsole.ui.panes.servers import ServersPane
 from tomconsole.ui.rows import summarize
+from tomconsole.ui.screens.ask import AskChoice, AskText, AskWindow
 from tomconsole.ui.screens.help import HelpScreen
 from tomconsole.ui.screens.host import HostScreen
+from tomconsole.ui.screens.incident import IncidentScreen
 from tomconsole.ui.themes import ThemeError, load_themes, theme_from_file
+from tomconsole.ui.widgets.fleetbar import FleetBar, fleet_bar
 
 DEFAULT_THEME = "tomconsole-dark"
 REDRAW_S = 0.5
@@ -38,10 +48,6 @@ NO_CONFIG_HINT = (
 )
 
 
-class FleetBar(Static):
-    """Title, fleet summary and clock on one line."""
-
-
 class TomConsole(App[None]):
     CSS_PATH = "tomconsole.tcss"
     TITLE = "tomconsole"
@@ -49,6 +55,8 @@ class TomConsole(App[None]):
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("t", "cycle_theme", "Theme"),
+        Binding("1", "show_tab('tab-servers')", "Servers"),
+        Binding("2", "show_tab('tab-incidents')", "Incidents"),
         Binding("ctrl+p", "command_palette", "Palette", show=False),
     ]
 
@@ -63,6 +71,7 @@ class TomConsole(App[None]):
         teardown: Callable[[], Awaitable[None]] | None = None,
         engine: Callable[[Config], tuple[FleetState, list[Collector]]] = build,
         wall_clock: Callable[[], datetime] = lambda: datetime.now().astimezone(),
+        data_dir: Path | None = None,
     ) -> None:
         """`setup` runs in the app's loop before polling starts and may supply the config
         (the demo starts its fleet there); `teardown` runs when the app exits. `engine` and
@@ -78,18 +87,28 @@ class TomConsole(App[None]):
         self._wall_clock = wall_clock
         self.fleet: FleetState | None = None
         self.scheduler: Scheduler | None = None
+        self.data_dir = data_dir
+        self.store: Store | None = None
+        self.incidents: IncidentEngine | None = None
+        self.operator = getpass.getuser()
+        self._known_critical: set[str] | None = None
         self._dirty = True
         self._last_draw = 0.0
         self.palette = Palette.from_theme(self.current_theme)
         # Held directly: the app redraws them while another screen is on top.
         self.bar = FleetBar(id="fleetbar")
         self.pane = ServersPane(config.thresholds, self.palette, id="servers-pane")
+        self.incidents_pane = IncidentsPane(self.palette, wall_clock, id="incidents-pane")
 
     # -- layout -------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield self.bar
-        yield self.pane
+        with TabbedContent(initial="tab-servers", id="tabs"):
+            with TabPane("Servers [1]", id="tab-servers"):
+                yield self.pane
+            with TabPane("Incidents [2]", id="tab-incidents"):
+                yield self.incidents_pane
         yield Static(id="hint")
         yield Footer()
 
@@ -101,17 +120,35 @@ class TomConsole(App[None]):
         self.fleet, collectors = self._engine(self.config)
         self.fleet.subscribe(self._mark_dirty)
         self.scheduler = Scheduler(self.fleet, collectors)
-        self.scheduler.start()
         hint = self.query_one("#hint", Static)
         hint.display = not self.config.hosts
         hint.update(Text(NO_CONFIG_HINT))
+        if self.data_dir is not None:
+            self._open_incidents(self.data_dir)
+        self.scheduler.start()
         self.set_interval(REDRAW_S / 4, self._tick)
         self._redraw()
         self.pane.table.focus()
 
+    def _open_incidents(self, directory: Path) -> None:
+        assert self.fleet is not None
+        self.store = Store(directory)
+        if self.store.banner:
+            hint = self.query_one("#hint", Static)
+            hint.display = True
+            hint.update(Text(self.store.banner, style="bold"))
+            self.notify(self.store.banner, severity="warning", timeout=15)
+        self.incidents = IncidentEngine(self.fleet, self.config, self.store)
+        self.incidents.listeners.append(self._mark_incidents)
+        self.set_interval(1.0, self._incident_tick)
+        self.run_worker(self.incidents.notifier.run(), exclusive=False, exit_on_error=False)
+        self._redraw_incidents()
+
     async def on_unmount(self) -> None:
         if self.scheduler is not None:
             await self.scheduler.stop()
+        if self.store is not None:
+            self.store.close()
         if self._teardown is not None:
             await self._teardown()
 
@@ -140,6 +177,7 @@ class TomConsole(App[None]):
     def watch_theme(self, _theme: str) -> None:
         self.palette = Palette.from_theme(self.current_theme)
         self.pane.repaint(self.palette)
+        self.incidents_pane.repaint(self.palette)
         self._dirty = True
 
     def action_cycle_theme(self) -> None:
@@ -166,21 +204,105 @@ class TomConsole(App[None]):
         rows = self.fleet.rows()
         self.pane.update_from(rows)
         summary = summarize(rows, self.config.thresholds, self.pane.levels)
-        bar = Text(" tomconsole ", style="bold reverse")
-        if self.subtitle:
-            bar.append(f" {self.subtitle} ", style="dim")
-        bar.append(f"  {summary.total} hosts  ")
-        p = self.palette
-        bar.append(f"● {summary.up} up", style=p.ok)
-        bar.append(
-            f"  ◐ {summary.degraded} degraded",
-            style=f"bold {p.warn}" if summary.degraded else "dim",
-        )
-        bar.append(f"  ✖ {summary.down} down", style=f"bold {p.crit}" if summary.down else "dim")
-        bar.append(f"   {self._wall_clock():%H:%M:%S}", style="dim")
+        counts: dict[str, int] | None = None
+        if self.incidents is not None:
+            counts = {}
+            for inc in self.incidents.book.open():
+                counts[inc.severity] = counts.get(inc.severity, 0) + 1
+        bar = fleet_bar(summary, counts, self.palette, self.size.width, self.subtitle, self._wall_clock())
         self.bar.update(bar)
 
     # -- intents ------------------------------------------------------------------------
+
+    # -- incidents ----------------------------------------------------------------------
+
+    def _mark_incidents(self) -> None:
+        self._incidents_dirty = True
+
+    def _incident_tick(self) -> None:
+        eng = self.incidents
+        if eng is None:
+            return
+        if not eng.store.read_only:
+            handled = process(eng.store.directory, lambda req: apply_action(eng.book, eng.windows, req))
+            eng.tick()
+            if handled:
+                self._incidents_dirty = True
+        self._redraw_incidents()
+
+    def _redraw_incidents(self) -> None:
+        eng = self.incidents
+        if eng is None:
+            return
+        self._incidents_dirty = False
+        open_now = eng.book.open()
+        self.incidents_pane.update_from(open_now)
+        critical = {i.id for i in open_now if i.severity == "critical" and i.state.value == "triggered"}
+        if self._known_critical is not None and critical - self._known_critical:
+            self.bar.add_class("flash")
+            self.set_timer(4.0, lambda: self.bar.remove_class("flash"))
+            if self.config.incidents.bell:
+                self.bell()
+        self._known_critical = critical
+        self._dirty = True
+
+    def on_action_requested(self, message: ActionRequested) -> None:
+        eng = self.incidents
+        if eng is None:
+            self.notify("incidents are off: no data directory", severity="error")
+            return
+        if eng.store.read_only:
+            self.notify(f"read-only: {eng.store.banner}", severity="error", timeout=6)
+            return
+        base: dict[str, Any] = {"action": message.action, "id": message.incident_id}
+        if message.action == "note":
+            self.push_screen(
+                AskText(f"Note for {message.incident_id}", "what you saw or did"),
+                lambda text: self._apply({**base, "text": text}) if text else None,
+            )
+        elif message.action == "assign":
+            names = [m.name for m in self.config.team.members]
+            ask: Any = (
+                AskChoice(f"Assign {message.incident_id} to", names)
+                if names
+                else AskText(f"Assign {message.incident_id} to (no team: roster in config)", "name")
+            )
+            self.push_screen(ask, lambda to: self._apply({**base, "to": to}) if to else None)
+        elif message.action == "window":
+            if not message.host:
+                self.notify("no host selected for a maintenance window", severity="warning")
+                return
+            host = message.host
+            self.push_screen(
+                AskWindow(host),
+                lambda v: self._apply({"action": "window", "scope": {"hosts": [host]}, **v}) if v else None,
+            )
+        else:
+            self._apply(base)
+
+    def _apply(self, request: dict[str, Any]) -> None:
+        eng = self.incidents
+        assert eng is not None
+        try:
+            answer = apply_action(eng.book, eng.windows, {**request, "who": self.operator})
+        except (KeyError, ValueError) as exc:
+            self.notify(str(exc).strip("'\""), severity="error")
+            return
+        if "window" in answer:
+            w = answer["window"]
+            self.notify(f"maintenance window {w['key']} until {w['end'][11:16]} UTC", timeout=4)
+        else:
+            inc = answer["incident"]
+            self.notify(f"{inc['id']}: {request['action']} saved ({inc['state']})", timeout=3)
+        self._redraw_incidents()
+
+    def on_incident_opened(self, message: IncidentOpened) -> None:
+        if self.incidents is not None and self.fleet is not None:
+            self.push_screen(IncidentScreen(self.incidents.book, self.fleet, message.incident_id))
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one("#tabs", TabbedContent).active = tab
+        (self.pane.table if tab == "tab-servers" else self.incidents_pane.table).focus()
 
     def on_host_opened(self, message: HostOpened) -> None:
         if self.fleet is not None:
@@ -189,7 +311,7 @@ class TomConsole(App[None]):
     def action_help(self) -> None:
         keys = [
             (b.key_display or b.key, b.description)
-            for b in [*self.BINDINGS, *ServersPane.BINDINGS]
+            for b in [*self.BINDINGS, *ServersPane.BINDINGS, *IncidentsPane.BINDINGS]
             if isinstance(b, Binding) and b.description and b.show
         ]
         self.push_screen(HelpScreen(keys))

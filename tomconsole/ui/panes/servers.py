@@ -17,7 +17,7 @@ from tomconsole.config import Thresholds
 from tomconsole.models import HostState, Level
 from tomconsole.monitor.state import HostRow
 from tomconsole.ui import format as fmt
-from tomconsole.ui.messages import HostOpened
+from tomconsole.ui.messages import ActionRequested, HostOpened
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.rows import SORT_ORDER, LevelMemo, arrange
 from tomconsole.ui.text import safe_text
@@ -37,15 +37,15 @@ STATE_LABEL = {
 COLUMNS = (
     Column("state", "State", 9),
     Column("host", "Host", 12, flex=True, max_width=32),
-    Column("cpu", "CPU", 4),
+    Column("cpu", "CPU", 4, right=True),
     Column("spark", "CPU hist", 8),
-    Column("mem", "Mem", 4),
-    Column("disk", "Disk", 4),
-    Column("load", "Load", 5),
-    Column("rx", "Rx/s", 5),
-    Column("tx", "Tx/s", 5),
-    Column("up", "Up", 4),
-    Column("age", "Age", 4),
+    Column("mem", "Mem", 4, right=True),
+    Column("disk", "Disk", 4, right=True),
+    Column("load", "Load", 5, right=True),
+    Column("rx", "Rx/s", 5, right=True),
+    Column("tx", "Tx/s", 5, right=True),
+    Column("up", "Up", 4, right=True),
+    Column("age", "Age", 4, right=True),
 )
 
 
@@ -55,6 +55,7 @@ class ServersPane(Vertical):
     BINDINGS = [
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("s", "cycle_sort", "Sort"),
+        Binding("m", "maintenance", "Maint"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
@@ -167,6 +168,11 @@ class ServersPane(Vertical):
     def on_fleet_table_row_selected(self, event: FleetTable.RowSelected) -> None:
         event.stop()
         self.post_message(HostOpened(event.key))
+
+    def action_maintenance(self) -> None:
+        host = self.table.cursor_key
+        if host is not None:
+            self.post_message(ActionRequested("window", None, host))
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)

@@ -31,6 +31,7 @@ class Column:
     width: int
     flex: bool = False  # takes the spare width (up to max_width)
     max_width: int = 40
+    right: bool = False  # numbers are right-aligned, and so is their header
 
 
 def _no_cells() -> Sequence[Text]:
@@ -216,10 +217,7 @@ class FleetTable(ScrollView, can_focus=True):
         if y == 0:
             if self._header is None:
                 style = self.get_component_rich_style("fleet-table--header")
-                labels = [
-                    Text(c.label, justify="left" if c.flex or c.key == "state" else "right")
-                    for c in self.columns
-                ]
+                labels = [Text(c.label, justify="right" if c.right else "left") for c in self.columns]
                 self._header = self._strip(labels, style, self._widths)
             header_style = self.get_component_rich_style("fleet-table--header")
             return self._header.crop_extend(scroll_x, scroll_x + width, header_style)

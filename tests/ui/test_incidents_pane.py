@@ -1,0 +1,102 @@
+"""The incident queue as an operator meets it, on the live demo fleet over real SSH: a disk
+fills, one incident opens, a, n and A triage it, it resolves itself; a maintenance window
+silences the same alert instead."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.ui.test_servers_pane import wait_for
+from tomconsole.config import Config, load_config
+from tomconsole.demo.fleet import DemoFleet
+from tomconsole.incidents.model import Incident, IncidentState
+from tomconsole.ui.app import TomConsole
+from tomconsole.ui.panes.incidents import IncidentsPane
+from tomconsole.ui.screens.ask import AskChoice, AskText, AskWindow
+from tomconsole.ui.screens.incident import IncidentScreen
+
+EXTRA = """
+team:
+  members: [{name: ana}, {name: ben}]
+  escalation: [ana, ben]
+incidents:
+  resolve_after: 1s
+rules:
+  - name: filesystem-full
+    metric: fs_pct
+    threshold: 90
+    clear: 85
+    severity: critical
+    runbook: https://wiki.example/disk-full
+"""
+
+
+def disk_app(tmp_path: Path) -> tuple[TomConsole, DemoFleet]:
+    fleet = DemoFleet(tmp_path / "fleet", 8, fill_period_s=36.0)
+
+    async def setup() -> Config:
+        await fleet.start(interval=1.0)
+        cfg = tmp_path / "config.yaml"
+        cfg.write_text(fleet.config_path.read_text() + EXTRA)
+        return load_config(cfg)
+
+    app = TomConsole(Config(), setup=setup, teardown=fleet.stop, data_dir=tmp_path / "data")
+    return app, fleet
+
+
+def _disk_incidents(app: TomConsole) -> list[Incident]:
+    assert app.incidents is not None
+    return [i for i in app.incidents.book.incidents.values() if i.rule == "filesystem-full"]
+
+
+async def test_disk_threshold_scenario(tmp_path: Path) -> None:
+    app, fleet = disk_app(tmp_path)
+    filler = next(h for h in fleet.hosts if h.spec.fills_disk).spec.name
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: app.incidents is not None and len(_disk_incidents(app)) == 1, 60)
+        (inc,) = _disk_incidents(app)
+        assert inc.host == filler and inc.state is IncidentState.TRIGGERED and inc.severity == "critical"
+        await wait_for(pilot, lambda: "1 crit" in str(app.bar.content))  # header counts, next redraw
+        await pilot.press("2")
+        pane = app.query_one(IncidentsPane)
+        await wait_for(pilot, lambda: pane.table.cursor_key == inc.id)
+        await pilot.press("a")
+        assert inc.state is IncidentState.ACKNOWLEDGED and inc.acknowledged_by == app.operator
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, AskText))
+        await pilot.press(*"rotated /var/log", "enter")
+        await pilot.press("A")
+        await wait_for(pilot, lambda: isinstance(app.screen, AskChoice))
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: inc.assignee == "ben")
+        assert inc.notes[0]["text"] == "rotated /var/log"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen))
+        await wait_for(pilot, lambda: inc.state is IncidentState.RESOLVED, 60)  # logrotate frees the disk
+        assert [e.what for e in inc.timeline][:4] == ["triggered", "acknowledged", "note", "assigned"]
+        assert [e.what for e in inc.timeline][-2:] == ["condition cleared", "resolved"]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: pane.table.row_count == 0)
+    assert app.store is not None
+    actions = [a["action"] for a in app.store.all("audit")]  # the store is closed, its data is not
+    assert actions[:4] == ["trigger", "ack", "note", "assign"] and "resolve" in actions
+
+
+async def test_maintenance_window_silences_instead_of_raising(tmp_path: Path) -> None:
+    app, fleet = disk_app(tmp_path)
+    filler = next(h for h in fleet.hosts if h.spec.fills_disk).spec.name
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: app.incidents is not None and filler in app.pane.visible_hosts)
+        await pilot.press("slash", *filler, "enter")
+        await wait_for(pilot, lambda: app.pane.visible_hosts == [filler])
+        await pilot.press("m")
+        await wait_for(pilot, lambda: isinstance(app.screen, AskWindow))
+        await pilot.press("ctrl+a", "ctrl+k", *"10m", "enter", *"kernel patch", "enter", *"CHG-123", "enter")
+        assert app.incidents is not None
+        windows = app.incidents.windows
+        await wait_for(pilot, lambda: len(windows.one_offs()) == 1)
+        (w,) = windows.one_offs()
+        assert w["reason"] == "kernel patch" and w["change"] == "CHG-123" and w["scope"]["hosts"] == [filler]
+        await wait_for(pilot, lambda: len(windows.silenced(w["key"])) == 1, 60)
+        assert _disk_incidents(app) == []
+        assert windows.silenced(w["key"])[0]["alert"] == f"filesystem-full|{filler}|/var"

@@ -1,0 +1,215 @@
+"""The incident queue: triggered before acknowledged, worst severity first, oldest first.
+
+A dumb pane: `update_from(incidents)` in, `ActionRequested` / `IncidentOpened` /
+`HostOpened` out. The app applies actions through the same code as the CLI and reports
+success only once the action is on disk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Input, Static
+
+from tomconsole.incidents.model import Incident, IncidentState
+from tomconsole.ui import format as fmt
+from tomconsole.ui.messages import ActionRequested, HostOpened, IncidentOpened
+from tomconsole.ui.palette import Palette
+from tomconsole.ui.text import safe_text
+from tomconsole.ui.widgets.fleet_table import Column, FleetTable, Row
+
+COLUMNS = (
+    Column("sev", "Sev", 8),
+    Column("state", "State", 5),
+    Column("id", "Id", 10),
+    Column("host", "Host", 10),
+    Column("title", "Title", 14, flex=True, max_width=80),
+    Column("flags", "!", 3),
+    Column("assignee", "Owner", 7),
+    Column("age", "Age", 4, right=True),
+)
+SEVERITY_SHORT = {"critical": "CRIT", "major": "MAJ", "minor": "MIN", "info": "INFO"}
+STATE_SHORT = {
+    IncidentState.TRIGGERED: "TRIG",
+    IncidentState.ACKNOWLEDGED: "ack",
+    IncidentState.RESOLVED: "done",
+}
+
+
+def incident_matches(inc: Incident, query: str) -> bool:
+    """Words: state:, sev:, assignee:, host: match that field; plain words the title and host."""
+    for word in query.lower().split():
+        field, sep, value = word.partition(":")
+        if sep and field == "state":
+            ok = inc.state.value.startswith(value) or (value == "open" and inc.is_open)
+        elif sep and field in ("sev", "severity"):
+            ok = inc.severity.startswith(value)
+        elif sep and field in ("assignee", "owner"):
+            ok = value in (inc.assignee or "").lower()
+        elif sep and field == "host":
+            ok = value in (inc.host or "").lower()
+        else:
+            ok = word in inc.title.lower() or word in (inc.host or "").lower() or word in inc.id.lower()
+        if not ok:
+            return False
+    return True
+
+
+class IncidentsPane(Vertical):
+    BINDINGS = [
+        Binding("a", "act('ack')", "Ack"),
+        Binding("r", "act('resolve')", "Resolve"),
+        Binding("A", "act('assign')", "Assign"),
+        Binding("n", "act('note')", "Note"),
+        Binding("e", "act('escalate')", "Escalate"),
+        Binding("m", "act('window')", "Maint"),
+        Binding("h", "host", "Host"),
+        Binding("f", "filter", "Filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    def __init__(
+        self, palette: Palette, now: Callable[[], datetime] = lambda: datetime.now(UTC), **kw: object
+    ) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self.palette = palette
+        self.now = now
+        self.query_text = ""
+        self._incidents: list[Incident] = []
+        self._shown: list[Incident] = []
+        self._generation = 0
+
+    def compose(self) -> ComposeResult:
+        yield Input(
+            placeholder="filter: words, state:ack, sev:critical, assignee:ana, host:web", id="inc-filter"
+        )
+        yield FleetTable(COLUMNS, volatile=1, id="incidents")
+        yield Static(id="incidents-status")
+
+    def on_mount(self) -> None:
+        self.query_one("#inc-filter", Input).display = False
+
+    @property
+    def table(self) -> FleetTable:
+        return self.query_one("#incidents", FleetTable)
+
+    @property
+    def selected(self) -> Incident | None:
+        key = self.table.cursor_key
+        return next((i for i in self._shown if i.id == key), None)
+
+    def repaint(self, palette: Palette) -> None:
+        self.palette = palette
+        self._generation += 1
+        if self.is_mounted:
+            self.table.invalidate()
+
+    def update_from(self, incidents: list[Incident]) -> None:
+        self._incidents = incidents
+        self._render_rows()
+
+    def _render_rows(self) -> None:
+        self._shown = [i for i in self._incidents if incident_matches(i, self.query_text)]
+        rows = []
+        for inc in self._shown:
+            token = (
+                inc.state,
+                inc.severity,
+                inc.assignee,
+                inc.escalated,
+                inc.flapping,
+                inc.suppressed,
+                len(inc.timeline),
+                self._generation,
+            )
+            rows.append(Row(inc.id, token, partial(self._cells, inc), partial(self._age, inc)))
+        self.table.set_rows(rows)
+        status = Text(f" {len(self._shown)} open", style="dim")
+        if self.query_text:
+            status.append("  filter: ", style="dim")
+            status.append_text(safe_text(self.query_text))
+        if not self._incidents:
+            status = Text(
+                " No open incidents. Rules open them; `tomconsole incidents open` opens one by hand.",
+                style="dim",
+            )
+        self.query_one("#incidents-status", Static).update(status)
+
+    def _severity_style(self, severity: str) -> Style:
+        p = self.palette
+        return {
+            "critical": Style(color=p.crit, bold=True, reverse=True),
+            "major": Style(color=p.crit, bold=True),
+            "minor": Style(color=p.warn),
+        }.get(severity, Style(color=p.muted))
+
+    def _cells(self, inc: Incident) -> tuple[Text, ...]:
+        flags = (
+            ("E" if inc.escalated else " ")
+            + ("F" if inc.flapping else " ")
+            + ("S" if inc.suppressed else " ")
+        )
+        dim = Style(color=self.palette.muted) if inc.suppressed else Style()
+        return (
+            Text(
+                f" {SEVERITY_SHORT.get(inc.severity, inc.severity[:4])} ",
+                style=self._severity_style(inc.severity),
+            ),
+            Text(STATE_SHORT[inc.state], style=Style(bold=inc.state is IncidentState.TRIGGERED)),
+            Text(inc.id, style=Style(color=self.palette.muted)),
+            safe_text(inc.host or "-", style=dim),
+            safe_text(inc.title, style=dim),
+            Text(flags, style=Style(color=self.palette.warn, bold=True)),
+            safe_text(inc.assignee or "-", style=dim),
+        )
+
+    def _age(self, inc: Incident) -> tuple[Text]:
+        age = (self.now() - datetime.fromisoformat(inc.opened_at)).total_seconds()
+        return (Text(fmt.duration(age), justify="right", style=Style(color=self.palette.muted)),)
+
+    # -- intents ----------------------------------------------------------------------
+
+    def on_fleet_table_row_selected(self, event: FleetTable.RowSelected) -> None:
+        event.stop()
+        self.post_message(IncidentOpened(event.key))
+
+    def action_act(self, action: str) -> None:
+        inc = self.selected
+        if inc is None:
+            self.notify("no incident selected", severity="warning", timeout=2)
+            return
+        self.post_message(ActionRequested(action, inc.id, inc.host))
+
+    def action_host(self) -> None:
+        inc = self.selected
+        if inc is not None and inc.host:
+            self.post_message(HostOpened(inc.host))
+
+    def action_filter(self) -> None:
+        box = self.query_one("#inc-filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#inc-filter", Input)
+        box.value, box.display, self.query_text = "", False, ""
+        self._render_rows()
+        self.table.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.query_text = event.value
+        self._render_rows()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not event.value:
+            event.input.display = False
+        self.table.focus()

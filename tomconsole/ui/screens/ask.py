@@ -1,0 +1,90 @@
+"""Small modal questions: a line of text, a choice from the roster, a maintenance window."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList
+
+from tomconsole.ui.text import safe_text
+
+
+class _Modal(ModalScreen[Any]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    DEFAULT_CSS = """
+    _Modal, AskText, AskChoice, AskWindow { align: center middle; }
+    .ask-box { width: 70; max-width: 100%; height: auto; border: round $accent; background: $surface;
+               padding: 1 2; }
+    .ask-box Input { margin-bottom: 1; }
+    """
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class AskText(_Modal):
+    def __init__(self, title: str, placeholder: str = "") -> None:
+        super().__init__()
+        self.title_text, self.placeholder = title, placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="ask-box"):
+            yield Label(safe_text(self.title_text))
+            yield Input(placeholder=self.placeholder, id="ask-input")
+            yield Label(Text("Enter to save, Esc to cancel", style="dim"))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value.strip() or None)
+
+
+class AskChoice(_Modal):
+    def __init__(self, title: str, choices: list[str]) -> None:
+        super().__init__()
+        self.title_text, self.choices = title, choices
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="ask-box"):
+            yield Label(safe_text(self.title_text))
+            yield OptionList(*[safe_text(c) for c in self.choices], id="ask-options")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(self.choices[event.option_index])
+
+
+class AskWindow(_Modal):
+    """Duration, reason and change id for a maintenance window on a host."""
+
+    def __init__(self, host: str) -> None:
+        super().__init__()
+        self.host = host
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="ask-box"):
+            label = Text("Maintenance window for ")
+            label.append_text(safe_text(self.host, style="bold"))
+            yield Label(label)
+            yield Input(value="2h", placeholder="duration: 30m, 2h, 1d", id="win-duration")
+            yield Input(placeholder="reason, e.g. kernel patch", id="win-reason")
+            yield Input(placeholder="change id, e.g. CHG-123 (optional)", id="win-change")
+            yield Label(Text("Enter moves on; Enter on the last field saves; Esc cancels", style="dim"))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id != "win-change":
+            self.focus_next()
+            return
+        values = {i.id: i.value.strip() for i in self.query(Input)}
+        self.dismiss(
+            {
+                "duration": values["win-duration"] or "2h",
+                "reason": values["win-reason"],
+                "change": values["win-change"] or None,
+            }
+        )

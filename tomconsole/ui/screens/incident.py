@@ -1,0 +1,115 @@
+"""One incident in full: what fired, the runbook, the timeline, and the host's recent metrics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label, Sparkline, Static
+
+from tomconsole.incidents.book import IncidentBook
+from tomconsole.monitor.state import FleetState
+from tomconsole.ui.messages import ActionRequested, HostOpened
+from tomconsole.ui.text import safe_text
+
+CHARTS = (("cpu", "CPU %"), ("mem", "Mem %"), ("load1", "Load 1m"))
+
+
+class IncidentScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape,q", "app.pop_screen", "Back"),
+        Binding("a", "act('ack')", "Ack"),
+        Binding("r", "act('resolve')", "Resolve"),
+        Binding("n", "act('note')", "Note"),
+        Binding("A", "act('assign')", "Assign"),
+        Binding("e", "act('escalate')", "Escalate"),
+        Binding("h", "host", "Host"),
+    ]
+
+    def __init__(self, book: IncidentBook, fleet: FleetState, incident_id: str) -> None:
+        super().__init__()
+        self.book, self.fleet, self.incident_id = book, fleet, incident_id
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="inc-title")
+        with VerticalScroll(id="inc-body"):
+            yield Static(id="inc-facts")
+            yield Label("Host metrics (recent history)", classes="section")
+            for key, label in CHARTS:
+                with Horizontal(classes="chart"):
+                    yield Label(label, classes="chart-label")
+                    yield Sparkline([], id=f"inc-chart-{key}", summary_function=max)
+            yield Label("Timeline", classes="section")
+            yield DataTable(id="inc-timeline", cursor_type="row", show_cursor=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table: DataTable[Text] = self.query_one("#inc-timeline", DataTable)
+        for label in ("When (local)", "What", "Who", "Detail"):
+            table.add_column(Text(label), key=label)
+        self.refresh_from_book()
+        self.set_interval(1.0, self.refresh_from_book)
+
+    def refresh_from_book(self) -> None:
+        inc = self.book.incidents.get(self.incident_id)
+        if inc is None:
+            return
+        title = Text(f" {inc.id} ", style="bold reverse")
+        title.append(f" {inc.severity.upper()} {inc.state.value}  ", style="bold")
+        title.append_text(safe_text(inc.title))
+        self.query_one("#inc-title", Static).update(title)
+        facts = Text()
+        for label, value in (
+            ("host", inc.host),
+            ("rule", inc.rule or "opened by hand"),
+            ("opened", _local(inc.opened_at)),
+            (
+                "acknowledged",
+                f"{inc.acknowledged_by} at {_local(inc.acknowledged_at)}" if inc.acknowledged_by else None,
+            ),
+            ("assignee", inc.assignee),
+            ("runbook", inc.runbook),
+        ):
+            facts.append(f"{label}: ", style="dim")
+            facts.append_text(safe_text(value or "-"))
+            facts.append("\n")
+        flags = [
+            f
+            for f, on in (
+                ("escalated", inc.escalated),
+                ("flapping", inc.flapping),
+                ("suppressed: host down", inc.suppressed),
+            )
+            if on
+        ]
+        if flags:
+            facts.append(", ".join(flags), style="bold")
+        self.query_one("#inc-facts", Static).update(facts)
+        for key, _ in CHARTS:
+            values = [v for v in self.fleet.history(inc.host or "", key, 240) if v == v]
+            self.query_one(f"#inc-chart-{key}", Sparkline).data = values
+        table: DataTable[Text] = self.query_one("#inc-timeline", DataTable)
+        if table.row_count != len(inc.timeline):
+            table.clear()
+            for e in inc.timeline:
+                when = _local(e.at)
+                table.add_row(Text(when), Text(e.what), safe_text(e.who), safe_text(e.detail))
+
+    def action_act(self, action: str) -> None:
+        inc = self.book.incidents.get(self.incident_id)
+        if inc is not None:
+            self.app.post_message(ActionRequested(action, inc.id, inc.host))
+
+    def action_host(self) -> None:
+        inc = self.book.incidents.get(self.incident_id)
+        if inc is not None and inc.host:
+            self.app.post_message(HostOpened(inc.host))
+
+
+def _local(iso: str | None) -> str:
+    """Records carry UTC; people read local time."""
+    return "-" if not iso else f"{datetime.fromisoformat(iso).astimezone():%Y-%m-%d %H:%M:%S %Z}"

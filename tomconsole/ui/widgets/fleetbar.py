@@ -1,0 +1,53 @@
+"""The line at the top of every screen: fleet health and open incidents by severity, at a glance.
+
+At 80 columns it says the same in short form; it flashes (CSS class `flash`) when a new
+critical incident opens.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets import Static
+
+from tomconsole.ui.palette import Palette
+from tomconsole.ui.rows import FleetSummary
+
+WIDE = 110
+
+
+class FleetBar(Static):
+    """Title, fleet summary, incident counts and clock on one line."""
+
+
+def fleet_bar(
+    summary: FleetSummary,
+    incidents: dict[str, int] | None,
+    p: Palette,
+    width: int,
+    subtitle: str | None,
+    now: datetime,
+) -> Text:
+    wide = width >= WIDE
+    bar = Text()
+    bar.append(" tomconsole ", style="bold reverse")
+    if subtitle and wide:
+        bar.append(f" {subtitle} ", style="dim")
+    bar.append(f"  {summary.total} hosts  ")
+
+    def part(text: str, label: str, count: int, colour: str) -> None:
+        bar.append(
+            f"{text}{count}" + (f" {label}" if wide else ""), style=f"bold {colour}" if count else "dim"
+        )
+
+    bar.append(f"● {summary.up}" + (" up" if wide else ""), style=p.ok)
+    part("  ◐ ", "degraded", summary.degraded, p.warn)
+    part("  ✖ ", "down", summary.down, p.crit)
+    if incidents is not None:
+        bar.append("   ⚑ " if wide else "  ⚑ ", style="dim")
+        part("", "crit" if wide else "C", incidents.get("critical", 0), p.crit)
+        part(" ", "maj" if wide else "M", incidents.get("major", 0), p.crit)
+        part(" ", "min" if wide else "m", incidents.get("minor", 0), p.warn)
+    bar.append(f"   {now:%H:%M:%S}" if wide else f"  {now:%H:%M}", style="dim")
+    return bar
