@@ -19,7 +19,7 @@ import json
 import os
 import shutil
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,12 +30,6 @@ from tinydb.storages import Storage
 STORE_FILE = "tomconsole.json"
 LOCK_FILE = "tomconsole.lock"
 BACKUPS = 5
-
-
-class StoreLocked(Exception):
-    def __init__(self, path: Path, holder: str) -> None:
-        super().__init__(f"{path} is in use by {holder or 'another process'}")
-        self.holder = holder
 
 
 class ReadOnlyStore(Exception):
@@ -99,13 +93,23 @@ class _AtomicStorage(Storage):
 class Store:
     """Tables of JSON documents keyed by a string `key`, plus append-only logs."""
 
-    def __init__(self, directory: Path, *, read_only: bool = False, wait: float = 0.0) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        read_only: bool = False,
+        wait: float = 0.0,
+        filename: str = STORE_FILE,
+        lock: bool = True,
+    ) -> None:
+        """`lock=False` is for a second file of a store whose lock this process already holds
+        (the archive)."""
         self.directory = directory
-        self.path = directory / STORE_FILE
+        self.path = directory / filename
         self.banner: str | None = None
         directory.mkdir(parents=True, exist_ok=True)
         self._lock_fd: int | None = None
-        self.read_only = read_only or not self._lock(wait)
+        self.read_only = read_only or (lock and not self._lock(wait))
         initial = self._load()
         if not self.read_only and initial is not None:
             self._rotate_backups()
@@ -155,7 +159,7 @@ class Store:
     # -- load, corruption, backups ----------------------------------------------------
 
     def _backup(self, n: int) -> Path:
-        return self.directory / f"{STORE_FILE}.bak.{n}"
+        return self.directory / f"{self.path.name}.bak.{n}"
 
     def _load(self) -> dict[str, Any] | None:
         if not self.path.exists():
@@ -164,7 +168,7 @@ class Store:
         if data is not None:
             return data
         # Corrupt or truncated: keep the evidence, fall back to the newest good backup.
-        aside = self.directory / f"{STORE_FILE}.corrupt-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+        aside = self.directory / f"{self.path.name}.corrupt-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
         if not self.read_only:
             shutil.move(self.path, aside)
         for n in range(1, BACKUPS + 1):
@@ -202,6 +206,15 @@ class Store:
     def put(self, table: str, key: str, doc: dict[str, Any]) -> None:
         self._db.table(table).upsert({**doc, "key": key}, Query().key == key)
 
+    def put_many(self, table: str, docs: dict[str, dict[str, Any]]) -> None:
+        """Upsert many keyed documents with one table rewrite (archiving thousands at once)."""
+        t = self._db.table(table)
+        current = {str(d["key"]): dict(d) for d in t.all()}
+        current.update({k: {**v, "key": k} for k, v in docs.items()})
+        with self.transaction():
+            t.truncate()
+            t.insert_multiple(current.values())
+
     def get(self, table: str, key: str) -> dict[str, Any] | None:
         found = self._db.table(table).get(Query().key == key)
         return dict(found) if isinstance(found, dict) else None
@@ -211,6 +224,14 @@ class Store:
 
     def delete(self, table: str, key: str) -> None:
         self._db.table(table).remove(Query().key == key)
+
+    def remove_where(self, table: str, keep: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+        """Remove and return the documents `keep` says no to (for archiving)."""
+        t = self._db.table(table)
+        gone = [dict(d) for d in t.all() if not keep(d)]
+        if gone:
+            t.remove(doc_ids=[d.doc_id for d in t.all() if not keep(d)])
+        return gone
 
     def append(self, log: str, record: dict[str, Any]) -> int:
         """Append to a log table (the audit trail); returns the record's number."""

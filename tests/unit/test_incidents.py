@@ -179,3 +179,23 @@ def test_scope_limits_a_rule(tmp_path: Path) -> None:
     w = World(tmp_path, rules=[only_db])
     w.observe(row(disk=95), 0)  # a web host
     assert w.book.open() == []
+
+
+def test_archive_moves_old_resolved_incidents_and_audit_out_of_the_live_file(tmp_path: Path) -> None:
+    w = World(tmp_path)
+    w.observe(row(disk=95), 0)
+    w.observe(row(disk=80), 10)
+    w.at(200)
+    old = next(iter(w.book.incidents.values()))
+    assert not old.is_open
+    w.t = 40 * 86400.0
+    keep = w.book.open_manual("still open", "ana")
+    before = w.store.size_bytes()
+    assert w.book.archive(timedelta(days=30)) == 1
+    assert old.id not in w.book.incidents and keep.id in w.book.incidents
+    assert w.store.size_bytes() < before
+    archived = Store(tmp_path, filename="archive.json", lock=False)
+    assert archived.get("incidents", old.id) is not None
+    assert {a["action"] for a in archived.all("audit")} >= {"trigger", "clear", "resolve"}
+    assert [a["action"] for a in w.store.all(AUDIT)] == ["open"]
+    assert w.book.archive(timedelta(days=30)) == 0  # nothing more to move

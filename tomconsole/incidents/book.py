@@ -18,6 +18,7 @@ from tomconsole.monitor.rules import Transition
 from tomconsole.store import Store
 
 TABLE, AUDIT, OUTBOX = "incidents", "audit", "outbox"
+ARCHIVE_FILE = "archive.json"
 NOTIFY_EVENT = {
     "trigger": "trigger",
     "reopen": "trigger",
@@ -192,6 +193,35 @@ class IncidentBook:
                     self.escalate(
                         inc.id, "tomconsole", reason=f"not acknowledged within {self.policy.ack_within}"
                     )
+
+    def archive(self, older_than: timedelta) -> int:
+        """Move incidents resolved before the cutoff, and audit records older than it, to
+        archive.json, so the live file stays small. Archive first, then delete: a kill in
+        between leaves a duplicate (harmless, keyed), never a loss."""
+        if self.store.read_only:
+            return 0
+        cutoff = (self.now() - older_than).isoformat()
+        old = [i for i in self.incidents.values() if not i.is_open and (i.resolved_at or "9") < cutoff]
+        old_audit = [a for a in self.store.all(AUDIT) if a["at"] < cutoff]
+        if not old and not old_audit:
+            return 0
+        archive = Store(self.store.directory, filename=ARCHIVE_FILE, lock=False)
+        try:
+            with archive.transaction():
+                archive.put_many(TABLE, {i.id: i.to_doc() for i in old})
+                archive.put_many(
+                    AUDIT,
+                    {f"{a['at']}|{a.get('incident') or a.get('window')}|{a['action']}": a for a in old_audit},
+                )
+        finally:
+            archive.close()
+        gone = {i.id for i in old}
+        with self.store.transaction():
+            self.store.remove_where(TABLE, lambda d: d["key"] not in gone)
+            self.store.remove_where(AUDIT, lambda d: d["at"] >= cutoff)
+        for iid in gone:
+            del self.incidents[iid]
+        return len(gone)
 
     # -- operator actions (each durable before it returns) ---------------------------
 

@@ -48,6 +48,8 @@ class IncidentEngine:
         self.windows = WindowBook(store, list(config.maintenance), now=wall)
         self.notifier = Notifier(store, config.notifications, store.directory, now=wall)
         self._mono = mono
+        self._archive_after = timedelta(seconds=config.incidents.archive_after)
+        self._next_archive = mono()
         self._silenced: dict[str, Transition] = {}
         self.listeners: list[Callable[[], None]] = []
         fleet.subscribe(self.observe)
@@ -89,6 +91,9 @@ class IncidentEngine:
             if view is not None and not self.windows.active_for(view.info):
                 del self._silenced[key]  # the window ended with the alert still firing: open it now
                 self.book.on_transition(dataclasses.replace(t, at=self._mono()))
+        if self._mono() >= self._next_archive:
+            self.book.archive(self._archive_after)
+            self._next_archive = self._mono() + 3600
         before = {i.id: (i.state, i.escalations, i.suppressed) for i in self.book.open()}
         self.book.tick()
         after = {i.id: (i.state, i.escalations, i.suppressed) for i in self.book.open()}
