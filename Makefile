@@ -28,6 +28,7 @@ check: lint test
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.incidents
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

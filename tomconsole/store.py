@@ -15,16 +15,16 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import getpass
-import json
 import os
 import shutil
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tinydb import Query, TinyDB
+import orjson
+from tinydb import TinyDB
 from tinydb.storages import Storage
 
 STORE_FILE = "tomconsole.json"
@@ -57,7 +57,7 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 def _parses(path: Path) -> dict[str, Any] | None:
     try:
-        data = json.loads(path.read_bytes())
+        data = orjson.loads(path.read_bytes())
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
@@ -86,7 +86,9 @@ class _AtomicStorage(Storage):
             self.flush()
 
     def flush(self) -> None:
-        atomic_write(self.path, json.dumps(self.data, separators=(",", ":")).encode())
+        # orjson: serialising the whole live file is most of an action's cost, and the
+        # file is rewritten on every action (TinyDB's model); see bench/incidents.py.
+        atomic_write(self.path, orjson.dumps(self.data))
         self.dirty = False
 
 
@@ -114,6 +116,7 @@ class Store:
         if not self.read_only and initial is not None:
             self._rotate_backups()
         self._storage = _AtomicStorage(self.path, initial, self.read_only)
+        self._index: dict[str, dict[str, int]] = {}
         self._db = TinyDB(storage=lambda: self._storage)
 
     # -- lock -------------------------------------------------------------------------
@@ -203,8 +206,28 @@ class Store:
         if not self._storage.held and self._storage.dirty:
             self._storage.flush()
 
+    def _doc_id(self, table: str, key: str) -> int | None:
+        """The TinyDB document id of a keyed document, from an index built on first use."""
+        index = self._index.get(table)
+        if index is None:
+            index = {str(d["key"]): d.doc_id for d in self._db.table(table).all() if "key" in d}
+            self._index[table] = index
+        return index.get(key)
+
     def put(self, table: str, key: str, doc: dict[str, Any]) -> None:
-        self._db.table(table).upsert({**doc, "key": key}, Query().key == key)
+        """Insert or replace the document with this key."""
+        t = self._db.table(table)
+        doc_id = self._doc_id(table, key)
+        new = {**doc, "key": key}
+        if doc_id is not None and t.contains(doc_id=doc_id):
+
+            def replace(d: MutableMapping[Any, Any]) -> None:
+                d.clear()
+                d.update(new)
+
+            t.update(replace, doc_ids=[doc_id])
+        else:
+            self._index[table][key] = t.insert(new)
 
     def put_many(self, table: str, docs: dict[str, dict[str, Any]]) -> None:
         """Upsert many keyed documents with one table rewrite (archiving thousands at once)."""
@@ -214,16 +237,21 @@ class Store:
         with self.transaction():
             t.truncate()
             t.insert_multiple(current.values())
+        self._index.pop(table, None)
 
     def get(self, table: str, key: str) -> dict[str, Any] | None:
-        found = self._db.table(table).get(Query().key == key)
+        doc_id = self._doc_id(table, key)
+        found = self._db.table(table).get(doc_id=doc_id) if doc_id is not None else None
         return dict(found) if isinstance(found, dict) else None
 
     def all(self, table: str) -> list[dict[str, Any]]:
         return [dict(d) for d in self._db.table(table).all()]
 
     def delete(self, table: str, key: str) -> None:
-        self._db.table(table).remove(Query().key == key)
+        doc_id = self._doc_id(table, key)
+        if doc_id is not None:
+            self._db.table(table).remove(doc_ids=[doc_id])
+            del self._index[table][key]
 
     def remove_where(self, table: str, keep: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
         """Remove and return the documents `keep` says no to (for archiving)."""
@@ -231,6 +259,7 @@ class Store:
         gone = [dict(d) for d in t.all() if not keep(d)]
         if gone:
             t.remove(doc_ids=[d.doc_id for d in t.all() if not keep(d)])
+            self._index.pop(table, None)
         return gone
 
     def append(self, log: str, record: dict[str, Any]) -> int:

@@ -1,0 +1,118 @@
+"""`python -m bench.incidents`: how long an acknowledgement takes to be durable, against the
+physical floor measured in the same run (writing and fsyncing one file of the live store's
+size), with 10,000 incidents in history and 500 open.
+
+History older than `archive_after` is archived at start (as the engine does), so the live
+file holds the open incidents and recent history only. Actions run on the event loop
+thread as in the console, so the longest one is the longest stall it causes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tomconsole.incidents.book import IncidentBook, Policy
+from tomconsole.incidents.model import Incident, IncidentState
+from tomconsole.store import Store
+
+
+def _p(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] if len(values) >= 2 else values[0]
+
+
+def seed(store: Store, history: int, open_: int, now: datetime) -> None:
+    docs = {}
+    for n in range(history):
+        at = (now - timedelta(days=60, minutes=n)).isoformat()
+        inc = Incident(
+            f"INC-{n + 1:06d}",
+            f"rule|host-{n % 500}|/",
+            f"filesystem-full: host-{n % 500} /",
+            "major",
+            f"host-{n % 500}",
+            "filesystem-full",
+            state=IncidentState.RESOLVED,
+            opened_at=at,
+            resolved_at=at,
+            resolved_by="tomconsole",
+        )
+        inc.log(now - timedelta(days=60), "triggered")
+        inc.log(now - timedelta(days=60), "resolved")
+        docs[inc.id] = inc.to_doc()
+    for n in range(open_):
+        iid = f"INC-{history + n + 1:06d}"
+        inc = Incident(
+            iid,
+            f"rule|host-{n}|/var",
+            f"filesystem-full: host-{n} /var",
+            "critical",
+            f"host-{n}",
+            "filesystem-full",
+            opened_at=(now - timedelta(minutes=n)).isoformat(),
+        )
+        inc.log(now - timedelta(minutes=n), "triggered", detail="value 93.0")
+        docs[iid] = inc.to_doc()
+    store.put_many("incidents", docs)
+
+
+def floor_write(path: Path, size: int, rounds: int) -> list[float]:
+    data = os.urandom(size)
+    out = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.write(fd, data)
+        os.fsync(fd)
+        os.close(fd)
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--history", type=int, default=10_000)
+    ap.add_argument("--open", type=int, default=500)
+    ap.add_argument("--acks", type=int, default=200)
+    args = ap.parse_args()
+    now = datetime.now(UTC)
+    with tempfile.TemporaryDirectory(prefix="tomconsole-bench-") as tmp:
+        d = Path(tmp)
+        with Store(d) as store:
+            seed(store, args.history, args.open, now)
+            before = store.size_bytes()
+            book = IncidentBook(store, Policy())
+            archived = book.archive(timedelta(days=30))
+            live = store.size_bytes()
+            open_ids = [i.id for i in book.open()][: args.acks]
+            acks = []
+            for iid in open_ids:
+                t = time.perf_counter()
+                book.acknowledge(iid, "bench")
+                acks.append(time.perf_counter() - t)
+            live_after = store.size_bytes()
+        floor = floor_write(d / "floor.bin", live_after, max(50, args.acks))
+    ack_p99, floor_p99 = _p(acks, 99), _p(floor, 99)
+    print(f"| history {args.history}, open {args.open} | value | floor (same run) | ratio |")
+    print("|---|---|---|---|")
+    print(
+        f"| ack -> durable, p50 | {1000 * statistics.median(acks):.1f} ms | "
+        f"{1000 * statistics.median(floor):.1f} ms | {statistics.median(acks) / statistics.median(floor):.2f}x |"
+    )
+    print(
+        f"| ack -> durable, p99 | {1000 * ack_p99:.1f} ms | {1000 * floor_p99:.1f} ms | {ack_p99 / floor_p99:.2f}x |"
+    )
+    print(f"| longest ack (event-loop stall) | {1000 * max(acks):.1f} ms | | |")
+    print(
+        f"| live file | {live_after / 2**20:.2f} MB (was {before / 2**20:.2f} MB before archiving "
+        f"{archived} incidents) | | |"
+    )
+
+
+if __name__ == "__main__":
+    main()
