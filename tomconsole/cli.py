@@ -36,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command")
     cli_incidents.add_parser(sub)
+    cli_incidents.add_windows_parser(sub)
 
     poll = sub.add_parser("poll", help="poll headless and print the fleet")
     mode = poll.add_mutually_exclusive_group()
@@ -174,6 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         directory = data_dir(config, args.data_dir)
         if args.command == "incidents":
             return cli_incidents.run(args, config, directory)
+        if args.command == "windows":
+            return cli_incidents.run_windows(args, config, directory)
         if args.command == "poll":
             rounds = args.count if args.count is not None else 1
             if rounds < 1:

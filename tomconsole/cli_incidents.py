@@ -54,6 +54,69 @@ def add_parser(sub: Any) -> None:
     export.add_argument("--format", choices=("markdown", "json"), default="markdown")
 
 
+def add_windows_parser(sub: Any) -> None:
+    p = sub.add_parser("windows", help="maintenance windows: list, open, end early, extend")
+    p.add_argument("--as", dest="who", default=getpass.getuser(), help="who is acting (audit)")
+    wsub = p.add_subparsers(dest="windows_command", required=True)
+    ls = wsub.add_parser("list", help="one-off windows with what they silenced")
+    ls.add_argument("--format", choices=("table", "json"), default="table")
+    op = wsub.add_parser("open", help="open a one-off window now")
+    op.add_argument("--host", action="append", default=[])
+    op.add_argument("--group", action="append", default=[])
+    op.add_argument("--tag", action="append", default=[])
+    op.add_argument("--duration", default="2h")
+    op.add_argument("--reason", default="")
+    op.add_argument("--change")
+    end = wsub.add_parser("end", help="end a window now")
+    end.add_argument("window")
+    ext = wsub.add_parser("extend", help="extend a window")
+    ext.add_argument("window")
+    ext.add_argument("duration")
+
+
+def run_windows(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
+    cmd = args.windows_command
+    if cmd == "list":
+        store = Store(data_dir, read_only=True)
+        try:
+            book = WindowBook(store, list(config.maintenance))
+            docs = [{**w, "silenced": book.silenced(str(w["key"]))} for w in book.one_offs()]
+        finally:
+            store.close()
+        if args.format == "json":
+            print(json.dumps(docs, indent=2))
+        else:
+            from tomconsole.monitor.report import printable
+
+            print(f"{'ID':<24} {'START (UTC)':<20} {'END (UTC)':<20} {'SILENCED':>8}  REASON")
+            for w in docs:
+                print(
+                    f"{w['key']:<24} {w['start'][:19]:<20} {w['end'][:19]:<20} {len(w['silenced']):>8}  "
+                    f"{printable(w.get('reason') or '')} {printable(w.get('change') or '')}"
+                )
+        return 0
+    if cmd == "open":
+        request: dict[str, Any] = {
+            "action": "window",
+            "duration": args.duration,
+            "reason": args.reason,
+            "change": args.change,
+            "scope": {"hosts": args.host, "groups": args.group, "tags": args.tag},
+        }
+        if not (args.host or args.group or args.tag):
+            return _fail("say what the window covers: --host, --group or --tag")
+    elif cmd == "end":
+        request = {"action": "window-end", "window": args.window}
+    else:
+        request = {"action": "window-extend", "window": args.window, "duration": args.duration}
+    answer = _write({**request, "who": args.who}, config, data_dir)
+    if not answer.get("ok"):
+        return _fail(str(answer.get("error")))
+    w = answer["window"]
+    print(f"{w['key']}: {w['start'][:19]} .. {w['end'][:19]} UTC")
+    return 0
+
+
 def _fail(msg: str) -> int:
     print(f"error: {msg}", file=sys.stderr)
     return 1
@@ -67,31 +130,36 @@ def run(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
             return _read(cmd, args, IncidentBook(store, policy_from_config(config)))
         finally:
             store.close()
-    request = _request(cmd, args)
+    answer = _write(_request(cmd, args), config, data_dir)
+    if not answer.get("ok"):
+        return _fail(str(answer.get("error")))
+    inc = answer.get("incident", {})
+    print(f"{inc.get('id')} {inc.get('state')}: {inc.get('title')}")
+    return 0
+
+
+def _write(request: dict[str, Any], config: Config, data_dir: Path) -> dict[str, Any]:
+    """Apply a write under the store's lock, or hand it to the process that holds it."""
     store = Store(data_dir, wait=LOCK_WAIT_S)
     try:
         if store.read_only:
             path = submit(data_dir, request)
             answer = wait_answer(path, ANSWER_WAIT_S)
             if answer is None:
-                return _fail(
-                    f"the store is held by {store.banner or 'a console'}; the action is queued in "
-                    f"{path.parent} and will be applied when that console reads its inbox"
-                )
-        else:
-            book = IncidentBook(store, policy_from_config(config))
-            windows = WindowBook(store, list(config.maintenance))
-            try:
-                answer = apply_action(book, windows, request)
-            except (KeyError, ValueError) as exc:
-                answer = {"ok": False, "error": str(exc).strip("'\"")}
+                return {
+                    "ok": False,
+                    "error": f"the store is held by {store.banner or 'a console'}; the action is queued in "
+                    f"{path.parent} and will be applied when that console reads its inbox",
+                }
+            return answer
+        book = IncidentBook(store, policy_from_config(config))
+        windows = WindowBook(store, list(config.maintenance))
+        try:
+            return apply_action(book, windows, request)
+        except (KeyError, ValueError) as exc:
+            return {"ok": False, "error": str(exc).strip("'\"")}
     finally:
         store.close()
-    if not answer.get("ok"):
-        return _fail(str(answer.get("error")))
-    inc = answer.get("incident", {})
-    print(f"{inc.get('id')} {inc.get('state')}: {inc.get('title')}")
-    return 0
 
 
 def _request(cmd: str, args: argparse.Namespace) -> dict[str, Any]:

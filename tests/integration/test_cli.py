@@ -190,3 +190,32 @@ async def test_cli_write_is_handed_to_the_process_holding_the_lock(
     await holder.wait()
     _, out, _ = await _run("--config", cfg, "incidents", "list", "--format", "json", data=tmp_path)
     assert next(i for i in json.loads(out) if i["id"] == iid)["acknowledged_by"] == "cho"
+
+
+async def test_windows_from_the_shell(tmp_path: Path) -> None:
+    code, out, err = await _run(
+        "windows",
+        "--as",
+        "ana",
+        "open",
+        "--host",
+        "db-01",
+        "--duration",
+        "1h",
+        "--reason",
+        "kernel patch",
+        "--change",
+        "CHG-123",
+        data=tmp_path,
+    )
+    assert code == 0, err
+    key = out.split(":")[0]
+    code, _, _ = await _run("windows", "--as", "ben", "extend", key, "30m", data=tmp_path)
+    assert code == 0
+    _, out, _ = await _run("windows", "list", "--format", "json", data=tmp_path)
+    (w,) = json.loads(out)
+    assert w["reason"] == "kernel patch" and w["change"] == "CHG-123" and w["scope"]["hosts"] == ["db-01"]
+    code, _, _ = await _run("windows", "--as", "cho", "end", key, data=tmp_path)
+    assert code == 0
+    code, _, err = await _run("windows", "open", "--duration", "1h", data=tmp_path)
+    assert code == 1 and "--host, --group or --tag" in err

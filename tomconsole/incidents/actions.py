@@ -20,6 +20,12 @@ def apply_action(book: IncidentBook, windows: WindowBook, req: dict[str, Any]) -
         duration = timedelta(seconds=parse_duration(req.get("duration", "1h")))
         doc = windows.create(scope, duration, who, str(req.get("reason", "")), req.get("change"))
         return {"ok": True, "window": doc}
+    if action in ("window-end", "window-extend"):
+        key = str(req.get("window"))
+        if action == "window-end":
+            return {"ok": True, "window": {**windows.end_early(key, who), "key": key}}
+        by = timedelta(seconds=parse_duration(req.get("duration", "1h")))
+        return {"ok": True, "window": {**windows.extend(key, by, who), "key": key}}
     if action == "open":
         severity = str(req.get("severity") or "major")
         if severity not in SEVERITIES:
