@@ -11,7 +11,15 @@ import re
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from tomconsole.models import HostState
 
@@ -121,13 +129,14 @@ class Team(Strict):
     members: list[Member] = []
     escalation: list[str] = []  # names from members, in the order an unacknowledged incident moves
 
-    @model_validator(mode="after")
-    def _known_names(self) -> Team:
-        names = {m.name for m in self.members}
-        unknown = [n for n in self.escalation if n not in names]
+    @field_validator("escalation")
+    @classmethod
+    def _known_names(cls, escalation: list[str], info: ValidationInfo) -> list[str]:
+        names = {m.name for m in info.data.get("members", [])}
+        unknown = [n for n in escalation if n not in names]
         if unknown:
-            raise ValueError(f"escalation names people not in members: {', '.join(unknown)}")
-        return self
+            raise ValueError(f"names people not in members: {', '.join(unknown)}")
+        return escalation
 
 
 class IncidentPolicy(Strict):
@@ -168,8 +177,42 @@ class MaintenanceConfig(Strict):
 
 
 class Webhook(Strict):
-    url: Annotated[str, Field(pattern=r"^https?://")]
+    """A webhook URL often carries a token: give it from the environment or a file instead."""
+
+    url: Annotated[str, Field(pattern=r"^https?://")] | None = None
+    url_env: str | None = None
+    url_file: str | None = None
     format: Literal["json", "slack"] = "json"
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Webhook:
+        if sum(x is not None for x in (self.url, self.url_env, self.url_file)) != 1:
+            raise ValueError("give exactly one of url, url_env, url_file")
+        return self
+
+    @property
+    def name(self) -> str:
+        """How the target is named in logs: never the URL of an env or file source."""
+        if self.url_env is not None:
+            return f"${self.url_env}"
+        if self.url_file is not None:
+            return f"<{self.url_file}>"
+        return self.url or ""
+
+    def resolve(self) -> str:
+        """The URL to call now (read from the environment or the file each time)."""
+        import os
+        from pathlib import Path
+
+        if self.url_env is not None:
+            value = os.environ.get(self.url_env, "")
+        elif self.url_file is not None:
+            value = Path(self.url_file).expanduser().read_text(encoding="utf-8").strip()
+        else:
+            value = self.url or ""
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"webhook {self.name}: no http(s) URL")
+        return value
 
 
 class Notifications(Strict):

@@ -110,3 +110,15 @@ async def test_command_hook_gets_the_event_on_stdin(tmp_path: Path) -> None:
     settings = Notifications.model_validate({"command": ["sh", "-c", f"cat > {out}"]})
     await _drain(Notifier(store, settings, tmp_path), store)
     assert json.loads(out.read_text())["event"] == "ack"
+
+
+async def test_webhook_url_from_the_environment(
+    tmp_path: Path, target: tuple[Target, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state, url = target
+    state.fail_first = 0
+    monkeypatch.setenv("TOMCONSOLE_TEST_HOOK", url)
+    store, _ = _book_with_event(tmp_path)
+    settings = Notifications.model_validate({"webhooks": [{"url_env": "TOMCONSOLE_TEST_HOOK"}]})
+    await _drain(Notifier(store, settings, tmp_path), store)
+    assert state.received and state.received[0]["event"] == "ack"

@@ -107,3 +107,35 @@ def test_unreadable_file(tmp_path: Path) -> None:
 def test_known_hosts_accepts_one_or_many() -> None:
     c = parse_config("ssh:\n  known_hosts: /a\nhosts:\n  - {name: x, address: y, known_hosts: [/b, /c]}\n")
     assert c.ssh.known_hosts == ["/a"] and c.hosts[0].known_hosts == ["/b", "/c"]
+
+
+def test_incident_sections() -> None:
+    c = parse_config(
+        "rules:\n  - {name: disk, metric: fs_pct, threshold: 80, for: 5m}\n"
+        "team:\n  members: [{name: ana}]\n  escalation: [ana]\n"
+        "incidents:\n  ack_within: 1h30m\n"
+        "maintenance:\n  - name: w\n    scope: {groups: [prod]}\n"
+        "    weekly: {days: [sun], start: '02:00', duration: 2h, timezone: Europe/Berlin}\n"
+    )
+    assert c.effective_rules[0].for_ == 300 and c.incidents.ack_within == 5400
+    assert [r.name for r in parse_config("").effective_rules][:2] == ["host-down", "host-key-changed"]
+
+
+def test_incident_section_errors() -> None:
+    assert _issues("rules:\n  - {name: a, metric: fs_pct}\n") == [
+        "cfg.yaml:2: rules[0]: a metric rule needs a `threshold`"
+    ]
+    assert _issues(
+        "rules:\n  - {name: a, metric: fs_pct, threshold: 1}\n  - {name: a, state: [stale]}\n"
+    ) == ["cfg.yaml:3: rules[1].name: name is used twice"]
+    (issue,) = _issues("rules:\n  - {name: a, state: [stale], for: soon}\n")
+    assert issue.startswith("cfg.yaml:2: rules[0].for:") and "not a duration" in issue
+    (issue,) = _issues("team:\n  members: [{name: ana}]\n  escalation: [bob]\n")
+    assert issue == "cfg.yaml:3: team.escalation: names people not in members: bob"
+    (issue,) = _issues(
+        "maintenance:\n  - name: w\n    scope: {hosts: [a]}\n"
+        "    weekly: {days: [sun], start: '02:00', duration: 1h, timezone: Mars/Olympus}\n"
+    )
+    assert "unknown IANA time zone" in issue and issue.startswith("cfg.yaml:4:")
+    (issue,) = _issues("notifications:\n  webhooks:\n    - {url: 'https://x', url_env: X}\n")
+    assert issue.startswith("cfg.yaml:3: notifications.webhooks[0]:") and "exactly one" in issue

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tomconsole.collectors.notify import post_json, run_command
-from tomconsole.config_incidents import Notifications
+from tomconsole.config_incidents import Notifications, Webhook
 from tomconsole.incidents.book import OUTBOX
 from tomconsole.store import Store
 
@@ -30,8 +30,12 @@ def slack_payload(event: dict[str, Any]) -> dict[str, Any]:
     return {"text": text}
 
 
-def _webhook_sender(url: str, *, slack: bool) -> Callable[[dict[str, Any]], Awaitable[str | None]]:
+def _webhook_sender(hook: Webhook, *, slack: bool) -> Callable[[dict[str, Any]], Awaitable[str | None]]:
     async def send(event: dict[str, Any]) -> str | None:
+        try:
+            url = hook.resolve()
+        except (OSError, ValueError) as exc:
+            return str(exc)
         return await post_json(url, slack_payload(event) if slack else event)
 
     return send
@@ -52,7 +56,7 @@ class Notifier:
     def _targets(self) -> list[tuple[str, Callable[[dict[str, Any]], Awaitable[str | None]]]]:
         out: list[tuple[str, Callable[[dict[str, Any]], Awaitable[str | None]]]] = []
         for hook in self.settings.webhooks:
-            out.append((hook.url, _webhook_sender(hook.url, slack=hook.format == "slack")))
+            out.append((hook.name, _webhook_sender(hook, slack=hook.format == "slack")))
         if self.settings.command:
             argv = list(self.settings.command)
             out.append((" ".join(argv), lambda e: run_command(argv, e)))

@@ -268,6 +268,13 @@ class TomConsole(App[None]):
                 else AskText(f"Assign {message.incident_id} to (no team: roster in config)", "name")
             )
             self.push_screen(ask, lambda to: self._apply({**base, "to": to}) if to else None)
+        elif message.action == "open":
+            self.push_screen(
+                AskText("New incident (for what no rule sees): title", "e.g. VPN to branch office drops"),
+                lambda title: (
+                    self._apply({"action": "open", "title": title, "severity": "major"}) if title else None
+                ),
+            )
         elif message.action == "window":
             if not message.host:
                 self.notify("no host selected for a maintenance window", severity="warning")

@@ -71,6 +71,7 @@ class IncidentsPane(Vertical):
         Binding("e", "act('escalate')", "Escalate"),
         Binding("m", "act('window')", "Maint"),
         Binding("h", "host", "Host"),
+        Binding("o", "open_manual", "New"),
         Binding("f", "filter", "Filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
@@ -186,6 +187,9 @@ class IncidentsPane(Vertical):
             self.notify("no incident selected", severity="warning", timeout=2)
             return
         self.post_message(ActionRequested(action, inc.id, inc.host))
+
+    def action_open_manual(self) -> None:
+        self.post_message(ActionRequested("open", None, None))
 
     def action_host(self) -> None:
         inc = self.selected
