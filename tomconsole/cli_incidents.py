@@ -46,6 +46,9 @@ def add_parser(sub: Any) -> None:
     note = isub.add_parser("note", help="add a note")
     note.add_argument("id")
     note.add_argument("text")
+    sev = isub.add_parser("severity", help="change the severity")
+    sev.add_argument("id")
+    sev.add_argument("severity", choices=SEVERITIES)
     assign = isub.add_parser("assign", help="assign to a teammate")
     assign.add_argument("id")
     assign.add_argument("to")
@@ -172,6 +175,8 @@ def _request(cmd: str, args: argparse.Namespace) -> dict[str, Any]:
         req["text"] = args.text
     if cmd == "assign":
         req["to"] = args.to
+    if cmd == "severity":
+        req["severity"] = args.severity
     return req
 
 

@@ -144,12 +144,16 @@ async def test_incidents_from_poll_and_the_shell(demo_fleet: DemoFleet, tmp_path
         data=tmp_path,
     )
     assert code == 0
+    code, _, _ = await _run(
+        "--config", cfg, "incidents", "--as", "ben", "severity", iid, "minor", data=tmp_path
+    )
+    assert code == 0
     code, _, _ = await _run("--config", cfg, "incidents", "--as", "ben", "resolve", iid, data=tmp_path)
     assert code == 0
     _, out, _ = await _run("--config", cfg, "incidents", "list", "--all", "--format", "json", data=tmp_path)
     listed = {i["id"]: i for i in json.loads(out)}
     assert listed[iid]["acknowledged_by"] == "ana" and listed[iid]["resolved_at"]
-    assert listed[iid]["notes"] == ["called the DC"]
+    assert listed[iid]["notes"] == ["called the DC"] and listed[iid]["severity"] == "minor"
     assert any(i["title"] == "VPN flaky" and i["state"] == "triggered" for i in listed.values())
     _, out, _ = await _run("--config", cfg, "incidents", "export", iid, "--format", "markdown", data=tmp_path)
     assert out.startswith(f"# {iid}") and "| acknowledged | ana |" in out and "| resolved | ben |" in out

@@ -73,6 +73,11 @@ async def test_host_screen_and_back(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: app.screen.query_one("#host-fs").row_count >= 2)  # type: ignore[attr-defined]
         await pilot.press("escape")
         assert not isinstance(app.screen, HostScreen)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, HostScreen))
+        await pilot.press("2")  # the tab keys work from any screen
+        await wait_for(pilot, lambda: not isinstance(app.screen, HostScreen))
+        assert app.query_one("#tabs").active == "tab-incidents"  # type: ignore[attr-defined]
 
 
 async def test_hostile_text_is_shown_literally(tmp_path: Path) -> None:

@@ -9,6 +9,10 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _when(iso: str | None) -> str:
+    return "-" if not iso else iso[:19].replace("T", " ") + "Z"
+
+
 def to_markdown(inc: Incident) -> str:
     lines = [
         f"# {inc.id}: {_cell(inc.title)}",
@@ -17,16 +21,16 @@ def to_markdown(inc: Incident) -> str:
         f"- Host: {inc.host or '-'}",
         f"- Rule: {inc.rule or 'opened by hand'}",
         f"- State: {inc.state.value}",
-        f"- Opened: {inc.opened_at}",
-        f"- Acknowledged: {inc.acknowledged_at or '-'} by {inc.acknowledged_by or '-'}",
-        f"- Resolved: {inc.resolved_at or '-'} by {inc.resolved_by or '-'}",
+        f"- Opened: {_when(inc.opened_at)}",
+        f"- Acknowledged: {_when(inc.acknowledged_at)} by {inc.acknowledged_by or '-'}",
+        f"- Resolved: {_when(inc.resolved_at)} by {inc.resolved_by or '-'}",
         f"- Assignee: {inc.assignee or '-'}",
     ]
     if inc.runbook:
         lines.append(f"- Runbook: {inc.runbook}")
     lines += ["", "## Timeline", "", "| When (UTC) | What | Who | Detail |", "|---|---|---|---|"]
-    lines += [f"| {e.at} | {e.what} | {_cell(e.who)} | {_cell(e.detail)} |" for e in inc.timeline]
+    lines += [f"| {_when(e.at)} | {e.what} | {_cell(e.who)} | {_cell(e.detail)} |" for e in inc.timeline]
     if inc.notes:
         lines += ["", "## Notes", ""]
-        lines += [f"- {n['at']} {n['who']}: {_cell(n['text'])}" for n in inc.notes]
+        lines += [f"- {_when(n['at'])} {n['who']}: {_cell(n['text'])}" for n in inc.notes]
     return "\n".join(lines) + "\n"

@@ -96,7 +96,7 @@ class TomConsole(App[None]):
         self._last_draw = 0.0
         self.palette = Palette.from_theme(self.current_theme)
         # Held directly: the app redraws them while another screen is on top.
-        self.bar = FleetBar(id="fleetbar")
+        self.bar = FleetBar(id="fleetbar", classes="fleetbar")
         self.pane = ServersPane(config.thresholds, self.palette, id="servers-pane")
         self.incidents_pane = IncidentsPane(self.palette, wall_clock, id="incidents-pane")
 
@@ -211,6 +211,9 @@ class TomConsole(App[None]):
                 counts[inc.severity] = counts.get(inc.severity, 0) + 1
         bar = fleet_bar(summary, counts, self.palette, self.size.width, self.subtitle, self._wall_clock())
         self.bar.update(bar)
+        for screen in self.screen_stack[1:]:  # pushed screens carry their own copy of the bar
+            for other in screen.query(FleetBar):
+                other.update(bar)
 
     # -- intents ------------------------------------------------------------------------
 
@@ -308,7 +311,10 @@ class TomConsole(App[None]):
             self.push_screen(IncidentScreen(self.incidents.book, self.fleet, message.incident_id))
 
     def action_show_tab(self, tab: str) -> None:
-        self.query_one("#tabs", TabbedContent).active = tab
+        """1 and 2 work from any screen: back to the main one, on that tab."""
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.screen_stack[0].query_one("#tabs", TabbedContent).active = tab
         (self.pane.table if tab == "tab-servers" else self.incidents_pane.table).focus()
 
     def on_host_opened(self, message: HostOpened) -> None:

@@ -16,6 +16,7 @@ from tomconsole.ui import format as fmt
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.rows import levels
 from tomconsole.ui.text import safe_text
+from tomconsole.ui.widgets.fleetbar import FleetBar
 
 CHARTS = (
     ("cpu", "CPU %"),
@@ -39,6 +40,7 @@ class HostScreen(Screen[None]):
         self.palette = palette
 
     def compose(self) -> ComposeResult:
+        yield FleetBar(classes="fleetbar")  # fleet and incident counts on every screen
         yield Static(id="host-title")
         with VerticalScroll(id="host-body"):
             yield Static(id="host-facts")

@@ -15,6 +15,7 @@ from tomconsole.incidents.book import IncidentBook
 from tomconsole.monitor.state import FleetState
 from tomconsole.ui.messages import ActionRequested, HostOpened
 from tomconsole.ui.text import safe_text
+from tomconsole.ui.widgets.fleetbar import FleetBar
 
 CHARTS = (("cpu", "CPU %"), ("mem", "Mem %"), ("load1", "Load 1m"))
 
@@ -35,6 +36,7 @@ class IncidentScreen(Screen[None]):
         self.book, self.fleet, self.incident_id = book, fleet, incident_id
 
     def compose(self) -> ComposeResult:
+        yield FleetBar(classes="fleetbar")  # fleet and incident counts on every screen
         yield Static(id="inc-title")
         with VerticalScroll(id="inc-body"):
             yield Static(id="inc-facts")
