@@ -176,6 +176,9 @@ class DemoFleet:
             "  connect_timeout: 3",
             "  command_timeout: 5",
             "local: true",
+            "team:",
+            "  members: [{name: ana}, {name: ben}, {name: cho}]",
+            "  escalation: [ana, ben, cho]",
             "hosts:",
         ]
         for h in self.hosts:
