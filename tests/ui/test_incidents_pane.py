@@ -16,9 +16,6 @@ from tomconsole.ui.screens.ask import AskChoice, AskText, AskWindow
 from tomconsole.ui.screens.incident import IncidentScreen
 
 EXTRA = """
-team:
-  members: [{name: ana}, {name: ben}]
-  escalation: [ana, ben]
 incidents:
   resolve_after: 1s
 rules:
@@ -32,6 +29,7 @@ rules:
 
 
 def disk_app(tmp_path: Path) -> tuple[TomConsole, DemoFleet]:
+    """The demo fleet with a disk that fills in half a minute; the demo's roster is ana, ben, cho."""
     fleet = DemoFleet(tmp_path / "fleet", 8, fill_period_s=36.0)
 
     async def setup() -> Config:
@@ -42,6 +40,12 @@ def disk_app(tmp_path: Path) -> tuple[TomConsole, DemoFleet]:
 
     app = TomConsole(Config(), setup=setup, teardown=fleet.stop, data_dir=tmp_path / "data")
     return app, fleet
+
+
+def _disk(app: TomConsole, host: str) -> float:
+    row = app.fleet.row(host) if app.fleet else None
+    fs = row.sample.worst_filesystem if row and row.sample else None
+    return fs.used_pct if fs else 0.0
 
 
 def _disk_incidents(app: TomConsole) -> list[Incident]:
@@ -89,6 +93,8 @@ async def test_maintenance_window_silences_instead_of_raising(tmp_path: Path) ->
         await wait_for(pilot, lambda: app.incidents is not None and filler in app.pane.visible_hosts)
         await pilot.press("slash", *filler, "enter")
         await wait_for(pilot, lambda: app.pane.visible_hosts == [filler])
+        # Open the window while the disk is low (just after "logrotate"), before it fills again.
+        await wait_for(pilot, lambda: 0 < _disk(app, filler) < 78, 60)
         await pilot.press("m")
         await wait_for(pilot, lambda: isinstance(app.screen, AskWindow))
         await pilot.press("ctrl+a", "ctrl+k", *"10m", "enter", *"kernel patch", "enter", *"CHG-123", "enter")

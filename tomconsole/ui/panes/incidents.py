@@ -13,15 +13,13 @@ from functools import partial
 
 from rich.style import Style
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.widgets import Input, Static
 
 from tomconsole.incidents.model import Incident, IncidentState
 from tomconsole.ui import format as fmt
 from tomconsole.ui.messages import ActionRequested, HostOpened, IncidentOpened
 from tomconsole.ui.palette import Palette
+from tomconsole.ui.panes.base import FilteredTablePane
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.widgets.fleet_table import Column, FleetTable, Row
 
@@ -62,7 +60,11 @@ def incident_matches(inc: Incident, query: str) -> bool:
     return True
 
 
-class IncidentsPane(Vertical):
+class IncidentsPane(FilteredTablePane):
+    COLUMNS = COLUMNS
+    TABLE_ID = "incidents"
+    FILTER_HINT = "filter: words, state:ack, sev:critical, assignee:ana, host:web"
+
     BINDINGS = [
         Binding("a", "act('ack')", "Ack"),
         Binding("r", "act('resolve')", "Resolve"),
@@ -79,27 +81,12 @@ class IncidentsPane(Vertical):
     def __init__(
         self, palette: Palette, now: Callable[[], datetime] = lambda: datetime.now(UTC), **kw: object
     ) -> None:
-        super().__init__(**kw)  # type: ignore[arg-type]
+        super().__init__(**kw)
         self.palette = palette
         self.now = now
-        self.query_text = ""
         self._incidents: list[Incident] = []
         self._shown: list[Incident] = []
         self._generation = 0
-
-    def compose(self) -> ComposeResult:
-        yield Input(
-            placeholder="filter: words, state:ack, sev:critical, assignee:ana, host:web", id="inc-filter"
-        )
-        yield FleetTable(COLUMNS, volatile=1, id="incidents")
-        yield Static(id="incidents-status")
-
-    def on_mount(self) -> None:
-        self.query_one("#inc-filter", Input).display = False
-
-    @property
-    def table(self) -> FleetTable:
-        return self.query_one("#incidents", FleetTable)
 
     @property
     def selected(self) -> Incident | None:
@@ -141,7 +128,7 @@ class IncidentsPane(Vertical):
                 " No open incidents. Rules open them; `tomconsole incidents open` opens one by hand.",
                 style="dim",
             )
-        self.query_one("#incidents-status", Static).update(status)
+        self.set_status(status)
 
     def _severity_style(self, severity: str) -> Style:
         p = self.palette
@@ -195,25 +182,3 @@ class IncidentsPane(Vertical):
         inc = self.selected
         if inc is not None and inc.host:
             self.post_message(HostOpened(inc.host))
-
-    def action_filter(self) -> None:
-        box = self.query_one("#inc-filter", Input)
-        box.display = True
-        box.focus()
-
-    def action_clear_filter(self) -> None:
-        box = self.query_one("#inc-filter", Input)
-        box.value, box.display, self.query_text = "", False, ""
-        self._render_rows()
-        self.table.focus()
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        event.stop()
-        self.query_text = event.value
-        self._render_rows()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if not event.value:
-            event.input.display = False
-        self.table.focus()

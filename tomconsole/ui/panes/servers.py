@@ -8,10 +8,7 @@ on screen; the cursor stays on the host it was on when the order changes.
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.widgets import Input, Static
 
 from tomconsole.config import Thresholds
 from tomconsole.models import HostState, Level
@@ -19,6 +16,7 @@ from tomconsole.monitor.state import HostRow
 from tomconsole.ui import format as fmt
 from tomconsole.ui.messages import ActionRequested, HostOpened
 from tomconsole.ui.palette import Palette
+from tomconsole.ui.panes.base import FilteredTablePane
 from tomconsole.ui.rows import SORT_ORDER, LevelMemo, arrange
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.widgets.fleet_table import Column, FleetTable, Row
@@ -49,8 +47,12 @@ COLUMNS = (
 )
 
 
-class ServersPane(Vertical):
+class ServersPane(FilteredTablePane):
     """Fleet table plus its filter box."""
+
+    COLUMNS = COLUMNS
+    TABLE_ID = "servers"
+    FILTER_HINT = "filter: words, tag:web, group:prod, state:down"
 
     BINDINGS = [
         Binding("slash", "filter", "Filter", key_display="/"),
@@ -60,29 +62,16 @@ class ServersPane(Vertical):
     ]
 
     def __init__(self, thresholds: Thresholds, palette: Palette, **kw: object) -> None:
-        super().__init__(**kw)  # type: ignore[arg-type]
+        super().__init__(**kw)
         self.thresholds = thresholds
         self.palette = palette
         self.sort = "worst"
-        self.query_text = ""
         self._rows: list[HostRow] = []
         self._shown: list[HostRow] = []
         self._generation = 0  # bumps with the palette, so every cached row is redrawn
         self.levels = LevelMemo(thresholds)
         self._current: dict[str, HostRow] = {}
         self._table_rows: dict[str, Row] = {}
-
-    def compose(self) -> ComposeResult:
-        yield Input(placeholder="filter: words, tag:web, group:prod, state:down", id="filter")
-        yield FleetTable(COLUMNS, volatile=1, id="servers")
-        yield Static(id="servers-status")
-
-    def on_mount(self) -> None:
-        self.query_one("#filter", Input).display = False
-
-    @property
-    def table(self) -> FleetTable:
-        return self.query_one("#servers", FleetTable)
 
     @property
     def visible_hosts(self) -> list[str]:
@@ -137,7 +126,7 @@ class ServersPane(Vertical):
             status.append("filter: ", style="dim")
             status.append_text(safe_text(self.query_text))
             status.append(f"  ({shown} of {len(self._rows)})", style="dim")
-        self.query_one("#servers-status", Static).update(status)
+        self.set_status(status)
 
     def _cells_for(self, r: HostRow) -> tuple[Text, ...]:
         p, s = self.palette, r.sample
@@ -173,29 +162,6 @@ class ServersPane(Vertical):
         host = self.table.cursor_key
         if host is not None:
             self.post_message(ActionRequested("window", None, host))
-
-    def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.display = True
-        box.focus()
-
-    def action_clear_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.value = ""
-        box.display = False
-        self.query_text = ""
-        self._render_rows()
-        self.table.focus()
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        self.query_text = event.value
-        self._render_rows()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if not event.value:
-            event.input.display = False
-        self.table.focus()
 
     def action_cycle_sort(self) -> None:
         self.sort = SORT_ORDER[(SORT_ORDER.index(self.sort) + 1) % len(SORT_ORDER)]

@@ -1,0 +1,64 @@
+"""What every table pane shares: a filter box on `/` or `f`, the table, a status line."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Input, Static
+
+from tomconsole.ui.widgets.fleet_table import Column, FleetTable
+
+
+class FilteredTablePane(Vertical):
+    """Subclasses set COLUMNS, TABLE_ID and FILTER_HINT and implement `_render_rows`."""
+
+    COLUMNS: Sequence[Column] = ()
+    TABLE_ID = "table"
+    FILTER_HINT = "filter"
+
+    def __init__(self, **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self.query_text = ""
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder=self.FILTER_HINT, classes="pane-filter")
+        yield FleetTable(self.COLUMNS, volatile=1, id=self.TABLE_ID)
+        yield Static(classes="pane-status")
+
+    def on_mount(self) -> None:
+        self.query_one(".pane-filter", Input).display = False
+
+    @property
+    def table(self) -> FleetTable:
+        return self.query_one(f"#{self.TABLE_ID}", FleetTable)
+
+    def _render_rows(self) -> None:
+        raise NotImplementedError
+
+    def set_status(self, text: Text) -> None:
+        self.query_one(".pane-status", Static).update(text)
+
+    def action_filter(self) -> None:
+        box = self.query_one(".pane-filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one(".pane-filter", Input)
+        box.value, box.display, self.query_text = "", False, ""
+        self._render_rows()
+        self.table.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.query_text = event.value
+        self._render_rows()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not event.value:
+            event.input.display = False
+        self.table.focus()
