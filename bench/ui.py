@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import json
 import statistics
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -34,7 +35,8 @@ async def lag_for(duration: float, tick: float = 0.02) -> list[float]:
 async def run(config_path: Path, seconds: float, history: int) -> dict[str, object]:
     config = load_config(config_path)
     config = config.model_copy(update={"history_points": history})
-    app = TomConsole(config)
+    data = Path(tempfile.mkdtemp(prefix="tomconsole-bench-ui-"))
+    app = TomConsole(config, data_dir=data)  # rules and incidents run, as in the real console
     loop = asyncio.get_running_loop()
     async with app.run_test(size=(200, 60)) as pilot:
         deadline = loop.time() + 180

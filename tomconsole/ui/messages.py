@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from textual.binding import Binding
 from textual.message import Message
+
+#: The triage keys, the same in the queue and on an incident's own screen (action_act, action_host).
+TRIAGE_BINDINGS = [
+    Binding("a", "act('ack')", "Ack"),
+    Binding("r", "act('resolve')", "Resolve"),
+    Binding("A", "act('assign')", "Assign"),
+    Binding("n", "act('note')", "Note"),
+    Binding("e", "act('escalate')", "Escalate"),
+    Binding("m", "act('window')", "Maint"),
+    Binding("h", "host", "Host"),
+]
 
 
 @dataclass

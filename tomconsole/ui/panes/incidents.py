@@ -17,7 +17,7 @@ from textual.binding import Binding
 
 from tomconsole.incidents.model import Incident, IncidentState
 from tomconsole.ui import format as fmt
-from tomconsole.ui.messages import ActionRequested, HostOpened, IncidentOpened
+from tomconsole.ui.messages import TRIAGE_BINDINGS, ActionRequested, HostOpened, IncidentOpened
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.panes.base import FilteredTablePane
 from tomconsole.ui.text import safe_text
@@ -66,13 +66,7 @@ class IncidentsPane(FilteredTablePane):
     FILTER_HINT = "filter: words, state:ack, sev:critical, assignee:ana, host:web"
 
     BINDINGS = [
-        Binding("a", "act('ack')", "Ack"),
-        Binding("r", "act('resolve')", "Resolve"),
-        Binding("A", "act('assign')", "Assign"),
-        Binding("n", "act('note')", "Note"),
-        Binding("e", "act('escalate')", "Escalate"),
-        Binding("m", "act('window')", "Maint"),
-        Binding("h", "host", "Host"),
+        *TRIAGE_BINDINGS,
         Binding("o", "open_manual", "New"),
         Binding("f", "filter", "Filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False),

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, Label, Sparkline, Static
 
 from tomconsole.incidents.book import IncidentBook
 from tomconsole.monitor.state import FleetState
-from tomconsole.ui.messages import ActionRequested, HostOpened
+from tomconsole.ui.messages import TRIAGE_BINDINGS, ActionRequested, HostOpened
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.widgets.fleetbar import FleetBar
 
@@ -21,15 +21,7 @@ CHARTS = (("cpu", "CPU %"), ("mem", "Mem %"), ("load1", "Load 1m"))
 
 
 class IncidentScreen(Screen[None]):
-    BINDINGS = [
-        Binding("escape,q", "app.pop_screen", "Back"),
-        Binding("a", "act('ack')", "Ack"),
-        Binding("r", "act('resolve')", "Resolve"),
-        Binding("n", "act('note')", "Note"),
-        Binding("A", "act('assign')", "Assign"),
-        Binding("e", "act('escalate')", "Escalate"),
-        Binding("h", "host", "Host"),
-    ]
+    BINDINGS = [Binding("escape,q", "app.pop_screen", "Back"), *TRIAGE_BINDINGS]
 
     def __init__(self, book: IncidentBook, fleet: FleetState, incident_id: str) -> None:
         super().__init__()
