@@ -97,6 +97,7 @@ async def test_maintenance_window_silences_instead_of_raising(tmp_path: Path) ->
         await wait_for(pilot, lambda: 0 < _disk(app, filler) < 78, 60)
         await pilot.press("m")
         await wait_for(pilot, lambda: isinstance(app.screen, AskWindow))
+        await pilot.press("enter")  # covers: host:<filler>, as prefilled
         await pilot.press("ctrl+a", "ctrl+k", *"10m", "enter", *"kernel patch", "enter", *"CHG-123", "enter")
         assert app.incidents is not None
         windows = app.incidents.windows

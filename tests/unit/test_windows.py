@@ -102,3 +102,22 @@ def test_window_end_early_and_extend_are_audited(tmp_path: Path) -> None:
     assert [a["action"] for a in audit] == ["window", "window-extend", "window-end"]
     assert [a["who"] for a in audit] == ["ana", "ben", "cho"]
     assert book.active_for(HostInfo("x", "y", (), "prod")) == []
+
+
+def test_window_length_and_scope_words() -> None:
+    from tomconsole.incidents.actions import parse_scope, window_length
+
+    now = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    assert window_length("90m", now) == timedelta(minutes=90)
+    local = now.astimezone()
+    until = window_length(f"until {(local + timedelta(hours=2)):%H:%M}", now)
+    assert until == timedelta(hours=2)
+    assert window_length(f"until {(local - timedelta(hours=1)):%H:%M}", now) == timedelta(hours=23)
+    scope = parse_scope("db-01 group:prod tag:web host:db-02")
+    assert (scope.hosts, scope.groups, scope.tags) == (["db-01", "db-02"], ["prod"], ["web"])
+    import pytest
+
+    with pytest.raises(ValueError, match="host:NAME"):
+        parse_scope("rack:4")
+    with pytest.raises(ValueError, match="until HH:MM"):
+        window_length("until noon", now)

@@ -3,7 +3,7 @@ one code path: `{"action": "ack", "id": "INC-000012", "who": "ana"}` -> an answe
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from tomconsole.config_incidents import Scope, parse_duration
@@ -13,18 +13,58 @@ from tomconsole.incidents.windows import WindowBook
 SEVERITIES = ("critical", "major", "minor", "info")
 
 
+def window_length(text: str, now: datetime) -> timedelta:
+    """`2h`, `90m`, or `until 14:30` (local time, the next 14:30 to come)."""
+    t = text.strip().lower()
+    if t.startswith("until "):
+        try:
+            hh, mm = (int(x) for x in t.removeprefix("until ").split(":"))
+            local = now.astimezone()
+            end = local.replace(hour=hh, minute=mm, second=0, microsecond=0)
+        except ValueError:
+            raise ValueError(f"{text!r}: use `until HH:MM`") from None
+        if end <= local:
+            end += timedelta(days=1)
+        return end - local
+    return timedelta(seconds=parse_duration(t))
+
+
+def parse_scope(text: str) -> Scope:
+    """`host:db-01 group:prod tag:web`; a bare word is a host name."""
+    hosts, groups, tags = [], [], []
+    for word in text.split():
+        kind, sep, value = word.partition(":")
+        if not sep:
+            hosts.append(word)
+        elif kind == "host":
+            hosts.append(value)
+        elif kind == "group":
+            groups.append(value)
+        elif kind == "tag":
+            tags.append(value)
+        else:
+            raise ValueError(f"{word!r}: a window covers host:NAME, group:NAME or tag:NAME")
+    return Scope(hosts=hosts, groups=groups, tags=tags)
+
+
 def apply_action(book: IncidentBook, windows: WindowBook, req: dict[str, Any]) -> dict[str, Any]:
     action, who = str(req.get("action")), str(req.get("who") or "unknown")
     if action == "window":
-        scope = Scope.model_validate(req.get("scope") or {})
-        duration = timedelta(seconds=parse_duration(req.get("duration", "1h")))
+        scope = (
+            parse_scope(req["scope_text"])
+            if "scope_text" in req
+            else Scope.model_validate(req.get("scope") or {})
+        )
+        if not (scope.hosts or scope.groups or scope.tags):
+            raise ValueError("a window must cover at least one host, group or tag")
+        duration = window_length(str(req.get("duration", "1h")), windows.now())
         doc = windows.create(scope, duration, who, str(req.get("reason", "")), req.get("change"))
         return {"ok": True, "window": doc}
     if action in ("window-end", "window-extend"):
         key = str(req.get("window"))
         if action == "window-end":
             return {"ok": True, "window": {**windows.end_early(key, who), "key": key}}
-        by = timedelta(seconds=parse_duration(req.get("duration", "1h")))
+        by = window_length(str(req.get("duration", "1h")), windows.now())
         return {"ok": True, "window": {**windows.extend(key, by, who), "key": key}}
     if action == "open":
         severity = str(req.get("severity") or "major")

@@ -285,7 +285,7 @@ class TomConsole(App[None]):
             host = message.host
             self.push_screen(
                 AskWindow(host),
-                lambda v: self._apply({"action": "window", "scope": {"hosts": [host]}, **v}) if v else None,
+                lambda v: self._apply({"action": "window", **v}) if v else None,
             )
         else:
             self._apply(base)
@@ -300,7 +300,8 @@ class TomConsole(App[None]):
             return
         if "window" in answer:
             w = answer["window"]
-            self.notify(f"maintenance window {w['key']} until {w['end'][11:16]} UTC", timeout=4)
+            until = datetime.fromisoformat(w["end"]).astimezone()
+            self.notify(f"maintenance window {w['key']} until {until:%H:%M %Z}", timeout=4)
         else:
             inc = answer["incident"]
             self.notify(f"{inc['id']}: {request['action']} saved ({inc['state']})", timeout=3)

@@ -67,10 +67,14 @@ class AskWindow(_Modal):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="ask-box"):
-            label = Text("Maintenance window for ")
+            label = Text("Maintenance window (from the host ")
             label.append_text(safe_text(self.host, style="bold"))
+            label.append("; edit to cover a group or tag)")
             yield Label(label)
-            yield Input(value="2h", placeholder="duration: 30m, 2h, 1d", id="win-duration")
+            yield Input(
+                value=f"host:{self.host}", placeholder="covers: host:NAME group:NAME tag:NAME", id="win-scope"
+            )
+            yield Input(value="2h", placeholder="duration (30m, 2h) or end (until 14:30)", id="win-duration")
             yield Input(placeholder="reason, e.g. kernel patch", id="win-reason")
             yield Input(placeholder="change id, e.g. CHG-123 (optional)", id="win-change")
             yield Label(Text("Enter moves on; Enter on the last field saves; Esc cancels", style="dim"))
@@ -83,6 +87,7 @@ class AskWindow(_Modal):
         values = {i.id: i.value.strip() for i in self.query(Input)}
         self.dismiss(
             {
+                "scope_text": values["win-scope"] or f"host:{self.host}",
                 "duration": values["win-duration"] or "2h",
                 "reason": values["win-reason"],
                 "change": values["win-change"] or None,

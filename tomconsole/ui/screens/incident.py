@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Label, Sparkline, Static
 
 from tomconsole.incidents.book import IncidentBook
 from tomconsole.monitor.state import FleetState
+from tomconsole.ui import format as fmt
 from tomconsole.ui.messages import TRIAGE_BINDINGS, ActionRequested, HostOpened
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.widgets.fleetbar import FleetBar
@@ -32,7 +33,7 @@ class IncidentScreen(Screen[None]):
         yield Static(id="inc-title")
         with VerticalScroll(id="inc-body"):
             yield Static(id="inc-facts")
-            yield Label("Host metrics (recent history)", classes="section")
+            yield Label("Host metrics around the trigger", classes="section", id="inc-charts-label")
             for key, label in CHARTS:
                 with Horizontal(classes="chart"):
                     yield Label(label, classes="chart-label")
@@ -83,15 +84,31 @@ class IncidentScreen(Screen[None]):
         if flags:
             facts.append(", ".join(flags), style="bold")
         self.query_one("#inc-facts", Static).update(facts)
+        start, note = self._window(inc.host or "", inc.opened_at)
+        self.query_one("#inc-charts-label", Label).update(Text(f"Host metrics {note}"))
         for key, _ in CHARTS:
-            values = [v for v in self.fleet.history(inc.host or "", key, 240) if v == v]
-            self.query_one(f"#inc-chart-{key}", Sparkline).data = values
+            history = self.fleet.history(inc.host or "", key)
+            self.query_one(f"#inc-chart-{key}", Sparkline).data = [v for v in history[start:] if v == v]
         table: DataTable[Text] = self.query_one("#inc-timeline", DataTable)
         if table.row_count != len(inc.timeline):
             table.clear()
             for e in inc.timeline:
                 when = _local(e.at)
                 table.add_row(Text(when), Text(e.what), safe_text(e.who), safe_text(e.detail))
+
+    def _window(self, host: str, opened_at: str, before_s: float = 600.0) -> tuple[int, str]:
+        """Where in the host's history to start so the chart shows ten minutes before the
+        trigger up to now; history is in memory only, so an old trigger may be past it."""
+        row = self.fleet.row(host)
+        kept = len(self.fleet.history(host, "cpu"))
+        if row is None or row.sample is None or not kept:
+            return 0, "(no samples of this host)"
+        interval = row.info.interval_s
+        since_trigger = (row.sample.sampled_at - datetime.fromisoformat(opened_at)).total_seconds()
+        back = int((since_trigger + before_s) / interval)
+        if back > kept:
+            return 0, f"(the trigger is older than the {fmt.duration(kept * interval)} kept: all of it)"
+        return kept - back, f"from 10 min before the trigger ({_local(opened_at)[11:16]}) to now"
 
     def action_act(self, action: str) -> None:
         inc = self.book.incidents.get(self.incident_id)

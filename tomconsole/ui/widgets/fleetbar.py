@@ -36,18 +36,17 @@ def fleet_bar(
         bar.append(f" {subtitle} ", style="dim")
     bar.append(f"  {summary.total} hosts  ")
 
-    def part(text: str, label: str, count: int, colour: str) -> None:
-        bar.append(
-            f"{text}{count}" + (f" {label}" if wide else ""), style=f"bold {colour}" if count else "dim"
-        )
+    def part(text: str, label: str, count: int, colour: str, short: str = "") -> None:
+        suffix = f" {label}" if wide else short
+        bar.append(f"{text}{count}{suffix}", style=f"bold {colour}" if count else "dim")
 
     bar.append(f"● {summary.up}" + (" up" if wide else ""), style=p.ok)
     part("  ◐ ", "degraded", summary.degraded, p.warn)
     part("  ✖ ", "down", summary.down, p.crit)
     if incidents is not None:
         bar.append("   ⚑ " if wide else "  ⚑ ", style="dim")
-        part("", "crit" if wide else "C", incidents.get("critical", 0), p.crit)
-        part(" ", "maj" if wide else "M", incidents.get("major", 0), p.crit)
-        part(" ", "min" if wide else "m", incidents.get("minor", 0), p.warn)
+        part("", "crit", incidents.get("critical", 0), p.crit, "C")
+        part(" ", "maj", incidents.get("major", 0), p.crit, "M")
+        part(" ", "min", incidents.get("minor", 0), p.warn, "m")
     bar.append(f"   {now:%H:%M:%S}" if wide else f"  {now:%H:%M}", style="dim")
     return bar
