@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
+from textual.css.query import NoMatches
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -18,9 +19,15 @@ from tomconsole.ui.screens.host import HostScreen
 
 
 async def wait_for(pilot: Pilot[None], cond: Callable[[], bool], timeout: float = 15.0) -> None:
+    """Poll a condition; a widget not mounted yet (a screen still composing) counts as not yet."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while not cond():
+    while True:
+        try:
+            if cond():
+                return
+        except NoMatches:
+            pass
         if loop.time() > deadline:
             raise AssertionError("condition not met in time")
         await pilot.pause(0.1)
@@ -68,8 +75,7 @@ async def test_host_screen_and_back(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: pane.visible_hosts == ["web-01"])
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, HostScreen))
-        title = app.screen.query_one("#host-title", Static)
-        assert "web-01" in str(title.content)
+        await wait_for(pilot, lambda: "web-01" in str(app.screen.query_one("#host-title", Static).content))
         await wait_for(pilot, lambda: app.screen.query_one("#host-fs").row_count >= 2)  # type: ignore[attr-defined]
         await pilot.press("escape")
         assert not isinstance(app.screen, HostScreen)
@@ -77,7 +83,7 @@ async def test_host_screen_and_back(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, HostScreen))
         await pilot.press("2")  # the tab keys work from any screen
         await wait_for(pilot, lambda: not isinstance(app.screen, HostScreen))
-        assert app.query_one("#tabs").active == "tab-incidents"  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: app.query_one("#tabs").active == "tab-incidents")  # type: ignore[attr-defined]
 
 
 async def test_hostile_text_is_shown_literally(tmp_path: Path) -> None:
@@ -90,6 +96,7 @@ async def test_hostile_text_is_shown_literally(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: pane.visible_hosts == [hostile])
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, HostScreen))
+        await wait_for(pilot, lambda: bool(str(app.screen.query_one("#host-facts", Static).content)))
         facts = str(app.screen.query_one("#host-facts", Static).content)
         assert "Evil [b]OS[/b] \\x1b]0;owned\\x07\\x1b[2J" in facts
         assert "\x1b" not in facts
