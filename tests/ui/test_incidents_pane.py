@@ -74,16 +74,26 @@ async def test_disk_threshold_scenario(tmp_path: Path) -> None:
         await pilot.press("down", "enter")
         await wait_for(pilot, lambda: inc.assignee == "ben")
         assert inc.notes[0]["text"] == "rotated /var/log"
+        await pilot.press("v")
+        await wait_for(pilot, lambda: isinstance(app.screen, AskChoice))
+        await pilot.press("down", "enter")  # critical -> major
+        await wait_for(pilot, lambda: inc.severity == "major")
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen))
         await wait_for(pilot, lambda: inc.state is IncidentState.RESOLVED, 60)  # logrotate frees the disk
-        assert [e.what for e in inc.timeline][:4] == ["triggered", "acknowledged", "note", "assigned"]
+        assert [e.what for e in inc.timeline][:5] == [
+            "triggered",
+            "acknowledged",
+            "note",
+            "assigned",
+            "severity",
+        ]
         assert [e.what for e in inc.timeline][-2:] == ["condition cleared", "resolved"]
         await pilot.press("escape")
         await wait_for(pilot, lambda: pane.table.row_count == 0)
     assert app.store is not None
     actions = [a["action"] for a in app.store.all("audit")]  # the store is closed, its data is not
-    assert actions[:4] == ["trigger", "ack", "note", "assign"] and "resolve" in actions
+    assert actions[:5] == ["trigger", "ack", "note", "assign", "severity"] and "resolve" in actions
 
 
 async def test_maintenance_window_silences_instead_of_raising(tmp_path: Path) -> None:

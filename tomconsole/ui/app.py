@@ -21,7 +21,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from tomconsole.collectors import Collector
 from tomconsole.config import Config
-from tomconsole.incidents.actions import apply_action
+from tomconsole.incidents.actions import SEVERITIES, apply_action
 from tomconsole.incidents.engine import IncidentEngine
 from tomconsole.incidents.inbox import process
 from tomconsole.monitor.scheduler import Scheduler, build
@@ -271,6 +271,11 @@ class TomConsole(App[None]):
                 else AskText(f"Assign {message.incident_id} to (no team: roster in config)", "name")
             )
             self.push_screen(ask, lambda to: self._apply({**base, "to": to}) if to else None)
+        elif message.action == "severity":
+            self.push_screen(
+                AskChoice(f"Severity of {message.incident_id}", list(SEVERITIES)),
+                lambda sev: self._apply({**base, "severity": sev}) if sev else None,
+            )
         elif message.action == "open":
             self.push_screen(
                 AskText("New incident (for what no rule sees): title", "e.g. VPN to branch office drops"),

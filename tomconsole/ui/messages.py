@@ -14,6 +14,7 @@ TRIAGE_BINDINGS = [
     Binding("A", "act('assign')", "Assign"),
     Binding("n", "act('note')", "Note"),
     Binding("e", "act('escalate')", "Escalate"),
+    Binding("v", "act('severity')", "Severity"),
     Binding("m", "act('window')", "Maint"),
     Binding("h", "host", "Host"),
 ]
