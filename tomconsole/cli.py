@@ -16,9 +16,7 @@ from pathlib import Path
 
 from tomconsole import cli_incidents
 from tomconsole.config import Config, ConfigError, data_dir, find_config, load_config
-from tomconsole.incidents.actions import apply_action
 from tomconsole.incidents.engine import IncidentEngine
-from tomconsole.incidents.inbox import process
 from tomconsole.models import HostState
 from tomconsole.monitor.report import fleet_json, fleet_table
 from tomconsole.monitor.scheduler import Scheduler, build
@@ -84,7 +82,7 @@ async def _poll(config: Config, rounds: int, interval: float | None, fmt: str, s
             started = loop.time()
             await scheduler.round()
             if not store.read_only:
-                process(store.directory, lambda req: apply_action(engine.book, engine.windows, req))
+                engine.process_inbox()
                 engine.tick()
                 if engine.notifier.enabled:
                     await engine.notifier.deliver_due()

@@ -18,6 +18,7 @@ import getpass
 import os
 import shutil
 import socket
+import time
 from collections.abc import Callable, Iterator, MutableMapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -123,8 +124,6 @@ class Store:
 
     def _lock(self, wait: float) -> bool:
         """Take the exclusive lock; False (and a banner) when another process holds it."""
-        import time
-
         path = self.directory / LOCK_FILE
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         deadline = time.monotonic() + wait
@@ -256,11 +255,11 @@ class Store:
     def remove_where(self, table: str, keep: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
         """Remove and return the documents `keep` says no to (for archiving)."""
         t = self._db.table(table)
-        gone = [dict(d) for d in t.all() if not keep(d)]
-        if gone:
-            t.remove(doc_ids=[d.doc_id for d in t.all() if not keep(d)])
+        doomed = [d for d in t.all() if not keep(d)]
+        if doomed:
+            t.remove(doc_ids=[d.doc_id for d in doomed])
             self._index.pop(table, None)
-        return gone
+        return [dict(d) for d in doomed]
 
     def append(self, log: str, record: dict[str, Any]) -> int:
         """Append to a log table (the audit trail); returns the record's number."""

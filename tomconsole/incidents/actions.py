@@ -9,8 +9,9 @@ from typing import Any
 from tomconsole.config_incidents import Scope, parse_duration
 from tomconsole.incidents.book import IncidentBook
 from tomconsole.incidents.windows import WindowBook
+from tomconsole.monitor.rules import Severity
 
-SEVERITIES = ("critical", "major", "minor", "info")
+SEVERITIES = tuple(s.value for s in Severity)
 
 
 def window_length(text: str, now: datetime) -> timedelta:

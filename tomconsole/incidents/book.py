@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tomconsole.incidents.model import Incident, IncidentState
-from tomconsole.monitor.rules import Transition
+from tomconsole.monitor.rules import Severity, Transition
 from tomconsole.store import Store
 
 TABLE, AUDIT, OUTBOX = "incidents", "audit", "outbox"
@@ -56,11 +56,10 @@ class IncidentBook:
     # -- queries ----------------------------------------------------------------------
 
     def open(self) -> list[Incident]:
-        order = {"critical": 0, "major": 1, "minor": 2, "info": 3}
         state_order = {IncidentState.TRIGGERED: 0, IncidentState.ACKNOWLEDGED: 1}
         return sorted(
             (i for i in self.incidents.values() if i.is_open),
-            key=lambda i: (state_order.get(i.state, 2), order.get(i.severity, 9), i.opened_at),
+            key=lambda i: (state_order.get(i.state, 2), Severity(i.severity).rank, i.opened_at),
         )
 
     def by_key(self, key: str) -> Incident | None:

@@ -9,7 +9,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from tomconsole.config import Config
+from tomconsole.incidents.actions import apply_action
 from tomconsole.incidents.book import IncidentBook, Policy
+from tomconsole.incidents.inbox import process
 from tomconsole.incidents.notify import Notifier
 from tomconsole.incidents.windows import WindowBook
 from tomconsole.monitor.rules import RuleEngine, Transition, rules_from_config
@@ -79,6 +81,12 @@ class IncidentEngine:
             changed = True
         if changed:
             self._changed()
+
+    def process_inbox(self) -> int:
+        """Apply the actions other processes (the CLI) handed to this one; how many."""
+        if self.store.read_only:
+            return 0
+        return process(self.store.directory, lambda req: apply_action(self.book, self.windows, req))
 
     def tick(self) -> None:
         """Time-driven work: `for:` on quiet hosts, staleness, ended windows, resolve, escalate."""

@@ -167,9 +167,6 @@ class RuleEngine:
             return True
         return None
 
-    def firing(self) -> list[str]:
-        return [k for k, st in self.states.items() if st.phase is Phase.FIRING]
-
 
 def rules_from_config(configs: list[RuleConfig]) -> list[Rule]:
     return [

@@ -23,7 +23,6 @@ from tomconsole.collectors import Collector
 from tomconsole.config import Config
 from tomconsole.incidents.actions import SEVERITIES, apply_action
 from tomconsole.incidents.engine import IncidentEngine
-from tomconsole.incidents.inbox import process
 from tomconsole.monitor.scheduler import Scheduler, build
 from tomconsole.monitor.state import FleetState
 from tomconsole.store import Store
@@ -92,6 +91,7 @@ class TomConsole(App[None]):
         self.incidents: IncidentEngine | None = None
         self.operator = getpass.getuser()
         self._known_critical: set[str] | None = None
+        self._incidents_dirty = False
         self._dirty = True
         self._last_draw = 0.0
         self.palette = Palette.from_theme(self.current_theme)
@@ -195,6 +195,8 @@ class TomConsole(App[None]):
         since = time.monotonic() - self._last_draw
         if (self._dirty and since >= REDRAW_S) or since >= 1.0:
             self._redraw()
+        if self._incidents_dirty:  # a new or changed incident shows now, not at the next second
+            self._redraw_incidents()
 
     def _redraw(self) -> None:
         if self.fleet is None:
@@ -226,11 +228,8 @@ class TomConsole(App[None]):
         eng = self.incidents
         if eng is None:
             return
-        if not eng.store.read_only:
-            handled = process(eng.store.directory, lambda req: apply_action(eng.book, eng.windows, req))
-            eng.tick()
-            if handled:
-                self._incidents_dirty = True
+        eng.process_inbox()
+        eng.tick()
         self._redraw_incidents()
 
     def _redraw_incidents(self) -> None:

@@ -99,10 +99,6 @@ class FleetTable(ScrollView, can_focus=True):
         return len(self._keys)
 
     @property
-    def keys(self) -> list[str]:
-        return list(self._keys)
-
-    @property
     def cursor_key(self) -> str | None:
         return self._keys[self.cursor] if 0 <= self.cursor < len(self._keys) else None
 
