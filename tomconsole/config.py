@@ -9,7 +9,7 @@ every command that loads a config go through `load_config`.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -122,6 +122,13 @@ class Config(Strict):
     def host_info(self, h: HostConfig) -> HostInfo:
         return HostInfo(h.name, h.address, tuple(h.tags), h.group, h.interval or self.ssh.interval)
 
+    def host_infos(self) -> list[HostInfo]:
+        """Every host the console shows, the console's own machine first when it is shown."""
+        infos = [self.host_info(h) for h in self.hosts]
+        if self.show_local:
+            infos.insert(0, HostInfo("localhost", "local", ("local",), None, self.ssh.interval))
+        return infos
+
 
 @dataclass(frozen=True)
 class ConfigIssue:
@@ -187,8 +194,9 @@ def _line_for(loc: KeyPath, lines: dict[KeyPath, int]) -> int | None:
     return None
 
 
-def parse_config(text: str, file: str = "<config>") -> Config:
-    """Validate YAML text. Raises ConfigError listing every problem found."""
+def parse_config(text: str, file: str = "<config>", themes: Collection[str] | None = None) -> Config:
+    """Validate YAML text. Raises ConfigError listing every problem found. `themes`, when
+    given, are the theme names `theme:` may use (a path to a .yaml file must exist)."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -223,9 +231,22 @@ def parse_config(text: str, file: str = "<config>") -> Config:
                         ConfigIssue(file, _line_for(loc, lines), _dotted(loc), "name is used twice")
                     )
                 seen.add(name)
+        theme_problem_text = theme_problem(config.theme, themes)
+        if theme_problem_text:
+            issues.append(ConfigIssue(file, _line_for(("theme",), lines), "theme", theme_problem_text))
     if issues:
         raise ConfigError(issues)
     return config
+
+
+def theme_problem(theme: str, known: Collection[str] | None) -> str | None:
+    if known is None:
+        return None
+    if theme.endswith((".yaml", ".yml")):
+        return None if Path(theme).expanduser().is_file() else f"no theme file {theme}"
+    if theme in known:
+        return None
+    return f"unknown theme {theme} (known: {', '.join(sorted(known))}, or a path to a .yaml file)"
 
 
 def _message(err: Any) -> str:
@@ -235,12 +256,13 @@ def _message(err: Any) -> str:
     return msg.removeprefix("Value error, ")
 
 
-def load_config(path: Path) -> Config:
+def load_config(path: Path, themes: Collection[str] | None = None) -> Config:
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError([ConfigIssue(str(path), None, "", f"cannot read: {exc.strerror}")]) from None
-    return parse_config(text, str(path))
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ConfigError([ConfigIssue(str(path), None, "", f"cannot read: {why}")]) from None
+    return parse_config(text, str(path), themes)
 
 
 def data_dir(config: Config, override: str | Path | None = None, env: dict[str, str] | None = None) -> Path:

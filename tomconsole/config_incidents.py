@@ -36,7 +36,7 @@ def parse_duration(value: Any) -> float:
         raise ValueError("a duration is a number of seconds or text like 30s, 5m, 2h, 7d")
     parts = re.fullmatch(r"\s*((\d+(\.\d+)?)\s*[smhd]\s*)+", value)
     if not parts:
-        raise ValueError(f"{value!r} is not a duration (like 30s, 5m, 2h, 7d)")
+        raise ValueError(f"{value} is not a duration (like 30s, 5m, 2h, 7d)")
     return float(sum(float(n) * _UNITS[u] for n, u in re.findall(r"(\d+(?:\.\d+)?)\s*([smhd])", value)))
 
 
@@ -164,7 +164,7 @@ class Weekly(Strict):
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown IANA time zone {v!r}") from None
+            raise ValueError(f"unknown IANA time zone {v}") from None
         return v
 
 

@@ -7,9 +7,39 @@ so the whole engine can be reasoned about (and tested) as plain data.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+
+# -- untrusted text ---------------------------------------------------------------------
+# Text from hosts, databases, scanners, files and the store may hold anything. One rule says
+# which characters must never reach a terminal as themselves (controls, escapes, bidi
+# overrides, invisible and line/paragraph separators); the UI's sanitizer (ui/text.py) and
+# the CLI's printer (cli/output.py) both show them as visible \xNN / \uNNNN marks.
+
+_BIDI_AND_INVISIBLE = frozenset(
+    {0x061C, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2028, 0x2029, 0xFEFF}
+    | set(range(0x202A, 0x202F))
+    | set(range(0x2066, 0x206A))
+)
+
+
+def needs_escape(ch: str) -> bool:
+    """True for a character that must be shown as a mark, never sent to a terminal."""
+    if ord(ch) in _BIDI_AND_INVISIBLE:
+        return True
+    return unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp")
+
+
+def escape_char(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def visible(text: str, keep: str = "") -> str:
+    """`text` with every character `needs_escape` flags (except those in `keep`) made visible."""
+    return "".join(escape_char(c) if needs_escape(c) and c not in keep else c for c in text)
 
 
 class HostState(StrEnum):
@@ -23,10 +53,11 @@ class HostState(StrEnum):
     HOSTKEY_CHANGED = "hostkey_changed"
     TIMEOUT = "timeout"
     STALE = "stale"
+    ERROR = "error"  # tomconsole itself failed on this host (a bug): shown, logged, polling goes on
 
     @property
     def is_down(self) -> bool:
-        return self not in (HostState.UP, HostState.CONNECTING, HostState.STALE)
+        return self not in (HostState.UP, HostState.CONNECTING, HostState.STALE, HostState.ERROR)
 
 
 class Level(StrEnum):

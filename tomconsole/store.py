@@ -1,25 +1,38 @@
 """What must survive a restart, on disk, never torn: the ONLY module that imports tinydb.
 
-TinyDB rewrites its whole file on every write and takes no lock. Here every write goes
-to a temporary file that is fsynced, renamed over the live file and followed by an
-fsync of the directory, so a console killed at any instant leaves either the old or the
-new file, never half of one. One process at a time holds an exclusive lock (a second one
-is told who holds it and may open read-only). Backups rotate on every open. A file that
-does not parse is moved aside and the newest good backup is loaded, with a banner that
-says so: never a silent empty start. Several changes that belong together (an incident
-update and its audit record) are written by one `transaction()`, in one rename.
+TinyDB keeps the documents in memory; every commit rewrites the whole file through
+`atomic_write` (temp file, fsync, rename, directory fsync), so a process killed at any
+instant leaves the old or the new file, never half of one. One process holds an
+exclusive lock (another one is told who holds it and opens read-only).
+
+The console commits on one writer thread (`background=True`): the event loop serialises
+once per burst of commits (500 incidents opening in one tick are one write) and awaits
+`durable()` without blocking; an action is reported done only after its write is fsynced
+and renamed. The CLI and tests commit synchronously.
+
+Backups: `.bak.1` mirrors the last acknowledged state (rewritten after every commit) and
+`.bak.2..5` keep the state at the start of earlier writing sessions, rotated on the first
+successful write of a session (a failed write rotates nothing). A file that does not
+parse is moved aside and the newest good backup loaded, with a banner naming both.
+
+A write that fails (disk full, read-only mount, immutable file, no permission) leaves no
+temp file and the file unchanged; the store turns read-only, its in-memory documents go
+back to the last durable state, listeners are told, and the error is one line naming the
+path and the cause.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import errno
 import fcntl
 import getpass
 import os
-import shutil
 import socket
 import time
 from collections.abc import Callable, Iterator, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,29 +44,43 @@ from tinydb.storages import Storage
 STORE_FILE = "tomconsole.json"
 LOCK_FILE = "tomconsole.lock"
 BACKUPS = 5
+KEY = "_key"  # the field that holds a document's store key (never the document's own fields)
 
 
-class ReadOnlyStore(Exception):
+class StoreError(Exception):
+    """A store that cannot be opened or written; the message is one line naming path and cause."""
+
+
+class ReadOnlyStore(StoreError):
     pass
 
 
+def describe(exc: OSError) -> str:
+    return exc.strerror or os.strerror(exc.errno or errno.EIO)
+
+
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` so that `path` holds either its old content or all of `data`."""
+    """`path` holds either its old content or all of `data`; no temp file survives a failure."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_DIRECTORY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        dir_fd = os.open(path.parent, os.O_DIRECTORY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise StoreError(f"cannot write {path}: {describe(exc)}") from None
 
 
 def _parses(path: Path) -> dict[str, Any] | None:
@@ -64,37 +91,25 @@ def _parses(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-class _AtomicStorage(Storage):
-    """TinyDB storage: an in-memory copy, written through atomically (or held in a transaction)."""
+class _MemoryStorage(Storage):
+    """TinyDB storage that only holds the documents; the Store decides when they hit the disk."""
 
-    def __init__(self, path: Path, initial: dict[str, Any] | None, read_only: bool) -> None:
-        self.path = path
+    def __init__(self, store: Store, initial: dict[str, Any] | None) -> None:
+        self.store = store
         self.data = initial
-        self.read_only = read_only
-        self.held = 0
-        self.dirty = False
 
     def read(self) -> dict[str, Any] | None:
         return self.data
 
     def write(self, data: dict[str, Any]) -> None:
-        if self.read_only:
-            raise ReadOnlyStore(f"{self.path} is open read-only")
+        if self.store.read_only:
+            raise ReadOnlyStore(f"read-only: {self.store.banner or self.store.path}")
         self.data = data
-        if self.held:
-            self.dirty = True
-        else:
-            self.flush()
-
-    def flush(self) -> None:
-        # orjson: serialising the whole live file is most of an action's cost, and the
-        # file is rewritten on every action (TinyDB's model); see bench/incidents.py.
-        atomic_write(self.path, orjson.dumps(self.data))
-        self.dirty = False
+        self.store._changed()
 
 
 class Store:
-    """Tables of JSON documents keyed by a string `key`, plus append-only logs."""
+    """Tables of JSON documents keyed by a string key, plus append-only logs."""
 
     def __init__(
         self,
@@ -104,28 +119,50 @@ class Store:
         wait: float = 0.0,
         filename: str = STORE_FILE,
         lock: bool = True,
+        role: str = "cli",
+        background: bool = False,
     ) -> None:
         """`lock=False` is for a second file of a store whose lock this process already holds
-        (the archive)."""
+        (the archive). `role` is written into the lock ("console" means: reads the inbox).
+        `background=True` commits on the writer thread; it needs a running event loop."""
         self.directory = directory
         self.path = directory / filename
         self.banner: str | None = None
-        directory.mkdir(parents=True, exist_ok=True)
+        self.holder = ""
+        self.recovered: str | None = None
+        self.failure_listeners: list[Callable[[StoreError], None]] = []
         self._lock_fd: int | None = None
-        self.read_only = read_only or (lock and not self._lock(wait))
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the data directory {directory}: {describe(exc)}") from None
+        self.read_only = read_only or (lock and not self._lock(wait, role))
         initial = self._load()
-        if not self.read_only and initial is not None:
-            self._rotate_backups()
-        self._storage = _AtomicStorage(self.path, initial, self.read_only)
+        self._durable = orjson.dumps(initial) if initial is not None else b""
+        self._storage = _MemoryStorage(self, initial)
         self._index: dict[str, dict[str, int]] = {}
         self._db = TinyDB(storage=lambda: self._storage)
+        self._held = 0
+        self._gen = self._written = 0
+        self._rotated = False
+        self._loop = asyncio.get_running_loop() if background else None
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="store-writer") if background else None
+        self._inflight = self._scheduled = False
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self.error: StoreError | None = None
 
     # -- lock -------------------------------------------------------------------------
 
-    def _lock(self, wait: float) -> bool:
+    def _lock(self, wait: float, role: str) -> bool:
         """Take the exclusive lock; False (and a banner) when another process holds it."""
         path = self.directory / LOCK_FILE
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                raise StoreError(f"cannot open {path}: {describe(exc)}") from None
+            self.banner = f"read-only: cannot write in {self.directory}: {describe(exc)}"
+            return False
         deadline = time.monotonic() + wait
         while True:
             try:
@@ -133,21 +170,31 @@ class Store:
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    holder = os.pread(fd, 512, 0).decode(errors="replace").strip()
+                    self.holder = os.pread(fd, 512, 0).decode(errors="replace").strip()
                     os.close(fd)
-                    self.holder = holder
-                    self.banner = f"read-only: the store is in use by {holder or 'another process'}"
+                    self.banner = f"read-only: the store is in use by {self.holder or 'another process'}"
                     return False
                 time.sleep(0.05)
-        me = f"pid {os.getpid()} ({getpass.getuser()}@{socket.gethostname()}) since {_now()}"
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, me.encode(), 0)
+        me = f"{role} pid {os.getpid()} ({getpass.getuser()}@{socket.gethostname()}) since {_now()}"
+        with contextlib.suppress(OSError):  # the record is informative; the flock is what counts
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, me.encode(), 0)
         self._lock_fd = fd
         return True
 
+    @property
+    def held_by_console(self) -> bool:
+        """Another process holds the lock and reads the inbox (a console or a polling loop)."""
+        return self.holder.startswith("console ")
+
     def close(self) -> None:
-        if self._storage.dirty and not self.read_only:
-            self._storage.flush()
+        """Write what is pending (synchronously) and release the lock."""
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)
+            self._writer = None
+            if self._written < self._gen and self.error is None and not self.read_only:
+                with contextlib.suppress(StoreError):
+                    self._write_files(orjson.dumps(self._storage.data))
         if self._lock_fd is not None:
             os.close(self._lock_fd)  # closing the descriptor releases the lock
             self._lock_fd = None
@@ -160,64 +207,167 @@ class Store:
 
     # -- load, corruption, backups ----------------------------------------------------
 
-    def _backup(self, n: int) -> Path:
+    def backup(self, n: int) -> Path:
         return self.directory / f"{self.path.name}.bak.{n}"
 
     def _load(self) -> dict[str, Any] | None:
         if not self.path.exists():
             return None
         data = _parses(self.path)
-        if data is not None:
-            return data
-        # Corrupt or truncated: keep the evidence, fall back to the newest good backup.
+        if data is None:
+            data = self._recover()
+        return _migrate(data) if data is not None else None
+
+    def _recover(self) -> dict[str, Any] | None:
+        """The live file is unreadable: keep it as evidence, fall back to the newest good backup."""
         aside = self.directory / f"{self.path.name}.corrupt-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
-        if not self.read_only:
-            shutil.move(self.path, aside)
+        where = f"kept as {aside}"
+        if self.read_only:
+            where = "left in place (read-only here)"
+        else:
+            try:
+                os.replace(self.path, aside)
+            except OSError as exc:
+                raise StoreError(
+                    f"{self.path} is unreadable and cannot be moved aside: {describe(exc)}"
+                ) from None
         for n in range(1, BACKUPS + 1):
-            backup = self._backup(n)
+            backup = self.backup(n)
             data = _parses(backup)
             if data is not None:
                 if not self.read_only:
                     atomic_write(self.path, backup.read_bytes())
-                when = datetime.fromtimestamp(backup.stat().st_mtime, UTC).isoformat(timespec="seconds")
-                self.banner = f"store was unreadable and moved to {aside.name}; loaded backup from {when}"
+                when = (
+                    datetime.fromtimestamp(backup.stat().st_mtime)
+                    .astimezone()
+                    .strftime("%Y-%m-%d %H:%M:%S %Z")
+                )
+                self.recovered = f"recovered from backup {backup} (saved {when})"
+                self.banner = f"store {self.path} was unreadable ({where}); {self.recovered}"
                 return data
-        self.banner = f"store was unreadable and moved to {aside.name}; no good backup: starting empty"
+        self.recovered = "no good backup: starting empty"
+        self.banner = f"store {self.path} was unreadable ({where}); no good backup, starting empty"
         return None
 
-    def _rotate_backups(self) -> None:
-        for n in range(BACKUPS - 1, 0, -1):
-            older = self._backup(n)
-            if older.exists():
-                os.replace(older, self._backup(n + 1))
-        shutil.copy2(self.path, self._backup(1))
+    def _write_files(self, data: bytes) -> None:
+        """The live file, then (first write of a session) the backup rotation, then `.bak.1`."""
+        atomic_write(self.path, data)
+        if not self._rotated:
+            self._rotated = True
+            for n in range(BACKUPS - 1, 0, -1):
+                if self.backup(n).exists():
+                    with contextlib.suppress(OSError):
+                        os.replace(self.backup(n), self.backup(n + 1))
+        with contextlib.suppress(StoreError):  # a backup that cannot be written leaves the last one
+            atomic_write(self.backup(1), data)
+
+    # -- commits ----------------------------------------------------------------------
+
+    def _changed(self) -> None:
+        self._gen += 1
+        if not self._held:
+            self._commit()
+
+    def _commit(self) -> None:
+        if self._writer is None:
+            self._write_now()
+        elif not self._scheduled:
+            self._scheduled = True
+            assert self._loop is not None
+            self._loop.call_soon(self._kick)
+
+    def _write_now(self) -> None:
+        data = orjson.dumps(self._storage.data)
+        try:
+            self._write_files(data)
+        except StoreError as exc:
+            self._fail(exc)
+            raise
+        self._written, self._durable = self._gen, data
+
+    def _kick(self) -> None:
+        """Serialise once for every commit since the last write and hand it to the writer."""
+        self._scheduled = False
+        if self._inflight or self._written >= self._gen or self._writer is None or self.error:
+            return
+        gen, data = self._gen, orjson.dumps(self._storage.data)
+        self._inflight = True
+        assert self._loop is not None
+        job = self._loop.run_in_executor(self._writer, self._write_files, data)
+        job.add_done_callback(lambda f: self._written_one(gen, data, f))
+
+    def _written_one(self, gen: int, data: bytes, job: asyncio.Future[None]) -> None:
+        self._inflight = False
+        exc = job.exception()
+        if exc is not None:
+            err = exc if isinstance(exc, StoreError) else StoreError(f"cannot write {self.path}: {exc}")
+            self._fail(err)
+            for _, waiter in self._waiters:
+                if not waiter.done():
+                    waiter.set_exception(err)
+            self._waiters.clear()
+            return
+        self._written, self._durable = gen, data
+        still = []
+        for g, waiter in self._waiters:
+            if g <= gen:
+                if not waiter.done():
+                    waiter.set_result(None)
+            else:
+                still.append((g, waiter))
+        self._waiters = still
+        if self._gen > gen:
+            self._kick()
+
+    async def durable(self) -> None:
+        """Return once everything committed so far is fsynced; raise StoreError if it cannot be."""
+        if self.error is not None:
+            raise self.error
+        if self._writer is None or self._written >= self._gen:
+            return
+        assert self._loop is not None
+        waiter = self._loop.create_future()
+        self._waiters.append((self._gen, waiter))
+        await waiter
+
+    def _fail(self, err: StoreError) -> None:
+        """Turn read-only and go back to what is on disk; tell whoever shows the store."""
+        self.error = err
+        self.read_only = True
+        self.banner = f"read-only: {err}; showing the last saved state"
+        self._storage.data = orjson.loads(self._durable) if self._durable else None
+        self._index.clear()
+        self._db = TinyDB(storage=lambda: self._storage)
+        for listener in list(self.failure_listeners):
+            listener(err)
 
     # -- documents --------------------------------------------------------------------
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """Every change inside is written with one atomic rename when the block ends."""
-        self._storage.held += 1
+        start = self._gen
+        self._held += 1
         try:
             yield
         finally:
-            self._storage.held -= 1
-        if not self._storage.held and self._storage.dirty:
-            self._storage.flush()
+            self._held -= 1
+        if not self._held and self._gen > start:
+            self._commit()
 
     def _doc_id(self, table: str, key: str) -> int | None:
         """The TinyDB document id of a keyed document, from an index built on first use."""
         index = self._index.get(table)
         if index is None:
-            index = {str(d["key"]): d.doc_id for d in self._db.table(table).all() if "key" in d}
+            index = {str(d[KEY]): d.doc_id for d in self._db.table(table).all() if KEY in d}
             self._index[table] = index
         return index.get(key)
 
     def put(self, table: str, key: str, doc: dict[str, Any]) -> None:
-        """Insert or replace the document with this key."""
+        """Insert or replace the document with this key (the document's own fields are kept as given)."""
         t = self._db.table(table)
         doc_id = self._doc_id(table, key)
-        new = {**doc, "key": key}
+        new = {**doc, KEY: key}
         if doc_id is not None and t.contains(doc_id=doc_id):
 
             def replace(d: MutableMapping[Any, Any]) -> None:
@@ -231,8 +381,8 @@ class Store:
     def put_many(self, table: str, docs: dict[str, dict[str, Any]]) -> None:
         """Upsert many keyed documents with one table rewrite (archiving thousands at once)."""
         t = self._db.table(table)
-        current = {str(d["key"]): dict(d) for d in t.all()}
-        current.update({k: {**v, "key": k} for k, v in docs.items()})
+        current = {str(d[KEY]): dict(d) for d in t.all() if KEY in d}
+        current.update({k: {**v, KEY: k} for k, v in docs.items()})
         with self.transaction():
             t.truncate()
             t.insert_multiple(current.values())
@@ -241,9 +391,10 @@ class Store:
     def get(self, table: str, key: str) -> dict[str, Any] | None:
         doc_id = self._doc_id(table, key)
         found = self._db.table(table).get(doc_id=doc_id) if doc_id is not None else None
-        return dict(found) if isinstance(found, dict) else None
+        return _plain(found) if isinstance(found, dict) else None
 
     def all(self, table: str) -> list[dict[str, Any]]:
+        """Every document; keyed ones carry their store key in `KEY`."""
         return [dict(d) for d in self._db.table(table).all()]
 
     def delete(self, table: str, key: str) -> None:
@@ -267,6 +418,20 @@ class Store:
 
     def size_bytes(self) -> int:
         return self.path.stat().st_size if self.path.exists() else 0
+
+
+def _plain(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if k != KEY}
+
+
+def _migrate(data: dict[str, Any]) -> dict[str, Any]:
+    """Files written before `KEY` existed kept the store key in `key`, over the document's own."""
+    for table in data.values():
+        if isinstance(table, dict):
+            for doc in table.values():
+                if isinstance(doc, dict) and KEY not in doc and "key" in doc:
+                    doc[KEY] = doc["key"]
+    return data
 
 
 def _now() -> str:

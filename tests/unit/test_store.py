@@ -51,7 +51,7 @@ def _kill_cycles(directory: Path, cycles: int, seed: int) -> None:
         next_i = max(reported) + 1
         raw = (directory / STORE_FILE).read_bytes()
         data = json.loads(raw)  # never torn
-        keys = {d["key"] for d in data["incidents"].values()}
+        keys = {d["_key"] for d in data["incidents"].values()}
         missing = [i for i in reported if f"inc-{i}" not in keys]
         assert not missing, f"acknowledged but lost: {missing[:5]}"
         audits = [d for d in data["audit"].values() if d["action"] == "ack"]
@@ -75,7 +75,7 @@ def test_roundtrip_and_transaction(tmp_path: Path) -> None:
             assert not (tmp_path / STORE_FILE).exists()  # nothing written mid-transaction
         s.append("audit", {"action": "ack"})
     with Store(tmp_path) as s:
-        assert s.get("incidents", "a") == {"state": "acknowledged", "key": "a"}
+        assert s.get("incidents", "a") == {"state": "acknowledged"}
         assert len(s.all("audit")) == 1
 
 
@@ -115,14 +115,20 @@ def test_lock_is_released_when_the_holder_is_killed(tmp_path: Path) -> None:
 def test_corrupt_file_is_moved_aside_and_backup_loaded(tmp_path: Path, damage: object) -> None:
     with Store(tmp_path) as s:
         s.put("incidents", "a", {"state": "triggered"})
-    with Store(tmp_path) as s:  # this open makes the backup of the good file
+    with Store(tmp_path) as s:
         s.put("incidents", "b", {"state": "triggered"})
+        s.put("incidents", "a", {"state": "acknowledged"})  # the last acknowledged write
     live = tmp_path / STORE_FILE
     live.write_bytes(damage(live.read_bytes()))  # type: ignore[operator]
     with Store(tmp_path) as s:
-        assert s.banner and "loaded backup" in s.banner
-        assert s.get("incidents", "a") is not None  # from the backup
-        assert list(tmp_path.glob(f"{STORE_FILE}.corrupt-*"))
+        (aside,) = tmp_path.glob(f"{STORE_FILE}.corrupt-*")
+        assert s.banner == (
+            f"store {live} was unreadable (kept as {aside}); recovered from backup "
+            f"{tmp_path / (STORE_FILE + '.bak.1')} (saved {s.banner.split('(saved ')[1]}"
+        )
+        # The newest backup is the last acknowledged state: nothing reported done is lost.
+        assert s.get("incidents", "a") == {"state": "acknowledged"}
+        assert s.get("incidents", "b") == {"state": "triggered"}
 
 
 def test_corrupt_without_backup_says_so(tmp_path: Path) -> None:

@@ -93,7 +93,7 @@ def test_one_off_window_silences_logs_and_opens_at_end(tmp_path: Path) -> None:
 
 def test_window_end_early_and_extend_are_audited(tmp_path: Path) -> None:
     clock = Clock()
-    book = WindowBook(Store(tmp_path), now=lambda: clock.wall)
+    book = WindowBook(Store(tmp_path), now=lambda: clock.wall, hosts=[HostInfo("db-01", "x", (), "prod")])
     w = book.create(Scope(groups=["prod"]), timedelta(hours=1), "ana")
     book.extend(w["key"], timedelta(minutes=30), "ben")
     doc = book.end_early(w["key"], "cho")

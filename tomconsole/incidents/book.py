@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tomconsole.incidents.model import Incident, IncidentState
-from tomconsole.monitor.rules import Severity, Transition
-from tomconsole.store import Store
+from tomconsole.monitor.rules import Severity, Transition, alert_key
+from tomconsole.store import KEY, Store
 
 TABLE, AUDIT, OUTBOX = "incidents", "audit", "outbox"
 ARCHIVE_FILE = "archive.json"
@@ -36,6 +36,7 @@ class Policy:
     flap_count: int = 6  # fire/clear transitions within the window that mean "flapping"
     ack_within: timedelta = timedelta(minutes=15)
     escalation: tuple[str, ...] = ()  # the roster's escalation order
+    members: tuple[str, ...] = ()  # team.members: who an incident can be assigned to (any, if none)
     down_rules: tuple[str, ...] = ("host-down",)  # while these fire, a host's other alerts wait
     notify: tuple[str, ...] = ()  # events queued in the outbox: trigger, ack, escalate, resolve
 
@@ -48,10 +49,31 @@ class IncidentBook:
     incidents: dict[str, Incident] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.reload()
+        self.store.failure_listeners.append(lambda _err: self.reload())
+        if not self.store.read_only:
+            self._merge_duplicates()
+
+    def reload(self) -> None:
+        """(Re)read every incident from the store: at start, and after a write failed."""
+        self.incidents = {}
         for doc in self.store.all(TABLE):
             inc = Incident.from_doc(doc)
+            if inc.rule and inc.key == inc.id:  # written when the store overwrote `key` with the id
+                inc.key = alert_key(inc.rule, inc.host or "", inc.obj)
             self.incidents[inc.id] = inc
         self._seq = max((int(i.id.split("-")[1]) for i in self.incidents.values()), default=0)
+
+    def _merge_duplicates(self) -> None:
+        """Open incidents that share a key (left by versions that lost the key on restart): the
+        oldest stays open, the others are resolved as its duplicates, audited."""
+        first: dict[str, Incident] = {}
+        for inc in sorted(self.incidents.values(), key=lambda i: i.id):
+            if not inc.is_open or inc.key.startswith("manual|"):
+                continue
+            keep = first.setdefault(inc.key, inc)
+            if keep is not inc:
+                self._resolve(inc, "tomconsole", f"duplicate of {keep.id}")
 
     # -- queries ----------------------------------------------------------------------
 
@@ -216,7 +238,7 @@ class IncidentBook:
             archive.close()
         gone = {i.id for i in old}
         with self.store.transaction():
-            self.store.remove_where(TABLE, lambda d: d["key"] not in gone)
+            self.store.remove_where(TABLE, lambda d: d.get(KEY) not in gone)
             self.store.remove_where(AUDIT, lambda d: d["at"] >= cutoff)
         for iid in gone:
             del self.incidents[iid]
@@ -227,13 +249,19 @@ class IncidentBook:
     def _get(self, incident_id: str) -> Incident:
         inc = self.incidents.get(incident_id)
         if inc is None:
-            raise KeyError(f"no incident {incident_id}")
+            raise Refused(f"no incident {incident_id}")
+        return inc
+
+    def _get_open(self, incident_id: str, verb: str) -> Incident:
+        inc = self._get(incident_id)
+        if not inc.is_open:
+            raise Refused(f"cannot {verb} {inc.id}: it is resolved")
         return inc
 
     def acknowledge(self, incident_id: str, who: str) -> Incident:
-        inc = self._get(incident_id)
-        if inc.state is not IncidentState.TRIGGERED:
-            return inc
+        inc = self._get_open(incident_id, "acknowledge")
+        if inc.state is IncidentState.ACKNOWLEDGED:
+            raise Refused(f"{inc.id} is already acknowledged by {inc.acknowledged_by}")
         before = inc.to_doc()
         now = self.now()
         inc.state, inc.acknowledged_by, inc.acknowledged_at = IncidentState.ACKNOWLEDGED, who, now.isoformat()
@@ -249,13 +277,17 @@ class IncidentBook:
         self._save(inc, "resolve", who, before)
 
     def resolve(self, incident_id: str, who: str) -> Incident:
-        inc = self._get(incident_id)
-        if inc.is_open:
-            self._resolve(inc, who)
+        inc = self._get_open(incident_id, "resolve")
+        self._resolve(inc, who)
         return inc
 
     def assign(self, incident_id: str, who: str, to: str) -> Incident:
-        inc = self._get(incident_id)
+        inc = self._get_open(incident_id, "assign")
+        to = _text(to, "an assignee", 64)
+        if self.policy.members and to not in self.policy.members:
+            raise Refused(f"{to} is not in team.members ({', '.join(self.policy.members)})")
+        if inc.assignee == to:
+            raise Refused(f"{inc.id} is already assigned to {to}")
         before = inc.to_doc()
         inc.assignee = to
         inc.log(self.now(), "assigned", who, to)
@@ -263,7 +295,8 @@ class IncidentBook:
         return inc
 
     def note(self, incident_id: str, who: str, text: str) -> Incident:
-        inc = self._get(incident_id)
+        inc = self._get(incident_id)  # a note on a resolved incident is fine: the review needs them
+        text = _text(text, "a note", MAX_NOTE)
         before = inc.to_doc()
         now = self.now()
         inc.notes.append({"at": now.isoformat(), "who": who, "text": text})
@@ -272,7 +305,11 @@ class IncidentBook:
         return inc
 
     def set_severity(self, incident_id: str, who: str, severity: str) -> Incident:
-        inc = self._get(incident_id)
+        inc = self._get_open(incident_id, "change the severity of")
+        if severity not in {s.value for s in Severity}:
+            raise Refused(f"severity must be one of {', '.join(s.value for s in Severity)}")
+        if inc.severity == severity:
+            raise Refused(f"{inc.id} is already {severity}")
         before = inc.to_doc()
         inc.log(self.now(), "severity", who, f"{inc.severity} -> {severity}")
         inc.severity = severity
@@ -280,7 +317,7 @@ class IncidentBook:
         return inc
 
     def escalate(self, incident_id: str, who: str, reason: str = "") -> Incident:
-        inc = self._get(incident_id)
+        inc = self._get_open(incident_id, "escalate")
         before = inc.to_doc()
         order = self.policy.escalation
         if order:
@@ -294,10 +331,29 @@ class IncidentBook:
         return inc
 
     def open_manual(self, title: str, who: str, host: str | None = None, severity: str = "major") -> Incident:
+        title = _text(title, "a title", MAX_TITLE)
+        if host is not None:
+            host = _text(host, "a host name", 253)
         inc = self._new(f"manual|{self._seq + 1}", title, severity, host, None)
         inc.log(self.now(), "opened by hand", who, title)
         self._save(inc, "open", who, None)
         return inc
+
+
+MAX_TITLE, MAX_NOTE = 200, 10_000
+
+
+class Refused(ValueError):
+    """An action the incident's state or the input forbids; the message says why."""
+
+
+def _text(value: str, what: str, limit: int) -> str:
+    text = value.strip()
+    if not text:
+        raise Refused(f"{what} cannot be empty")
+    if len(text) > limit:
+        raise Refused(f"{what} is limited to {limit} characters (got {len(text)})")
+    return text
 
 
 def _title(t: Transition) -> str:

@@ -3,6 +3,7 @@ notification outbox wired to a fleet, the same way under the UI and headless."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from tomconsole.incidents.notify import Notifier
 from tomconsole.incidents.windows import WindowBook
 from tomconsole.monitor.rules import RuleEngine, Transition, rules_from_config
 from tomconsole.monitor.state import FleetState, HostRow
-from tomconsole.store import Store
+from tomconsole.store import Store, StoreError
 
 
 def policy_from_config(config: Config) -> Policy:
@@ -28,6 +29,7 @@ def policy_from_config(config: Config) -> Policy:
         flap_count=p.flap_count,
         ack_within=timedelta(seconds=p.ack_within),
         escalation=tuple(config.team.escalation),
+        members=tuple(m.name for m in config.team.members),
         notify=tuple(config.notifications.events)
         if config.notifications.webhooks or config.notifications.command
         else (),
@@ -47,7 +49,7 @@ class IncidentEngine:
         self.store = store
         self.rules = RuleEngine(rules_from_config(config.effective_rules))
         self.book = IncidentBook(store, policy_from_config(config), now=wall)
-        self.windows = WindowBook(store, list(config.maintenance), now=wall)
+        self.windows = WindowBook(store, list(config.maintenance), now=wall, hosts=config.host_infos())
         self.notifier = Notifier(store, config.notifications, store.directory, now=wall)
         self._mono = mono
         self._archive_after = timedelta(seconds=config.incidents.archive_after)
@@ -59,7 +61,8 @@ class IncidentEngine:
     def observe(self, host: str) -> None:
         row = self.fleet.row(host)
         if row is not None:
-            self._evaluate(row)
+            with contextlib.suppress(StoreError):  # reported by the store's listeners; now read-only
+                self._evaluate(row)
 
     def _evaluate(self, row: HostRow) -> None:
         if self.store.read_only:
@@ -90,6 +93,10 @@ class IncidentEngine:
 
     def tick(self) -> None:
         """Time-driven work: `for:` on quiet hosts, staleness, ended windows, resolve, escalate."""
+        with contextlib.suppress(StoreError):  # reported by the store's listeners; now read-only
+            self._tick()
+
+    def _tick(self) -> None:
         if self.store.read_only:
             return
         for row in self.fleet.rows():

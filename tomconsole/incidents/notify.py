@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -19,7 +20,9 @@ from typing import Any
 from tomconsole.collectors.notify import post_json, run_command
 from tomconsole.config_incidents import Notifications, Webhook
 from tomconsole.incidents.book import OUTBOX
-from tomconsole.store import Store
+from tomconsole.store import KEY, Store, StoreError
+
+log = logging.getLogger(__name__)
 
 
 def slack_payload(event: dict[str, Any]) -> dict[str, Any]:
@@ -81,19 +84,19 @@ class Notifier:
                 else:
                     errors.append(f"{name}: {err}")
             if not errors:
-                self.store.delete(OUTBOX, doc["key"])
+                self.store.delete(OUTBOX, doc[KEY])
                 done += 1
                 continue
             attempts = int(doc.get("attempts", 0)) + 1
             if attempts > self.settings.retries:
                 self._dead_letter(doc, errors)
-                self.store.delete(OUTBOX, doc["key"])
+                self.store.delete(OUTBOX, doc[KEY])
                 done += 1
                 continue
             delay = self.base_delay * 2 ** (attempts - 1)
             self.store.put(
                 OUTBOX,
-                doc["key"],
+                doc[KEY],
                 {
                     **doc,
                     "attempts": attempts,
@@ -114,8 +117,21 @@ class Notifier:
         finally:
             os.close(fd)
 
-    async def run(self, every: float = 1.0) -> None:
+    async def run(self, every: float = 1.0, on_error: Callable[[str], None] | None = None) -> None:
+        """Deliver until cancelled, only while this process holds the store (a read-only console
+        leaves notifications to the one that writes). A failing pass is logged and reported
+        through `on_error`, and the next pass tries again; it never ends the loop silently."""
+        reported = False
         while True:
-            if self.enabled:
-                await self.deliver_due()
+            if self.enabled and not self.store.read_only:
+                try:
+                    await self.deliver_due()
+                    reported = False
+                except StoreError:
+                    pass  # the store turned read-only and says so itself; nothing more to send from here
+                except Exception as exc:
+                    log.exception("notification pass failed")
+                    if on_error is not None and not reported:
+                        on_error(f"notifications failing: {type(exc).__name__}: {exc}")
+                    reported = True
             await asyncio.sleep(every)

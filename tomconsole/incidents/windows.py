@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from tomconsole.config_incidents import DAYS, MaintenanceConfig, Scope
 from tomconsole.models import HostInfo
-from tomconsole.store import Store
+from tomconsole.store import KEY, Store
 
 TABLE, LOG, AUDIT = "windows", "window_log", "audit"
 
@@ -48,14 +48,46 @@ def occurrence(m: MaintenanceConfig, now: datetime) -> tuple[datetime, datetime]
     return None
 
 
+MIN_WINDOW, MAX_WINDOW = timedelta(minutes=1), timedelta(days=14)
+
+
+def check_length(length: timedelta) -> timedelta:
+    """A one-off window (or an extension) between a minute and two weeks: longer is a config job."""
+    if not MIN_WINDOW <= length <= MAX_WINDOW:
+        raise ValueError(
+            f"a maintenance window lasts between 1 minute and 14 days (asked for {_human(length)}); "
+            "use a recurring window in the config for standing ones"
+        )
+    return length
+
+
+def _human(length: timedelta) -> str:
+    secs = int(length.total_seconds())
+    return f"{secs // 86400}d {secs % 86400 // 3600}h" if secs >= 86400 else f"{secs // 60}m {secs % 60}s"
+
+
+def unmatched(scope: Scope, hosts: list[HostInfo]) -> list[str]:
+    """The parts of a scope that name no known host, group or tag."""
+    names = {h.name for h in hosts}
+    groups = {h.group for h in hosts if h.group}
+    tags = {t for h in hosts for t in h.tags}
+    return (
+        [f"host:{x}" for x in scope.hosts if x not in names]
+        + [f"group:{x}" for x in scope.groups if x not in groups]
+        + [f"tag:{x}" for x in scope.tags if x not in tags]
+    )
+
+
 @dataclass
 class WindowBook:
     store: Store
     recurring: list[MaintenanceConfig] = field(default_factory=list)
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    hosts: list[HostInfo] = field(default_factory=list)  # what a scope may name
 
     def one_offs(self) -> list[dict[str, Any]]:
-        return sorted(self.store.all(TABLE), key=lambda w: w["start"])
+        docs = [{**{k: v for k, v in w.items() if k != KEY}, "key": w[KEY]} for w in self.store.all(TABLE)]
+        return sorted(docs, key=lambda w: w["start"])
 
     def active_for(self, info: HostInfo) -> list[str]:
         """Ids of the windows covering this host now (one-off ids, or recurring name@start)."""
@@ -64,7 +96,7 @@ class WindowBook:
         for w in self.store.all(TABLE):
             live = datetime.fromisoformat(w["start"]) <= now < datetime.fromisoformat(w["end"])
             if live and in_scope(Scope.model_validate(w["scope"]), info):
-                out.append(str(w["key"]))
+                out.append(str(w[KEY]))
         for m in self.recurring:
             occ = occurrence(m, now)
             if occ is not None and in_scope(m.scope, info):
@@ -85,6 +117,12 @@ class WindowBook:
     def create(
         self, scope: Scope, duration: timedelta, who: str, reason: str = "", change: str | None = None
     ) -> dict[str, Any]:
+        if not (scope.hosts or scope.groups or scope.tags):
+            raise ValueError("a window must cover at least one host, group or tag")
+        unknown = unmatched(scope, self.hosts)
+        if unknown:
+            raise ValueError(f"{' '.join(unknown)} matches no host in the config; nothing would be silenced")
+        check_length(duration)
         now = self.now()
         key = f"MW-{now:%Y%m%d%H%M%S}-{len(self.store.all(TABLE)) + 1}"
         doc = {
@@ -113,7 +151,7 @@ class WindowBook:
     def _change_end(self, key: str, end: datetime, who: str, action: str) -> dict[str, Any]:
         doc = self.store.get(TABLE, key)
         if doc is None:
-            raise KeyError(f"no maintenance window {key}")
+            raise ValueError(f"no maintenance window {key}")
         before = dict(doc)
         doc["end"] = end.isoformat()
         with self.store.transaction():
@@ -132,10 +170,17 @@ class WindowBook:
         return doc
 
     def end_early(self, key: str, who: str) -> dict[str, Any]:
+        doc = self.store.get(TABLE, key)
+        if doc is not None and datetime.fromisoformat(doc["end"]) <= self.now():
+            raise ValueError(f"{key} has already ended")
         return self._change_end(key, self.now(), who, "window-end")
 
     def extend(self, key: str, by: timedelta, who: str) -> dict[str, Any]:
         doc = self.store.get(TABLE, key)
         if doc is None:
-            raise KeyError(f"no maintenance window {key}")
-        return self._change_end(key, datetime.fromisoformat(doc["end"]) + by, who, "window-extend")
+            raise ValueError(f"no maintenance window {key}")
+        end = datetime.fromisoformat(doc["end"])
+        if end <= self.now():
+            raise ValueError(f"{key} has ended; open a new window instead")
+        check_length(end + by - datetime.fromisoformat(doc["start"]))
+        return self._change_end(key, end + by, who, "window-extend")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from tomconsole.models import HostState
+from tomconsole.models import HostState, visible
 from tomconsole.monitor.state import HostRow
 
 
@@ -101,10 +101,5 @@ def fleet_table(rows: list[HostRow]) -> str:
 
 
 def printable(text: str) -> str:
-    """Escape control characters for a plain terminal (the UI has its own sanitizer)."""
-    return "".join(c if c.isprintable() else _escape(c) for c in text)
-
-
-def _escape(c: str) -> str:
-    n = ord(c)
-    return f"\\x{n:02x}" if n <= 0xFF else f"\\u{n:04x}"
+    """One line for a plain terminal: every control character made visible (the UI has safe_text)."""
+    return visible(text)

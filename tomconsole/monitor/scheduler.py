@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import random
 import time
@@ -19,8 +20,10 @@ from tomconsole.collectors import Collector
 from tomconsole.collectors.local import LocalCollector
 from tomconsole.collectors.ssh import SshCollector, SshTarget
 from tomconsole.config import Config
-from tomconsole.models import HostInfo
+from tomconsole.models import HostInfo, HostState, Observation
 from tomconsole.monitor.state import FleetState
+
+log = logging.getLogger(__name__)
 
 
 def ssh_targets(config: Config) -> list[SshTarget]:
@@ -77,7 +80,14 @@ class Scheduler:
         self.rounds = 0
 
     async def _collect_into_state(self, c: Collector) -> None:
-        self.state.apply(await c.collect())
+        try:
+            obs = await c.collect()
+        except Exception as exc:  # a collector bug: shown as this host's state, and polling goes on
+            log.exception("collector for %s failed", c.name)
+            obs = Observation(
+                c.name, HostState.ERROR, f"error: collector failed: {type(exc).__name__}: {exc}"
+            )
+        self.state.apply(obs)
 
     async def round(self) -> None:
         """Every source once, concurrently; returns when all have answered or hit their deadline."""

@@ -6,12 +6,15 @@ and never in the store: a 500-host fleet keeps an hour at 2 s in a few tens of M
 
 from __future__ import annotations
 
+import logging
 import time
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tomconsole.models import HostInfo, HostSample, HostState, Observation
+
+log = logging.getLogger(__name__)
 
 METRICS = ("cpu", "mem", "load1", "rx", "tx")
 
@@ -156,7 +159,16 @@ class FleetState:
             return
         view.apply(obs, self.clock())
         for cb in self._listeners:
-            cb(obs.host)
+            try:
+                cb(obs.host)
+            except Exception as exc:  # a bug in a listener must show, not stop this host's updates
+                log.exception("listener %r failed on %s", cb, obs.host)
+                view.apply(
+                    Observation(
+                        obs.host, HostState.ERROR, f"error: {_what(cb)} failed: {type(exc).__name__}: {exc}"
+                    ),
+                    self.clock(),
+                )
 
     def rows(self, *, check_stale: bool = True) -> list[HostRow]:
         """Every host's row. Headless rounds pass check_stale=False: a host that answered in
@@ -172,3 +184,8 @@ class FleetState:
     def history(self, name: str, metric: str, n: int | None = None) -> list[float]:
         view = self.views.get(name)
         return [] if view is None else view.history[metric].last(n)
+
+
+def _what(callback: Callable[[str], None]) -> str:
+    """A listener's name for a person: `IncidentEngine.observe` rather than a bound-method repr."""
+    return getattr(callback, "__qualname__", None) or type(callback).__name__

@@ -6,7 +6,10 @@ mark the view dirty and a short timer redraws, so a burst of 500 results costs o
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import getpass
+import signal
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
@@ -14,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
@@ -25,7 +29,8 @@ from tomconsole.incidents.actions import SEVERITIES, apply_action
 from tomconsole.incidents.engine import IncidentEngine
 from tomconsole.monitor.scheduler import Scheduler, build
 from tomconsole.monitor.state import FleetState
-from tomconsole.store import Store
+from tomconsole.store import Store, StoreError
+from tomconsole.ui.keys import KeyGate
 from tomconsole.ui.messages import ActionRequested, HostOpened, IncidentOpened
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.panes.incidents import IncidentsPane
@@ -47,7 +52,7 @@ NO_CONFIG_HINT = (
 )
 
 
-class TomConsole(App[None]):
+class TomConsole(KeyGate):
     CSS_PATH = "tomconsole.tcss"
     TITLE = "tomconsole"
     BINDINGS = [
@@ -71,6 +76,7 @@ class TomConsole(App[None]):
         engine: Callable[[Config], tuple[FleetState, list[Collector]]] = build,
         wall_clock: Callable[[], datetime] = lambda: datetime.now().astimezone(),
         data_dir: Path | None = None,
+        operator: str | None = None,
     ) -> None:
         """`setup` runs in the app's loop before polling starts and may supply the config
         (the demo starts its fleet there); `teardown` runs when the app exits. `engine` and
@@ -89,7 +95,7 @@ class TomConsole(App[None]):
         self.data_dir = data_dir
         self.store: Store | None = None
         self.incidents: IncidentEngine | None = None
-        self.operator = getpass.getuser()
+        self.operator = operator or getpass.getuser()
         self._known_critical: set[str] | None = None
         self._incidents_dirty = False
         self._dirty = True
@@ -124,30 +130,54 @@ class TomConsole(App[None]):
         hint.display = not self.config.hosts
         hint.update(Text(NO_CONFIG_HINT))
         if self.data_dir is not None:
-            self._open_incidents(self.data_dir)
+            try:
+                self._open_incidents(self.data_dir)
+            except StoreError as exc:  # the fleet is still worth showing; say why incidents are not
+                self._banner(f"incidents unavailable: {exc}")
         self.scheduler.start()
         self.set_interval(REDRAW_S / 4, self._tick)
         self._redraw()
-        self.pane.table.focus()
+        self.screen.set_focus(self.pane.table)
+        # SIGTERM and SIGHUP (a dropped SSH session) leave like `q`: the terminal is restored.
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(sig, self.exit)
+
+    def _banner(self, text: str) -> None:
+        hint = self.query_one("#hint", Static)
+        hint.display = True
+        hint.update(Text(text, style="bold"))
+        self.notify(text, severity="error" if "cannot" in text else "warning", timeout=15)
 
     def _open_incidents(self, directory: Path) -> None:
         assert self.fleet is not None
-        self.store = Store(directory)
+        self.store = Store(directory, role="console", background=True)
         if self.store.banner:
-            hint = self.query_one("#hint", Static)
-            hint.display = True
-            hint.update(Text(self.store.banner, style="bold"))
-            self.notify(self.store.banner, severity="warning", timeout=15)
+            self._banner(self.store.banner)
+        self.store.failure_listeners.append(self._store_failed)
         self.incidents = IncidentEngine(self.fleet, self.config, self.store)
         self.incidents.listeners.append(self._mark_incidents)
         self.set_interval(1.0, self._incident_tick)
-        self.run_worker(self.incidents.notifier.run(), exclusive=False, exit_on_error=False)
+        self.run_worker(
+            self.incidents.notifier.run(
+                on_error=lambda text: self.notify(text, severity="error", timeout=10)
+            ),
+            exclusive=False,
+        )
         self._redraw_incidents()
+
+    def _store_failed(self, _err: StoreError) -> None:
+        """The store turned read-only after a failed write: say so, show what is on disk."""
+        assert self.store is not None
+        self._banner(self.store.banner or "read-only")
+        self._incidents_dirty = True
 
     async def on_unmount(self) -> None:
         if self.scheduler is not None:
             await self.scheduler.stop()
         if self.store is not None:
+            with contextlib.suppress(StoreError):  # already on screen; nothing more to save
+                await self.store.durable()
             self.store.close()
         if self._teardown is not None:
             await self._teardown()
@@ -295,10 +325,19 @@ class TomConsole(App[None]):
             self._apply(base)
 
     def _apply(self, request: dict[str, Any]) -> None:
+        self.run_worker(self._apply_durably(request), group="actions")
+
+    async def _apply_durably(self, request: dict[str, Any]) -> None:
+        """Apply, wait (without blocking the loop) until it is fsynced, and only then say so."""
         eng = self.incidents
         assert eng is not None
         try:
             answer = apply_action(eng.book, eng.windows, {**request, "who": self.operator})
+            await eng.store.durable()
+        except StoreError as exc:
+            self.notify(f"not saved: {exc}", severity="error", timeout=10)
+            self._redraw_incidents()
+            return
         except (KeyError, ValueError) as exc:
             self.notify(str(exc).strip("'\""), severity="error")
             return
@@ -311,6 +350,19 @@ class TomConsole(App[None]):
             self.notify(f"{inc['id']}: {request['action']} saved ({inc['state']})", timeout=3)
         self._redraw_incidents()
 
+    def handle_intent(self, intent: Message) -> None:
+        """Intents from panes and screens, handled at once (see ui/messages.send)."""
+        if isinstance(intent, ActionRequested):
+            self.on_action_requested(intent)
+        elif isinstance(intent, IncidentOpened):
+            self.on_incident_opened(intent)
+        elif isinstance(intent, HostOpened):
+            self.on_host_opened(intent)
+
+    def exit_code(self) -> int:
+        """The process's exit status: non-zero when the app ended on an error."""
+        return self.return_code or 0
+
     def on_incident_opened(self, message: IncidentOpened) -> None:
         if self.incidents is not None and self.fleet is not None:
             self.push_screen(IncidentScreen(self.incidents.book, self.fleet, message.incident_id))
@@ -320,7 +372,7 @@ class TomConsole(App[None]):
         while len(self.screen_stack) > 1:
             self.pop_screen()
         self.screen_stack[0].query_one("#tabs", TabbedContent).active = tab
-        (self.pane.table if tab == "tab-servers" else self.incidents_pane.table).focus()
+        self.screen.set_focus(self.pane.table if tab == "tab-servers" else self.incidents_pane.table)
 
     def on_host_opened(self, message: HostOpened) -> None:
         if self.fleet is not None:

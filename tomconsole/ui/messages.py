@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.message import Message
 
 #: The triage keys, the same in the queue and on an incident's own screen (action_act, action_host).
@@ -18,6 +19,16 @@ TRIAGE_BINDINGS = [
     Binding("m", "act('window')", "Maint"),
     Binding("h", "host", "Host"),
 ]
+
+
+def send(node: DOMNode, intent: Message) -> None:
+    """Deliver an intent to the app now rather than through the message queue: the screen or
+    dialog it opens must exist before the next key of a burst is routed (ui/keys.py)."""
+    handle = getattr(node.app, "handle_intent", None)
+    if handle is not None:
+        handle(intent)
+    else:
+        node.post_message(intent)
 
 
 @dataclass

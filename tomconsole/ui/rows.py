@@ -67,7 +67,7 @@ def health_rank(row: HostRow, t: Thresholds, memo: LevelMemo | None = None) -> i
     """0 is worst: down, then stale, then critical, warning, healthy; still connecting last."""
     if row.state.is_down:
         return 0
-    if row.state is HostState.STALE:
+    if row.state in (HostState.STALE, HostState.ERROR):
         return 1
     if row.state is HostState.CONNECTING:
         return 5

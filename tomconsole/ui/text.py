@@ -8,39 +8,12 @@ could move the cursor, retitle the window or reorder what the operator reads.
 
 from __future__ import annotations
 
-import unicodedata
-
 from rich.style import Style
 from rich.text import Text
 
-_BIDI_AND_INVISIBLE = frozenset(
-    [
-        0x061C,
-        0x200B,
-        0x200C,
-        0x200D,
-        0x200E,
-        0x200F,
-        0x2028,
-        0x2029,
-        0xFEFF,
-        *range(0x202A, 0x202F),
-        *range(0x2066, 0x206A),
-    ]
-)
+from tomconsole.models import escape_char, needs_escape
+
 MARK_STYLE = Style(reverse=True)
-
-
-def _needs_escape(ch: str) -> bool:
-    code = ord(ch)
-    if code in _BIDI_AND_INVISIBLE:
-        return True
-    return unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp")
-
-
-def _escape(ch: str) -> str:
-    code = ord(ch)
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 def safe_text(value: object, style: str | Style = "") -> Text:
@@ -49,11 +22,11 @@ def safe_text(value: object, style: str | Style = "") -> Text:
     out = Text(style=style, no_wrap=True, overflow="ellipsis")
     plain_run: list[str] = []
     for ch in raw:
-        if _needs_escape(ch):
+        if needs_escape(ch):
             if plain_run:
                 out.append("".join(plain_run))
                 plain_run.clear()
-            out.append(_escape(ch), style=MARK_STYLE)
+            out.append(escape_char(ch), style=MARK_STYLE)
         else:
             plain_run.append(ch)
     if plain_run:
@@ -63,4 +36,4 @@ def safe_text(value: object, style: str | Style = "") -> Text:
 
 def is_clean(value: str) -> bool:
     """True when `safe_text` would show the string unchanged."""
-    return not any(_needs_escape(ch) for ch in value)
+    return not any(needs_escape(ch) for ch in value)

@@ -1,4 +1,4 @@
-"""What every table pane shares: a filter box on `/` or `f`, the table, a status line."""
+"""What every table pane shares: a filter box on `/`, the table, a status line."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
@@ -15,6 +16,10 @@ from tomconsole.ui.widgets.fleet_table import Column, FleetTable
 class FilteredTablePane(Vertical):
     """Subclasses set COLUMNS, TABLE_ID and FILTER_HINT and implement `_render_rows`."""
 
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
     COLUMNS: Sequence[Column] = ()
     TABLE_ID = "table"
     FILTER_HINT = "filter"
@@ -25,7 +30,7 @@ class FilteredTablePane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=self.FILTER_HINT, classes="pane-filter")
-        yield FleetTable(self.COLUMNS, volatile=1, id=self.TABLE_ID)
+        yield FleetTable(self.COLUMNS, volatile=1, on_select=self.row_chosen, id=self.TABLE_ID)
         yield Static(classes="pane-status")
 
     def on_mount(self) -> None:
@@ -38,19 +43,23 @@ class FilteredTablePane(Vertical):
     def _render_rows(self) -> None:
         raise NotImplementedError
 
+    def row_chosen(self, key: str) -> None:
+        """Enter on a row."""
+        raise NotImplementedError
+
     def set_status(self, text: Text) -> None:
         self.query_one(".pane-status", Static).update(text)
 
     def action_filter(self) -> None:
         box = self.query_one(".pane-filter", Input)
         box.display = True
-        box.focus()
+        self.screen.set_focus(box)  # now, not after the queue: the next key of a burst is typed in it
 
     def action_clear_filter(self) -> None:
         box = self.query_one(".pane-filter", Input)
         box.value, box.display, self.query_text = "", False, ""
         self._render_rows()
-        self.table.focus()
+        self.screen.set_focus(self.table)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
@@ -61,4 +70,4 @@ class FilteredTablePane(Vertical):
         event.stop()
         if not event.value:
             event.input.display = False
-        self.table.focus()
+        self.screen.set_focus(self.table)

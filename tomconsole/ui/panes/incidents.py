@@ -17,11 +17,11 @@ from textual.binding import Binding
 
 from tomconsole.incidents.model import Incident, IncidentState
 from tomconsole.ui import format as fmt
-from tomconsole.ui.messages import TRIAGE_BINDINGS, ActionRequested, HostOpened, IncidentOpened
+from tomconsole.ui.messages import TRIAGE_BINDINGS, ActionRequested, HostOpened, IncidentOpened, send
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.panes.base import FilteredTablePane
 from tomconsole.ui.text import safe_text
-from tomconsole.ui.widgets.fleet_table import Column, FleetTable, Row
+from tomconsole.ui.widgets.fleet_table import Column, Row
 
 COLUMNS = (
     Column("sev", "Sev", 8),
@@ -68,8 +68,6 @@ class IncidentsPane(FilteredTablePane):
     BINDINGS = [
         *TRIAGE_BINDINGS,
         Binding("o", "open_manual", "New"),
-        Binding("f", "filter", "Filter"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
     def __init__(
@@ -158,21 +156,20 @@ class IncidentsPane(FilteredTablePane):
 
     # -- intents ----------------------------------------------------------------------
 
-    def on_fleet_table_row_selected(self, event: FleetTable.RowSelected) -> None:
-        event.stop()
-        self.post_message(IncidentOpened(event.key))
+    def row_chosen(self, key: str) -> None:
+        send(self, IncidentOpened(key))
 
     def action_act(self, action: str) -> None:
         inc = self.selected
         if inc is None:
             self.notify("no incident selected", severity="warning", timeout=2)
             return
-        self.post_message(ActionRequested(action, inc.id, inc.host))
+        send(self, ActionRequested(action, inc.id, inc.host))
 
     def action_open_manual(self) -> None:
-        self.post_message(ActionRequested("open", None, None))
+        send(self, ActionRequested("open", None, None))
 
     def action_host(self) -> None:
         inc = self.selected
         if inc is not None and inc.host:
-            self.post_message(HostOpened(inc.host))
+            send(self, HostOpened(inc.host))

@@ -14,12 +14,12 @@ from tomconsole.config import Thresholds
 from tomconsole.models import HostState, Level
 from tomconsole.monitor.state import HostRow
 from tomconsole.ui import format as fmt
-from tomconsole.ui.messages import ActionRequested, HostOpened
+from tomconsole.ui.messages import ActionRequested, HostOpened, send
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.panes.base import FilteredTablePane
 from tomconsole.ui.rows import SORT_ORDER, LevelMemo, arrange
 from tomconsole.ui.text import safe_text
-from tomconsole.ui.widgets.fleet_table import Column, FleetTable, Row
+from tomconsole.ui.widgets.fleet_table import Column, Row
 
 STATE_LABEL = {
     HostState.UP: "● up",
@@ -30,6 +30,7 @@ STATE_LABEL = {
     HostState.HOSTKEY_CHANGED: "! KEY CHG",
     HostState.TIMEOUT: "✖ timeout",
     HostState.STALE: "◐ stale",
+    HostState.ERROR: "‼ error",
 }
 
 COLUMNS = (
@@ -55,10 +56,8 @@ class ServersPane(FilteredTablePane):
     FILTER_HINT = "filter: words, tag:web, group:prod, state:down"
 
     BINDINGS = [
-        Binding("slash", "filter", "Filter", key_display="/"),
         Binding("s", "cycle_sort", "Sort"),
         Binding("m", "maintenance", "Maint"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
     def __init__(self, thresholds: Thresholds, palette: Palette, **kw: object) -> None:
@@ -154,14 +153,13 @@ class ServersPane(FilteredTablePane):
 
     # -- intents out ------------------------------------------------------------------
 
-    def on_fleet_table_row_selected(self, event: FleetTable.RowSelected) -> None:
-        event.stop()
-        self.post_message(HostOpened(event.key))
+    def row_chosen(self, key: str) -> None:
+        send(self, HostOpened(key))
 
     def action_maintenance(self) -> None:
         host = self.table.cursor_key
         if host is not None:
-            self.post_message(ActionRequested("window", None, host))
+            send(self, ActionRequested("window", None, host))
 
     def action_cycle_sort(self) -> None:
         self.sort = SORT_ORDER[(SORT_ORDER.index(self.sort) + 1) % len(SORT_ORDER)]

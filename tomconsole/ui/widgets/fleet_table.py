@@ -18,7 +18,6 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Size
-from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -71,14 +70,20 @@ class FleetTable(ScrollView, can_focus=True):
 
     cursor = reactive(0)
 
-    @dataclass
-    class RowSelected(Message):
-        key: str
-
-    def __init__(self, columns: Sequence[Column], *, volatile: int = 0, id: str | None = None) -> None:
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        *,
+        volatile: int = 0,
+        on_select: Callable[[str], None] | None = None,
+        id: str | None = None,
+    ) -> None:
         """The last `volatile` columns change on their own (an age that ticks): they are
-        drawn fresh on every render instead of invalidating the row's cached strip."""
+        drawn fresh on every render instead of invalidating the row's cached strip.
+        `on_select(key)` runs on Enter, at once rather than as a queued message, so what it
+        opens exists before the next key of a burst is routed (ui/keys.py)."""
         super().__init__(id=id)
+        self.on_select = on_select
         self.columns = tuple(columns)
         self._stable = len(columns) - volatile
         self._volatile: list[Callable[[], Sequence[Text]]] = []
@@ -261,5 +266,5 @@ class FleetTable(ScrollView, can_focus=True):
 
     def action_select(self) -> None:
         key = self.cursor_key
-        if key is not None:
-            self.post_message(self.RowSelected(key))
+        if key is not None and self.on_select is not None:
+            self.on_select(key)

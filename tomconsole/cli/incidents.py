@@ -1,0 +1,254 @@
+"""`tomconsole incidents ...` and `tomconsole windows ...`: the queue from a shell or cron.
+
+Reads work at any time (read-only, without the lock). A write takes the store's lock; when
+another short-lived command holds it, it waits its turn. Only when a console (or a polling
+loop) holds the store is the action handed to that process's inbox; the command says so
+and waits for the answer, and reports "queued, not yet applied" (exit 4) if none comes.
+Ctrl-C never leaves an action applied but reported as failed: once the write has begun it
+completes and is reported; a request still in the inbox is withdrawn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import signal
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from tomconsole.cli.output import EXIT_DOWN, EXIT_INTERRUPTED, EXIT_OK, EXIT_QUEUED, error, note, safe, say
+from tomconsole.config import Config
+from tomconsole.incidents.actions import SEVERITIES, apply_action
+from tomconsole.incidents.book import IncidentBook
+from tomconsole.incidents.engine import policy_from_config
+from tomconsole.incidents.export import to_markdown
+from tomconsole.incidents.inbox import submit, wait_answer, withdraw
+from tomconsole.incidents.model import Incident
+from tomconsole.incidents.windows import WindowBook
+from tomconsole.store import Store, StoreError
+
+LOCK_WAIT_S = 30.0  # another CLI writer holds the lock for milliseconds; a console holds it for hours
+ANSWER_WAIT_S = 10.0
+
+Command = Callable[..., argparse.ArgumentParser]
+
+
+def add_parsers(command: Callable[[str, str], argparse.ArgumentParser], sub_command: Command) -> None:
+    """`command(name, help)` adds a top-level command; `sub_command(name, help, parent)` a nested one."""
+    inc = command("incidents", "list and handle incidents from a shell")
+    isub = inc.add_subparsers(dest="incidents_command", required=True, metavar="ACTION")
+    ls = sub_command("list", "open incidents (--all: resolved too)", isub)
+    ls.add_argument("--all", action="store_true", help="resolved incidents too")
+    ls.add_argument("--format", choices=("table", "json"), default="table", help="table for people, json")
+    show = sub_command("show", "one incident with its timeline", isub)
+    show.add_argument("id", help="incident id, e.g. INC-000012")
+    show.add_argument("--format", choices=("text", "json"), default="text", help="text for people, json")
+    op = sub_command("open", "open an incident by hand", isub)
+    op.add_argument("--title", required=True, help="what is wrong, in a few words")
+    op.add_argument("--host", help="the host it concerns, if any")
+    op.add_argument("--severity", choices=SEVERITIES, default="major", help="default: major")
+    for name, what in (("ack", "acknowledge"), ("resolve", "resolve"), ("escalate", "escalate")):
+        sub_command(name, f"{what} an incident", isub).add_argument("id", help="incident id")
+    note_p = sub_command("note", "add a note to an incident", isub)
+    note_p.add_argument("id", help="incident id")
+    note_p.add_argument("text", help="the note")
+    sev = sub_command("severity", "change an incident's severity", isub)
+    sev.add_argument("id", help="incident id")
+    sev.add_argument("severity", choices=SEVERITIES, help="the new severity")
+    assign = sub_command("assign", "assign an incident to a teammate", isub)
+    assign.add_argument("id", help="incident id")
+    assign.add_argument("to", help="a name from team.members")
+    export = sub_command("export", "a post-incident timeline", isub)
+    export.add_argument("id", help="incident id")
+    export.add_argument(
+        "--format", choices=("markdown", "json"), default="markdown", help="default: markdown"
+    )
+
+    win = command("windows", "maintenance windows: list, open, end early, extend")
+    wsub = win.add_subparsers(dest="windows_command", required=True, metavar="ACTION")
+    wls = sub_command("list", "one-off windows with what they silenced", wsub)
+    wls.add_argument("--format", choices=("table", "json"), default="table", help="table for people, json")
+    wop = sub_command("open", "open a one-off window now", wsub)
+    wop.add_argument("--host", action="append", default=[], help="a host it covers (repeatable)")
+    wop.add_argument("--group", action="append", default=[], help="a group it covers (repeatable)")
+    wop.add_argument("--tag", action="append", default=[], help="a tag it covers (repeatable)")
+    wop.add_argument("--duration", default="2h", help="30m, 2h, 1d or 'until 14:30' (default 2h; max 14d)")
+    wop.add_argument("--reason", default="", help="why, for the audit log")
+    wop.add_argument("--change", help="the change id it belongs to, e.g. CHG-123")
+    end = sub_command("end", "end a window now", wsub)
+    end.add_argument("window", help="window id, e.g. MW-20261125101500-1")
+    ext = sub_command("extend", "extend a window", wsub)
+    ext.add_argument("window", help="window id")
+    ext.add_argument("duration", help="by how long: 30m, 2h")
+
+
+# -- reads ----------------------------------------------------------------------------------
+
+
+def _read_store(data_dir: Path) -> Store:
+    store = Store(data_dir, read_only=True)
+    if store.recovered:
+        note(store.banner)
+    return store
+
+
+def run(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
+    cmd = args.incidents_command
+    if cmd in ("list", "show", "export"):
+        with _read_store(data_dir) as store:
+            return _read(cmd, args, IncidentBook(store, policy_from_config(config)))
+    return _report(_write(_request(cmd, args), config, data_dir))
+
+
+def _read(cmd: str, args: argparse.Namespace, book: IncidentBook) -> int:
+    if cmd == "list":
+        incs = sorted(book.incidents.values(), key=lambda i: i.opened_at) if args.all else book.open()
+        if args.format == "json":
+            print(json.dumps([i.summary() for i in incs], indent=2))
+        else:
+            say(_table(incs))
+        return EXIT_OK
+    inc = book.incidents.get(args.id)
+    if inc is None:
+        return error(f"no incident {args.id}")
+    if args.format == "json":
+        print(json.dumps(inc.to_doc(), indent=2))
+    else:
+        say(to_markdown(inc).rstrip("\n"))
+    return EXIT_OK
+
+
+def _table(incs: list[Incident]) -> str:
+    rows = [f"{'ID':<11} {'SEV':<8} {'STATE':<12} {'HOST':<16} {'ASSIGNEE':<10} TITLE"]
+    for i in incs:
+        rows.append(
+            f"{safe(i.id):<11} {i.severity:<8} {i.state.value:<12} {safe(i.host or '-')[:16]:<16} "
+            f"{safe(i.assignee or '-')[:10]:<10} {safe(i.title)}"
+        )
+    return "\n".join(rows)
+
+
+def run_windows(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
+    cmd = args.windows_command
+    if cmd == "list":
+        with _read_store(data_dir) as store:
+            book = WindowBook(store, list(config.maintenance))
+            docs = [{**w, "silenced": book.silenced(str(w["key"]))} for w in book.one_offs()]
+        if args.format == "json":
+            print(json.dumps(docs, indent=2))
+            return EXIT_OK
+        lines = [f"{'ID':<24} {'START (UTC)':<20} {'END (UTC)':<20} {'SILENCED':>8}  REASON"]
+        for w in docs:
+            lines.append(
+                f"{safe(w['key']):<24} {w['start'][:19]:<20} {w['end'][:19]:<20} {len(w['silenced']):>8}  "
+                f"{safe(w.get('reason') or '')} {safe(w.get('change') or '')}"
+            )
+        say("\n".join(lines))
+        return EXIT_OK
+    if cmd == "open":
+        if not (args.host or args.group or args.tag):
+            return error("say what the window covers: --host, --group or --tag")
+        request: dict[str, Any] = {
+            "action": "window",
+            "duration": args.duration,
+            "reason": args.reason,
+            "change": args.change,
+            "scope": {"hosts": args.host, "groups": args.group, "tags": args.tag},
+        }
+    elif cmd == "end":
+        request = {"action": "window-end", "window": args.window}
+    else:
+        request = {"action": "window-extend", "window": args.window, "duration": args.duration}
+    return _report(_write({**request, "who": args.who}, config, data_dir))
+
+
+# -- writes ---------------------------------------------------------------------------------
+
+
+def _request(cmd: str, args: argparse.Namespace) -> dict[str, Any]:
+    req: dict[str, Any] = {"action": cmd, "who": args.who}
+    if cmd == "open":
+        req.update(title=args.title, host=args.host, severity=args.severity)
+    else:
+        req["id"] = args.id
+    if cmd == "note":
+        req["text"] = args.text
+    if cmd == "assign":
+        req["to"] = args.to
+    if cmd == "severity":
+        req["severity"] = args.severity
+    return req
+
+
+def _report(answer: dict[str, Any]) -> int:
+    if answer.get("queued"):
+        return error(answer["error"], EXIT_QUEUED)
+    if answer.get("interrupted"):
+        return error(answer["error"], EXIT_INTERRUPTED)
+    if not answer.get("ok"):
+        return error(answer.get("error"), EXIT_DOWN)
+    if "window" in answer:
+        w = answer["window"]
+        say(f"{w['key']}: {w['start'][:19]} .. {w['end'][:19]} UTC")
+    else:
+        inc = answer["incident"]
+        say(f"{inc['id']} {inc['state']}: {inc['title']}")
+    return EXIT_OK
+
+
+@contextlib.contextmanager
+def _uninterruptible() -> Iterator[list[int]]:
+    """Hold Ctrl-C (and SIGTERM) back while an action is being made durable; yields what arrived."""
+    arrived: list[int] = []
+    previous = {s: signal.signal(s, lambda n, _f: arrived.append(n)) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield arrived
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _write(request: dict[str, Any], config: Config, data_dir: Path) -> dict[str, Any]:
+    """Apply a write under the store's lock, or hand it to the console that holds it."""
+    store = Store(data_dir, wait=LOCK_WAIT_S, role="cli")
+    try:
+        if store.recovered:
+            note(store.banner)
+        if store.read_only and store.held_by_console:
+            return _via_console(request, data_dir, store.holder)
+        if store.read_only:
+            raise StoreError(f"cannot write the store in {data_dir}: {store.banner}")
+        with _uninterruptible() as arrived:
+            book = IncidentBook(store, policy_from_config(config))
+            windows = WindowBook(store, list(config.maintenance), hosts=config.host_infos())
+            try:
+                answer = apply_action(book, windows, request)
+            except (KeyError, ValueError) as exc:
+                answer = {"ok": False, "error": str(exc).strip("'\"")}
+            store.close()
+        if arrived:
+            note("interrupted after the action was saved; it stands as reported below")
+        return answer
+    finally:
+        store.close()
+
+
+def _via_console(request: dict[str, Any], data_dir: Path, holder: str) -> dict[str, Any]:
+    path = submit(data_dir, request)
+    note(f"the store is held by {holder}; handing the action to it")
+    try:
+        answer = wait_answer(path, ANSWER_WAIT_S)
+    except KeyboardInterrupt:
+        if withdraw(path):
+            return {"interrupted": True, "error": "interrupted: the action was withdrawn; nothing changed"}
+        with _uninterruptible():  # the console has it: tell the truth about its outcome
+            answer = wait_answer(path, ANSWER_WAIT_S)
+    if answer is None:
+        return {
+            "queued": True,
+            "error": f"queued, not yet applied: the console has not confirmed within {ANSWER_WAIT_S:g} s; "
+            f"it applies {path} when it next reads its inbox",
+        }
+    return answer

@@ -1,0 +1,42 @@
+"""Everything the CLI prints for a person goes through here, never raw.
+
+Stored and remote text (titles, notes, host names, ids an operator typed, error details)
+can hold ESC, BEL and bidi overrides; printed raw, a title could retitle the terminal or
+hide a line. `say` shows every such character as a visible mark (newlines and tabs of
+multi-line output such as a Markdown export are kept). JSON output does not come here: it
+keeps the exact text, JSON-escaped. Errors are one line on stderr: `error: ...`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from tomconsole.models import visible
+
+# Exit codes, as the README documents them.
+EXIT_OK = 0
+EXIT_DOWN = 1  # poll: a host is not up; incidents/windows: the action was refused
+EXIT_USAGE = 2  # a config error or a command line that does not parse
+EXIT_STORE = 3  # the store cannot be opened or written
+EXIT_QUEUED = 4  # handed to the console holding the store, which has not confirmed it yet
+EXIT_INTERRUPTED = 130
+
+
+def safe(text: object) -> str:
+    """One line of untrusted text made terminal-safe."""
+    return visible(str(text))
+
+
+def say(text: object) -> None:
+    """Print to stdout, terminal-safe; line breaks and tabs of multi-line output are kept."""
+    print(visible(str(text), keep="\n\t"), flush=True)
+
+
+def error(message: object, code: int = EXIT_DOWN) -> int:
+    """`error: ...` on stderr as one safe line; returns `code` for the caller to exit with."""
+    print(f"error: {safe(message)}", file=sys.stderr, flush=True)
+    return code
+
+
+def note(message: object) -> None:
+    print(f"note: {safe(message)}", file=sys.stderr, flush=True)

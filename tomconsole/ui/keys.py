@@ -1,0 +1,87 @@
+"""Every key goes where the screen says it goes at the moment it is handled, in arrival order.
+
+Textual hands each key to the focused widget's message queue and looks bindings up when the
+key has bubbled back to the app; a focus change (`widget.focus()`) and a pushed screen take
+effect later still. Keys that arrive together (a paste, tmux send-keys, a laggy SSH link)
+were therefore all routed before the first one took effect: `/` then `queue` quit the
+console instead of filtering for "queue". Here the app routes raw keys itself, one at a
+time: bindings run at once (our actions open inputs and screens synchronously), text goes
+straight into a focused Input, and while a pushed screen is still composing, or an Enter or
+Tab in an input has not yet moved the focus, later keys wait in a backlog.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from typing import Any
+
+from textual import events
+from textual.app import App
+from textual.widgets import Input, OptionList
+
+#: How long keys wait for an Enter or Tab in an input to move the focus before going on anyway.
+HOLD_S = 2.0
+_MOVES_FOCUS = ("enter", "tab", "shift+tab")
+
+
+class KeyGate(App[Any]):
+    """An App whose raw key and paste events are routed in order by `route`."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self._backlog: deque[events.Key | events.Paste] = deque()
+        self._hold: tuple[object, object, float] | None = None
+        self._drain_armed = False
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.Paste) and not event.is_forwarded:
+            self._backlog.append(event)
+            await self._drain()
+            return
+        await super().on_event(event)
+
+    def _blocked(self) -> bool:
+        if not self.screen.is_mounted:
+            return True  # a pushed screen has not composed and focused its first widget yet
+        if self._hold is not None:
+            screen, focused, since = self._hold
+            if self.screen is screen and self.screen.focused is focused and time.monotonic() - since < HOLD_S:
+                return True
+            self._hold = None
+        return False
+
+    async def _drain(self) -> None:
+        self._drain_armed = False
+        while self._backlog and not self._blocked():
+            await self._route(self._backlog.popleft())
+        if self._backlog and not self._drain_armed:
+            self._drain_armed = True
+            self.set_timer(0.02, self._drain)
+
+    async def _route(self, event: events.Key | events.Paste) -> None:
+        focused = self.focused
+        if isinstance(event, events.Paste):
+            if isinstance(focused, Input) and event.text:
+                _type_into(focused, event.text.split("\n")[0])
+            else:
+                await super().on_event(event)
+            return
+        if isinstance(focused, Input) and event.is_printable and event.character:
+            _type_into(focused, event.character)
+            return
+        if isinstance(focused, Input | OptionList) and event.key in _MOVES_FOCUS:
+            self._hold = (self.screen, focused, time.monotonic())
+        # Private in Textual 8, but it is exactly "run the binding for this key now": priority
+        # bindings first, then from the focused widget up, as Textual itself would.
+        if await self._check_bindings(event.key, priority=True) or await self._check_bindings(event.key):
+            return
+        (focused or self.screen)._forward_event(event)  # no binding: the widget's own key handler
+
+
+def _type_into(box: Input, text: str) -> None:
+    selection = box.selection
+    if selection.is_empty:
+        box.insert_text_at_cursor(text)
+    else:
+        box.replace(text, *selection)
