@@ -1,8 +1,17 @@
 """tomconsole: a keyboard-first terminal console for a fleet's technology operations."""
 
-from importlib.metadata import PackageNotFoundError, version
+import sys
+from types import TracebackType
 
-try:
-    __version__ = version("tomconsole")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+source"
+_prior_hook = sys.excepthook
+
+
+def _interrupted_hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+    """A Ctrl-C that lands while modules are still importing is one line, like any other."""
+    if issubclass(kind, KeyboardInterrupt):
+        print("error: interrupted", file=sys.stderr)
+    else:
+        _prior_hook(kind, value, tb)
+
+
+sys.excepthook = _interrupted_hook

@@ -167,10 +167,12 @@ class Store:
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self.holder = ""
                 break
             except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    self.holder = os.pread(fd, 512, 0).decode(errors="replace").strip()
+                self.holder = os.pread(fd, 512, 0).decode(errors="replace").strip()
+                # A console holds the store for hours: waiting for it is pointless (use its inbox).
+                if time.monotonic() >= deadline or self.held_by_console:
                     os.close(fd)
                     self.banner = f"read-only: the store is in use by {self.holder or 'another process'}"
                     return False

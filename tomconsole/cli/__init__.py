@@ -18,7 +18,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from tomconsole import __version__
 from tomconsole.cli import incidents as cli_incidents
 from tomconsole.cli.output import (
     EXIT_INTERRUPTED,
@@ -65,6 +64,15 @@ def _bounded(kind: Callable[[str], Any], low: float, high: float, unit: str = ""
     return parse
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tomconsole")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "0.0.0+source"
+
+
 def _global_options(top: bool) -> argparse.ArgumentParser:
     """The options every command takes; below the top level they only override when given."""
     g = argparse.ArgumentParser(add_help=False)
@@ -106,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A keyboard-first terminal console for a fleet. Without a command: the console.",
         parents=[_global_options(top=True)],
     )
-    p.add_argument("--version", action="version", version=f"tomconsole {__version__}")
+    p.add_argument("--version", action="version", version=f"tomconsole {_version()}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def command(name: str, help_text: str, parent: Any = sub) -> argparse.ArgumentParser:

@@ -11,10 +11,9 @@ completes and is reported; a request still in the inbox is withdrawn.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -198,16 +197,12 @@ def _report(answer: dict[str, Any]) -> int:
     return EXIT_OK
 
 
-@contextlib.contextmanager
-def _uninterruptible() -> Iterator[list[int]]:
-    """Hold Ctrl-C (and SIGTERM) back while an action is being made durable; yields what arrived."""
-    arrived: list[int] = []
-    previous = {s: signal.signal(s, lambda n, _f: arrived.append(n)) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield arrived
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+def _no_turning_back() -> None:
+    """From here the action completes and is reported: Ctrl-C and SIGTERM are ignored until the
+    process exits (ignored, not handled: Python resets its own handlers while exiting, and a
+    late Ctrl-C would then kill a process that already reported success)."""
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, signal.SIG_IGN)
 
 
 def _write(request: dict[str, Any], config: Config, data_dir: Path) -> dict[str, Any]:
@@ -219,17 +214,15 @@ def _write(request: dict[str, Any], config: Config, data_dir: Path) -> dict[str,
         if store.read_only and store.held_by_console:
             return _via_console(request, data_dir, store.holder)
         if store.read_only:
-            raise StoreError(f"cannot write the store in {data_dir}: {store.banner}")
-        with _uninterruptible() as arrived:
-            book = IncidentBook(store, policy_from_config(config))
-            windows = WindowBook(store, list(config.maintenance), hosts=config.host_infos())
-            try:
-                answer = apply_action(book, windows, request)
-            except (KeyError, ValueError) as exc:
-                answer = {"ok": False, "error": str(exc).strip("'\"")}
-            store.close()
-        if arrived:
-            note("interrupted after the action was saved; it stands as reported below")
+            raise StoreError((store.banner or f"cannot write in {data_dir}").removeprefix("read-only: "))
+        _no_turning_back()
+        book = IncidentBook(store, policy_from_config(config))
+        windows = WindowBook(store, list(config.maintenance), hosts=config.host_infos())
+        try:
+            answer = apply_action(book, windows, request)
+        except (KeyError, ValueError) as exc:
+            answer = {"ok": False, "error": str(exc).strip("'\"")}
+        store.close()
         return answer
     finally:
         store.close()
@@ -243,8 +236,8 @@ def _via_console(request: dict[str, Any], data_dir: Path, holder: str) -> dict[s
     except KeyboardInterrupt:
         if withdraw(path):
             return {"interrupted": True, "error": "interrupted: the action was withdrawn; nothing changed"}
-        with _uninterruptible():  # the console has it: tell the truth about its outcome
-            answer = wait_answer(path, ANSWER_WAIT_S)
+        _no_turning_back()  # the console has it: wait for, and tell, the truth about its outcome
+        answer = wait_answer(path, ANSWER_WAIT_S)
     if answer is None:
         return {
             "queued": True,
