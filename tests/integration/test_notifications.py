@@ -122,3 +122,39 @@ async def test_webhook_url_from_the_environment(
     settings = Notifications.model_validate({"webhooks": [{"url_env": "TOMCONSOLE_TEST_HOOK"}]})
     await _drain(Notifier(store, settings, tmp_path), store)
     assert state.received and state.received[0]["event"] == "ack"
+
+
+async def test_only_the_process_holding_the_store_notifies(
+    tmp_path: Path, target: tuple[Target, str]
+) -> None:
+    state, url = target
+    state.fail_first = 0
+    store, _ = _book_with_event(tmp_path)
+    settings = Notifications.model_validate({"webhooks": [{"url": url}]})
+    reader = Store(tmp_path)  # a second console: read-only, sees the same outbox
+    assert reader.read_only and reader.all(OUTBOX)
+    assert await Notifier(reader, settings, tmp_path).pass_once() == 0
+    assert state.calls == 0
+    reader.close()
+    assert await Notifier(store, settings, tmp_path).pass_once() == 1
+    assert state.calls == 1
+
+
+async def test_a_failing_pass_is_reported_once_and_the_next_pass_runs(tmp_path: Path) -> None:
+    store, _ = _book_with_event(tmp_path)
+    settings = Notifications.model_validate({"webhooks": [{"url_file": str(tmp_path / "url")}]})
+    notifier = Notifier(store, settings, tmp_path)
+    reported: list[str] = []
+    original = notifier.deliver_due
+
+    async def broken() -> int:
+        raise RuntimeError("bug in a sender")
+
+    notifier.deliver_due = broken  # type: ignore[method-assign]
+    for _ in range(3):
+        assert await notifier.pass_once(reported.append) == 0
+    assert reported == ["notifications failing: RuntimeError: bug in a sender"]
+    notifier.deliver_due = original  # type: ignore[method-assign]
+    (tmp_path / "url").write_text("http://127.0.0.1:9/unused")
+    await notifier.pass_once(reported.append)  # runs again: the loop did not die with the bug
+    assert store.all(OUTBOX)[0]["attempts"] == 1

@@ -32,7 +32,6 @@ from tomconsole.cli.poll import run_poll
 from tomconsole.config import (
     Config,
     ConfigError,
-    ConfigIssue,
     data_dir,
     find_config,
     load_config,
@@ -184,14 +183,6 @@ def _theme_names() -> set[str]:
         return set()
 
 
-def _check_theme(name: str | None) -> None:
-    if name is None:
-        return
-    problem = theme_problem(name, _theme_names())
-    if problem:
-        raise ConfigError([ConfigIssue("--theme", None, "", problem)])
-
-
 def _check(args: argparse.Namespace) -> int:
     target = args.file or args.config or find_config()
     if target is None:
@@ -249,7 +240,9 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    _check_theme(args.theme)
+    problem = theme_problem(args.theme, _theme_names()) if args.theme else None
+    if problem:
+        return error(f"--theme: {problem}", EXIT_USAGE)
     if args.command == "check-config":
         return _check(args)
     if args.command == "demo":

@@ -51,6 +51,7 @@ class Notifier:
     data_dir: Path
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     base_delay: float = 2.0
+    _failing: bool = field(default=False, init=False)
 
     @property
     def enabled(self) -> bool:
@@ -121,17 +122,23 @@ class Notifier:
         """Deliver until cancelled, only while this process holds the store (a read-only console
         leaves notifications to the one that writes). A failing pass is logged and reported
         through `on_error`, and the next pass tries again; it never ends the loop silently."""
-        reported = False
         while True:
-            if self.enabled and not self.store.read_only:
-                try:
-                    await self.deliver_due()
-                    reported = False
-                except StoreError:
-                    pass  # the store turned read-only and says so itself; nothing more to send from here
-                except Exception as exc:
-                    log.exception("notification pass failed")
-                    if on_error is not None and not reported:
-                        on_error(f"notifications failing: {type(exc).__name__}: {exc}")
-                    reported = True
+            await self.pass_once(on_error)
             await asyncio.sleep(every)
+
+    async def pass_once(self, on_error: Callable[[str], None] | None = None) -> int:
+        """One delivery pass if this process may send; how many events are done."""
+        if not self.enabled or self.store.read_only:
+            return 0
+        try:
+            done = await self.deliver_due()
+        except StoreError:
+            return 0  # the store turned read-only and says so itself; nothing more to send from here
+        except Exception as exc:
+            log.exception("notification pass failed")
+            if on_error is not None and not self._failing:
+                on_error(f"notifications failing: {type(exc).__name__}: {exc}")
+            self._failing = True
+            return 0
+        self._failing = False
+        return done
