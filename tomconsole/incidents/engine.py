@@ -49,7 +49,8 @@ class IncidentEngine:
         self.store = store
         self.rules = RuleEngine(rules_from_config(config.effective_rules))
         self.book = IncidentBook(store, policy_from_config(config), now=wall)
-        self.windows = WindowBook(store, list(config.maintenance), now=wall, hosts=config.host_infos())
+        hosts = [view.info for view in fleet.views.values()]
+        self.windows = WindowBook(store, list(config.maintenance), now=wall, hosts=hosts)
         self.notifier = Notifier(store, config.notifications, store.directory, now=wall)
         self._mono = mono
         self._archive_after = timedelta(seconds=config.incidents.archive_after)

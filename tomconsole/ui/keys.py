@@ -42,6 +42,8 @@ class KeyGate(App[Any]):
         await super().on_event(event)
 
     def _blocked(self) -> bool:
+        if not self._screen_stack:
+            return True  # starting or stopping: keys wait (and go with the app if it stops)
         if not self.screen.is_mounted:
             return True  # a pushed screen has not composed and focused its first widget yet
         if self._hold is not None:
