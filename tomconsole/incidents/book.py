@@ -102,16 +102,17 @@ class IncidentBook:
     def _save(self, inc: Incident, action: str, who: str, before: dict[str, Any] | None) -> None:
         """The incident, its audit record and any notification: one atomic, fsynced write."""
         at = self.now().isoformat()
+        doc = inc.to_doc()
         audit = {
             "at": at,
             "who": who,
             "action": action,
             "incident": inc.id,
             "before": _brief(before),
-            "after": _brief(inc.to_doc()),
+            "after": _brief(doc),
         }
         with self.store.transaction():
-            self.store.put(TABLE, inc.id, inc.to_doc())
+            self.store.put(TABLE, inc.id, doc)
             self.store.append(AUDIT, audit)
             event = NOTIFY_EVENT.get(action)
             if event in self.policy.notify:

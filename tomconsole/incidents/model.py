@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -58,8 +58,16 @@ class Incident:
         self.timeline.append(Event(at.isoformat(), what, who, detail))
 
     def to_doc(self) -> dict[str, Any]:
-        doc = asdict(self)
+        """A JSON-able copy (by hand: `asdict` deep-copies recursively and was a third of the
+        cost of opening 500 incidents in one tick)."""
+        doc = {name: getattr(self, name) for name in self.__dataclass_fields__}
         doc["state"] = self.state.value
+        doc["labels"] = dict(self.labels)
+        doc["notes"] = [dict(n) for n in self.notes]
+        doc["timeline"] = [
+            {"at": e.at, "what": e.what, "who": e.who, "detail": e.detail} for e in self.timeline
+        ]
+        doc["transitions"] = list(self.transitions)
         return doc
 
     @classmethod
