@@ -315,3 +315,29 @@ async def test_host_key_is_classified_with_the_port_and_route_used(
         real = asyncssh.read_public_key(f"{sshd.fleet.host_key}.pub").get_fingerprint()
         assert obs.extra["fingerprint"] == real
         assert f"[{sshd.normal[0]}]:{sshd.fleet.port}" in (obs.reason or "")
+
+
+@pytest.mark.parametrize(
+    ("kind", "state"), [("changed", HostState.HOSTKEY_CHANGED), ("missing", HostState.HOSTKEY_UNKNOWN)]
+)
+async def test_host_key_port_from_the_users_own_ssh_config(
+    sshd: Sshd, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, state: HostState
+) -> None:
+    """The default ~/.ssh/config (no ssh_config set), as an operator's machine has it."""
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "config").write_text(_ssh_config(sshd, tmp_path).read_text())
+    monkeypatch.setenv("HOME", str(home))
+    kw = sshd.fleet.target_kwargs()
+    target = SshTarget(
+        name="direct",
+        address="direct",
+        user=str(kw["user"]),
+        identity_file=str(kw["identity_file"]),
+        known_hosts=(str(_known_hosts(tmp_path, sshd, kind)),),
+        connect_timeout=5.0,
+    )
+    c = SshCollector(target, asyncio.Semaphore(2))
+    obs = await c.collect()
+    await c.close()
+    assert obs.state is state, obs.reason

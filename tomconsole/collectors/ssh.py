@@ -285,8 +285,9 @@ class SshCollector:
             "keepalive_interval": t.keepalive or None,
             "keepalive_count_max": 3,
         }
-        if t.ssh_config is not None:
-            kw["config"] = list(t.ssh_config)
+        # () is asyncssh's "~/.ssh/config, as ssh would"; it must be passed explicitly, or
+        # SSHClientConnectionOptions (which we build to learn the route) loads no config at all
+        kw["config"] = list(t.ssh_config) if t.ssh_config is not None else ()
         if t.port is not None:
             kw["port"] = t.port
         if t.user is not None:
