@@ -4,8 +4,11 @@ The fleet is N loopback aliases served by real OpenSSH sshd daemons (16 aliases 
 every daemon under a child-subreaper so all CPU on the monitored side is counted: the
 daemons, their session processes and whatever those ran. The baseline keeps one
 connection per host and opens one exec channel per host per round asking for the same
-data (the /proc files and df); tomconsole keeps one awk process per host and sends a
-request line. Every figure is printed next to the baseline's, measured in this run.
+data at the same cadence: the /proc files every round, and df plus the process list
+every `disk_every`-th round, as tomconsole asks; tomconsole keeps one awk process per
+host and sends a request line. Both stay connected for the whole run and are measured
+in alternating blocks (A B A B ...), each block `--rounds` rounds; each block pair gives
+one ratio, and the report shows the median ratio with its min and max.
 
 A last phase runs the real UI (headless, 200x60) on the largest fleet at a 2 s interval,
 measures event-loop lag, simulates an hour of history and reports resident memory.
@@ -20,7 +23,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +35,9 @@ from tests.harness.sshd import SshdFleet, aliases
 from tomconsole.collectors.ssh import SshCollector, SshTarget, read_known_hosts
 from tomconsole.models import HostState, Observation
 
-BASELINE_COMMAND = "cat /proc/uptime /proc/loadavg /proc/stat /proc/meminfo /proc/net/dev; df -P"
+BASELINE_LIGHT = "cat /proc/uptime /proc/loadavg /proc/stat /proc/meminfo /proc/net/dev"
+BASELINE_DISKS = f"{BASELINE_LIGHT}; df -P; ls /proc"  # processes: the numeric names, counted here
+DISK_EVERY = SshTarget("-", "-").disk_every
 
 
 @dataclass
@@ -76,7 +82,13 @@ async def measure(
     return out
 
 
-async def bench_tomconsole(fleet: SshdFleet, rounds: int) -> list[Round]:
+Block = Callable[[int], Awaitable[list[Round]]]
+Blocks = list[list[Round]]
+
+
+@asynccontextmanager
+async def tomconsole_engine(fleet: SshdFleet) -> AsyncIterator[Block]:
+    """tomconsole's collectors, connected and warmed up; yields 'measure this many rounds'."""
     sem = asyncio.Semaphore(20)
     kw = fleet.target_kwargs()
     collectors = [
@@ -95,12 +107,17 @@ async def bench_tomconsole(fleet: SshdFleet, rounds: int) -> list[Round]:
                 raise SystemExit(f"{obs.host}: {obs.state} {obs.reason}")
             return obs
 
-        return await measure(fleet, len(collectors), rounds, one)
+        async def block(rounds: int) -> list[Round]:
+            return await measure(fleet, len(collectors), rounds, one)
+
+        yield block
     finally:
         await asyncio.gather(*(c.close() for c in collectors))
 
 
-async def bench_baseline(fleet: SshdFleet, rounds: int) -> list[Round]:
+@asynccontextmanager
+async def baseline_engine(fleet: SshdFleet) -> AsyncIterator[Block]:
+    """The plain asyncssh baseline: one kept connection per host, one exec channel per round."""
     sem = asyncio.Semaphore(20)
     known = read_known_hosts((str(fleet.known_hosts),))
 
@@ -111,17 +128,37 @@ async def bench_baseline(fleet: SshdFleet, rounds: int) -> list[Round]:
             )
 
     conns = await asyncio.gather(*(connect(a) for a in fleet.addresses))
+    seq = [0] * len(conns)
     try:
 
         async def one(i: int) -> str:
-            result = await conns[i].run(BASELINE_COMMAND, check=True)
+            command = BASELINE_DISKS if seq[i] % DISK_EVERY == 0 else BASELINE_LIGHT
+            seq[i] += 1
+            result = await conns[i].run(command, check=True)
             return str(result.stdout)
 
         await asyncio.gather(*(one(i) for i in range(len(conns))))  # warm-up
-        return await measure(fleet, len(conns), rounds, one)
+
+        async def block(rounds: int) -> list[Round]:
+            return await measure(fleet, len(conns), rounds, one)
+
+        yield block
     finally:
         for c in conns:
             c.close()
+
+
+async def alternate(
+    fleet: SshdFleet, rounds: int, repeats: int
+) -> tuple[list[list[Round]], list[list[Round]]]:
+    """Blocks of `rounds` rounds, A B A B ..., both engines connected all along."""
+    ours: list[list[Round]] = []
+    base: list[list[Round]] = []
+    async with tomconsole_engine(fleet) as a, baseline_engine(fleet) as b:
+        for _ in range(repeats):
+            ours.append(await a(rounds))
+            base.append(await b(rounds))
+    return ours, base
 
 
 def _typical(rounds: list[Round], attr: str) -> float:
@@ -131,15 +168,21 @@ def _typical(rounds: list[Round], attr: str) -> float:
     return statistics.median(values) if attr == "wall_s" else statistics.fmean(values)
 
 
-def report(n: int, ours: list[Round], base: list[Round]) -> str:
+def report(n: int, ours: list[list[Round]], base: list[list[Round]]) -> str:
+    """One row per measure: medians over blocks, and the block ratios' median (min-max)."""
     rows = []
     for attr, label, unit in (
         ("wall_s", "round wall", "s"),
         ("client_cpu_ms", "client CPU / host-sample", "ms"),
         ("remote_cpu_ms", "monitored CPU / host-sample", "ms"),
     ):
-        o, b = _typical(ours, attr), _typical(base, attr)
-        rows.append(f"| {n} | {label} | {o:.3f} {unit} | {b:.3f} {unit} | {o / b:.2f}x |")
+        o = [_typical(blk, attr) for blk in ours]
+        b = [_typical(blk, attr) for blk in base]
+        ratios = sorted(x / y if y else float("inf") for x, y in zip(o, b, strict=True))
+        rows.append(
+            f"| {n} | {label} | {statistics.median(o):.3f} {unit} | {statistics.median(b):.3f} {unit} "
+            f"| {statistics.median(ratios):.2f}x ({ratios[0]:.2f}-{ratios[-1]:.2f}) |"
+        )
     return "\n".join(rows)
 
 
@@ -186,11 +229,12 @@ async def bench_ui(fleet: SshdFleet, seconds: float, history_points: int) -> str
 async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--hosts", default="50,200,500", help="comma-separated fleet sizes")
-    ap.add_argument("--rounds", type=int, default=12)
+    ap.add_argument("--rounds", type=int, default=12, help="rounds per block (a multiple of disk_every)")
+    ap.add_argument("--repeats", type=int, default=4, help="block pairs, alternated A B A B")
     ap.add_argument("--ui-seconds", type=float, default=20.0, help="0 skips the UI phase")
     args = ap.parse_args()
     sizes = [int(x) for x in args.hosts.split(",")]
-    print("| hosts | measure | tomconsole | baseline | ratio |")
+    print("| hosts | measure | tomconsole | baseline | ratio, median (min-max) |")
     print("|---|---|---|---|---|")
     ui_line = ""
     for n in sizes:
@@ -198,8 +242,7 @@ async def main() -> None:
         fleet = SshdFleet(work, aliases(n, first=11), max_startups="1000:30:1000")
         fleet.start()
         try:
-            ours = await bench_tomconsole(fleet, args.rounds)
-            base = await bench_baseline(fleet, args.rounds)
+            ours, base = await alternate(fleet, args.rounds, args.repeats)
             print(report(n, ours, base), flush=True)
             if n == max(sizes) and args.ui_seconds > 0:
                 ui_line = await bench_ui(fleet, args.ui_seconds, 1800)

@@ -3,7 +3,8 @@
 Usage: python subreaper.py CMD [ARGS...]. sshd's per-connection processes outlive their
 parent's bookkeeping; under this supervisor they are all our descendants, so
 /proc/<this pid>/stat's cutime/cstime plus the live descendants' times are exactly
-the CPU the monitored side spent. On SIGTERM the command and every descendant end.
+the CPU the monitored side spent. On SIGTERM the command and every descendant end
+(orphans get KILL: a test's hung process may ignore TERM).
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def main() -> int:
             code = os.waitstatus_to_exitcode(status)
             for orphan in _children(os.getpid()):
                 with contextlib.suppress(ProcessLookupError):
-                    os.kill(orphan, signal.SIGTERM)
+                    os.kill(orphan, signal.SIGKILL)
     return code if not stopping else 0
 
 

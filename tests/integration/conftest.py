@@ -51,8 +51,9 @@ def sshd() -> Iterator[Sshd]:
     hang_bin, flood_bin = work / "hang-bin", work / "flood-bin"
     hang_bin.mkdir()
     flood_bin.mkdir()
-    # A df that hangs like a dead NFS mount; a df that floods megabytes of output.
-    _script(hang_bin / "df", "exec sleep 600 # tomconsole-hang-marker\n")
+    # A df that hangs like a dead NFS mount (deaf to TERM, as a process stuck in the kernel
+    # is; only KILL ends it); a df that floods megabytes of output.
+    _script(hang_bin / "df", "trap '' TERM\nexec sleep 600 # tomconsole-hang-marker\n")
     _script(flood_bin / "df", "yes 'flooding-line-that-goes-on-and-on-and-on-and-on' | head -c 4000000\n")
     extra = (
         f"Match LocalAddress {hang}\n    SetEnv PATH={hang_bin}:/usr/bin:/bin\n"

@@ -103,12 +103,21 @@ async def test_closed_port_is_unreachable_and_backs_off(sshd: Sshd) -> None:
     assert "retry in" in (second.reason or "")
 
 
-def _hang_processes() -> list[psutil.Process]:
+def _hang_processes(sshd: Sshd) -> list[psutil.Process]:
+    """The hung df's processes under our own daemons (not another test run's on this machine)."""
     out = []
-    for p in psutil.process_iter(["cmdline"]):
-        cmd = " ".join(p.info["cmdline"] or [])
-        if "sleep 600" in cmd or "tomconsole-hang-marker" in cmd:
-            out.append(p)
+    for sup in sshd.fleet.procs:
+        try:
+            kids = psutil.Process(sup.pid).children(recursive=True)
+        except psutil.Error:
+            continue
+        for p in kids:
+            try:
+                cmd = " ".join(p.cmdline())
+            except psutil.Error:
+                continue
+            if "sleep 600" in cmd or "tomconsole-hang-marker" in cmd:
+                out.append(p)
     return out
 
 
@@ -121,9 +130,9 @@ async def test_hung_command_hits_deadline_and_leaves_nothing_behind(sshd: Sshd) 
     assert obs.state is HostState.TIMEOUT
     assert elapsed < 10  # bounded by the deadline, not by the hung command
     deadline = time.monotonic() + 15
-    while _hang_processes() and time.monotonic() < deadline:
+    while _hang_processes(sshd) and time.monotonic() < deadline:
         await asyncio.sleep(0.5)
-    assert _hang_processes() == []
+    assert _hang_processes(sshd) == []
 
 
 async def test_hung_host_does_not_delay_others(sshd: Sshd) -> None:

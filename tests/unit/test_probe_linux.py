@@ -104,3 +104,48 @@ def test_every_truncation_of_a_real_reply_never_raises(awk: str) -> None:
 def test_probe_command_is_one_fixed_string_with_no_single_quote_in_the_program() -> None:
     assert "'" not in AWK_PROGRAM
     assert PROBE_COMMAND.startswith("sh -c ")
+
+
+# Characters str.splitlines() or str.split() treat as line or field breaks, which a host may
+# legitimately put in an interface name, a mount point or os-release (issue 6, point 16).
+SEPARATORS = ["\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\u2028", "\u2029", "\r"]
+_name_chars = st.sampled_from([*SEPARATORS, "e", "t", "h", "0", "-", "."])
+_IFACE_COUNTERS = " ".join(str(n) for n in range(1, 17))
+
+
+def _reply(*lines: str) -> str:
+    return "\n".join(["@ 1", "U 100.0 50.0", *lines, "$ 1", ""])
+
+
+@given(st.text(_name_chars, min_size=1, max_size=12).filter(lambda s: s != "lo"))
+def test_interface_names_with_separator_characters_are_carried_exactly(name: str) -> None:
+    result = parse_reply(_reply(f"I {name}: {_IFACE_COUNTERS}", f"I   eth9: {_IFACE_COUNTERS}"), NOW)
+    assert result.sample is not None
+    assert [i.name for i in result.sample.interfaces] == [name, "eth9"]
+    assert result.sample.interfaces[0].rx_bytes == 1 and result.sample.interfaces[0].tx_drops == 12
+
+
+@given(st.text(st.sampled_from([*SEPARATORS, "D", "e", "b", " ", "(", ")", "1", "2"]), max_size=30))
+def test_pretty_name_with_separator_characters_is_carried_exactly(text: str) -> None:
+    result = parse_reply(_reply(f'O PRETTY_NAME="{text}"', "K 6.1.0-28-amd64"), NOW)
+    assert result.sample is not None
+    assert result.sample.os == text
+    assert result.sample.kernel == "6.1.0-28-amd64"  # the next line is still read
+
+
+@pytest.mark.parametrize("sep", SEPARATORS)
+def test_separator_in_a_mount_point_keeps_the_filesystem_whole(sep: str) -> None:
+    mount = f"/mnt/a{sep}b  c"
+    lines = ("P 12", f"F /dev/sdb1 1000 250 750 25% {mount}", "F /dev/sda1 10 5 5 50% /")
+    result = parse_reply(_reply(*lines), NOW)
+    assert result.sample is not None
+    assert [fs.mount for fs in result.sample.filesystems or ()] == [mount, "/"]
+    assert result.sample.processes == 12
+
+
+@pytest.mark.parametrize("sep", SEPARATORS)
+def test_separator_in_a_pretty_name_does_not_cut_the_reply(sep: str) -> None:
+    result = parse_reply(_reply(f'O PRETTY_NAME="Debian{sep}GNU/Linux 12"', "L 0.5 0.25 0.1 1/80 99"), NOW)
+    assert result.sample is not None
+    assert result.sample.os == f"Debian{sep}GNU/Linux 12"
+    assert result.sample.load == (0.5, 0.25, 0.1)

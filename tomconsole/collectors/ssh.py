@@ -4,7 +4,20 @@ Everything that can go wrong with a host ends here as an Observation with a stat
 and a human reason; nothing raises into the scheduler. Host keys are always checked
 against known_hosts files we read ourselves (never `known_hosts=None`, even when an
 ssh_config says `UserKnownHostsFile none`), so an unknown key and a changed key can
-be told apart and shown with the server's fingerprint.
+be told apart and shown with the server's fingerprint. The lookup is made by asyncssh
+itself, with the name, address and port it actually connects to (after ~/.ssh/config's
+HostName, Port and ProxyJump), and we classify from what that lookup returned.
+
+Every remote step has a deadline: the TCP connect (`connect_timeout`, outside the
+handshake cap, so a host that never answers a SYN holds no handshake slot), the SSH
+handshake and login (`connect_timeout`, holding one slot), starting the probe and each
+reply (`command_timeout`). A probe given up on is signalled (KILL, which sshd delivers
+to the session's process group; see probes/linux.py for why df stays in that group)
+and its channel closed, in the background, so the observation is not delayed by a peer
+that no longer answers. We do not use a pty instead: sshd forwards signals since
+OpenSSH 7.9, a pty would echo our requests and rewrite line ends, and its hang-up
+would not reach a process group other than the foreground one either. Where a server
+ignores the signal, the remote `timeout` still ends df and awk dies on its closed pipe.
 """
 
 from __future__ import annotations
@@ -12,7 +25,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import logging
+import os
 import random
+import socket
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +43,10 @@ from tomconsole.probes.linux import PROBE_COMMAND, cpu_percent, parse_reply, req
 DEFAULT_KNOWN_HOSTS = ("~/.ssh/known_hosts", "~/.ssh/known_hosts2", "/etc/ssh/ssh_known_hosts")
 FACTS_EVERY = 120
 PRIME_DELAY_S = 0.5
+CLEANUP_S = 3.0  # how long a background close waits for a peer's answer
+AGENT_TIMEOUT_S = 3.0
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -45,6 +65,7 @@ class SshTarget:
     disk_every: int = 6
     output_cap_bytes: int = 256 * 1024
     interval: float = 5.0
+    ssh_config: tuple[str, ...] | None = None  # None: ~/.ssh/config, as ssh would
 
 
 class OutputCapExceeded(Exception):
@@ -93,6 +114,145 @@ def backoff_delay(failures: int, rng: random.Random, base: float = 1.0, cap: flo
     return float(raw * rng.uniform(0.5, 1.5))
 
 
+# -- identity files -----------------------------------------------------------------------
+
+
+def _read_identity(path: str) -> tuple[asyncssh.SSHKey | None, str | None, bool]:
+    """(key, problem, encrypted): the key if usable without a passphrase, else why not."""
+    full = Path(path).expanduser()
+    try:
+        data = full.read_bytes()
+    except FileNotFoundError:
+        return None, f"identity file {path} not found", False
+    except IsADirectoryError:
+        return None, f"identity file {path} is a directory, not a key", False
+    except OSError as exc:
+        return None, f"identity file {path} cannot be read: {(exc.strerror or str(exc)).lower()}", False
+    try:
+        return asyncssh.import_private_key(data), None, False
+    except asyncssh.KeyImportError as exc:
+        if "passphrase" in str(exc).lower():
+            return None, f"identity file {path} is encrypted (passphrase-protected)", True
+        return None, f"identity file {path} is not a private key this client can read ({exc})", False
+
+
+def identity_file_problem(path: str) -> str | None:
+    """Why the private key file at `path` cannot be used as it is, or None if it can.
+
+    Reads the file, never connects: missing, unreadable, not a key, or passphrase-protected
+    (such a key still works when ssh-agent holds it; this says only what the file is).
+    """
+    return _read_identity(path)[1]
+
+
+def _public_key_beside(path: str) -> asyncssh.SSHKey | None:
+    """The public half of an identity file, from `path`.pub (OpenSSH writes it beside the key)."""
+    try:
+        return asyncssh.read_public_key(os.path.expanduser(path) + ".pub")
+    except (OSError, asyncssh.KeyImportError):
+        return None
+
+
+async def _agent_key_for(path: str) -> Any | None:
+    """The ssh-agent key matching `path`.pub, if an agent is running and holds it."""
+    wanted = _public_key_beside(path)
+    if wanted is None:
+        return None
+    try:
+        async with asyncio.timeout(AGENT_TIMEOUT_S):
+            agent = await asyncssh.connect_agent()
+            keys = await agent.get_keys()
+    except (OSError, asyncssh.Error, TimeoutError, ValueError):
+        return None
+    for key in keys:
+        if key.public_data == wanted.public_data:
+            return key
+    agent.close()
+    return None
+
+
+# -- host keys ------------------------------------------------------------------------------
+
+
+class _HostKeyWitness(asyncssh.SSHClient):
+    """Our known_hosts lookup, done by asyncssh with what it really connects to, and the key
+    the server offered when it was not trusted: enough to tell 'unknown' from 'changed'."""
+
+    def __init__(self, known: asyncssh.SSHKnownHosts) -> None:
+        self.known = known
+        self.looked_up: tuple[str, str, int | None] | None = None
+        self.had_keys = False
+        self.offered: asyncssh.SSHKey | None = None
+
+    def known_hosts(self, host: str, addr: str, port: int | None) -> tuple[Any, ...]:
+        """asyncssh's `known_hosts=` callable: trusted keys, CA keys, revoked keys."""
+        self.looked_up = (host, addr, port)
+        keys, cas, revoked, *_ = self.known.match(host, addr, port)
+        self.had_keys = bool(keys or cas)
+        return keys, cas, revoked
+
+    def validate_host_public_key(self, host: str, addr: str, port: int, key: asyncssh.SSHKey) -> bool:
+        self.offered = key
+        return False
+
+    def observation(self, name: str) -> Observation:
+        fingerprint = self.offered.get_fingerprint() if self.offered is not None else "unknown"
+        where = "this host"
+        if self.looked_up is not None:
+            host, _, port = self.looked_up
+            where = f"[{host}]:{port}" if port not in (None, 22) else host
+        extra = {"fingerprint": fingerprint}
+        if self.had_keys:
+            return Observation(
+                name,
+                HostState.HOSTKEY_CHANGED,
+                f"host key changed: server offers {fingerprint}, known_hosts has another key for "
+                f"{where} (possible man-in-the-middle); not connecting",
+                extra=extra,
+            )
+        return Observation(
+            name,
+            HostState.HOSTKEY_UNKNOWN,
+            f"host key {fingerprint} for {where} is not in known_hosts; verify it and add it to accept",
+            extra=extra,
+        )
+
+
+# -- TCP ------------------------------------------------------------------------------------
+
+
+class _TcpTimeout(Exception):
+    """No TCP connection within the connect timeout (a dark host drops our SYNs)."""
+
+
+async def _open_tcp(host: str, port: int, limit_s: float) -> socket.socket:
+    """A connected non-blocking socket, opened without holding a handshake slot."""
+    loop = asyncio.get_running_loop()
+    try:
+        async with asyncio.timeout(limit_s):
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            last: OSError = OSError(f"cannot resolve {host}")
+            for family, kind, proto, _, addr in infos:
+                sock = socket.socket(family, kind, proto)
+                sock.setblocking(False)
+                try:
+                    await loop.sock_connect(sock, addr)
+                except OSError as exc:
+                    sock.close()
+                    last = exc
+                    continue
+                except BaseException:
+                    sock.close()
+                    raise
+                return sock
+            raise last
+    except TimeoutError:
+        raise _TcpTimeout from None
+
+
+# -- the collector --------------------------------------------------------------------------
+
+
 class SshCollector:
     """Samples one host over one kept-open connection and one long-lived probe process."""
 
@@ -103,6 +263,7 @@ class SshCollector:
         self._handshakes = handshakes
         self._conn: asyncssh.SSHClientConnection | None = None
         self._proc: asyncssh.SSHClientProcess[bytes] | None = None
+        self._cleanups: set[asyncio.Task[None]] = set()
         self._seq = 0
         self._failures = 0
         self._retry_at = 0.0
@@ -113,60 +274,70 @@ class SshCollector:
 
     # -- connection -------------------------------------------------------------------------
 
-    def _connect_kwargs(self) -> dict[str, Any]:
+    def _connect_kwargs(self, witness: _HostKeyWitness, client_keys: list[Any] | None) -> dict[str, Any]:
         t = self.target
         kw: dict[str, Any] = {
-            "known_hosts": read_known_hosts(t.known_hosts),
+            "host": t.address,
+            "known_hosts": witness.known_hosts,
+            "client_factory": lambda: witness,
             "connect_timeout": t.connect_timeout,
             "login_timeout": t.connect_timeout,
             "keepalive_interval": t.keepalive or None,
             "keepalive_count_max": 3,
         }
+        # () is asyncssh's "~/.ssh/config, as ssh would"; it must be passed explicitly, or
+        # SSHClientConnectionOptions (which we build to learn the route) loads no config at all
+        kw["config"] = list(t.ssh_config) if t.ssh_config is not None else ()
         if t.port is not None:
             kw["port"] = t.port
         if t.user is not None:
             kw["username"] = t.user
-        if t.identity_file is not None:
-            kw["client_keys"] = [str(Path(t.identity_file).expanduser())]
+        if client_keys is not None:
+            kw["client_keys"] = client_keys
         return kw
 
-    async def _hostkey_observation(self, kh: asyncssh.SSHKnownHosts) -> Observation:
-        t = self.target
-        port = t.port if t.port not in (None, 22) else None
-        keys, cas, *_ = kh.match(t.address, t.address, port)
-        fingerprint = "unknown"
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(t.connect_timeout):
-                key = await asyncssh.get_server_host_key(t.address, t.port or ())
-                if key is not None:
-                    fingerprint = key.get_fingerprint()
-        if keys or cas:
-            return Observation(
-                t.name,
-                HostState.HOSTKEY_CHANGED,
-                f"host key changed: server offers {fingerprint}, known_hosts has another key "
-                "(possible man-in-the-middle); not connecting",
-                extra={"fingerprint": fingerprint},
-            )
-        return Observation(
-            t.name,
-            HostState.HOSTKEY_UNKNOWN,
-            f"host key {fingerprint} is not in known_hosts; verify it and add it to accept",
-            extra={"fingerprint": fingerprint},
-        )
+    async def _client_keys(self) -> list[Any] | Observation | None:
+        """The configured identity as keys to offer; None for asyncssh's defaults."""
+        path = self.target.identity_file
+        if path is None:
+            return None
+        key, problem, encrypted = _read_identity(path)
+        if key is not None:
+            return [key]
+        if encrypted:
+            agent_key = await _agent_key_for(path)
+            if agent_key is not None:
+                return [agent_key]
+            problem = f"identity file {path} is encrypted and no ssh-agent key matches"
+        return Observation(self.name, HostState.AUTH_FAILED, problem)
 
     async def _connect(self) -> Observation | None:
         """Open the connection and probe process; an Observation says why it failed."""
         t = self.target
-        kw = self._connect_kwargs()
+        keys = await self._client_keys()
+        if isinstance(keys, Observation):
+            return keys
+        witness = _HostKeyWitness(read_known_hosts(t.known_hosts))
+        kw = self._connect_kwargs(witness, keys)
         try:
-            async with self._handshakes:
-                async with asyncio.timeout(t.connect_timeout * 2):
-                    conn = await asyncssh.connect(t.address, **kw)
+            route = await asyncssh.SSHClientConnectionOptions.construct(**kw)
+            sock = None
+            if not route.tunnel and not route.proxy_command:  # through a jump host asyncssh connects
+                sock = await _open_tcp(route.host, route.port, t.connect_timeout)
+            try:
+                async with self._handshakes:  # held for the SSH handshake and login only
+                    async with asyncio.timeout(t.connect_timeout):
+                        conn = await asyncssh.connect(sock=sock, **kw)
+            except BaseException:
+                if sock is not None:
+                    sock.close()
+                raise
         except asyncssh.HostKeyNotVerifiable:
-            return await self._hostkey_observation(kw["known_hosts"])
+            return witness.observation(t.name)
         except asyncssh.PermissionDenied as exc:
             return Observation(t.name, HostState.AUTH_FAILED, f"authentication refused: {exc.reason}")
+        except _TcpTimeout:
+            return Observation(t.name, HostState.TIMEOUT, f"no TCP connection within {t.connect_timeout:g} s")
         except TimeoutError:
             return Observation(t.name, HostState.TIMEOUT, f"no SSH handshake within {t.connect_timeout:g} s")
         except (OSError, asyncssh.Error) as exc:
@@ -176,25 +347,46 @@ class SshCollector:
 
     async def _start_probe(self) -> Observation | None:
         assert self._conn is not None
+        t = self.target
         try:
-            self._proc = await self._conn.create_process(PROBE_COMMAND, encoding=None)
+            async with asyncio.timeout(t.command_timeout):
+                self._proc = await self._conn.create_process(PROBE_COMMAND, encoding=None)
+        except TimeoutError:
+            self._retire_connection()  # a channel that cannot open within the deadline: a dead peer
+            return Observation(
+                t.name, HostState.TIMEOUT, f"probe did not start within {t.command_timeout:g} s"
+            )
         except (OSError, asyncssh.Error) as exc:
-            await self._drop()
+            self._retire_connection()
             return Observation(self.name, HostState.UNREACHABLE, f"cannot start probe: {_describe(exc)}")
         self._prev_cpu = None
         return None
 
-    async def _drop_probe(self) -> None:
-        proc, self._proc = self._proc, None
-        await _close_quietly(proc)
+    def _background(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._cleanups.add(task)
+        task.add_done_callback(self._cleanups.discard)
 
-    async def _drop(self) -> None:
-        await self._drop_probe()
+    def _retire_probe(self) -> None:
+        """End the probe on the host (signal, then close) without making the caller wait."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            self._background(_end_process(proc))
+
+    def _retire_connection(self) -> None:
+        self._retire_probe()
         conn, self._conn = self._conn, None
-        await _close_quietly(conn)
+        if conn is not None:
+            self._background(_close_quietly(conn))
+
+    async def _settle(self) -> None:
+        """Wait for background cleanups (each bounded by CLEANUP_S)."""
+        if self._cleanups:
+            await asyncio.gather(*list(self._cleanups), return_exceptions=True)
 
     async def close(self) -> None:
-        await self._drop()
+        self._retire_connection()
+        await self._settle()
 
     # -- one request ------------------------------------------------------------------------
 
@@ -221,7 +413,7 @@ class SshCollector:
             async with asyncio.timeout(1):
                 err = await self._proc.stderr.read(300)
         status = self._proc.exit_status
-        text = err.decode("utf-8", errors="replace").strip().splitlines()
+        text = [ln for ln in err.decode("utf-8", errors="replace").strip().split("\n") if ln]
         detail = text[0] if text else "no message"
         return f"probe exited ({'status ' + str(status) if status is not None else 'no status'}): {detail}"
 
@@ -257,6 +449,15 @@ class SshCollector:
         return sample
 
     async def collect(self) -> Observation:
+        """This host's observation now; never raises for anything the host or network does."""
+        try:
+            return await self._collect()
+        except Exception as exc:  # a surprise is this host's state, never the scheduler's crash
+            log.exception("collecting %s", self.name)
+            self._retire_connection()
+            return Observation(self.name, HostState.STALE, f"error: {type(exc).__name__}: {exc}")
+
+    async def _collect(self) -> Observation:
         t = self.target
         if self._conn is None:
             now = time.monotonic()
@@ -279,26 +480,36 @@ class SshCollector:
             async with asyncio.timeout(t.command_timeout):
                 got = await self._sample()
         except TimeoutError:
-            await self._drop_probe()  # closing the channel ends the remote awk as well
+            self._retire_probe()  # signalled and closed in the background: nothing stays on the host
             return Observation(t.name, HostState.TIMEOUT, f"no reply within {t.command_timeout:g} s")
         except ProbeEnded as exc:
-            await self._drop_probe()
+            self._retire_probe()
             return Observation(t.name, HostState.STALE, str(exc))
         except OutputCapExceeded:
-            await self._drop_probe()
+            self._retire_probe()
             return Observation(
                 t.name,
                 HostState.STALE,
                 f"reply exceeded {t.output_cap_bytes // 1024} KiB; discarded, probe restarted",
             )
         except (OSError, asyncssh.Error) as exc:
-            await self._drop()
+            self._retire_connection()
             return Observation(t.name, HostState.UNREACHABLE, f"connection lost: {_describe(exc)}")
         if isinstance(got, str):
             return Observation(t.name, HostState.STALE, got)
         self._failures = 0
         self._last_fail = None
         return Observation(t.name, HostState.UP, None, got)
+
+
+async def _end_process(proc: asyncssh.SSHClientProcess[bytes]) -> None:
+    """Signal the remote probe (sshd kills its process group), then close its channel."""
+    with contextlib.suppress(Exception):
+        proc.send_signal("KILL")
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(CLEANUP_S):
+            await proc.wait_closed()  # exit-signal arrives, then the channel closes
+    await _close_quietly(proc)
 
 
 async def _close_quietly(
@@ -309,7 +520,7 @@ async def _close_quietly(
         return
     thing.close()
     with contextlib.suppress(Exception):
-        async with asyncio.timeout(2):
+        async with asyncio.timeout(CLEANUP_S):
             await thing.wait_closed()
 
 

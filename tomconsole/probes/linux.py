@@ -1,24 +1,39 @@
 """What we ask a Linux host, and how we read its answer. Pure: text in, models out.
 
 The remote side is ONE long-lived awk process per host, started once per connection.
-Each request line the client writes makes it re-read a few /proc files and print
-only the lines we parse, framed by a start and an end marker carrying the request
-number. The reply is built in memory and written with one write(), so sshd forwards it
-as one packet (mawk's `-W interactive`, needed for line-wise input, also unbuffers every
-print). No process is forked per sample; df (and the process count) run only when
-the request asks for them, under a remote-side `timeout`, so a hung NFS mount cannot
-wedge the host's answer. This costs the monitored host about a tenth of what one
-`ssh host 'cat /proc/...; df'` per round costs (see bench/ and the README).
+Each request line the client writes makes it re-read a few /proc files and print only
+the lines we parse, framed by a start and an end marker carrying the request number. The
+reply is built in memory and written with one write(), so sshd forwards it as one packet
+(mawk's `-W interactive`, needed for line-wise input, also unbuffers every print). No
+process is forked per sample. When the request asks for disks, awk's pipe starts one
+`sh`, which counts processes with a glob over /proc (a builtin: no `ls`) and execs
+`timeout`, which forks `df`: two forks per disk sample, and no others. awk stops reading
+df past 400,000 bytes (more than the client's default cap), so a flood cannot grow it.
+
+"Processes" means what `ps -e` lists: the numbered directories of /proc (thread-group
+leaders, kernel threads included), the count psutil.pids() gives for the local host. It
+is not /proc/loadavg's 4th field, which counts every thread.
+
+The remote `timeout --foreground -k 2 5` bounds a df stuck on a dead NFS mount even when
+the client has gone (coreutils; TERM after 5 s, KILL 2 s later). `--foreground` keeps df
+in the probe's process group: when the client gives up and signals the channel, sshd
+signals the session's whole process group, and df ends with awk instead of surviving in
+timeout's own group.
+
+Host text is split on `\\n` only and carried exactly: str.splitlines() and str.split()
+would also cut at U+001C..U+001F, U+0085, U+2028 and the like, which may be part of an
+interface name, a mount point or an os-release string.
 
 Wire format, one record per line, after `@ SEQ`:
   U <uptime> <idle>            L <loadavg line>            C cpu <counters...>
   N <number of cpus>           M <meminfo line>            I <iface>: <counters...>
-  F <df -P line>               P <process count>           O <os-release PRETTY_NAME line>
+  P <process count>            F <df -P line>, after P     O <os-release PRETTY_NAME line>
   K <kernel release>           H <hostname>                $ SEQ (end)
 """
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,15 +61,14 @@ function slurp(f, tag, re,   l) {
   slurp("/proc/meminfo", "M", "^(MemTotal|MemAvailable|MemFree|Buffers|Cached|SwapTotal|SwapFree):")
   slurp("/proc/net/dev", "I", ":")
   if (index(flags, "d")) {
-    cmd = "timeout 5 df -P 2>/dev/null; echo =; ls /proc"
-    p = 0; part = 0
+    cmd = "set -- /proc/[0-9]*; echo $#; exec timeout --foreground -k 2 5 df -P 2>/dev/null"
+    tag = "P"
     while ((cmd | getline l) > 0) {
-      if (l == "=") part = 1
-      else if (part == 0) out = out "F " l "\n"
-      else if (l ~ /^[0-9]+$/) p++
+      out = out tag " " l "\n"
+      tag = "F"
+      if (length(out) > 400000) break
     }
     close(cmd)
-    out = out "P " p "\n"
   }
   if (index(flags, "f")) {
     slurp("/etc/os-release", "O", "^PRETTY_NAME=")
@@ -125,12 +139,22 @@ class _Acc:
     kernel: str | None = None
 
 
+_BLANKS = re.compile(r"[ \t]+")
+_COUNT = re.compile(r"[0-9]+")
+
+
+def _fields(text: str, maxsplit: int = 0) -> list[str]:
+    """Split on runs of ASCII spaces and tabs only (str.split() also cuts at U+001C, U+2028...)."""
+    text = text.strip(" \t")
+    return _BLANKS.split(text, maxsplit) if text else []
+
+
 def _num(tok: str) -> float:
     return float(tok)
 
 
 def _parse_cpu(rest: str) -> CpuTimes | None:
-    parts = rest.split()
+    parts = _fields(rest)
     if len(parts) < 5 or parts[0] != "cpu":
         return None
     vals = [int(p) for p in parts[1:9]]
@@ -144,11 +168,11 @@ def _parse_iface(rest: str) -> Interface | None:
     name, sep, counters = rest.partition(":")
     if not sep:
         return None
-    nums = [int(x) for x in counters.split()]
+    nums = [int(x) for x in _fields(counters)]
     if len(nums) < 12:
         return None
     return Interface(
-        name=name.strip(),
+        name=name.strip(" "),  # the kernel right-aligns names with spaces
         rx_bytes=nums[0],
         rx_errors=nums[2],
         rx_drops=nums[3],
@@ -160,11 +184,11 @@ def _parse_iface(rest: str) -> Interface | None:
 
 def parse_df_line(line: str) -> Filesystem | None:
     """One `df -P` data line (1024-byte blocks); None for headers and noise."""
-    parts = line.split()
-    if len(parts) < 6 or parts[0] == "Filesystem" or not parts[1].isdigit():
-        return None
+    parts = _fields(line, 5)
+    if len(parts) < 6 or not all(_COUNT.fullmatch(x) for x in parts[1:4]):
+        return None  # the header, or noise
     device = parts[0]
-    mount = " ".join(parts[5:])
+    mount = parts[5]  # the rest of the line, exactly (a mount point may hold spaces)
     size_kb, used_kb, avail_kb = int(parts[1]), int(parts[2]), int(parts[3])
     if device in _SKIP_DEVICES or size_kb == 0:
         return None
@@ -175,14 +199,17 @@ def parse_df_line(line: str) -> Filesystem | None:
 
 def _os_name(rest: str) -> str:
     _, _, value = rest.partition("=")
-    return value.strip().strip('"')
+    value = value.strip(" \t")
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        value = value[1:-1]
+    return value
 
 
 def _apply(acc: _Acc, tag: str, rest: str) -> None:
     if tag == "U":
-        acc.uptime = _num(rest.split()[0])
+        acc.uptime = _num(_fields(rest)[0])
     elif tag == "L":
-        p = rest.split()
+        p = _fields(rest)
         acc.load = (_num(p[0]), _num(p[1]), _num(p[2]))
     elif tag == "C":
         acc.cpu = _parse_cpu(rest)
@@ -192,7 +219,7 @@ def _apply(acc: _Acc, tag: str, rest: str) -> None:
         key, _, value = rest.partition(":")
         if acc.mem is None:
             acc.mem = {}
-        acc.mem[key.strip()] = int(value.split()[0]) * 1024
+        acc.mem[key.strip(" ")] = int(_fields(value)[0]) * 1024
     elif tag == "I":
         iface = _parse_iface(rest)
         if iface is not None and iface.name != "lo":
@@ -208,14 +235,14 @@ def _apply(acc: _Acc, tag: str, rest: str) -> None:
     elif tag == "O":
         acc.os = _os_name(rest)
     elif tag == "K":
-        acc.kernel = rest.strip()
+        acc.kernel = rest.strip(" \t")
 
 
 def parse_reply(text: str, sampled_at: datetime) -> ProbeResult:
     """Read one framed reply. Never raises: bad lines become warnings, a useless reply an error."""
     acc = _Acc()
     warnings: list[str] = []
-    for raw in text.splitlines():
+    for raw in text.split("\n"):
         tag, _, rest = raw.partition(" ")
         if tag in ("@", "$", "H") or not tag:
             continue
