@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tomconsole.collectors import Collector
-from tomconsole.config import Config, load_config
+from tomconsole.config import Config, HostConfig, load_config
 from tomconsole.demo.fleet import DemoFleet, plan
 from tomconsole.demo.sim import SimHost
 from tomconsole.models import HostInfo, HostState, Observation
@@ -75,9 +75,18 @@ def frozen_incidents(data_dir: Path) -> None:
         book.open_manual("load-high: cache-02 load_per_core > 2", "tomconsole", "cache-02", "minor")
 
 
+def frozen_config(n: int = 10) -> Config:
+    """The config of the frozen fleet: its hosts, and no rules (the frozen screen shows only the
+    stored incidents)."""
+    hosts = [
+        HostConfig(name=h.spec.name, address=h.address, tags=[h.spec.role], group=h.group) for h in plan(n)
+    ]
+    return Config(hosts=hosts, rules=[])
+
+
 def frozen_app(n: int = 10, data_dir: Path | None = None) -> TomConsole:
     return TomConsole(
-        Config(hosts=[], rules=[]),  # no rules: the frozen screen shows only the stored incidents
+        frozen_config(n),
         engine=frozen_engine(n),
         wall_clock=lambda: FROZEN_WALL,
         subtitle="snapshot",

@@ -1,16 +1,23 @@
 """Themes are YAML files of Textual Theme fields: the shipped ones in themes/, the user's own
-in $XDG_CONFIG_HOME/tomconsole/themes/, or any file named by path."""
+in $XDG_CONFIG_HOME/tomconsole/themes/, or any file named by path.
+
+The repository's top-level themes/ folder is packaged as `tomconsole.themes` (pyproject.toml
+maps it), so the shipped themes are package data, read through importlib.resources: from the
+source tree in an editable install, from site-packages in a wheel.
+"""
 
 from __future__ import annotations
 
 import os
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 import yaml
 from textual.theme import Theme
 
-SHIPPED = Path(__file__).resolve().parents[2] / "themes"
+SHIPPED_PACKAGE = "tomconsole.themes"
 _FIELDS = {
     "name",
     "primary",
@@ -35,12 +42,16 @@ class ThemeError(Exception):
     pass
 
 
-def theme_dirs() -> list[Path]:
+def shipped_themes() -> Traversable:
+    return files(SHIPPED_PACKAGE)
+
+
+def theme_dirs() -> list[Traversable]:
     xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return [SHIPPED, Path(xdg) / "tomconsole" / "themes"]
+    return [shipped_themes(), Path(xdg) / "tomconsole" / "themes"]
 
 
-def theme_from_file(path: Path) -> Theme:
+def theme_from_file(path: Traversable) -> Theme:
     try:
         data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -58,7 +69,8 @@ def load_themes() -> dict[str, Theme]:
     """Every theme found, later directories overriding earlier ones by name."""
     found: dict[str, Theme] = {}
     for d in theme_dirs():
-        for path in sorted(d.glob("*.yaml")) if d.is_dir() else []:
+        files_ = sorted(d.iterdir(), key=lambda p: p.name) if d.is_dir() else []
+        for path in (p for p in files_ if p.name.endswith(".yaml")):
             theme = theme_from_file(path)
             found[theme.name] = theme
     return found
