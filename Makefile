@@ -30,6 +30,7 @@ check: test
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 	$(BIN)/python -m bench.incidents
+	$(BIN)/python -m bench.outage --hosts 500
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -3,13 +3,16 @@ physical floor measured in the same run (writing and fsyncing one file of the li
 size), with 10,000 incidents in history and 500 open.
 
 History older than `archive_after` is archived at start (as the engine does), so the live
-file holds the open incidents and recent history only. Actions run on the event loop
-thread as in the console, so the longest one is the longest stall it causes.
+file holds the open incidents and recent history only. The store runs as in the console:
+an action is applied on the event loop and written by the writer thread, and "durable" is
+when `store.durable()` returns (live file fsynced and renamed). The stall is the part that
+runs on the loop (the change and its serialisation), measured separately.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import statistics
 import tempfile
@@ -74,27 +77,41 @@ def floor_write(path: Path, size: int, rounds: int) -> list[float]:
     return out
 
 
+async def acknowledge_all(d: Path, history: int, open_: int, acks_n: int) -> tuple[list[float], ...]:
+    now = datetime.now(UTC)
+    store = Store(d, background=True)
+    try:
+        seed(store, history, open_, now)
+        await store.durable()
+        before = store.size_bytes()
+        book = IncidentBook(store, Policy())
+        archived = book.archive(timedelta(days=30))
+        await store.durable()
+        acks, stalls = [], []
+        for iid in [i.id for i in book.open()][:acks_n]:
+            t = time.perf_counter()
+            book.acknowledge(iid, "bench")
+            stalls.append(time.perf_counter() - t)
+            await store.durable()
+            acks.append(time.perf_counter() - t)
+        live_after = store.size_bytes()
+    finally:
+        store.close()
+    return acks, stalls, [float(before), float(live_after), float(archived)]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--history", type=int, default=10_000)
     ap.add_argument("--open", type=int, default=500)
     ap.add_argument("--acks", type=int, default=200)
     args = ap.parse_args()
-    now = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="tomconsole-bench-") as tmp:
         d = Path(tmp)
-        with Store(d) as store:
-            seed(store, args.history, args.open, now)
-            before = store.size_bytes()
-            book = IncidentBook(store, Policy())
-            archived = book.archive(timedelta(days=30))
-            open_ids = [i.id for i in book.open()][: args.acks]
-            acks = []
-            for iid in open_ids:
-                t = time.perf_counter()
-                book.acknowledge(iid, "bench")
-                acks.append(time.perf_counter() - t)
-            live_after = store.size_bytes()
+        acks, stalls, (before, live, archived) = asyncio.run(
+            acknowledge_all(d, args.history, args.open, args.acks)
+        )
+        live_after = int(live)
         floor = floor_write(d / "floor.bin", live_after, max(50, args.acks))
     ack_p99, floor_p99 = _p(acks, 99), _p(floor, 99)
     print(f"| history {args.history}, open {args.open} | value | floor (same run) | ratio |")
@@ -104,10 +121,11 @@ def main() -> None:
         print(
             f"| ack -> durable, {label} | {1000 * ours:.1f} ms | {1000 * base:.1f} ms | {ours / base:.2f}x |"
         )
-    print(f"| longest ack (event-loop stall) | {1000 * max(acks):.1f} ms | | |")
+    stall_p99, stall_max = 1000 * _p(stalls, 99), 1000 * max(stalls)
+    print(f"| event-loop stall per ack, p99 / max | {stall_p99:.1f} / {stall_max:.1f} ms | | |")
     print(
         f"| live file | {live_after / 2**20:.2f} MB (was {before / 2**20:.2f} MB before archiving "
-        f"{archived} incidents) | | |"
+        f"{int(archived)} incidents) | | |"
     )
 
 

@@ -254,8 +254,12 @@ class Store:
         return None
 
     def _write_files(self, data: bytes) -> None:
-        """The live file, then (first write of a session) the backup rotation, then `.bak.1`."""
+        """The live file, then the backups (see `_backups`)."""
         atomic_write(self.path, data)
+        self._backups(data)
+
+    def _backups(self, data: bytes) -> None:
+        """First write of a session: rotate `.bak.1..4` to `.bak.2..5`; then `.bak.1` = `data`."""
         if not self._rotated:
             self._rotated = True
             for n in range(BACKUPS - 1, 0, -1):
@@ -297,20 +301,31 @@ class Store:
         gen, data = self._gen, orjson.dumps(self._storage.data)
         self._inflight = True
         assert self._loop is not None
-        job = self._loop.run_in_executor(self._writer, self._write_files, data)
-        job.add_done_callback(lambda f: self._written_one(gen, data, f))
+        job = self._loop.run_in_executor(self._writer, self._write_job, gen, data)
+        job.add_done_callback(self._job_done)
 
-    def _written_one(self, gen: int, data: bytes, job: asyncio.Future[None]) -> None:
-        self._inflight = False
+    def _write_job(self, gen: int, data: bytes) -> None:
+        """On the writer thread: the live file, then the acknowledgement (waiters need not wait
+        for the backup's fsync), then the backups; the next job queues behind them."""
+        atomic_write(self.path, data)
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(self._written_one, gen, data)
+        self._backups(data)
+
+    def _job_done(self, job: asyncio.Future[None]) -> None:
         exc = job.exception()
-        if exc is not None:
-            err = exc if isinstance(exc, StoreError) else StoreError(f"cannot write {self.path}: {exc}")
-            self._fail(err)
-            for _, waiter in self._waiters:
-                if not waiter.done():
-                    waiter.set_exception(err)
-            self._waiters.clear()
+        if exc is None:
             return
+        self._inflight = False
+        err = exc if isinstance(exc, StoreError) else StoreError(f"cannot write {self.path}: {exc}")
+        self._fail(err)
+        for _, waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_exception(err)
+        self._waiters.clear()
+
+    def _written_one(self, gen: int, data: bytes) -> None:
+        self._inflight = False
         self._written, self._durable = gen, data
         still = []
         for g, waiter in self._waiters:

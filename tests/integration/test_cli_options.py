@@ -147,3 +147,13 @@ async def test_stored_text_never_reaches_the_terminal_raw(tmp_path: Path) -> Non
     assert "\\u202eevil" in texts[2] and "\n## Timeline\n" in texts[3]  # multi-line output keeps its lines
     _, out, _ = await _run("incidents", "show", "INC-000001", "--format", "json", data=tmp_path)
     assert json.loads(out)["title"] == HOSTILE  # JSON keeps the exact text
+
+
+async def test_check_config_warns_about_key_files_it_cannot_use(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    missing = tmp_path / "nope_ed25519"
+    cfg.write_text(f"hosts:\n  - {{name: a, address: 127.0.0.9, identity_file: {missing}}}\n")
+    code, out, err = await _run("check-config", str(cfg))
+    assert code == 0 and out == f"{cfg}: ok (1 host)\n"
+    assert err.startswith(f"warning: {cfg}: hosts[0].identity_file: ") and str(missing) in err
+    assert err.count("\n") == 1

@@ -26,6 +26,7 @@ from tomconsole.cli.output import (
     EXIT_USAGE,
     error,
     note,
+    safe,
     say,
 )
 from tomconsole.cli.poll import run_poll
@@ -188,8 +189,25 @@ def _check(args: argparse.Namespace) -> int:
     if target is None:
         return error("no config file given and none found (./tomconsole.yaml, XDG)", EXIT_USAGE)
     config = load_config(target, _theme_names())
-    say(f"{target}: ok ({len(config.hosts)} hosts)")
+    for warning in _key_file_warnings(config):
+        print(f"warning: {safe(target)}: {safe(warning)}", file=sys.stderr)
+    n = len(config.hosts)
+    say(f"{target}: ok ({n} host{'' if n == 1 else 's'})")
     return EXIT_OK
+
+
+def _key_file_warnings(config: Config) -> list[str]:
+    """Key files that exist in the config but cannot be used as they are (checked, not connected)."""
+    from tomconsole.collectors.ssh import identity_file_problem
+
+    out = []
+    for where, path in [("ssh.identity_file", config.ssh.identity_file)] + [
+        (f"hosts[{i}].identity_file", h.identity_file) for i, h in enumerate(config.hosts)
+    ]:
+        problem = identity_file_problem(path) if path else None
+        if problem:
+            out.append(f"{where}: {problem}; unless ssh-agent holds this key, the host shows auth_failed")
+    return out
 
 
 async def _fleet(args: argparse.Namespace) -> int:

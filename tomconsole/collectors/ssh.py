@@ -455,7 +455,7 @@ class SshCollector:
         except Exception as exc:  # a surprise is this host's state, never the scheduler's crash
             log.exception("collecting %s", self.name)
             self._retire_connection()
-            return Observation(self.name, HostState.STALE, f"error: {type(exc).__name__}: {exc}")
+            return Observation(self.name, HostState.ERROR, f"error: {type(exc).__name__}: {exc}")
 
     async def _collect(self) -> Observation:
         t = self.target

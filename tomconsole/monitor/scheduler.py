@@ -20,7 +20,7 @@ from tomconsole.collectors import Collector
 from tomconsole.collectors.local import LocalCollector
 from tomconsole.collectors.ssh import SshCollector, SshTarget
 from tomconsole.config import Config
-from tomconsole.models import HostInfo, HostState, Observation
+from tomconsole.models import HostState, Observation
 from tomconsole.monitor.state import FleetState
 
 log = logging.getLogger(__name__)
@@ -53,12 +53,10 @@ def ssh_targets(config: Config) -> list[SshTarget]:
 def build(config: Config) -> tuple[FleetState, list[Collector]]:
     """The state and the collectors a config describes."""
     handshakes = asyncio.Semaphore(config.ssh.max_handshakes)
-    infos = [config.host_info(h) for h in config.hosts]
     collectors: list[Collector] = [SshCollector(t, handshakes) for t in ssh_targets(config)]
     if config.show_local:
-        infos.insert(0, HostInfo("localhost", "local", ("local",), None, config.ssh.interval))
         collectors.insert(0, LocalCollector("localhost", config.ssh.interval, config.ssh.command_timeout))
-    state = FleetState(infos, config.history_points, config.stale_after)
+    state = FleetState(config.host_infos(), config.history_points, config.stale_after)
     return state, collectors
 
 
