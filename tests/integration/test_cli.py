@@ -197,7 +197,11 @@ async def test_cli_write_is_handed_to_the_process_holding_the_lock(
 
 
 async def test_windows_from_the_shell(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("hosts:\n  - {name: db-01, address: 127.0.0.9}\n")
     code, out, err = await _run(
+        "--config",
+        str(cfg),
         "windows",
         "--as",
         "ana",
@@ -222,4 +226,6 @@ async def test_windows_from_the_shell(tmp_path: Path) -> None:
     code, _, _ = await _run("windows", "--as", "cho", "end", key, data=tmp_path)
     assert code == 0
     code, _, err = await _run("windows", "open", "--duration", "1h", data=tmp_path)
-    assert code == 1 and "--host, --group or --tag" in err
+    assert code == 2 and err == "error: say what the window covers: --host, --group or --tag\n"
+    code, _, err = await _run("--config", str(cfg), "windows", "open", "--host", "db-02", data=tmp_path)
+    assert code == 1 and err.startswith("error: host:db-02 matches no host in the config")

@@ -17,7 +17,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tomconsole.cli.output import EXIT_DOWN, EXIT_INTERRUPTED, EXIT_OK, EXIT_QUEUED, error, note, safe, say
+from tomconsole.cli.output import (
+    EXIT_DOWN,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_QUEUED,
+    EXIT_USAGE,
+    error,
+    note,
+    safe,
+    say,
+)
 from tomconsole.config import Config
 from tomconsole.incidents.actions import SEVERITIES, apply_action
 from tomconsole.incidents.book import IncidentBook
@@ -148,7 +158,7 @@ def run_windows(args: argparse.Namespace, config: Config, data_dir: Path) -> int
         return EXIT_OK
     if cmd == "open":
         if not (args.host or args.group or args.tag):
-            return error("say what the window covers: --host, --group or --tag")
+            return error("say what the window covers: --host, --group or --tag", EXIT_USAGE)
         request: dict[str, Any] = {
             "action": "window",
             "duration": args.duration,
