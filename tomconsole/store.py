@@ -10,7 +10,8 @@ once per burst of commits (500 incidents opening in one tick are one write) and 
 `durable()` without blocking; an action is reported done only after its write is fsynced
 and renamed. The CLI and tests commit synchronously.
 
-Backups: `.bak.1` mirrors the last acknowledged state (rewritten after every commit) and
+Backups: `.bak.1` mirrors the last acknowledged state (rewritten after every commit; in the
+console within half a second, on a thread of its own) and
 `.bak.2..5` keep the state at the start of earlier writing sessions, rotated on the first
 successful write of a session (a failed write rotates nothing). A file that does not
 parse is moved aside and the newest good backup loaded, with a banner naming both.
@@ -30,6 +31,7 @@ import fcntl
 import getpass
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -44,6 +46,7 @@ from tinydb.storages import Storage
 STORE_FILE = "tomconsole.json"
 LOCK_FILE = "tomconsole.lock"
 BACKUPS = 5
+BACKUP_SETTLE_S = 0.5
 KEY = "_key"  # the field that holds a document's store key (never the document's own fields)
 
 
@@ -149,6 +152,10 @@ class Store:
         self._rotated = False
         self._loop = asyncio.get_running_loop() if background else None
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="store-writer") if background else None
+        self._backup_writer = ThreadPoolExecutor(1, thread_name_prefix="store-backup") if background else None
+        self._backup_lock = threading.Lock()
+        self._backup_next: bytes | None = None
+        self._backup_busy = False
         self._inflight = self._scheduled = False
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self.error: StoreError | None = None
@@ -197,8 +204,13 @@ class Store:
             self._writer.shutdown(wait=True)
             self._writer = None
             if self._written < self._gen and self.error is None and not self.read_only:
+                data = orjson.dumps(self._storage.data)
                 with contextlib.suppress(StoreError):
-                    self._write_files(orjson.dumps(self._storage.data))
+                    atomic_write(self.path, data)
+                    self._queue_backup(data)
+        if self._backup_writer is not None:
+            self._backup_writer.shutdown(wait=True)  # the last backup lands before the lock goes
+            self._backup_writer = None
         if self._lock_fd is not None:
             os.close(self._lock_fd)  # closing the descriptor releases the lock
             self._lock_fd = None
@@ -310,7 +322,28 @@ class Store:
         atomic_write(self.path, data)
         assert self._loop is not None
         self._loop.call_soon_threadsafe(self._written_one, gen, data)
-        self._backups(data)
+        self._queue_backup(data)
+
+    def _queue_backup(self, data: bytes) -> None:
+        """`.bak.1` is written on a thread of its own, at most `BACKUP_SETTLE_S` after the live
+        file and newest state only, so an acknowledgement never waits behind a backup's fsync
+        and a burst of writes costs one backup (closing the store writes the last one)."""
+        with self._backup_lock:
+            self._backup_next = data
+            if self._backup_busy or self._backup_writer is None:
+                return
+            self._backup_busy = True
+        self._backup_writer.submit(self._backup_loop)
+
+    def _backup_loop(self) -> None:
+        while True:
+            time.sleep(BACKUP_SETTLE_S)
+            with self._backup_lock:
+                data, self._backup_next = self._backup_next, None
+                if data is None:
+                    self._backup_busy = False
+                    return
+            self._backups(data)
 
     def _job_done(self, job: asyncio.Future[None]) -> None:
         exc = job.exception()
