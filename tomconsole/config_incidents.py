@@ -117,6 +117,13 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "severity": "minor",
     },
     {"name": "stale-data", "state": ["stale"], "for": "1m", "severity": "minor"},
+    {
+        "name": "tomconsole-error",
+        "state": ["error"],
+        "severity": "major",
+        "runbook": "tomconsole itself failed on this host (a bug): the reason names it; "
+        "the traceback is in tomconsole.log in the data directory. Please report it.",
+    },
 ]
 
 

@@ -29,7 +29,9 @@ import contextlib
 import errno
 import fcntl
 import getpass
+import logging
 import os
+import shutil
 import socket
 import threading
 import time
@@ -45,6 +47,7 @@ from tinydb.storages import Storage
 
 STORE_FILE = "tomconsole.json"
 LOCK_FILE = "tomconsole.lock"
+log = logging.getLogger(__name__)
 BACKUPS = 5
 BACKUP_SETTLE_S = 0.5
 KEY = "_key"  # the field that holds a document's store key (never the document's own fields)
@@ -86,10 +89,18 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise StoreError(f"cannot write {path}: {describe(exc)}") from None
 
 
-def _parses(path: Path) -> dict[str, Any] | None:
+def _parses(path: Path, strict: bool = False) -> dict[str, Any] | None:
+    """The file's documents, or None when it is not a store file. `strict`: a file that cannot
+    be read (permission, I/O) is an error naming the cause, not corruption to move aside."""
     try:
-        data = orjson.loads(path.read_bytes())
-    except (OSError, ValueError):
+        raw = path.read_bytes()
+    except OSError as exc:
+        if strict and not isinstance(exc, FileNotFoundError):
+            raise StoreError(f"cannot read {path}: {describe(exc)}") from None
+        return None
+    try:
+        data = orjson.loads(raw)
+    except ValueError:
         return None
     return data if isinstance(data, dict) else None
 
@@ -156,6 +167,8 @@ class Store:
         self._backup_lock = threading.Lock()
         self._backup_next: bytes | None = None
         self._backup_busy = False
+        self._on_disk = 0  # the writer thread's own record: last generation durably written
+        self._disk_error: StoreError | None = None
         self._inflight = self._scheduled = False
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self.error: StoreError | None = None
@@ -201,13 +214,17 @@ class Store:
     def close(self) -> None:
         """Write what is pending (synchronously) and release the lock."""
         if self._writer is not None:
-            self._writer.shutdown(wait=True)
+            self._writer.shutdown(wait=True)  # its completions will not run now: ask the thread's own record
             self._writer = None
-            if self._written < self._gen and self.error is None and not self.read_only:
+            if self._on_disk < self._gen and self._disk_error is None and not self.read_only:
                 data = orjson.dumps(self._storage.data)
-                with contextlib.suppress(StoreError):
+                try:
                     atomic_write(self.path, data)
                     self._queue_backup(data)
+                except StoreError as exc:
+                    log.error("last changes not saved on close: %s", exc)
+            elif self._disk_error is not None:
+                log.error("last changes not saved: %s", self._disk_error)
         if self._backup_writer is not None:
             self._backup_writer.shutdown(wait=True)  # the last backup lands before the lock goes
             self._backup_writer = None
@@ -229,14 +246,14 @@ class Store:
     def _load(self) -> dict[str, Any] | None:
         if not self.path.exists():
             return None
-        data = _parses(self.path)
+        data = _parses(self.path, strict=True)
         if data is None:
             data = self._recover()
         return _migrate(data) if data is not None else None
 
     def _recover(self) -> dict[str, Any] | None:
         """The live file is unreadable: keep it as evidence, fall back to the newest good backup."""
-        aside = self.directory / f"{self.path.name}.corrupt-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+        aside = self.directory / f"{self.path.name}.corrupt-{datetime.now(UTC):%Y%m%dT%H%M%S.%fZ}"
         where = f"kept as {aside}"
         if self.read_only:
             where = "left in place (read-only here)"
@@ -272,14 +289,17 @@ class Store:
 
     def _backups(self, data: bytes) -> None:
         """First write of a session: rotate `.bak.1..4` to `.bak.2..5`; then `.bak.1` = `data`."""
-        if not self._rotated:
-            self._rotated = True
-            for n in range(BACKUPS - 1, 0, -1):
-                if self.backup(n).exists():
-                    with contextlib.suppress(OSError):
+        try:
+            if not self._rotated:
+                self._rotated = True
+                for n in range(BACKUPS - 1, 1, -1):
+                    if self.backup(n).exists():
                         os.replace(self.backup(n), self.backup(n + 1))
-        with contextlib.suppress(StoreError):  # a backup that cannot be written leaves the last one
+                if self.backup(1).exists():  # copied, not moved: .bak.1 stays until its successor lands
+                    shutil.copyfile(self.backup(1), self.backup(2))
             atomic_write(self.backup(1), data)
+        except (OSError, StoreError) as exc:  # the live file is fine; say so in the log, keep going
+            log.warning("backup of %s not written: %s", self.path, exc)
 
     # -- commits ----------------------------------------------------------------------
 
@@ -319,7 +339,12 @@ class Store:
     def _write_job(self, gen: int, data: bytes) -> None:
         """On the writer thread: the live file, then the acknowledgement (waiters need not wait
         for the backup's fsync), then the backups; the next job queues behind them."""
-        atomic_write(self.path, data)
+        try:
+            atomic_write(self.path, data)
+        except StoreError as exc:
+            self._disk_error = exc
+            raise
+        self._on_disk = gen
         assert self._loop is not None
         self._loop.call_soon_threadsafe(self._written_one, gen, data)
         self._queue_backup(data)

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from tests.integration.test_cli import _run
-from tomconsole.incidents.actions import apply_action
+from tomconsole.incidents.actions import answer
 from tomconsole.incidents.book import IncidentBook
 from tomconsole.incidents.inbox import inbox_dir, process
 from tomconsole.incidents.windows import WindowBook
@@ -66,10 +66,14 @@ async def test_an_unconfirmed_hand_off_is_reported_as_queued_and_applied_once(tm
     code, out, err = await _run("incidents", "ack", "INC-000001", data=tmp_path)
     assert code == 4 and out == ""
     assert "note: the store is held by console pid" in err
-    assert "error: queued, not yet applied: the console has not confirmed within 10 s" in err
+    assert "error: queued, not yet confirmed: the console has not answered within 10 s" in err
     book = IncidentBook(console)
-    assert process(tmp_path, lambda req: apply_action(book, WindowBook(console), req)) == 1
-    assert process(tmp_path, lambda req: apply_action(book, WindowBook(console), req)) == 0
+
+    async def durable() -> None:
+        return None
+
+    assert await process(console, lambda req: answer(book, WindowBook(console), req), durable) == 1
+    assert await process(console, lambda req: answer(book, WindowBook(console), req), durable) == 0
     assert book.incidents["INC-000001"].acknowledged_by is not None
     console.close()
 

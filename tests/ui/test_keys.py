@@ -62,9 +62,10 @@ async def test_filter_burst_in_the_queue_never_acts_on_an_incident(tmp_path: Pat
         await pilot.press("2")
         assert app.incidents is not None
         before = {i.id: (i.state, i.escalations, i.assignee) for i in app.incidents.book.incidents.values()}
-        burst(app, "/", *"resolve", "enter", "escape")
+        burst(app, "/", *"resolve", "enter")  # Enter keeps the filter and goes back to the table
         await wait_for(
-            pilot, lambda: app.incidents_pane.query_text == "" and app.focused is app.incidents_pane.table
+            pilot,
+            lambda: app.incidents_pane.query_text == "resolve" and app.focused is app.incidents_pane.table,
         )
         after = {i.id: (i.state, i.escalations, i.assignee) for i in app.incidents.book.incidents.values()}
         assert after == before

@@ -25,6 +25,8 @@ from tomconsole.cli.output import (
     EXIT_STORE,
     EXIT_USAGE,
     error,
+    log_to_file,
+    log_to_stderr,
     note,
     safe,
     say,
@@ -47,7 +49,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse, with its errors as one line (`error: ...`) and exit status 2."""
 
     def error(self, message: str) -> NoReturn:
-        print(f"error: {self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
+        plain = message.replace("'", "")  # argparse quotes with Python reprs: invalid choice: 'xml'
+        print(f"error: {safe(self.prog)}: {safe(plain)} (see {self.prog} --help)", file=sys.stderr)
         sys.exit(EXIT_USAGE)
 
 
@@ -244,13 +247,15 @@ def _demo(args: argparse.Namespace) -> int:
             await fleet.start()
             return load_config(fleet.config_path)
 
+        directory = Path(args.data_dir) if args.data_dir else Path(tmp) / "data"
+        log_to_file(directory)
         app = TomConsole(
             Config(),
             theme_name=args.theme,
             subtitle="demo fleet",
             setup=setup,
             teardown=fleet.stop,
-            data_dir=Path(args.data_dir) if args.data_dir else Path(tmp) / "data",
+            data_dir=directory,
             operator=args.who,
         )
         app.run()
@@ -271,6 +276,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_OK
     config, path = _load(args)
     directory = data_dir(config, args.data_dir)
+    if args.command is None:
+        log_to_file(directory)
     if args.command == "incidents":
         return cli_incidents.run(args, config, directory)
     if args.command == "windows":
@@ -282,6 +289,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    log_to_stderr()
     try:
         return _dispatch(args)
     except ConfigError as err:

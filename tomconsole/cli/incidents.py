@@ -29,7 +29,7 @@ from tomconsole.cli.output import (
     say,
 )
 from tomconsole.config import Config
-from tomconsole.incidents.actions import SEVERITIES, apply_action
+from tomconsole.incidents.actions import SEVERITIES, answer
 from tomconsole.incidents.book import IncidentBook
 from tomconsole.incidents.engine import policy_from_config
 from tomconsole.incidents.export import to_markdown
@@ -228,30 +228,35 @@ def _write(request: dict[str, Any], config: Config, data_dir: Path) -> dict[str,
         _no_turning_back()
         book = IncidentBook(store, policy_from_config(config))
         windows = WindowBook(store, list(config.maintenance), hosts=config.host_infos())
-        try:
-            answer = apply_action(book, windows, request)
-        except (KeyError, ValueError) as exc:
-            answer = {"ok": False, "error": str(exc).strip("'\"")}
+        reply = answer(book, windows, request)
         store.close()
-        return answer
+        return reply
     finally:
         store.close()
 
 
 def _via_console(request: dict[str, Any], data_dir: Path, holder: str) -> dict[str, Any]:
-    path = submit(data_dir, request)
-    note(f"the store is held by {holder}; handing the action to it")
+    # Ctrl-C is held back while the request file is made, so an interrupt always finds a
+    # request it can withdraw (or one the console has taken): never one it does not know of.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        answer = wait_answer(path, ANSWER_WAIT_S)
+        path = submit(data_dir, request)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    try:
+        note(f"the store is held by {holder}; handing the action to it")
+        reply = wait_answer(path, ANSWER_WAIT_S)
     except KeyboardInterrupt:
         if withdraw(path):
             return {"interrupted": True, "error": "interrupted: the action was withdrawn; nothing changed"}
         _no_turning_back()  # the console has it: wait for, and tell, the truth about its outcome
-        answer = wait_answer(path, ANSWER_WAIT_S)
-    if answer is None:
+        reply = wait_answer(path, ANSWER_WAIT_S)
+    _no_turning_back()
+    path.with_suffix(".done").unlink(missing_ok=True)
+    if reply is None:
         return {
             "queued": True,
-            "error": f"queued, not yet applied: the console has not confirmed within {ANSWER_WAIT_S:g} s; "
+            "error": f"queued, not yet confirmed: the console has not answered within {ANSWER_WAIT_S:g} s; "
             f"it applies {path} when it next reads its inbox",
         }
-    return answer
+    return reply

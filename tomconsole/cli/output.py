@@ -9,7 +9,10 @@ keeps the exact text, JSON-escaped. Errors are one line on stderr: `error: ...`.
 
 from __future__ import annotations
 
+import logging
+import logging.handlers
 import sys
+from pathlib import Path
 
 from tomconsole.models import visible
 
@@ -40,3 +43,35 @@ def error(message: object, code: int = EXIT_DOWN) -> int:
 
 def note(message: object) -> None:
     print(f"note: {safe(message)}", file=sys.stderr, flush=True)
+
+
+class _OneLine(logging.Formatter):
+    """A log record as one terminal-safe line: `warning: message: KeyError: detail`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            text += f": {type(exc).__name__}: {exc}"
+        return f"{record.levelname.lower()}: {visible(text)}"
+
+
+def log_to_stderr() -> None:
+    """Headless commands: what the engine logs (a collector's bug, a backup not written) is one
+    safe line on stderr, never a traceback."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_OneLine())
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+
+
+def log_to_file(data_dir: Path) -> None:
+    """The console owns the terminal: log, with tracebacks, to tomconsole.log in the data dir."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            data_dir / "tomconsole.log", maxBytes=1 << 20, backupCount=3, encoding="utf-8"
+        )
+    except OSError:
+        handler = logging.NullHandler()  # a data dir that cannot be written says so on screen
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)

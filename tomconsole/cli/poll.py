@@ -48,14 +48,9 @@ async def _poll(config: Config, rounds: int, interval: float | None, fmt: str, s
         for n in range(rounds):
             started = loop.time()
             await scheduler.round()
-            if not store.read_only:
-                try:
-                    engine.process_inbox()
-                    engine.tick()
-                    if engine.notifier.enabled:
-                        await engine.notifier.deliver_due()
-                except StoreError:
-                    pass  # reported once by the listener; the store is read-only from here on
+            engine.tick()
+            await engine.process_inbox()
+            await engine.notifier.pass_once(on_error=note)
             rows = state.rows(check_stale=False)
             doc = fleet_json(rows)
             doc["incidents"] = [i.summary() for i in engine.book.open()]
@@ -65,8 +60,11 @@ async def _poll(config: Config, rounds: int, interval: float | None, fmt: str, s
                 print(json.dumps(doc, separators=(",", ":")), flush=True)
             else:
                 print(json.dumps(doc, indent=2), flush=True)
-            if n + 1 < rounds:
-                await asyncio.sleep(max(0.0, every - (loop.time() - started)))
+            while n + 1 < rounds and loop.time() < started + every:
+                # Between rounds the inbox is read every second, as the console does, so a CLI
+                # write handed to this process is confirmed within its wait.
+                await asyncio.sleep(min(1.0, max(0.0, started + every - loop.time())))
+                await engine.process_inbox()
     finally:
         await scheduler.stop()
     if failures:

@@ -158,15 +158,18 @@ async def _agent_key_for(path: str) -> Any | None:
     wanted = _public_key_beside(path)
     if wanted is None:
         return None
+    agent = None
     try:
         async with asyncio.timeout(AGENT_TIMEOUT_S):
             agent = await asyncssh.connect_agent()
             keys = await agent.get_keys()
     except (OSError, asyncssh.Error, TimeoutError, ValueError):
+        if agent is not None:
+            agent.close()
         return None
     for key in keys:
         if key.public_data == wanted.public_data:
-            return key
+            return key  # it signs through the agent connection, which therefore stays open
     agent.close()
     return None
 

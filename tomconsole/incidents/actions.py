@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
+
 from tomconsole.config_incidents import Scope, parse_duration
 from tomconsole.incidents.book import IncidentBook
 from tomconsole.incidents.windows import WindowBook
@@ -49,6 +51,19 @@ def parse_scope(text: str) -> Scope:
         else:
             raise ValueError(f"{word}: a window covers host:NAME, group:NAME or tag:NAME")
     return Scope(hosts=hosts, groups=groups, tags=tags)
+
+
+def answer(book: IncidentBook, windows: WindowBook, req: dict[str, Any]) -> dict[str, Any]:
+    """`apply_action`, with a refusal as an answer (`{"ok": False, "error": why}`) instead of
+    an exception: what the console, the CLI and the inbox all need."""
+    try:
+        return apply_action(book, windows, req)
+    except ValidationError:
+        return {"ok": False, "error": "a window's scope lists hosts, groups and tags by name"}
+    except KeyError as exc:
+        return {"ok": False, "error": str(exc.args[0]) if exc.args else "a field is missing"}
+    except ValueError as exc:
+        return {"ok": False, "error": str(exc)}
 
 
 def apply_action(book: IncidentBook, windows: WindowBook, req: dict[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from tomconsole.config import Config
-from tomconsole.incidents.actions import apply_action
+from tomconsole.incidents.actions import answer
 from tomconsole.incidents.book import IncidentBook, Policy
 from tomconsole.incidents.inbox import process
 from tomconsole.incidents.notify import Notifier
@@ -86,11 +86,17 @@ class IncidentEngine:
         if changed:
             self._changed()
 
-    def process_inbox(self) -> int:
-        """Apply the actions other processes (the CLI) handed to this one; how many."""
+    async def process_inbox(self) -> int:
+        """Apply the actions other processes (the CLI) handed to this one, each answered once
+        it is durable; how many. A store that fails here is reported by its own listeners."""
         if self.store.read_only:
             return 0
-        return process(self.store.directory, lambda req: apply_action(self.book, self.windows, req))
+        try:
+            return await process(
+                self.store, lambda req: answer(self.book, self.windows, req), self.store.durable
+            )
+        except StoreError:
+            return 0
 
     def tick(self) -> None:
         """Time-driven work: `for:` on quiet hosts, staleness, ended windows, resolve, escalate."""

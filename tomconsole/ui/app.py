@@ -20,13 +20,15 @@ from rich.text import Text
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from tomconsole.collectors import Collector
 from tomconsole.config import Config
-from tomconsole.incidents.actions import SEVERITIES, apply_action
+from tomconsole.incidents.actions import SEVERITIES, answer
 from tomconsole.incidents.engine import IncidentEngine
+from tomconsole.models import visible
 from tomconsole.monitor.scheduler import Scheduler, build
 from tomconsole.monitor.state import FleetState
 from tomconsole.store import Store, StoreError
@@ -40,6 +42,7 @@ from tomconsole.ui.screens.ask import AskChoice, AskText, AskWindow
 from tomconsole.ui.screens.help import HelpScreen
 from tomconsole.ui.screens.host import HostScreen
 from tomconsole.ui.screens.incident import IncidentScreen
+from tomconsole.ui.text import safe_text
 from tomconsole.ui.themes import ThemeError, load_themes, theme_from_file
 from tomconsole.ui.widgets.fleetbar import FleetBar, fleet_bar
 
@@ -146,8 +149,8 @@ class TomConsole(KeyGate):
     def _banner(self, text: str) -> None:
         hint = self.query_one("#hint", Static)
         hint.display = True
-        hint.update(Text(text, style="bold"))
-        self.notify(text, severity="error" if "cannot" in text else "warning", timeout=15)
+        hint.update(safe_text(text, style="bold"))
+        self._say(text, severity="error" if "cannot" in text else "warning", timeout=15)
 
     def _open_incidents(self, directory: Path) -> None:
         assert self.fleet is not None
@@ -159,9 +162,7 @@ class TomConsole(KeyGate):
         self.incidents.listeners.append(self._mark_incidents)
         self.set_interval(1.0, self._incident_tick)
         self.run_worker(
-            self.incidents.notifier.run(
-                on_error=lambda text: self.notify(text, severity="error", timeout=10)
-            ),
+            self.incidents.notifier.run(on_error=lambda text: self._say(text, severity="error", timeout=10)),
             exclusive=False,
         )
         self._redraw_incidents()
@@ -189,7 +190,7 @@ class TomConsole(KeyGate):
             for theme in load_themes().values():
                 self.register_theme(theme)
         except ThemeError as exc:
-            self.notify(str(exc), severity="error", timeout=10)
+            self._say(str(exc), severity="error", timeout=10)
         wanted = self.requested_theme
         if wanted.endswith((".yaml", ".yml")):
             try:
@@ -197,10 +198,10 @@ class TomConsole(KeyGate):
                 self.register_theme(theme)
                 wanted = theme.name
             except ThemeError as exc:
-                self.notify(str(exc), severity="error", timeout=10)
+                self._say(str(exc), severity="error", timeout=10)
                 wanted = DEFAULT_THEME
         if wanted not in self.available_themes:
-            self.notify(f"unknown theme {wanted!r}; using {DEFAULT_THEME}", severity="warning")
+            self._say(f"unknown theme {wanted}; using {DEFAULT_THEME}", severity="warning")
             wanted = DEFAULT_THEME
         self.theme = wanted
 
@@ -254,11 +255,11 @@ class TomConsole(KeyGate):
     def _mark_incidents(self) -> None:
         self._incidents_dirty = True
 
-    def _incident_tick(self) -> None:
+    async def _incident_tick(self) -> None:
         eng = self.incidents
         if eng is None:
             return
-        eng.process_inbox()
+        await eng.process_inbox()
         eng.tick()
         self._redraw_incidents()
 
@@ -284,7 +285,7 @@ class TomConsole(KeyGate):
             self.notify("incidents are off: no data directory", severity="error")
             return
         if eng.store.read_only:
-            self.notify(f"read-only: {eng.store.banner}", severity="error", timeout=6)
+            self._say(eng.store.banner or "read-only", severity="error", timeout=6)
             return
         base: dict[str, Any] = {"action": message.action, "id": message.incident_id}
         if message.action == "note":
@@ -332,23 +333,26 @@ class TomConsole(KeyGate):
         eng = self.incidents
         assert eng is not None
         try:
-            answer = apply_action(eng.book, eng.windows, {**request, "who": self.operator})
+            reply = answer(eng.book, eng.windows, {**request, "who": self.operator})
             await eng.store.durable()
         except StoreError as exc:
-            self.notify(f"not saved: {exc}", severity="error", timeout=10)
+            self._say(f"not saved: {exc}", severity="error", timeout=10)
             self._redraw_incidents()
             return
-        except (KeyError, ValueError) as exc:
-            self.notify(str(exc).strip("'\""), severity="error")
-            return
-        if "window" in answer:
-            w = answer["window"]
+        if not reply["ok"]:
+            self._say(reply["error"], severity="error")
+        elif "window" in reply:
+            w = reply["window"]
             until = datetime.fromisoformat(w["end"]).astimezone()
-            self.notify(f"maintenance window {w['key']} until {until:%H:%M %Z}", timeout=4)
+            self._say(f"maintenance window {w['key']} until {until:%H:%M %Z}", timeout=4)
         else:
-            inc = answer["incident"]
-            self.notify(f"{inc['id']}: {request['action']} saved ({inc['state']})", timeout=3)
+            inc = reply["incident"]
+            self._say(f"{inc['id']}: {request['action']} saved ({inc['state']})", timeout=3)
         self._redraw_incidents()
+
+    def _say(self, text: str, severity: SeverityLevel = "information", timeout: float = 5) -> None:
+        """A toast whose text may hold names, titles or paths: shown literally, never as markup."""
+        self.notify(visible(text), severity=severity, timeout=timeout, markup=False)
 
     def handle_intent(self, intent: Message) -> None:
         """Intents from panes and screens, handled at once (see ui/messages.send)."""

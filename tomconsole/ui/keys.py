@@ -54,12 +54,15 @@ class KeyGate(App[Any]):
         return False
 
     async def _drain(self) -> None:
-        self._drain_armed = False
         while self._backlog and not self._blocked():
             await self._route(self._backlog.popleft())
-        if self._backlog and not self._drain_armed:
+        if self._backlog and not self._drain_armed:  # one retry timer at a time, however many keys wait
             self._drain_armed = True
-            self.set_timer(0.02, self._drain)
+            self.set_timer(0.02, self._retry_drain)
+
+    async def _retry_drain(self) -> None:
+        self._drain_armed = False
+        await self._drain()
 
     async def _route(self, event: events.Key | events.Paste) -> None:
         focused = self.focused
