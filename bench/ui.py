@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import psutil
+from textual.pilot import Pilot
 
 from tomconsole.config import load_config
 from tomconsole.models import HostState, Observation
@@ -32,20 +33,26 @@ async def lag_for(duration: float, tick: float = 0.02) -> list[float]:
     return lags
 
 
+async def wait_all_up(app: TomConsole, pilot: Pilot[None], limit_s: float) -> int:
+    """Wait until every host of the running console is up (or the guard runs out); how many are."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit_s
+    while loop.time() < deadline:
+        if app.fleet is not None and all(r.state is HostState.UP for r in app.fleet.rows()):
+            break
+        await pilot.pause(0.5)
+    assert app.fleet is not None
+    return sum(r.state is HostState.UP for r in app.fleet.rows())
+
+
 async def run(config_path: Path, seconds: float, history: int) -> dict[str, object]:
     config = load_config(config_path)
     config = config.model_copy(update={"history_points": history})
     data = Path(tempfile.mkdtemp(prefix="tomconsole-bench-ui-"))
     app = TomConsole(config, data_dir=data)  # rules and incidents run, as in the real console
-    loop = asyncio.get_running_loop()
     async with app.run_test(size=(200, 60)) as pilot:
-        deadline = loop.time() + 180
-        while loop.time() < deadline:
-            if app.fleet is not None and all(r.state is HostState.UP for r in app.fleet.rows()):
-                break
-            await pilot.pause(0.5)
+        up = await wait_all_up(app, pilot, 180)
         assert app.fleet is not None
-        up = sum(r.state is HostState.UP for r in app.fleet.rows())
         await asyncio.sleep(3)  # past the first-sample burst: measure the steady state
         lags = await lag_for(seconds)
         fleet = app.fleet

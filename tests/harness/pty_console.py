@@ -1,4 +1,4 @@
-"""The console in a real pseudo-terminal, as a person's terminal would run it."""
+"""A program on a real pseudo-terminal (its controlling terminal), as a person's terminal runs it."""
 
 from __future__ import annotations
 
@@ -7,66 +7,69 @@ import os
 import select
 import struct
 import subprocess
-import sys
 import termios
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 
 class PtyConsole:
-    """`python -m tomconsole ARGS` on a pty of `cols` x `rows`; collects everything it writes."""
+    """`argv` on a pty of `cols` x `rows`; collects everything it writes in `output`."""
 
-    def __init__(self, args: Sequence[str], cols: int = 80, rows: int = 24, cwd: Path | None = None) -> None:
+    def __init__(
+        self,
+        argv: Sequence[str],
+        cols: int = 80,
+        rows: int = 24,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-        env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(cols), "LINES": str(rows)}
+        base = env if env is not None else dict(os.environ)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tomconsole", *args],
+            list(argv),
             stdin=slave,
             stdout=slave,
             stderr=slave,
             cwd=cwd,
-            env=env,
+            env={**base, "TERM": "xterm-256color", "COLUMNS": str(cols), "LINES": str(rows)},
             start_new_session=True,
+            preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
         )
         os.close(slave)
         self.output = bytearray()
+        self.closed = False
 
-    def read_until(self, needle: bytes, limit_s: float = 60.0) -> bool:
-        """Read what the console draws until `needle` appears (True) or it exits or time runs out."""
+    def read_until(self, done: Callable[[bytes], bool] | bytes, limit_s: float = 60.0) -> bool:
+        """Read until `done(output)` holds (or the bytes `done` appear), the program closes the
+        terminal, or the guard runs out; returns whether `done` was reached."""
+        check = done if callable(done) else (lambda out: done in out)
         deadline = time.monotonic() + limit_s
-        while needle not in self.output:
-            if time.monotonic() > deadline or not self._read(0.2):
-                return needle in self.output
-        return True
-
-    def _read(self, wait_s: float) -> bool:
-        """False once the terminal is closed (the console exited and everything was read)."""
-        ready, _, _ = select.select([self.master], [], [], wait_s)
-        if not ready:
-            return self.proc.poll() is None
-        try:
-            chunk = os.read(self.master, 65536)
-        except OSError:
-            return False
-        self.output += chunk
-        return bool(chunk)
+        while not check(bytes(self.output)) and not self.closed and time.monotonic() < deadline:
+            ready, _, _ = select.select([self.master], [], [], 0.5)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:  # EIO: every holder of the terminal's other side has gone
+                chunk = b""
+            if chunk:
+                self.output += chunk
+            else:
+                self.closed = True
+        return check(bytes(self.output))
 
     def send(self, data: bytes) -> None:
         os.write(self.master, data)
 
     def finish(self, limit_s: float = 30.0) -> int:
         """Read to the end and return the exit status."""
-        deadline = time.monotonic() + limit_s
-        while time.monotonic() < deadline and self._read(0.2):
-            pass
-        try:
-            return self.proc.wait(max(0.1, deadline - time.monotonic()))
-        finally:
-            os.close(self.master)
+        self.read_until(lambda _out: False, limit_s)
+        return self.proc.wait(timeout=limit_s)
 
-    def kill(self) -> None:
+    def close(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        os.close(self.master)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,9 @@ MOUSE_OFF = b"\x1b[?1000l"
 def test_console_restores_the_terminal(tmp_path: Path, how: str) -> None:
     cfg = tmp_path / "c.yaml"
     cfg.write_text("local: true\n")
-    console = PtyConsole(["--config", str(cfg), "--data-dir", str(tmp_path / "data")])
+    console = PtyConsole(
+        [sys.executable, "-m", "tomconsole", "--config", str(cfg), "--data-dir", str(tmp_path / "data")]
+    )
     try:
         assert console.read_until(b"localhost"), bytes(console.output[-500:])
         drawn = len(console.output)
@@ -27,7 +30,7 @@ def test_console_restores_the_terminal(tmp_path: Path, how: str) -> None:
             console.proc.send_signal(getattr(signal, how))
         code = console.finish()
     finally:
-        console.kill()
+        console.close()
     after = bytes(console.output[drawn:])
     assert LEAVE_ALT_SCREEN in after and MOUSE_OFF in after, after[-300:]
     assert code == 0

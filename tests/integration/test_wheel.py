@@ -10,23 +10,19 @@ console needs must come from the wheel.
 
 from __future__ import annotations
 
-import fcntl
-import os
 import re
-import select
 import shutil
-import struct
 import subprocess
 import sys
 import sysconfig
-import termios
-import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.harness.pty_console import PtyConsole
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_INPUTS = ("pyproject.toml", "README.md", "tomconsole", "themes")
@@ -144,62 +140,19 @@ def _background_sgr(theme: str) -> bytes:
     return ("48;2;" + ";".join(str(int(h, 16)) for h in match.groups())).encode()
 
 
-class Pty:
-    """A child on a real pseudo-terminal (its controlling terminal), and everything it wrote."""
-
-    def __init__(self, argv: list[str], cwd: Path, env: dict[str, str], rows: int, cols: int) -> None:
-        self.master, slave = os.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-        self.proc = subprocess.Popen(
-            argv,
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            cwd=cwd,
-            env=env,
-            start_new_session=True,
-            preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
-        )
-        os.close(slave)
-        self.output = b""
-        self.closed = False
-
-    def read_until(self, done: object, deadline: float) -> None:
-        """Read until done(output) holds, the child closes the terminal, or the guard runs out."""
-        assert callable(done)
-        while not done(self.output) and not self.closed and time.monotonic() < deadline:
-            ready, _, _ = select.select([self.master], [], [], 1.0)
-            if not ready:
-                continue
-            try:
-                chunk = os.read(self.master, 65536)
-            except OSError:  # EIO: every holder of the terminal's other side has gone
-                chunk = b""
-            if chunk:
-                self.output += chunk
-            else:
-                self.closed = True
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        os.close(self.master)
-
-
 @pytest.mark.parametrize("theme", THEMES)
 def test_console_starts_with_each_theme_and_quits_on_q(installed: Installed, theme: str) -> None:
     background = _background_sgr(theme)
     markers = (b" tomconsole ", b" hosts ", b"Quit", background)
-    term = Pty([installed.tomconsole, "--theme", theme], installed.work, installed.env, rows=30, cols=100)
+    term = PtyConsole(
+        [installed.tomconsole, "--theme", theme], cols=100, rows=30, cwd=installed.work, env=installed.env
+    )
     try:
-        deadline = time.monotonic() + DEADLINE_S
-        term.read_until(lambda out: all(m in out for m in markers), deadline)
+        term.read_until(lambda out: all(m in out for m in markers), DEADLINE_S)
         shown = term.output.decode(errors="replace")
         assert all(m in term.output for m in markers), f"not drawn ({theme}): {shown[-3000:]}"
-        os.write(term.master, b"q")
-        term.read_until(lambda _out: False, deadline)  # drain until the child lets go of the pty
-        assert term.proc.wait(timeout=DEADLINE_S) == 0
+        term.send(b"q")
+        assert term.finish(DEADLINE_S) == 0  # drained until the child let go of the pty
         assert b"Traceback" not in term.output, term.output.decode(errors="replace")[-3000:]
         assert b"unknown theme" not in term.output
     finally:
