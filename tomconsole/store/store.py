@@ -1,20 +1,13 @@
-"""What must survive a restart, on disk, never torn: the ONLY module that imports tinydb.
+"""The Store: tables of JSON documents that survive a restart. The ONLY tinydb importer.
 
-TinyDB keeps the documents in memory; every commit rewrites the whole file through
-`atomic_write` (temp file, fsync, rename, directory fsync), so a process killed at any
-instant leaves the old or the new file, never half of one. One process holds an
-exclusive lock (another one is told who holds it and opens read-only).
-
-The console commits on one writer thread (`background=True`): the event loop serialises
-once per burst of commits (500 incidents opening in one tick are one write) and awaits
-`durable()` without blocking; an action is reported done only after its write is fsynced
-and renamed. The CLI and tests commit synchronously.
-
-Backups: `.bak.1` mirrors the last acknowledged state (rewritten after every commit; in the
-console within half a second, on a thread of its own) and
-`.bak.2..5` keep the state at the start of earlier writing sessions, rotated on the first
-successful write of a session (a failed write rotates nothing). A file that does not
-parse is moved aside and the newest good backup loaded, with a banner naming both.
+TinyDB holds the documents in memory (and its file layout); every commit writes the whole
+file with `files.atomic_write`. One process holds an exclusive lock (another one is told
+who holds it and opens read-only). The console commits on one writer thread
+(`background=True`): the event loop serialises once per burst of commits (500 incidents
+opening in one tick are one write) and awaits `durable()` without blocking; an action is
+reported done only after its write is fsynced and renamed. The CLI and tests commit
+synchronously. A file that does not parse is moved aside and the newest good backup
+loaded, with a banner naming both.
 
 A write that fails (disk full, read-only mount, immutable file, no permission) leaves no
 temp file and the file unchanged; the store turns read-only, its in-memory documents go
@@ -31,9 +24,7 @@ import fcntl
 import getpass
 import logging
 import os
-import shutil
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -45,64 +36,20 @@ import orjson
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
+from tomconsole.store.files import (
+    BACKUPS,
+    Backups,
+    ReadOnlyStore,
+    StoreError,
+    atomic_write,
+    describe,
+    read_documents,
+)
+
+log = logging.getLogger(__name__)
 STORE_FILE = "tomconsole.json"
 LOCK_FILE = "tomconsole.lock"
-log = logging.getLogger(__name__)
-BACKUPS = 5
-BACKUP_SETTLE_S = 0.5
 KEY = "_key"  # the field that holds a document's store key (never the document's own fields)
-
-
-class StoreError(Exception):
-    """A store that cannot be opened or written; the message is one line naming path and cause."""
-
-
-class ReadOnlyStore(StoreError):
-    pass
-
-
-def describe(exc: OSError) -> str:
-    return exc.strerror or os.strerror(exc.errno or errno.EIO)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """`path` holds either its old content or all of `data`; no temp file survives a failure."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-        dir_fd = os.open(path.parent, os.O_DIRECTORY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise StoreError(f"cannot write {path}: {describe(exc)}") from None
-
-
-def _parses(path: Path, strict: bool = False) -> dict[str, Any] | None:
-    """The file's documents, or None when it is not a store file. `strict`: a file that cannot
-    be read (permission, I/O) is an error naming the cause, not corruption to move aside."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        if strict and not isinstance(exc, FileNotFoundError):
-            raise StoreError(f"cannot read {path}: {describe(exc)}") from None
-        return None
-    try:
-        data = orjson.loads(raw)
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
 
 
 class _MemoryStorage(Storage):
@@ -152,6 +99,7 @@ class Store:
         except OSError as exc:
             raise StoreError(f"cannot create the data directory {directory}: {describe(exc)}") from None
         self.read_only = read_only or (lock and not self._lock(wait, role))
+        self.backups = Backups(self.path, background)
         initial = self._load()
         self._durable = orjson.dumps(initial) if initial is not None else b""
         self._storage = _MemoryStorage(self, initial)
@@ -160,13 +108,8 @@ class Store:
         self._db = TinyDB(storage=lambda: self._storage)
         self._held = 0
         self._gen = self._written = 0
-        self._rotated = False
         self._loop = asyncio.get_running_loop() if background else None
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="store-writer") if background else None
-        self._backup_writer = ThreadPoolExecutor(1, thread_name_prefix="store-backup") if background else None
-        self._backup_lock = threading.Lock()
-        self._backup_next: bytes | None = None
-        self._backup_busy = False
         self._on_disk = 0  # the writer thread's own record: last generation durably written
         self._disk_error: StoreError | None = None
         self._inflight = self._scheduled = False
@@ -220,14 +163,12 @@ class Store:
                 data = orjson.dumps(self._storage.data)
                 try:
                     atomic_write(self.path, data)
-                    self._queue_backup(data)
+                    self.backups.queue(data)
                 except StoreError as exc:
                     log.error("last changes not saved on close: %s", exc)
             elif self._disk_error is not None:
                 log.error("last changes not saved: %s", self._disk_error)
-        if self._backup_writer is not None:
-            self._backup_writer.shutdown(wait=True)  # the last backup lands before the lock goes
-            self._backup_writer = None
+        self.backups.close()  # the last backup lands before the lock goes
         if self._lock_fd is not None:
             os.close(self._lock_fd)  # closing the descriptor releases the lock
             self._lock_fd = None
@@ -241,12 +182,13 @@ class Store:
     # -- load, corruption, backups ----------------------------------------------------
 
     def backup(self, n: int) -> Path:
-        return self.directory / f"{self.path.name}.bak.{n}"
+        """Backup number `n` of the live file (1 is the newest)."""
+        return self.backups.path(n)
 
     def _load(self) -> dict[str, Any] | None:
         if not self.path.exists():
             return None
-        data = _parses(self.path, strict=True)
+        data = read_documents(self.path, strict=True)
         if data is None:
             data = self._recover()
         return _migrate(data) if data is not None else None
@@ -266,7 +208,7 @@ class Store:
                 ) from None
         for n in range(1, BACKUPS + 1):
             backup = self.backup(n)
-            data = _parses(backup)
+            data = read_documents(backup)
             if data is not None:
                 if not self.read_only:
                     atomic_write(self.path, backup.read_bytes())
@@ -283,23 +225,9 @@ class Store:
         return None
 
     def _write_files(self, data: bytes) -> None:
-        """The live file, then the backups (see `_backups`)."""
+        """Synchronously: the live file, then its backup."""
         atomic_write(self.path, data)
-        self._backups(data)
-
-    def _backups(self, data: bytes) -> None:
-        """First write of a session: rotate `.bak.1..4` to `.bak.2..5`; then `.bak.1` = `data`."""
-        try:
-            if not self._rotated:
-                self._rotated = True
-                for n in range(BACKUPS - 1, 1, -1):
-                    if self.backup(n).exists():
-                        os.replace(self.backup(n), self.backup(n + 1))
-                if self.backup(1).exists():  # copied, not moved: .bak.1 stays until its successor lands
-                    shutil.copyfile(self.backup(1), self.backup(2))
-            atomic_write(self.backup(1), data)
-        except (OSError, StoreError) as exc:  # the live file is fine; say so in the log, keep going
-            log.warning("backup of %s not written: %s", self.path, exc)
+        self.backups.write(data)
 
     # -- commits ----------------------------------------------------------------------
 
@@ -347,28 +275,7 @@ class Store:
         self._on_disk = gen
         assert self._loop is not None
         self._loop.call_soon_threadsafe(self._written_one, gen, data)
-        self._queue_backup(data)
-
-    def _queue_backup(self, data: bytes) -> None:
-        """`.bak.1` is written on a thread of its own, at most `BACKUP_SETTLE_S` after the live
-        file and newest state only, so an acknowledgement never waits behind a backup's fsync
-        and a burst of writes costs one backup (closing the store writes the last one)."""
-        with self._backup_lock:
-            self._backup_next = data
-            if self._backup_busy or self._backup_writer is None:
-                return
-            self._backup_busy = True
-        self._backup_writer.submit(self._backup_loop)
-
-    def _backup_loop(self) -> None:
-        while True:
-            time.sleep(BACKUP_SETTLE_S)
-            with self._backup_lock:
-                data, self._backup_next = self._backup_next, None
-                if data is None:
-                    self._backup_busy = False
-                    return
-            self._backups(data)
+        self.backups.queue(data)
 
     def _job_done(self, job: asyncio.Future[None]) -> None:
         exc = job.exception()
