@@ -412,7 +412,7 @@ class SshCollector:
         """Why the probe ended, from its exit status and the start of its stderr."""
         assert self._proc is not None
         err = b""
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(*_GONE):
             async with asyncio.timeout(1):
                 err = await self._proc.stderr.read(300)
         status = self._proc.exit_status
@@ -507,9 +507,9 @@ class SshCollector:
 
 async def _end_process(proc: asyncssh.SSHClientProcess[bytes]) -> None:
     """Signal the remote probe (sshd kills its process group), then close its channel."""
-    with contextlib.suppress(Exception):
+    with contextlib.suppress(*_GONE):
         proc.send_signal("KILL")
-    with contextlib.suppress(Exception):
+    with contextlib.suppress(*_GONE):
         async with asyncio.timeout(CLEANUP_S):
             await proc.wait_closed()  # exit-signal arrives, then the channel closes
     await _close_quietly(proc)
@@ -522,9 +522,13 @@ async def _close_quietly(
     if thing is None:
         return
     thing.close()
-    with contextlib.suppress(Exception):
+    with contextlib.suppress(*_GONE):
         async with asyncio.timeout(CLEANUP_S):
             await thing.wait_closed()
+
+
+# What talking to a peer that is gone or wedged raises; anything else is a bug and surfaces.
+_GONE = (OSError, EOFError, TimeoutError, asyncssh.Error)
 
 
 def _describe(exc: BaseException) -> str:
