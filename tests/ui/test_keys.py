@@ -17,7 +17,7 @@ from tests.ui.test_servers_pane import wait_for
 from tomconsole.incidents.model import IncidentState
 from tomconsole.ui.app import TomConsole
 from tomconsole.ui.messages import HostOpened
-from tomconsole.ui.screens.ask import AskText, AskWindow
+from tomconsole.ui.screens.ask import AskChoice, AskText, AskWindow
 
 
 def burst(app: TomConsole, *keys: str) -> None:
@@ -125,3 +125,24 @@ async def test_palette_gets_the_text_typed_after_ctrl_p(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
         await wait_for(pilot, lambda: app.screen.query_one(Input).value == "theme")
         assert app.is_running
+
+
+async def test_keys_typed_into_a_picker_never_reach_the_queue_behind(tmp_path: Path) -> None:
+    frozen_incidents(tmp_path)
+    app = frozen_app(data_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _ready(pilot)
+        await pilot.press("2")
+        assert app.incidents is not None
+        book = app.incidents.book
+        inc_id = app.incidents_pane.table.cursor_key
+        assert inc_id is not None
+        before = book.incidents[inc_id].state
+        await pilot.press("v")
+        await wait_for(pilot, lambda: isinstance(app.screen, AskChoice))
+        burst(app, "a", "e", "down", "enter")  # a and e mean nothing in the picker; Enter picks
+        await wait_for(pilot, lambda: not isinstance(app.screen, AskChoice))
+        await wait_for(pilot, lambda: book.incidents[inc_id].severity == "major")
+        inc = book.incidents[inc_id]
+        assert inc.state is before and inc.escalations == 0
+        assert [e.what for e in inc.timeline][-1] == "severity"

@@ -17,6 +17,7 @@ from collections import deque
 from typing import Any
 
 from textual import events
+from textual._dispatch_key import dispatch_key
 from textual.app import App
 from textual.widgets import Input, OptionList
 
@@ -33,6 +34,14 @@ class KeyGate(App[Any]):
         self._backlog: deque[events.Key | events.Paste] = deque()
         self._hold: tuple[object, object, float] | None = None
         self._drain_armed = False
+
+    async def _on_key(self, event: events.Key) -> None:
+        """A key that bubbled back up after `_route` forwarded it found no binding then. Looking
+        bindings up again now would run them against whatever has focus by now (a dialog closed
+        meanwhile: `a` typed into a picker acknowledged the incident behind it). Textual calls
+        the handler of every class in the MRO; prevent_default keeps App's own from running."""
+        event.prevent_default()
+        await dispatch_key(self, event)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.Paste) and not event.is_forwarded:
