@@ -11,7 +11,7 @@ import pytest
 from tests.unit.test_incidents import T0, World, row
 from tomconsole.incidents.book import AUDIT, TABLE, IncidentBook, Policy, Refused
 from tomconsole.incidents.model import IncidentState
-from tomconsole.models import HostInfo
+from tomconsole.models import HostInfo, HostState
 from tomconsole.store import STORE_FILE, Store
 
 
@@ -135,3 +135,37 @@ def test_window_scope_must_match_and_length_is_bounded(tmp_path: Path) -> None:
     key = made["window"]["key"]  # type: ignore[index]
     with pytest.raises(ValueError, match="between 1 minute and 14 days"):
         apply_action(w.book, windows, {"action": "window-extend", "window": key, "duration": "14d"})
+
+
+def test_poll_from_cron_waits_out_for_and_never_flaps_a_steady_alert(tmp_path: Path) -> None:
+    """`poll --once` every 10 s: each run is a new process with a new monotonic clock. The
+    `for: 30s` of host-down resumes across runs; a steady host-key-changed is not a flap."""
+    from datetime import UTC, datetime
+
+    from tomconsole.config import parse_config
+    from tomconsole.incidents.engine import IncidentEngine
+    from tomconsole.models import Observation
+    from tomconsole.monitor.state import FleetState
+
+    config = parse_config(
+        "hosts:\n  - {name: web-04, address: 127.0.0.9}\n  - {name: search-03, address: 127.0.0.10}\n"
+    )
+    wall = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    opened: list[list[str]] = []
+    for run in range(8):
+        now = wall + timedelta(seconds=10 * run)
+        mono = 5000.0 * (run + 1)  # every process has its own monotonic origin
+        fleet = FleetState(config.host_infos(), clock=lambda m=mono: m)
+        store = Store(tmp_path)
+        engine = IncidentEngine(fleet, config, store, wall=lambda n=now: n, mono=lambda m=mono: m)
+        fleet.apply(Observation("web-04", HostState.UNREACHABLE, "connection refused"))
+        fleet.apply(Observation("search-03", HostState.HOSTKEY_CHANGED, "host key changed"))
+        engine.tick()
+        opened.append(sorted(i.rule or "" for i in engine.book.open()))
+        store.close()
+    assert opened[0] == opened[2] == ["host-key-changed"]  # 0 s and 20 s: still waiting out 30 s
+    assert opened[3] == opened[7] == ["host-down", "host-key-changed"]  # opened at 30 s, once
+    book = IncidentBook(Store(tmp_path, read_only=True))
+    (key_changed,) = [i for i in book.incidents.values() if i.rule == "host-key-changed"]
+    assert not key_changed.flapping and [e.what for e in key_changed.timeline] == ["triggered"]
+    assert len(book.incidents) == 2

@@ -145,6 +145,8 @@ class IncidentBook:
 
     def _on_fire(self, t: Transition, existing: Incident | None, now: datetime) -> Incident | None:
         if existing is not None and existing.is_open:  # dedup: same key, same incident
+            if existing.clear_since is None:
+                return existing  # it never stopped firing (a restart, a poll from cron): nothing happened
             before = existing.to_doc()
             existing.clear_since = None
             self._note_transition(existing, now)

@@ -15,9 +15,11 @@ from tomconsole.incidents.book import IncidentBook, Policy
 from tomconsole.incidents.inbox import process
 from tomconsole.incidents.notify import Notifier
 from tomconsole.incidents.windows import WindowBook
-from tomconsole.monitor.rules import RuleEngine, Transition, rules_from_config
+from tomconsole.monitor.rules import Phase, RuleEngine, Transition, rules_from_config
 from tomconsole.monitor.state import FleetState, HostRow
-from tomconsole.store import Store, StoreError
+from tomconsole.store import KEY, Store, StoreError
+
+PENDING = "pending"  # alerts waiting out their `for:`, with the wall time they started
 
 
 def policy_from_config(config: Config) -> Policy:
@@ -57,7 +59,34 @@ class IncidentEngine:
         self._next_archive = mono()
         self._silenced: dict[str, Transition] = {}
         self.listeners: list[Callable[[], None]] = []
+        self._wall = wall
+        self._restore_alerts()
         fleet.subscribe(self.observe)
+
+    def _restore_alerts(self) -> None:
+        """Alerts resume where the last process left them: firing while their incident is open
+        (no re-fire, no false flap), pending with the time they started waiting."""
+        now_mono, now_wall = self._mono(), self._wall()
+        for inc in self.book.open():
+            if inc.rule and inc.clear_since is None:
+                self.rules.restore(inc.key, Phase.FIRING, now_mono)
+        for doc in self.store.all(PENDING):
+            waited = (now_wall - datetime.fromisoformat(doc["since"])).total_seconds()
+            self.rules.restore(doc[KEY], Phase.PENDING, now_mono - max(0.0, waited))
+
+    def _save_pending(self) -> None:
+        changes, self.rules.pending_changes = self.rules.pending_changes, []
+        if not changes or self.store.read_only:
+            return
+        now_mono, now_wall = self._mono(), self._wall()
+        with self.store.transaction():
+            for key, since in changes:
+                if since is None:
+                    self.store.delete(PENDING, key)
+                else:
+                    self.store.put(
+                        PENDING, key, {"since": (now_wall - timedelta(seconds=now_mono - since)).isoformat()}
+                    )
 
     def observe(self, host: str) -> None:
         row = self.fleet.row(host)
@@ -69,7 +98,9 @@ class IncidentEngine:
         if self.store.read_only:
             return  # another console owns the incidents; this one only shows them
         changed = False
-        for t in self.rules.evaluate(row, self._mono()):
+        transitions = self.rules.evaluate(row, self._mono())
+        self._save_pending()
+        for t in transitions:
             if t.firing:
                 windows = self.windows.active_for(row.info)
                 if windows:

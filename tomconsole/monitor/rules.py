@@ -133,6 +133,14 @@ def alert_key(rule: str, host: str, obj: str) -> str:
 class RuleEngine:
     rules: list[Rule]
     states: dict[str, AlertState] = field(default_factory=dict)
+    # Alerts that started or stopped waiting out their `for:` since the last look: (key, since
+    # or None). The incident engine keeps them in the store, so a restart (or `poll --once`
+    # from cron) resumes the wait instead of starting it over.
+    pending_changes: list[tuple[str, float | None]] = field(default_factory=list)
+
+    def restore(self, key: str, phase: Phase, since: float) -> None:
+        """Resume an alert's phase after a restart (firing: its incident is open)."""
+        self.states[key] = AlertState(phase, since)
 
     def evaluate(self, row: HostRow, now: float) -> list[Transition]:
         out = []
@@ -142,7 +150,10 @@ class RuleEngine:
             for obj, value in rule.values(row):
                 key = alert_key(rule.name, row.name, obj)
                 st = self.states.setdefault(key, AlertState())
+                was = st.phase
                 t = self._step(rule, st, value, now)
+                if (was is Phase.PENDING) != (st.phase is Phase.PENDING):
+                    self.pending_changes.append((key, st.since if st.phase is Phase.PENDING else None))
                 if t is not None:
                     out.append(Transition(key, rule, row.name, obj, t, value, now))
         return out
