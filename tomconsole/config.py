@@ -139,7 +139,7 @@ class ConfigIssue:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.path or '(top)'}: {self.message}"
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 
 class ConfigError(Exception):
@@ -163,7 +163,7 @@ def _to_python(
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = yaml.safe_load(yaml.serialize(key_node))
+            key = _scalar(key_node, path, issues, file)
             line = key_node.start_mark.line + 1
             sub = (*path, str(key))
             if key in out:
@@ -184,7 +184,18 @@ def _to_python(
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_to_python(n, (*path, i), lines, issues, file) for i, n in enumerate(node.value)]
-    return yaml.safe_load(yaml.serialize(node))
+    return _scalar(node, path, issues, file)
+
+
+def _scalar(node: yaml.Node, path: KeyPath, issues: list[ConfigIssue], file: str) -> Any:
+    """A leaf's value. One YAML cannot build (an unknown tag such as !foo) ends the parse with
+    its line only: the file may not be a config at all, and its text is not echoed."""
+    try:
+        return yaml.safe_load(yaml.serialize(node))
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        line = node.start_mark.line + 1
+        raise ConfigError([ConfigIssue(file, line, "", f"not valid YAML: {problem}")]) from None
 
 
 def _line_for(loc: KeyPath, lines: dict[KeyPath, int]) -> int | None:
@@ -215,8 +226,11 @@ def parse_config(text: str, file: str = "<config>", themes: Collection[str] | No
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
+        secrets = {i.path for i in issues}  # already said: a secret key is not also "unknown"
         for err in exc.errors():
             loc = tuple(err["loc"])
+            if err["type"] == "extra_forbidden" and _dotted(loc) in secrets:
+                continue
             issues.append(ConfigIssue(file, _line_for(loc, lines), _dotted(loc), _message(err)))
     else:
         for section, names in (

@@ -29,6 +29,9 @@ async def _spawn(data: Path, *args: str) -> asyncio.subprocess.Process:
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        # As from a terminal: Ctrl-C delivered, even when this run was started in the background
+        # by a shell that ignores SIGINT for its jobs (children would inherit that).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 

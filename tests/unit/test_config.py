@@ -85,7 +85,7 @@ def test_invalid_yaml_has_a_line() -> None:
 
 
 def test_top_level_must_be_mapping() -> None:
-    assert _issues("- a\n- b\n") == ["cfg.yaml:1: (top): the top level must be a mapping"]
+    assert _issues("- a\n- b\n") == ["cfg.yaml:1: the top level must be a mapping"]
 
 
 def test_several_errors_reported_together() -> None:
@@ -139,3 +139,13 @@ def test_incident_section_errors() -> None:
     assert "unknown IANA time zone" in issue and issue.startswith("cfg.yaml:4:")
     (issue,) = _issues("notifications:\n  webhooks:\n    - {url: 'https://x', url_env: X}\n")
     assert issue.startswith("cfg.yaml:3: notifications.webhooks[0]:") and "exactly one" in issue
+
+
+def test_unknown_yaml_tag_and_secrets_said_once() -> None:
+    assert _issues("hosts:\n  - name: !foo a\n") == [
+        "cfg.yaml:2: not valid YAML: could not determine a constructor for the tag '!foo'"
+    ]
+    assert _issues("ssh:\n  password: hunter2\n") == [
+        "cfg.yaml:2: ssh.password: plaintext secrets are not allowed in the config; use ssh-agent or an "
+        "identity_file (keys with a passphrase belong in the agent)"
+    ]

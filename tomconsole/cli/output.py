@@ -56,6 +56,11 @@ class _OneLine(logging.Formatter):
         return f"{record.levelname.lower()}: {visible(text)}"
 
 
+# A log handler that cannot write (the disk is full: that is why we are logging) stays quiet
+# rather than printing "--- Logging error ---" with a traceback over the terminal.
+logging.raiseExceptions = False
+
+
 def log_to_stderr() -> None:
     """Headless commands: what the engine logs (a collector's bug, a backup not written) is one
     safe line on stderr, never a traceback."""
