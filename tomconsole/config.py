@@ -9,7 +9,7 @@ every command that loads a config go through `load_config`.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -205,9 +205,11 @@ def _line_for(loc: KeyPath, lines: dict[KeyPath, int]) -> int | None:
     return None
 
 
-def parse_config(text: str, file: str = "<config>", themes: Collection[str] | None = None) -> Config:
-    """Validate YAML text. Raises ConfigError listing every problem found. `themes`, when
-    given, are the theme names `theme:` may use (a path to a .yaml file must exist)."""
+def parse_config(
+    text: str, file: str = "<config>", check_theme: Callable[[str], str | None] | None = None
+) -> Config:
+    """Validate YAML text. Raises ConfigError listing every problem found. `check_theme`, when
+    given, says why `theme:` cannot be used (themes live in the UI, which this layer cannot see)."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -245,22 +247,12 @@ def parse_config(text: str, file: str = "<config>", themes: Collection[str] | No
                         ConfigIssue(file, _line_for(loc, lines), _dotted(loc), "name is used twice")
                     )
                 seen.add(name)
-        theme_problem_text = theme_problem(config.theme, themes)
+        theme_problem_text = check_theme(config.theme) if check_theme is not None else None
         if theme_problem_text:
             issues.append(ConfigIssue(file, _line_for(("theme",), lines), "theme", theme_problem_text))
     if issues:
         raise ConfigError(issues)
     return config
-
-
-def theme_problem(theme: str, known: Collection[str] | None) -> str | None:
-    if known is None:
-        return None
-    if theme.endswith((".yaml", ".yml")):
-        return None if Path(theme).expanduser().is_file() else f"no theme file {theme}"
-    if theme in known:
-        return None
-    return f"unknown theme {theme} (known: {', '.join(sorted(known))}, or a path to a .yaml file)"
 
 
 def _message(err: Any) -> str:
@@ -270,13 +262,13 @@ def _message(err: Any) -> str:
     return msg.removeprefix("Value error, ")
 
 
-def load_config(path: Path, themes: Collection[str] | None = None) -> Config:
+def load_config(path: Path, check_theme: Callable[[str], str | None] | None = None) -> Config:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise ConfigError([ConfigIssue(str(path), None, "", f"cannot read: {why}")]) from None
-    return parse_config(text, str(path), themes)
+    return parse_config(text, str(path), check_theme)
 
 
 def data_dir(config: Config, override: str | Path | None = None, env: dict[str, str] | None = None) -> Path:

@@ -55,6 +55,9 @@ async def test_read_only_mount_is_one_line(tmp_path: Path) -> None:
         assert err == f"error: cannot write in {data}: Read-only file system\n"
         code, out, _ = await _run("incidents", "list", data=data)
         assert code == 0 and "VPN drops" in out
+        code, out, err = await _run("--config", "/dev/null", "poll", "--once", data=data)
+        assert code == 3 and err == f"error: cannot write in {data}: Read-only file system\n"
+        assert json.loads(out)["incidents"][0]["title"] == "VPN drops"
         missing = data / "never-made"
         code, _, err = await _run("incidents", "list", data=missing)
         assert (

@@ -136,3 +136,14 @@ def test_corrupt_without_backup_says_so(tmp_path: Path) -> None:
     with Store(tmp_path) as s:
         assert s.banner and "no good backup" in s.banner
         assert s.all("incidents") == []
+
+
+def test_backups_are_private_and_rotate_at_most_hourly(tmp_path: Path) -> None:
+    for n in range(4):  # four short sessions in a row, as cron would run them
+        with Store(tmp_path) as s:
+            s.put("incidents", f"inc-{n}", {"n": n})
+    backups = sorted(tmp_path.glob(f"{STORE_FILE}.bak.*"))
+    assert [b.name for b in backups] == [f"{STORE_FILE}.bak.1", f"{STORE_FILE}.bak.2"]
+    assert all(b.stat().st_mode & 0o777 == 0o600 for b in backups)
+    older = json.loads((tmp_path / f"{STORE_FILE}.bak.2").read_text())
+    assert [d["_key"] for d in older["incidents"].values()] == ["inc-0"]  # the first session's end

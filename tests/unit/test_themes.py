@@ -32,3 +32,13 @@ def test_bad_theme_files(tmp_path: Path) -> None:
     bad.write_text("primary: '#fff'\n")
     with pytest.raises(ThemeError, match="needs at least"):
         theme_from_file(bad)
+
+
+def test_a_theme_file_with_a_bad_colour_is_refused_before_it_paints(tmp_path: Path) -> None:
+    from tomconsole.ui.themes import theme_problem
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nprimary: notacolor\n")
+    assert theme_problem(str(bad)) == f"{bad}: primary: notacolor is not a colour (#rrggbb, rgb(...), a name)"
+    assert theme_problem("tomconsole-wall") is None
+    assert (theme_problem("neon") or "").startswith("unknown theme neon (known: tomconsole-dark")

@@ -27,7 +27,6 @@ from tomconsole.cli.output import (
     error,
     log_to_file,
     log_to_stderr,
-    note,
     safe,
     say,
 )
@@ -38,7 +37,6 @@ from tomconsole.config import (
     data_dir,
     find_config,
     load_config,
-    theme_problem,
 )
 from tomconsole.store import StoreError
 
@@ -174,24 +172,20 @@ def _load(args: argparse.Namespace) -> tuple[Config, Path | None]:
     found = args.config or find_config()
     if found is None:
         return Config(), None
-    return load_config(found, _theme_names()), found
+    return load_config(found, _theme_problem), found
 
 
-def _theme_names() -> set[str]:
-    from tomconsole.ui.themes import ThemeError, load_themes
+def _theme_problem(name: str) -> str | None:
+    from tomconsole.ui.themes import theme_problem
 
-    try:
-        return set(load_themes())
-    except ThemeError as exc:
-        note(str(exc))
-        return set()
+    return theme_problem(name)
 
 
 def _check(args: argparse.Namespace) -> int:
     target = args.file or args.config or find_config()
     if target is None:
         return error("no config file given and none found (./tomconsole.yaml, XDG)", EXIT_USAGE)
-    config = load_config(target, _theme_names())
+    config = load_config(target, _theme_problem)
     for warning in _key_file_warnings(config):
         print(f"warning: {safe(target)}: {safe(warning)}", file=sys.stderr)
     n = len(config.hosts)
@@ -263,7 +257,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    problem = theme_problem(args.theme, _theme_names()) if args.theme else None
+    problem = _theme_problem(args.theme) if args.theme else None
     if problem:
         return error(f"--theme: {problem}", EXIT_USAGE)
     if args.command == "check-config":

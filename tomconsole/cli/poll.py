@@ -26,9 +26,12 @@ def run_poll(args: argparse.Namespace, config: Config, directory: Path) -> int:
     rounds = args.count if args.count is not None else 1
     # A polling loop reads its inbox every round, like a console; a single round is a short-lived writer.
     with Store(directory, role="console" if rounds > 1 else "cli") as store:
-        if store.banner:
+        if store.unwritable is not None:
+            error(store.unwritable, EXIT_STORE)  # the fleet is still polled and printed
+        elif store.banner:
             note(store.banner)
-        return asyncio.run(_poll(config, rounds, args.interval, args.format, store))
+        code = asyncio.run(_poll(config, rounds, args.interval, args.format, store))
+        return EXIT_STORE if store.unwritable is not None else code
 
 
 async def _poll(config: Config, rounds: int, interval: float | None, fmt: str, store: Store) -> int:

@@ -5,9 +5,9 @@ rotating backups. No TinyDB here: bytes in, bytes out.
 leaves the old or the new file, never half of one, and no temp file survives a failure.
 
 Backups: `.bak.1` mirrors the last acknowledged state and `.bak.2..5` keep the state at the
-start of earlier writing sessions, rotated on the first successful write of a session (a
-failed write rotates nothing; `.bak.1` is copied, not moved, so it stays until its
-successor lands). In the console `.bak.1` is written on a thread of its own, at most
+start of earlier writing sessions, rotated on the first successful write of a session, at
+most once an hour (a failed write rotates nothing; `.bak.1` is copied, not moved, so it
+stays until its successor lands). In the console `.bak.1` is written on a thread of its own, at most
 `SETTLE_S` after the live file and newest state only, so an acknowledgement never waits
 behind a backup's fsync and a burst of writes costs one backup.
 """
@@ -30,6 +30,7 @@ import orjson
 log = logging.getLogger(__name__)
 BACKUPS = 5
 SETTLE_S = 0.5
+ROTATE_EVERY_S = 3600.0
 
 
 class StoreError(Exception):
@@ -105,14 +106,24 @@ class Backups:
         try:
             if not self._rotated:
                 self._rotated = True
-                for n in range(BACKUPS - 1, 1, -1):
-                    if self.path(n).exists():
-                        os.replace(self.path(n), self.path(n + 1))
-                if self.path(1).exists():
-                    shutil.copyfile(self.path(1), self.path(2))
+                if self._rotation_due():
+                    for n in range(BACKUPS - 1, 1, -1):
+                        if self.path(n).exists():
+                            os.replace(self.path(n), self.path(n + 1))
+                    if self.path(1).exists():
+                        shutil.copyfile(self.path(1), self.path(2))
+                        os.chmod(self.path(2), 0o600)  # as private as the store itself
             atomic_write(self.path(1), data)
         except (OSError, StoreError) as exc:  # the live file is fine; say so in the log, keep going
             log.warning("backup of %s not written: %s", self.live, exc)
+
+    def _rotation_due(self) -> bool:
+        """At most one rotation an hour: a CLI or `poll --once` from cron every minute must not
+        push the copies from earlier console sessions out within minutes."""
+        try:
+            return time.time() - self.path(2).stat().st_mtime >= ROTATE_EVERY_S
+        except FileNotFoundError:
+            return True
 
     def queue(self, data: bytes) -> None:
         """Soon, on the backup thread (or now, without one); only the newest queued state is written."""

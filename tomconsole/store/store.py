@@ -92,6 +92,7 @@ class Store:
         self.banner: str | None = None
         self.holder = ""
         self.recovered: str | None = None
+        self.unwritable: StoreError | None = None  # read-only because the filesystem refuses writes
         self.failure_listeners: list[Callable[[StoreError], None]] = []
         self._lock_fd: int | None = None
         try:
@@ -126,7 +127,8 @@ class Store:
         except OSError as exc:
             if exc.errno == errno.ENOENT:
                 raise StoreError(f"cannot open {path}: {describe(exc)}") from None
-            self.banner = f"read-only: cannot write in {self.directory}: {describe(exc)}"
+            self.unwritable = StoreError(f"cannot write in {self.directory}: {describe(exc)}")
+            self.banner = f"read-only: {self.unwritable}"
             return False
         deadline = time.monotonic() + wait
         while True:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from textual.color import Color
 from textual.theme import Theme
 
 SHIPPED_PACKAGE = "tomconsole.themes"
@@ -36,6 +37,22 @@ _FIELDS = {
     "text_alpha",
     "variables",
 }
+
+
+_COLOURS = {
+    "primary",
+    "secondary",
+    "warning",
+    "error",
+    "success",
+    "accent",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "boost",
+}
+_COLOUR_VARIABLES = {"muted"}
 
 
 class ThemeError(Exception):
@@ -62,7 +79,40 @@ def theme_from_file(path: Traversable) -> Theme:
     if unknown:
         raise ThemeError(f"{path}: unknown theme keys: {', '.join(sorted(unknown))}")
     data["variables"] = {str(k): str(v) for k, v in (data.get("variables") or {}).items()}
-    return Theme(**data)
+    for key in sorted(_COLOURS & set(data)):  # checked here: Textual only fails when it paints
+        try:
+            Color.parse(data[key])
+        except Exception:
+            raise ThemeError(
+                f"{path}: {key}: {data[key]} is not a colour (#rrggbb, rgb(...), a name)"
+            ) from None
+    for key, value in data["variables"].items():
+        if key in _COLOUR_VARIABLES:
+            try:
+                Color.parse(value)
+            except Exception:
+                raise ThemeError(f"{path}: variables.{key}: {value} is not a colour") from None
+    try:
+        return Theme(**data)
+    except (TypeError, ValueError) as exc:
+        raise ThemeError(f"{path}: {exc}") from None
+
+
+def theme_problem(name: str) -> str | None:
+    """Why `--theme`/`theme:` cannot be used (an unknown name, a file that is not a theme)."""
+    if name.endswith((".yaml", ".yml")):
+        try:
+            theme_from_file(Path(name).expanduser())
+        except ThemeError as exc:
+            return str(exc)
+        return None
+    try:
+        known = load_themes()
+    except ThemeError as exc:
+        return str(exc)
+    if name in known:
+        return None
+    return f"unknown theme {name} (known: {', '.join(sorted(known))}, or a path to a .yaml file)"
 
 
 def load_themes() -> dict[str, Theme]:
