@@ -48,7 +48,7 @@ def test_every_option_and_argument_has_help_text() -> None:
 async def test_global_options_before_between_or_after(tmp_path: Path, argv: list[str]) -> None:
     args = [a.replace("{d}", str(tmp_path)) for a in argv]
     code, out, err = await _run(*args)
-    assert (code, out, err) == (0, "INC-000001 triggered: t\n", "")
+    assert (code, out, err) == (0, "INC-000001: opened (triggered, major): t\n", "")
     _, out, _ = await _run("incidents", "list", "--format", "json", "--data-dir", str(tmp_path))
     assert json.loads(out)[0]["notes"] == [] and json.loads(out)[0]["state"] == "triggered"
     _, out, _ = await _run("incidents", "show", "INC-000001", "--format", "json", "--data-dir", str(tmp_path))

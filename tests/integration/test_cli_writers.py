@@ -58,7 +58,7 @@ async def test_a_cli_writer_waits_for_another_cli_writer(tmp_path: Path) -> None
     other.close()
     out, err = await proc.communicate()
     assert proc.returncode == 0, err
-    assert out.decode() == "INC-000001 triggered: disk on fire\n" and err == b""
+    assert out.decode() == "INC-000001: opened (triggered, major): disk on fire\n" and err == b""
     assert not inbox_dir(tmp_path).exists()  # nothing parked where no console would read it
 
 

@@ -146,3 +146,20 @@ async def test_keys_typed_into_a_picker_never_reach_the_queue_behind(tmp_path: P
         inc = book.incidents[inc_id]
         assert inc.state is before and inc.escalations == 0
         assert [e.what for e in inc.timeline][-1] == "severity"
+
+
+async def test_a_bad_window_keeps_the_dialog_and_what_was_typed(tmp_path: Path) -> None:
+    app = frozen_app(data_dir=tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _ready(pilot)
+        burst(app, "m", "enter", "ctrl+u", *"forever", "enter", *"patch", "enter", "enter")
+        await wait_for(
+            pilot, lambda: "forever is not a duration" in str(app.screen.query_one("#win-problem").render())
+        )
+        assert isinstance(app.screen, AskWindow)
+        assert app.screen.query_one("#win-reason", Input).value == "patch"
+        burst(app, "shift+tab", "shift+tab", "ctrl+u", *"3h", "tab", "tab", "enter")
+        assert app.incidents is not None
+        windows = app.incidents.windows
+        await wait_for(pilot, lambda: bool(windows.one_offs()))
+        assert windows.one_offs()[0]["reason"] == "patch"

@@ -108,7 +108,8 @@ def run(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
     if cmd in ("list", "show", "export"):
         with _read_store(data_dir) as store:
             return _read(cmd, args, IncidentBook(store, policy_from_config(config)))
-    return _report(_write(_request(cmd, args), config, data_dir))
+    request = _request(cmd, args)
+    return _report(_write(request, config, data_dir), request)
 
 
 def _read(cmd: str, args: argparse.Namespace, book: IncidentBook) -> int:
@@ -170,7 +171,7 @@ def run_windows(args: argparse.Namespace, config: Config, data_dir: Path) -> int
         request = {"action": "window-end", "window": args.window}
     else:
         request = {"action": "window-extend", "window": args.window, "duration": args.duration}
-    return _report(_write({**request, "who": args.who}, config, data_dir))
+    return _report(_write({**request, "who": args.who}, config, data_dir), request)
 
 
 # -- writes ---------------------------------------------------------------------------------
@@ -191,7 +192,18 @@ def _request(cmd: str, args: argparse.Namespace) -> dict[str, Any]:
     return req
 
 
-def _report(answer: dict[str, Any]) -> int:
+DONE = {
+    "open": "opened",
+    "ack": "acknowledged",
+    "resolve": "resolved",
+    "escalate": "escalated",
+    "note": "note added",
+    "assign": "assigned",
+    "severity": "severity changed",
+}
+
+
+def _report(answer: dict[str, Any], request: dict[str, Any]) -> int:
     if answer.get("queued"):
         return error(answer["error"], EXIT_QUEUED)
     if answer.get("interrupted"):
@@ -203,7 +215,11 @@ def _report(answer: dict[str, Any]) -> int:
         say(f"{w['key']}: {w['start'][:19]} .. {w['end'][:19]} UTC")
     else:
         inc = answer["incident"]
-        say(f"{inc['id']} {inc['state']}: {inc['title']}")
+        now = [inc["state"], inc["severity"]] + (
+            [f"assignee {inc['assignee']}"] if inc.get("assignee") else []
+        )
+        done = DONE.get(request["action"], request["action"])
+        say(f"{inc['id']}: {done} ({', '.join(now)}): {inc['title']}")
     return EXIT_OK
 
 

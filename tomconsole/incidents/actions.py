@@ -53,6 +53,18 @@ def parse_scope(text: str) -> Scope:
     return Scope(hosts=hosts, groups=groups, tags=tags)
 
 
+def window_problem(windows: WindowBook, values: dict[str, Any]) -> str | None:
+    """What is wrong with a window's scope and length, before anything is written (the dialog
+    keeps what was typed and says so)."""
+    try:
+        scope = parse_scope(str(values.get("scope_text", "")))
+        length = window_length(str(values.get("duration", "")), windows.now())
+        windows.check(scope, length)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def answer(book: IncidentBook, windows: WindowBook, req: dict[str, Any]) -> dict[str, Any]:
     """`apply_action`, with a refusal as an answer (`{"ok": False, "error": why}`) instead of
     an exception: what the console, the CLI and the inbox all need."""

@@ -114,15 +114,19 @@ class WindowBook:
 
     # -- operator actions -------------------------------------------------------------
 
-    def create(
-        self, scope: Scope, duration: timedelta, who: str, reason: str = "", change: str | None = None
-    ) -> dict[str, Any]:
+    def check(self, scope: Scope, duration: timedelta) -> None:
+        """Refuse a window that would silence nothing, or last less than a minute or over 14 days."""
         if not (scope.hosts or scope.groups or scope.tags):
             raise ValueError("a window must cover at least one host, group or tag")
         unknown = unmatched(scope, self.hosts)
         if unknown:
             raise ValueError(f"{' '.join(unknown)} matches no host in the config; nothing would be silenced")
         check_length(duration)
+
+    def create(
+        self, scope: Scope, duration: timedelta, who: str, reason: str = "", change: str | None = None
+    ) -> dict[str, Any]:
+        self.check(scope, duration)
         now = self.now()
         key = f"MW-{now:%Y%m%d%H%M%S}-{len(self.store.all(TABLE)) + 1}"
         doc = {

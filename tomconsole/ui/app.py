@@ -26,7 +26,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from tomconsole.collectors import Collector
 from tomconsole.config import Config
-from tomconsole.incidents.actions import SEVERITIES, answer
+from tomconsole.incidents.actions import SEVERITIES, answer, window_problem
 from tomconsole.incidents.engine import IncidentEngine
 from tomconsole.models import visible
 from tomconsole.monitor.scheduler import Scheduler, build
@@ -319,7 +319,7 @@ class TomConsole(KeyGate):
                 return
             host = message.host
             self.push_screen(
-                AskWindow(host),
+                AskWindow(host, check=lambda v: window_problem(eng.windows, v)),
                 lambda v: self._apply({"action": "window", **v}) if v else None,
             )
         else:

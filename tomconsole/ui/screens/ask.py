@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
@@ -61,9 +62,11 @@ class AskChoice(_Modal):
 class AskWindow(_Modal):
     """Duration, reason and change id for a maintenance window on a host."""
 
-    def __init__(self, host: str) -> None:
+    def __init__(self, host: str, check: Callable[[dict[str, Any]], str | None] | None = None) -> None:
+        """`check(values)` says what is wrong with them (the dialog stays, with what was typed)."""
         super().__init__()
         self.host = host
+        self.check = check
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="ask-box"):
@@ -77,6 +80,7 @@ class AskWindow(_Modal):
             yield Input(value="2h", placeholder="duration (30m, 2h) or end (until 14:30)", id="win-duration")
             yield Input(placeholder="reason, e.g. kernel patch", id="win-reason")
             yield Input(placeholder="change id, e.g. CHG-123 (optional)", id="win-change")
+            yield Label("", id="win-problem")
             yield Label(Text("Enter moves on; Enter on the last field saves; Esc cancels", style="dim"))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -85,11 +89,14 @@ class AskWindow(_Modal):
             self.focus_next()
             return
         values = {i.id: i.value.strip() for i in self.query(Input)}
-        self.dismiss(
-            {
-                "scope_text": values["win-scope"] or f"host:{self.host}",
-                "duration": values["win-duration"] or "2h",
-                "reason": values["win-reason"],
-                "change": values["win-change"] or None,
-            }
-        )
+        result = {
+            "scope_text": values["win-scope"] or f"host:{self.host}",
+            "duration": values["win-duration"] or "2h",
+            "reason": values["win-reason"],
+            "change": values["win-change"] or None,
+        }
+        problem = self.check(result) if self.check is not None else None
+        if problem:
+            self.query_one("#win-problem", Label).update(safe_text(problem, style="bold red"))
+            return
+        self.dismiss(result)
