@@ -35,6 +35,7 @@ from tomconsole.store import Store, StoreError
 from tomconsole.ui.keys import KeyGate
 from tomconsole.ui.messages import ActionRequested, HostOpened, IncidentOpened
 from tomconsole.ui.palette import Palette
+from tomconsole.ui.panes.base import FilteredTablePane
 from tomconsole.ui.panes.incidents import IncidentsPane
 from tomconsole.ui.panes.servers import ServersPane
 from tomconsole.ui.rows import summarize
@@ -383,11 +384,19 @@ class TomConsole(KeyGate):
             self.push_screen(HostScreen(self.fleet, message.name, self.config.thresholds, self.palette))
 
     def action_help(self) -> None:
-        keys = [
-            (b.key_display or b.key, b.description)
-            for b in [*self.BINDINGS, *ServersPane.BINDINGS, *IncidentsPane.BINDINGS]
-            if isinstance(b, Binding) and b.description and b.show
+        bindings = [
+            *self.BINDINGS,
+            *FilteredTablePane.BINDINGS,
+            *ServersPane.BINDINGS,
+            *IncidentsPane.BINDINGS,
         ]
+        keys: list[tuple[str, str]] = []
+        for b in bindings:
+            if not isinstance(b, Binding) or not b.show or not b.description:
+                continue
+            entry = (b.key_display or b.key, b.description)
+            if entry not in keys:  # m is Maint on both panes: said once
+                keys.append(entry)
         self.push_screen(HelpScreen(keys))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:

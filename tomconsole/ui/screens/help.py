@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 EXTRA_KEYS = (
     ("↑ ↓ PgUp PgDn", "move in the table (also j k, g G for first and last)"),
-    ("Enter", "open the host under the cursor"),
+    ("Enter", "open the row under the cursor: the host, or the incident in the queue"),
     ("Esc", "back / clear the filter"),
     ("ctrl+p", "command palette (themes, sort, quit, ...)"),
 )
@@ -29,7 +29,10 @@ class HelpScreen(ModalScreen[None]):
         for key, what in [*self.keys, *EXTRA_KEYS]:
             text.append(f"  {key:<14}", style="bold")
             text.append(f"{what}\n")
-        text.append("\nFilter words: plain text, tag:NAME, group:NAME, state:down\n", style="dim")
+        text.append("\nServers filter: plain text, tag:NAME, group:NAME, state:down\n", style="dim")
+        text.append(
+            "Queue filter: plain text, state:ack, sev:critical, assignee:NAME, host:NAME\n", style="dim"
+        )
         text.append("Press Esc or ? to close.", style="dim")
         with VerticalScroll(id="help-box"):
             yield Static(text)
