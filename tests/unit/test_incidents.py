@@ -199,3 +199,39 @@ def test_archive_moves_old_resolved_incidents_and_audit_out_of_the_live_file(tmp
     assert {a["action"] for a in archived.all("audit")} >= {"trigger", "clear", "resolve"}
     assert [a["action"] for a in w.store.all(AUDIT)] == ["open"]
     assert w.book.archive(timedelta(days=30)) == 0  # nothing more to move
+
+
+async def test_the_engine_archives_with_the_file_written_off_the_event_loop(tmp_path: Path) -> None:
+    import threading
+
+    import tomconsole.incidents.engine as engine_module
+    from tomconsole.config import parse_config
+    from tomconsole.incidents.engine import IncidentEngine
+    from tomconsole.monitor.state import FleetState
+
+    store = Store(tmp_path, background=True)
+    clock = [T0]
+    book = IncidentBook(store, now=lambda: clock[0])
+    old = book.open_manual("long gone", "ana")
+    book.resolve(old.id, "ana")
+    await store.durable()
+    clock[0] = T0 + timedelta(days=40)
+    config = parse_config("local: false\n")
+    engine = IncidentEngine(FleetState([]), config, store, wall=lambda: clock[0])
+    threads: list[str] = []
+    original = engine_module.write_archive
+
+    def spy(directory: Path, plan: object) -> None:
+        threads.append(threading.current_thread().name)
+        original(directory, plan)  # type: ignore[arg-type]
+
+    engine_module.write_archive = spy  # type: ignore[assignment]
+    try:
+        assert await engine.archive_due() == 1
+    finally:
+        engine_module.write_archive = original
+    assert threads and threads[0] != threading.main_thread().name
+    assert old.id not in engine.book.incidents
+    assert Store(tmp_path, filename="archive.json", lock=False).get("incidents", old.id) is not None
+    assert await engine.archive_due() == 0  # not due again for an hour
+    store.close()

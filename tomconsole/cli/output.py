@@ -42,6 +42,7 @@ def error(message: object, code: int = EXIT_DOWN) -> int:
 
 
 def note(message: object) -> None:
+    """`note: ...` on stderr as one safe line: something the user should know, not a failure."""
     print(f"note: {safe(message)}", file=sys.stderr, flush=True)
 
 

@@ -53,6 +53,7 @@ async def _poll(config: Config, rounds: int, interval: float | None, fmt: str, s
             await scheduler.round()
             engine.tick()
             await engine.process_inbox()
+            await engine.archive_due()
             await engine.notifier.pass_once(on_error=note)
             rows = state.rows(check_stale=False)
             doc = fleet_json(rows)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from tomconsole.incidents.model import Incident, IncidentState
@@ -39,6 +40,27 @@ class Policy:
     members: tuple[str, ...] = ()  # team.members: who an incident can be assigned to (any, if none)
     down_rules: tuple[str, ...] = ("host-down",)  # while these fire, a host's other alerts wait
     notify: tuple[str, ...] = ()  # events queued in the outbox: trigger, ack, escalate, resolve
+
+
+@dataclass(frozen=True)
+class ArchivePlan:
+    cutoff: str
+    incidents: dict[str, dict[str, Any]]
+    audit: list[dict[str, Any]]
+
+
+def write_archive(directory: Path, plan: ArchivePlan) -> None:
+    """Add the plan's records to archive.json (its own file; this process holds the store's lock)."""
+    archive = Store(directory, filename=ARCHIVE_FILE, lock=False)
+    try:
+        with archive.transaction():
+            archive.put_many(TABLE, plan.incidents)
+            archive.put_many(
+                AUDIT,
+                {f"{a['at']}|{a.get('incident') or a.get('window')}|{a['action']}": a for a in plan.audit},
+            )
+    finally:
+        archive.close()
 
 
 @dataclass
@@ -220,29 +242,34 @@ class IncidentBook:
 
     def archive(self, older_than: timedelta) -> int:
         """Move incidents resolved before the cutoff, and audit records older than it, to
-        archive.json, so the live file stays small. Archive first, then delete: a kill in
-        between leaves a duplicate (harmless, keyed), never a loss."""
+        archive.json, so the live file stays small; how many incidents moved. The console does
+        the same in three steps so the archive file is written off its event loop."""
+        plan = self.archive_plan(older_than)
+        if plan is None:
+            return 0
+        write_archive(self.store.directory, plan)
+        return self.forget(plan)
+
+    def archive_plan(self, older_than: timedelta) -> ArchivePlan | None:
+        """What is old enough to archive (copies: safe to write from another thread)."""
         if self.store.read_only:
-            return 0
+            return None
         cutoff = (self.now() - older_than).isoformat()
-        old = [i for i in self.incidents.values() if not i.is_open and (i.resolved_at or "9") < cutoff]
+        old = {
+            i.id: i.to_doc()
+            for i in self.incidents.values()
+            if not i.is_open and (i.resolved_at or "9") < cutoff
+        }
         old_audit = [a for a in self.store.all(AUDIT) if a["at"] < cutoff]
-        if not old and not old_audit:
-            return 0
-        archive = Store(self.store.directory, filename=ARCHIVE_FILE, lock=False)
-        try:
-            with archive.transaction():
-                archive.put_many(TABLE, {i.id: i.to_doc() for i in old})
-                archive.put_many(
-                    AUDIT,
-                    {f"{a['at']}|{a.get('incident') or a.get('window')}|{a['action']}": a for a in old_audit},
-                )
-        finally:
-            archive.close()
-        gone = {i.id for i in old}
+        return ArchivePlan(cutoff, old, old_audit) if old or old_audit else None
+
+    def forget(self, plan: ArchivePlan) -> int:
+        """After the archive holds them: drop the archived incidents and audit records from the
+        live file. Archive first, then forget: a kill in between leaves a duplicate, never a loss."""
+        gone = {iid for iid in plan.incidents if iid in self.incidents and not self.incidents[iid].is_open}
         with self.store.transaction():
             self.store.remove_where(TABLE, lambda d: d.get(KEY) not in gone)
-            self.store.remove_where(AUDIT, lambda d: d["at"] >= cutoff)
+            self.store.remove_where(AUDIT, lambda d: d["at"] >= plan.cutoff)
         for iid in gone:
             del self.incidents[iid]
         return len(gone)

@@ -3,15 +3,17 @@ notification outbox wired to a fleet, the same way under the UI and headless."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
+import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from tomconsole.config import Config
 from tomconsole.incidents.actions import answer
-from tomconsole.incidents.book import IncidentBook, Policy
+from tomconsole.incidents.book import IncidentBook, Policy, write_archive
 from tomconsole.incidents.inbox import process
 from tomconsole.incidents.notify import Notifier
 from tomconsole.incidents.windows import WindowBook
@@ -19,6 +21,7 @@ from tomconsole.monitor.rules import Phase, RuleEngine, Transition, rules_from_c
 from tomconsole.monitor.state import FleetState, HostRow
 from tomconsole.store import KEY, Store, StoreError
 
+log = logging.getLogger(__name__)
 PENDING = "pending"  # alerts waiting out their `for:`, with the wall time they started
 
 
@@ -117,6 +120,22 @@ class IncidentEngine:
         if changed:
             self._changed()
 
+    async def archive_due(self) -> int:
+        """Hourly: move old resolved incidents and audit records to archive.json, the file
+        written on a thread (it is fsynced), the live store changed on the loop."""
+        if self.store.read_only or self._mono() < self._next_archive:
+            return 0
+        self._next_archive = self._mono() + 3600
+        plan = self.book.archive_plan(self._archive_after)
+        if plan is None:
+            return 0
+        try:
+            await asyncio.to_thread(write_archive, self.store.directory, plan)
+            return self.book.forget(plan)
+        except StoreError as exc:
+            log.warning("archive not written: %s", exc)
+            return 0
+
     async def process_inbox(self) -> int:
         """Apply the actions other processes (the CLI) handed to this one, each answered once
         it is durable; how many. A store that fails here is reported by its own listeners."""
@@ -144,9 +163,6 @@ class IncidentEngine:
             if view is not None and not self.windows.active_for(view.info):
                 del self._silenced[key]  # the window ended with the alert still firing: open it now
                 self.book.on_transition(dataclasses.replace(t, at=self._mono()))
-        if self._mono() >= self._next_archive:
-            self.book.archive(self._archive_after)
-            self._next_archive = self._mono() + 3600
         before = {i.id: (i.state, i.escalations, i.suppressed) for i in self.book.open()}
         self.book.tick()
         after = {i.id: (i.state, i.escalations, i.suppressed) for i in self.book.open()}

@@ -86,7 +86,7 @@ class WindowBook:
     hosts: list[HostInfo] = field(default_factory=list)  # what a scope may name
 
     def one_offs(self) -> list[dict[str, Any]]:
-        docs = [{**{k: v for k, v in w.items() if k != KEY}, "key": w[KEY]} for w in self.store.all(TABLE)]
+        docs = [{**doc, "key": key} for key, doc in self.store.keyed(TABLE)]
         return sorted(docs, key=lambda w: w["start"])
 
     def active_for(self, info: HostInfo) -> list[str]:

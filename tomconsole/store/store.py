@@ -384,6 +384,7 @@ class Store:
                 self.put(table, key, doc)
 
     def get(self, table: str, key: str) -> dict[str, Any] | None:
+        """The document with this key, without the store's own key field; None if there is none."""
         doc_id = self._doc_id(table, key)
         found = self._db.table(table).get(doc_id=int(doc_id)) if doc_id is not None else None
         return _plain(found) if isinstance(found, dict) else None
@@ -393,6 +394,7 @@ class Store:
         return [dict(d) for d in self._db.table(table).all()]
 
     def delete(self, table: str, key: str) -> None:
+        """Remove the document with this key (nothing if there is none)."""
         doc_id = self._doc_id(table, key)
         docs = self._docs(table)
         if doc_id is not None and doc_id in docs:
@@ -418,7 +420,12 @@ class Store:
         self._changed()
         return int(doc_id)
 
+    def keyed(self, table: str) -> list[tuple[str, dict[str, Any]]]:
+        """(key, document without the store's key field) for every keyed document."""
+        return [(str(d[KEY]), _plain(d)) for d in self.all(table) if KEY in d]
+
     def size_bytes(self) -> int:
+        """The live file's size on disk (0 before the first write)."""
         return self.path.stat().st_size if self.path.exists() else 0
 
 

@@ -261,6 +261,7 @@ class TomConsole(KeyGate):
         if eng is None:
             return
         await eng.process_inbox()
+        await eng.archive_due()
         eng.tick()
         self._redraw_incidents()
 
