@@ -164,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="poll interval written into fleet.yaml (default 2)",
     )
 
-    cli_incidents.add_parsers(lambda name, text: command(name, text), command)
+    cli_incidents.add_parsers(command)
     return p
 
 
@@ -176,6 +176,8 @@ def _load(args: argparse.Namespace) -> tuple[Config, Path | None]:
 
 
 def _theme_problem(name: str) -> str | None:
+    """Why a theme cannot be used; imported late, as Textual is slow to import and most
+    commands never draw."""
     from tomconsole.ui.themes import theme_problem
 
     return theme_problem(name)

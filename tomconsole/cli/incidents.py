@@ -44,32 +44,32 @@ ANSWER_WAIT_S = 10.0
 Command = Callable[..., argparse.ArgumentParser]
 
 
-def add_parsers(command: Callable[[str, str], argparse.ArgumentParser], sub_command: Command) -> None:
-    """`command(name, help)` adds a top-level command; `sub_command(name, help, parent)` a nested one."""
+def add_parsers(command: Command) -> None:
+    """`command(name, help)` adds a top-level command, `command(name, help, parent)` a nested one."""
     inc = command("incidents", "list and handle incidents from a shell")
     isub = inc.add_subparsers(dest="incidents_command", required=True, metavar="ACTION")
-    ls = sub_command("list", "open incidents (--all: resolved too)", isub)
+    ls = command("list", "open incidents (--all: resolved too)", isub)
     ls.add_argument("--all", action="store_true", help="resolved incidents too")
     ls.add_argument("--format", choices=("table", "json"), default="table", help="table for people, json")
-    show = sub_command("show", "one incident with its timeline", isub)
+    show = command("show", "one incident with its timeline", isub)
     show.add_argument("id", help="incident id, e.g. INC-000012")
     show.add_argument("--format", choices=("text", "json"), default="text", help="text for people, json")
-    op = sub_command("open", "open an incident by hand", isub)
+    op = command("open", "open an incident by hand", isub)
     op.add_argument("--title", required=True, help="what is wrong, in a few words")
     op.add_argument("--host", help="the host it concerns, if any")
     op.add_argument("--severity", choices=SEVERITIES, default="major", help="default: major")
     for name, what in (("ack", "acknowledge"), ("resolve", "resolve"), ("escalate", "escalate")):
-        sub_command(name, f"{what} an incident", isub).add_argument("id", help="incident id")
-    note_p = sub_command("note", "add a note to an incident", isub)
+        command(name, f"{what} an incident", isub).add_argument("id", help="incident id")
+    note_p = command("note", "add a note to an incident", isub)
     note_p.add_argument("id", help="incident id")
     note_p.add_argument("text", help="the note")
-    sev = sub_command("severity", "change an incident's severity", isub)
+    sev = command("severity", "change an incident's severity", isub)
     sev.add_argument("id", help="incident id")
     sev.add_argument("severity", choices=SEVERITIES, help="the new severity")
-    assign = sub_command("assign", "assign an incident to a teammate", isub)
+    assign = command("assign", "assign an incident to a teammate", isub)
     assign.add_argument("id", help="incident id")
     assign.add_argument("to", help="a name from team.members")
-    export = sub_command("export", "a post-incident timeline", isub)
+    export = command("export", "a post-incident timeline", isub)
     export.add_argument("id", help="incident id")
     export.add_argument(
         "--format", choices=("markdown", "json"), default="markdown", help="default: markdown"
@@ -77,18 +77,18 @@ def add_parsers(command: Callable[[str, str], argparse.ArgumentParser], sub_comm
 
     win = command("windows", "maintenance windows: list, open, end early, extend")
     wsub = win.add_subparsers(dest="windows_command", required=True, metavar="ACTION")
-    wls = sub_command("list", "one-off windows with what they silenced", wsub)
+    wls = command("list", "one-off windows with what they silenced", wsub)
     wls.add_argument("--format", choices=("table", "json"), default="table", help="table for people, json")
-    wop = sub_command("open", "open a one-off window now", wsub)
+    wop = command("open", "open a one-off window now", wsub)
     wop.add_argument("--host", action="append", default=[], help="a host it covers (repeatable)")
     wop.add_argument("--group", action="append", default=[], help="a group it covers (repeatable)")
     wop.add_argument("--tag", action="append", default=[], help="a tag it covers (repeatable)")
     wop.add_argument("--duration", default="2h", help="30m, 2h, 1d or 'until 14:30' (default 2h; max 14d)")
     wop.add_argument("--reason", default="", help="why, for the audit log")
     wop.add_argument("--change", help="the change id it belongs to, e.g. CHG-123")
-    end = sub_command("end", "end a window now", wsub)
+    end = command("end", "end a window now", wsub)
     end.add_argument("window", help="window id, e.g. MW-20261125101500-1")
-    ext = sub_command("extend", "extend a window", wsub)
+    ext = command("extend", "extend a window", wsub)
     ext.add_argument("window", help="window id")
     ext.add_argument("duration", help="by how long: 30m, 2h")
 

@@ -65,7 +65,7 @@ class _MemoryStorage(Storage):
 
     def write(self, data: dict[str, Any]) -> None:
         if self.store.read_only:
-            raise ReadOnlyStore(f"read-only: {self.store.banner or self.store.path}")
+            raise ReadOnlyStore(self.store.banner or f"read-only: {self.store.path}")
         self.data = data
         self.store._changed()
 
@@ -348,7 +348,7 @@ class Store:
 
     def _docs(self, table: str) -> dict[str, dict[str, Any]]:
         if self.read_only:
-            raise ReadOnlyStore(f"read-only: {self.banner or self.path}")
+            raise ReadOnlyStore(self.banner or f"read-only: {self.path}")
         if self._storage.data is None:
             self._storage.data = {}
         docs: dict[str, dict[str, Any]] = self._storage.data.setdefault(table, {})
