@@ -397,7 +397,12 @@ class SshCollector:
         assert self._proc is not None
         self._seq += 1
         end = f"\n$ {self._seq}\n".encode()
-        self._proc.stdin.write(request_line(self._seq, disks=disks, facts=facts).encode())
+        try:
+            self._proc.stdin.write(request_line(self._seq, disks=disks, facts=facts).encode())
+        except BrokenPipeError:
+            if self._conn is None or self._conn.is_closed():
+                raise  # the connection itself is gone: "connection lost"
+            raise ProbeEnded(await self._probe_error()) from None  # only the probe ended (no sh, no awk)
         buf = bytearray()
         while end not in buf:
             chunk = await self._proc.stdout.read(65536)

@@ -249,8 +249,6 @@ class TomConsole(KeyGate):
             for other in screen.query(FleetBar):
                 other.update(bar)
 
-    # -- intents ------------------------------------------------------------------------
-
     # -- incidents ----------------------------------------------------------------------
 
     def _mark_incidents(self) -> None:
