@@ -115,5 +115,7 @@ async def test_maintenance_window_silences_instead_of_raising(tmp_path: Path) ->
         (w,) = windows.one_offs()
         assert w["reason"] == "kernel patch" and w["change"] == "CHG-123" and w["scope"]["hosts"] == [filler]
         await wait_for(pilot, lambda: len(windows.silenced(w["key"])) == 1, 60)
-        assert _disk_incidents(app) == []
+        # Silenced, not raised: nothing opened (or reopened) while the window covers the host.
+        # A fill cycle from before the window may have left a resolved incident; it stays resolved.
+        assert [i for i in _disk_incidents(app) if i.is_open or i.opened_at >= w["start"]] == []
         assert windows.silenced(w["key"])[0]["alert"] == f"filesystem-full|{filler}|/var"
