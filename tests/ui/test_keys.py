@@ -3,7 +3,9 @@ whatever the first of them opened; nothing reaches the table behind it."""
 
 from __future__ import annotations
 
+import contextlib
 import unicodedata
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from textual import events
@@ -39,6 +41,17 @@ def _filter_box(app: TomConsole, pane: str) -> Input:
     return app.query_one(f"#{pane} .pane-filter", Input)
 
 
+@contextlib.asynccontextmanager
+async def in_the_queue(tmp_path: Path) -> AsyncIterator[tuple[TomConsole, Pilot[None]]]:
+    """The frozen console at 80x24 with three stored incidents, on the queue (`2`)."""
+    frozen_incidents(tmp_path)
+    app = frozen_app(data_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _ready(pilot)
+        await pilot.press("2")
+        yield app, pilot
+
+
 async def _ready(pilot: Pilot[None]) -> None:
     app = pilot.app
     assert isinstance(app, TomConsole)
@@ -55,11 +68,7 @@ async def test_slash_then_text_filters_instead_of_quitting(tmp_path: Path) -> No
 
 
 async def test_filter_burst_in_the_queue_never_acts_on_an_incident(tmp_path: Path) -> None:
-    frozen_incidents(tmp_path)
-    app = frozen_app(data_dir=tmp_path)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await _ready(pilot)
-        await pilot.press("2")
+    async with in_the_queue(tmp_path) as (app, pilot):
         assert app.incidents is not None
         before = {i.id: (i.state, i.escalations, i.assignee) for i in app.incidents.book.incidents.values()}
         burst(app, "/", *"resolve", "enter")  # Enter keeps the filter and goes back to the table
@@ -72,11 +81,7 @@ async def test_filter_burst_in_the_queue_never_acts_on_an_incident(tmp_path: Pat
 
 
 async def test_note_typed_in_one_burst_lands_in_the_note(tmp_path: Path) -> None:
-    frozen_incidents(tmp_path)
-    app = frozen_app(data_dir=tmp_path)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await _ready(pilot)
-        await pilot.press("2")
+    async with in_the_queue(tmp_path) as (app, pilot):
         inc_id = app.incidents_pane.table.cursor_key
         assert app.incidents is not None and inc_id is not None
         burst(app, "n", *"called the DC", "enter", "a")
@@ -128,11 +133,7 @@ async def test_palette_gets_the_text_typed_after_ctrl_p(tmp_path: Path) -> None:
 
 
 async def test_keys_typed_into_a_picker_never_reach_the_queue_behind(tmp_path: Path) -> None:
-    frozen_incidents(tmp_path)
-    app = frozen_app(data_dir=tmp_path)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await _ready(pilot)
-        await pilot.press("2")
+    async with in_the_queue(tmp_path) as (app, pilot):
         assert app.incidents is not None
         book = app.incidents.book
         inc_id = app.incidents_pane.table.cursor_key

@@ -19,39 +19,12 @@ from textual.color import Color
 from textual.theme import Theme
 
 SHIPPED_PACKAGE = "tomconsole.themes"
-_FIELDS = {
-    "name",
-    "primary",
-    "secondary",
-    "warning",
-    "error",
-    "success",
-    "accent",
-    "foreground",
-    "background",
-    "surface",
-    "panel",
-    "boost",
-    "dark",
-    "luminosity_spread",
-    "text_alpha",
-    "variables",
-}
-
-
-_COLOURS = {
-    "primary",
-    "secondary",
-    "warning",
-    "error",
-    "success",
-    "accent",
-    "foreground",
-    "background",
-    "surface",
-    "panel",
-    "boost",
-}
+# Theme fields that are colours (checked when a theme is loaded) and the rest Textual accepts.
+_COLOURS = frozenset(
+    {"primary", "secondary", "warning", "error", "success", "accent"}
+    | {"foreground", "background", "surface", "panel", "boost"}
+)
+_FIELDS = _COLOURS | {"name", "dark", "luminosity_spread", "text_alpha", "variables"}
 _COLOUR_VARIABLES = {"muted"}
 
 
