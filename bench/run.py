@@ -32,7 +32,8 @@ import asyncssh
 import psutil
 
 from tests.harness.sshd import SshdFleet, aliases
-from tomconsole.collectors.ssh import SshCollector, SshTarget, read_known_hosts
+from tomconsole.collectors.ssh import SshCollector, SshTarget
+from tomconsole.collectors.ssh_keys import read_known_hosts
 from tomconsole.models import HostState, Observation
 
 BASELINE_LIGHT = "cat /proc/uptime /proc/loadavg /proc/stat /proc/meminfo /proc/net/dev"

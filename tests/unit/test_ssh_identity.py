@@ -9,7 +9,7 @@ from pathlib import Path
 import asyncssh
 import pytest
 
-from tomconsole.collectors.ssh import identity_file_problem
+from tomconsole.collectors.ssh_keys import identity_file_problem
 
 
 def test_a_plain_private_key_has_no_problem(tmp_path: Path) -> None:

@@ -197,7 +197,7 @@ def _check(args: argparse.Namespace) -> int:
 
 def _key_file_warnings(config: Config) -> list[str]:
     """Key files that exist in the config but cannot be used as they are (checked, not connected)."""
-    from tomconsole.collectors.ssh import identity_file_problem
+    from tomconsole.collectors.ssh_keys import identity_file_problem
 
     out = []
     for where, path in [("ssh.identity_file", config.ssh.identity_file)] + [

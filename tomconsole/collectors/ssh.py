@@ -3,10 +3,8 @@
 Everything that can go wrong with a host ends here as an Observation with a state
 and a human reason; nothing raises into the scheduler. Host keys are always checked
 against known_hosts files we read ourselves (never `known_hosts=None`, even when an
-ssh_config says `UserKnownHostsFile none`), so an unknown key and a changed key can
-be told apart and shown with the server's fingerprint. The lookup is made by asyncssh
-itself, with the name, address and port it actually connects to (after ~/.ssh/config's
-HostName, Port and ProxyJump), and we classify from what that lookup returned.
+ssh_config says `UserKnownHostsFile none`; see ssh_keys.py), with the name, address and
+port asyncssh actually connects to (after ~/.ssh/config's HostName, Port and ProxyJump).
 
 Every remote step has a deadline: the TCP connect (`connect_timeout`, outside the
 handshake cap, so a host that never answers a SYN holds no handshake slot), the SSH
@@ -26,25 +24,27 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import os
 import random
 import socket
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import asyncssh
 
+from tomconsole.collectors.ssh_keys import (
+    HostKeyWitness,
+    agent_key_for,
+    read_identity,
+    read_known_hosts,
+)
 from tomconsole.models import CpuTimes, HostSample, HostState, Observation
 from tomconsole.probes.linux import PROBE_COMMAND, cpu_percent, parse_reply, request_line
 
-DEFAULT_KNOWN_HOSTS = ("~/.ssh/known_hosts", "~/.ssh/known_hosts2", "/etc/ssh/ssh_known_hosts")
 FACTS_EVERY = 120
 PRIME_DELAY_S = 0.5
 CLEANUP_S = 3.0  # how long a background close waits for a peer's answer
-AGENT_TIMEOUT_S = 3.0
 
 log = logging.getLogger(__name__)
 
@@ -76,38 +76,6 @@ class ProbeEnded(Exception):
     """The remote probe process exited (no awk, a broken shell, killed on the host)."""
 
 
-_KNOWN_HOSTS_CACHE: dict[tuple[tuple[str, float, int], ...], asyncssh.SSHKnownHosts] = {}
-
-
-def read_known_hosts(paths: tuple[str, ...] | None) -> asyncssh.SSHKnownHosts:
-    """The readable known_hosts files as one set (missing files are simply empty).
-
-    Parsed once and shared by every host that names the same files, until a file changes:
-    a fleet of 500 hosts with one 500-line known_hosts would otherwise parse 250,000 keys.
-    """
-    files = [Path(p).expanduser() for p in (paths if paths is not None else DEFAULT_KNOWN_HOSTS)]
-    stamp = []
-    for f in files:
-        try:
-            st = f.stat()
-            stamp.append((str(f), st.st_mtime, st.st_size))
-        except OSError:
-            stamp.append((str(f), -1.0, -1))
-    key = tuple(stamp)
-    cached = _KNOWN_HOSTS_CACHE.get(key)
-    if cached is not None:
-        return cached
-    chunks = []
-    for f in files:
-        with contextlib.suppress(OSError):
-            chunks.append(f.read_text(encoding="utf-8", errors="replace"))
-    parsed = asyncssh.import_known_hosts("\n".join(chunks))
-    if len(_KNOWN_HOSTS_CACHE) > 64:
-        _KNOWN_HOSTS_CACHE.clear()
-    _KNOWN_HOSTS_CACHE[key] = parsed
-    return parsed
-
-
 def backoff_delay(failures: int, rng: random.Random, base: float = 1.0, cap: float = 60.0) -> float:
     """Jittered exponential backoff: ~base*2^n, spread +-50% so a fleet does not reconnect in step."""
     raw = min(cap, base * (2 ** max(0, failures - 1)))
@@ -115,110 +83,6 @@ def backoff_delay(failures: int, rng: random.Random, base: float = 1.0, cap: flo
 
 
 # -- identity files -----------------------------------------------------------------------
-
-
-def _read_identity(path: str) -> tuple[asyncssh.SSHKey | None, str | None, bool]:
-    """(key, problem, encrypted): the key if usable without a passphrase, else why not."""
-    full = Path(path).expanduser()
-    try:
-        data = full.read_bytes()
-    except FileNotFoundError:
-        return None, f"identity file {path} not found", False
-    except IsADirectoryError:
-        return None, f"identity file {path} is a directory, not a key", False
-    except OSError as exc:
-        return None, f"identity file {path} cannot be read: {(exc.strerror or str(exc)).lower()}", False
-    try:
-        return asyncssh.import_private_key(data), None, False
-    except asyncssh.KeyImportError as exc:
-        if "passphrase" in str(exc).lower():
-            return None, f"identity file {path} is encrypted (passphrase-protected)", True
-        return None, f"identity file {path} is not a private key this client can read ({exc})", False
-
-
-def identity_file_problem(path: str) -> str | None:
-    """Why the private key file at `path` cannot be used as it is, or None if it can.
-
-    Reads the file, never connects: missing, unreadable, not a key, or passphrase-protected
-    (such a key still works when ssh-agent holds it; this says only what the file is).
-    """
-    return _read_identity(path)[1]
-
-
-def _public_key_beside(path: str) -> asyncssh.SSHKey | None:
-    """The public half of an identity file, from `path`.pub (OpenSSH writes it beside the key)."""
-    try:
-        return asyncssh.read_public_key(os.path.expanduser(path) + ".pub")
-    except (OSError, asyncssh.KeyImportError):
-        return None
-
-
-async def _agent_key_for(path: str) -> Any | None:
-    """The ssh-agent key matching `path`.pub, if an agent is running and holds it."""
-    wanted = _public_key_beside(path)
-    if wanted is None:
-        return None
-    agent = None
-    try:
-        async with asyncio.timeout(AGENT_TIMEOUT_S):
-            agent = await asyncssh.connect_agent()
-            keys = await agent.get_keys()
-    except (OSError, asyncssh.Error, TimeoutError, ValueError):
-        if agent is not None:
-            agent.close()
-        return None
-    for key in keys:
-        if key.public_data == wanted.public_data:
-            return key  # it signs through the agent connection, which therefore stays open
-    agent.close()
-    return None
-
-
-# -- host keys ------------------------------------------------------------------------------
-
-
-class _HostKeyWitness(asyncssh.SSHClient):
-    """Our known_hosts lookup, done by asyncssh with what it really connects to, and the key
-    the server offered when it was not trusted: enough to tell 'unknown' from 'changed'."""
-
-    def __init__(self, known: asyncssh.SSHKnownHosts) -> None:
-        self.known = known
-        self.looked_up: tuple[str, str, int | None] | None = None
-        self.had_keys = False
-        self.offered: asyncssh.SSHKey | None = None
-
-    def known_hosts(self, host: str, addr: str, port: int | None) -> tuple[Any, ...]:
-        """asyncssh's `known_hosts=` callable: trusted keys, CA keys, revoked keys."""
-        self.looked_up = (host, addr, port)
-        keys, cas, revoked, *_ = self.known.match(host, addr, port)
-        self.had_keys = bool(keys or cas)
-        return keys, cas, revoked
-
-    def validate_host_public_key(self, host: str, addr: str, port: int, key: asyncssh.SSHKey) -> bool:
-        self.offered = key
-        return False
-
-    def observation(self, name: str) -> Observation:
-        fingerprint = self.offered.get_fingerprint() if self.offered is not None else "unknown"
-        where = "this host"
-        if self.looked_up is not None:
-            host, _, port = self.looked_up
-            where = f"[{host}]:{port}" if port not in (None, 22) else host
-        extra = {"fingerprint": fingerprint}
-        if self.had_keys:
-            return Observation(
-                name,
-                HostState.HOSTKEY_CHANGED,
-                f"host key changed: server offers {fingerprint}, known_hosts has another key for "
-                f"{where} (possible man-in-the-middle); not connecting",
-                extra=extra,
-            )
-        return Observation(
-            name,
-            HostState.HOSTKEY_UNKNOWN,
-            f"host key {fingerprint} for {where} is not in known_hosts; verify it and add it to accept",
-            extra=extra,
-        )
 
 
 # -- TCP ------------------------------------------------------------------------------------
@@ -277,7 +141,7 @@ class SshCollector:
 
     # -- connection -------------------------------------------------------------------------
 
-    def _connect_kwargs(self, witness: _HostKeyWitness, client_keys: list[Any] | None) -> dict[str, Any]:
+    def _connect_kwargs(self, witness: HostKeyWitness, client_keys: list[Any] | None) -> dict[str, Any]:
         t = self.target
         kw: dict[str, Any] = {
             "host": t.address,
@@ -304,11 +168,11 @@ class SshCollector:
         path = self.target.identity_file
         if path is None:
             return None
-        key, problem, encrypted = _read_identity(path)
+        key, problem, encrypted = read_identity(path)
         if key is not None:
             return [key]
         if encrypted:
-            agent_key = await _agent_key_for(path)
+            agent_key = await agent_key_for(path)
             if agent_key is not None:
                 return [agent_key]
             problem = f"identity file {path} is encrypted and no ssh-agent key matches"
@@ -320,7 +184,7 @@ class SshCollector:
         keys = await self._client_keys()
         if isinstance(keys, Observation):
             return keys
-        witness = _HostKeyWitness(read_known_hosts(t.known_hosts))
+        witness = HostKeyWitness(read_known_hosts(t.known_hosts))
         kw = self._connect_kwargs(witness, keys)
         try:
             route = await asyncssh.SSHClientConnectionOptions.construct(**kw)
