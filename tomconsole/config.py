@@ -163,7 +163,7 @@ def _to_python(
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = _scalar(key_node, path, issues, file)
+            key = _scalar(key_node, file)
             line = key_node.start_mark.line + 1
             sub = (*path, str(key))
             if key in out:
@@ -184,10 +184,10 @@ def _to_python(
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_to_python(n, (*path, i), lines, issues, file) for i, n in enumerate(node.value)]
-    return _scalar(node, path, issues, file)
+    return _scalar(node, file)
 
 
-def _scalar(node: yaml.Node, path: KeyPath, issues: list[ConfigIssue], file: str) -> Any:
+def _scalar(node: yaml.Node, file: str) -> Any:
     """A leaf's value. One YAML cannot build (an unknown tag such as !foo) ends the parse with
     its line only: the file may not be a config at all, and its text is not echoed."""
     try:

@@ -29,13 +29,14 @@ from tomconsole.cli.output import (
     say,
 )
 from tomconsole.config import Config
-from tomconsole.incidents.actions import SEVERITIES, answer
+from tomconsole.incidents.actions import answer
 from tomconsole.incidents.book import IncidentBook
 from tomconsole.incidents.engine import policy_from_config
 from tomconsole.incidents.export import to_markdown
 from tomconsole.incidents.inbox import submit, wait_answer, withdraw
 from tomconsole.incidents.model import Incident
 from tomconsole.incidents.windows import WindowBook
+from tomconsole.monitor.rules import SEVERITIES
 from tomconsole.store import Store, StoreError
 
 LOCK_WAIT_S = 30.0  # another CLI writer holds the lock for milliseconds; a console holds it for hours

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tomconsole.incidents.model import Incident, IncidentState
-from tomconsole.monitor.rules import Severity, Transition, alert_key
+from tomconsole.monitor.rules import SEVERITIES, Severity, Transition, alert_key
 from tomconsole.store import KEY, Store
 
 TABLE, AUDIT, OUTBOX = "incidents", "audit", "outbox"
@@ -336,8 +336,7 @@ class IncidentBook:
 
     def set_severity(self, incident_id: str, who: str, severity: str) -> Incident:
         inc = self._get_open(incident_id, "change the severity of")
-        if severity not in {s.value for s in Severity}:
-            raise Refused(f"severity must be one of {', '.join(s.value for s in Severity)}")
+        _severity(severity)
         if inc.severity == severity:
             raise Refused(f"{inc.id} is already {severity}")
         before = inc.to_doc()
@@ -362,6 +361,7 @@ class IncidentBook:
 
     def open_manual(self, title: str, who: str, host: str | None = None, severity: str = "major") -> Incident:
         title = _text(title, "a title", MAX_TITLE)
+        _severity(severity)
         if host is not None:
             host = _text(host, "a host name", 253)
         inc = self._new(f"manual|{self._seq + 1}", title, severity, host, None)
@@ -384,6 +384,11 @@ def _text(value: str, what: str, limit: int) -> str:
     if len(text) > limit:
         raise Refused(f"{what} is limited to {limit} characters (got {len(text)})")
     return text
+
+
+def _severity(value: str) -> None:
+    if value not in SEVERITIES:
+        raise Refused(f"severity must be one of {', '.join(SEVERITIES)}")
 
 
 def _title(t: Transition) -> str:

@@ -92,14 +92,9 @@ def fleet_table(rows: list[HostRow]) -> str:
         worst = s.worst_filesystem if s else None
         reason = (r.reason or "") if r.state is not HostState.UP else ""
         lines.append(
-            f"{printable(r.name)[:20]:<20} {r.state.value:<16} "
+            f"{visible(r.name)[:20]:<20} {r.state.value:<16} "
             f"{_fmt(s.load[0] if s and s.load else None, '.2f'):>6} "
             f"{_fmt(s.cpu_pct if s else None):>6} {_fmt(s.mem_used_pct if s else None):>6} "
-            f"{_fmt(worst.used_pct if worst else None):>6}  {printable(reason)}"
+            f"{_fmt(worst.used_pct if worst else None):>6}  {visible(reason)}"
         )
     return "\n".join(lines)
-
-
-def printable(text: str) -> str:
-    """One line for a plain terminal: every control character made visible (the UI has safe_text)."""
-    return visible(text)

@@ -37,6 +37,9 @@ class Severity(StrEnum):
         return list(Severity).index(self)
 
 
+SEVERITIES = tuple(s.value for s in Severity)
+
+
 @dataclass(frozen=True)
 class Rule:
     name: str

@@ -162,10 +162,8 @@ class Store:
             self._writer.shutdown(wait=True)  # its completions will not run now: ask the thread's own record
             self._writer = None
             if self._on_disk < self._gen and self._disk_error is None and not self.read_only:
-                data = orjson.dumps(self._storage.data)
                 try:
-                    atomic_write(self.path, data)
-                    self.backups.queue(data)
+                    self._write_files(orjson.dumps(self._storage.data))
                 except StoreError as exc:
                     log.error("last changes not saved on close: %s", exc)
             elif self._disk_error is not None:
@@ -227,9 +225,9 @@ class Store:
         return None
 
     def _write_files(self, data: bytes) -> None:
-        """Synchronously: the live file, then its backup."""
+        """The live file now, then its backup (now, or on the backup thread when there is one)."""
         atomic_write(self.path, data)
-        self.backups.write(data)
+        self.backups.queue(data)
 
     # -- commits ----------------------------------------------------------------------
 

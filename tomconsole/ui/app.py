@@ -26,9 +26,10 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from tomconsole.collectors import Collector
 from tomconsole.config import Config
-from tomconsole.incidents.actions import SEVERITIES, answer, window_problem
+from tomconsole.incidents.actions import answer, window_problem
 from tomconsole.incidents.engine import IncidentEngine
 from tomconsole.models import visible
+from tomconsole.monitor.rules import SEVERITIES
 from tomconsole.monitor.scheduler import Scheduler, build
 from tomconsole.monitor.state import FleetState
 from tomconsole.store import Store, StoreError
