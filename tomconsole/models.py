@@ -160,21 +160,92 @@ class ProbeResult:
 
 @dataclass(frozen=True, slots=True)
 class HostInfo:
-    """The static, configured identity of a monitored host."""
+    """The identity of an observed target: configured (an SSH host) or discovered (a Prometheus
+    target). `kind` and `name` make its target name, `host:web-01`; `source` says who reports it."""
 
     name: str
     address: str
     tags: tuple[str, ...] = ()
     group: str | None = None
     interval_s: float = 5.0
+    kind: str = "host"
+    source: str = "ssh"
+
+    @property
+    def target(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+
+TargetInfo = HostInfo
 
 
 @dataclass(frozen=True, slots=True)
 class Observation:
-    """What a collector reports after one attempt to sample a host."""
+    """What a collector reports after one attempt to sample a target (`host` is the target's
+    name; `kind` its kind). `sample` is the kind's typed sample (HostSample for hosts)."""
 
     host: str
     state: HostState
     reason: str | None = None
     sample: HostSample | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    kind: str = "host"
+
+    @property
+    def target(self) -> str:
+        return f"{self.kind}:{self.host}"
+
+
+# -- sources and metric points ------------------------------------------------------------
+
+
+class SourceState(StrEnum):
+    """The health of a source that speaks for many targets (a Prometheus server)."""
+
+    UP = "up"
+    DOWN = "down"  # refused, unreachable, HTTP error
+    TIMEOUT = "timeout"  # slower than its `timeout`
+    ERROR = "error"  # answered with something we cannot read, or tomconsole failed
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    name: str
+    kind: str
+    state: SourceState
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """One round of a source that speaks for many targets. `targets` is every target the
+    source knows this round; when the source itself is not UP it is empty and the targets
+    seen before stay, going stale with the source's reason."""
+
+    status: SourceStatus
+    targets: tuple[HostInfo, ...] = ()
+    observations: tuple[Observation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MetricDef:
+    """A metric a source kind provides, defined once: its name, unit and meaning. `counter`:
+    the kind yields a growing counter and the monitor turns it into a per-second rate.
+    `per_object`: one value per object (mount, interface), else one per target."""
+
+    name: str
+    unit: str
+    help: str
+    per_object: bool = False
+    counter: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MetricPoint:
+    """`(target, object, metric, value)`: `(host:db-01, /var, fs_pct, 91.2)`; object "" is the
+    target itself."""
+
+    target: str
+    obj: str
+    metric: str
+    value: float | None

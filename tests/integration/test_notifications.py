@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tomconsole.config_incidents import Notifications
+from tomconsole.config import Notifications
 from tomconsole.incidents.book import IncidentBook, Policy
 from tomconsole.incidents.notify import OUTBOX, Notifier
 from tomconsole.store import Store

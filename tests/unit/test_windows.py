@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tomconsole.config import parse_config
-from tomconsole.config_incidents import MaintenanceConfig, Scope
+from tomconsole.config import MaintenanceConfig, Scope, parse_config
 from tomconsole.incidents.engine import IncidentEngine
 from tomconsole.incidents.windows import WindowBook, occurrence
 from tomconsole.models import Filesystem, HostInfo, HostSample, HostState, Observation

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tomconsole.config_incidents import Scope, parse_duration
+from tomconsole.config import Scope, parse_duration
 from tomconsole.incidents.book import IncidentBook
 from tomconsole.incidents.windows import WindowBook
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tomconsole.collectors.notify import post_json, run_command
-from tomconsole.config_incidents import Notifications, Webhook
+from tomconsole.config import Notifications, Webhook
 from tomconsole.incidents.book import OUTBOX
 from tomconsole.store import KEY, Store, StoreError
 

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tomconsole.config_incidents import DAYS, MaintenanceConfig, Scope
+from tomconsole.config import DAYS, MaintenanceConfig, Scope
 from tomconsole.models import HostInfo
 from tomconsole.store import KEY, Store
 

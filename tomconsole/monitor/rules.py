@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from tomconsole.config_incidents import RuleConfig
+from tomconsole.config import RuleConfig
 from tomconsole.models import HostState
 from tomconsole.monitor.state import HostRow
 

@@ -20,7 +20,7 @@ from tomconsole.collectors import Collector
 from tomconsole.collectors.local import LocalCollector
 from tomconsole.collectors.ssh import SshCollector, SshTarget
 from tomconsole.config import Config
-from tomconsole.models import HostState, Observation
+from tomconsole.models import Batch, HostState, Observation
 from tomconsole.monitor.state import FleetState
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,10 @@ class Scheduler:
             obs = Observation(
                 c.name, HostState.ERROR, f"error: collector failed: {type(exc).__name__}: {exc}"
             )
-        self.state.apply(obs)
+        if isinstance(obs, Batch):
+            self.state.apply_batch(obs)
+        else:
+            self.state.apply(obs)
 
     async def round(self) -> None:
         """Every source once, concurrently; returns when all have answered or hit their deadline."""

@@ -12,7 +12,7 @@ from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tomconsole.models import HostInfo, HostSample, HostState, Observation
+from tomconsole.models import Batch, HostInfo, HostSample, HostState, Observation, SourceState, SourceStatus
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,7 @@ class HostView:
     tx_rate: float | None = None
     history: dict[str, Ring] = field(default_factory=dict)
     version: int = 0
+    also: tuple[str, ...] = ()  # other sources that report this target too
     _recent: tuple[int, tuple[float, ...]] = (-1, ())
 
     def __post_init__(self) -> None:
@@ -146,9 +147,11 @@ class FleetState:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.views = {h.name: HostView(h, history_points) for h in hosts}
+        self.history_points = history_points
         self.stale_after = stale_after
         self.clock = clock
         self._listeners: list[Callable[[str], None]] = []
+        self.sources: dict[str, SourceStatus] = {}
 
     def subscribe(self, callback: Callable[[str], None]) -> None:
         self._listeners.append(callback)
@@ -169,6 +172,34 @@ class FleetState:
                     ),
                     self.clock(),
                 )
+
+    def apply_batch(self, batch: Batch) -> None:
+        """A many-target source's round: new targets appear, vanished ones go, observations
+        apply. A target another source already reports (an SSH host that Prometheus also
+        scrapes) stays one row, fed by the first source, with both sources named. When the
+        source itself is not up, its targets keep their last data and go stale naming it."""
+        status = batch.status
+        self.sources[status.name] = status
+        mine = {n for n, v in self.views.items() if v.info.source == status.name}
+        if status.state is not SourceState.UP:
+            reason = f"{status.name} {status.state.value}: {status.reason or ''}".rstrip(": ")
+            for name in mine:
+                self.apply(Observation(name, HostState.STALE, reason, kind=self.views[name].info.kind))
+            return
+        seen = set()
+        for info in batch.targets:
+            seen.add(info.name)
+            view = self.views.get(info.name)
+            if view is None:
+                self.views[info.name] = HostView(info, self.history_points)
+            elif view.info.source != status.name and status.name not in view.also:
+                view.also = (*view.also, status.name)
+        for name in mine - seen:
+            del self.views[name]
+        for obs in batch.observations:
+            view = self.views.get(obs.host)
+            if view is not None and view.info.source == status.name:
+                self.apply(obs)
 
     def rows(self, *, check_stale: bool = True) -> list[HostRow]:
         """Every host's row. Headless rounds pass check_stale=False: a host that answered in

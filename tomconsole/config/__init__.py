@@ -1,0 +1,157 @@
+"""The config root: YAML in, a typed and frozen Config out, or errors that say file:line and
+the key path.
+
+Each section is its own module (ssh, rules, incidents, notify, ui, prometheus) on one strict
+base; `_yaml` is the loader that keeps the line of every key. Validation is pydantic's (extra
+keys forbidden, types strict enough to catch typos). `tomconsole check-config` and every
+command that loads a config go through `load_config`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, ValidationError
+
+from tomconsole.config._yaml import ConfigError, ConfigIssue, dotted, line_for, load_yaml, pydantic_message
+from tomconsole.config.base import Duration, Strict, parse_duration
+from tomconsole.config.incidents import DAYS, IncidentPolicy, MaintenanceConfig, Member, Team, Weekly
+from tomconsole.config.notify import Notifications, Webhook
+from tomconsole.config.rules import DEFAULT_RULES, RuleConfig, Scope
+from tomconsole.config.ssh import HostConfig, SshDefaults
+from tomconsole.config.ui import Threshold, Thresholds
+from tomconsole.models import HostInfo
+
+__all__ = [
+    "DAYS",
+    "Config",
+    "ConfigError",
+    "ConfigIssue",
+    "Duration",
+    "HostConfig",
+    "IncidentPolicy",
+    "MaintenanceConfig",
+    "Member",
+    "Notifications",
+    "RuleConfig",
+    "Scope",
+    "SshDefaults",
+    "Team",
+    "Threshold",
+    "Thresholds",
+    "Webhook",
+    "Weekly",
+    "data_dir",
+    "find_config",
+    "load_config",
+    "parse_config",
+    "parse_duration",
+]
+
+
+class Config(Strict):
+    ssh: SshDefaults = SshDefaults()
+    hosts: list[HostConfig] = []
+    local: bool | None = None
+    thresholds: Thresholds = Thresholds()
+    theme: str = "tomconsole-dark"
+    stale_after: Annotated[float, Field(ge=1, le=100)] = 3.0
+    history_points: Annotated[int, Field(ge=10, le=100_000)] = 720
+    data_dir: str | None = None
+    rules: list[RuleConfig] | None = None  # None: the default rule set
+    team: Team = Team()
+    incidents: IncidentPolicy = IncidentPolicy()
+    maintenance: list[MaintenanceConfig] = []
+    notifications: Notifications = Notifications()
+
+    @property
+    def effective_rules(self) -> list[RuleConfig]:
+        if self.rules is not None:
+            return self.rules
+        return [RuleConfig.model_validate(r) for r in DEFAULT_RULES]
+
+    @property
+    def show_local(self) -> bool:
+        """The console's own host is shown when asked for, or when nothing else is configured."""
+        return self.local if self.local is not None else not self.hosts
+
+    def host_info(self, h: HostConfig) -> HostInfo:
+        return HostInfo(h.name, h.address, tuple(h.tags), h.group, h.interval or self.ssh.interval)
+
+    def host_infos(self) -> list[HostInfo]:
+        """Every host the console shows, the console's own machine first when it is shown."""
+        infos = [self.host_info(h) for h in self.hosts]
+        if self.show_local:
+            infos.insert(0, HostInfo("localhost", "local", ("local",), None, self.ssh.interval))
+        return infos
+
+
+def parse_config(
+    text: str, file: str = "<config>", check_theme: Callable[[str], str | None] | None = None
+) -> Config:
+    """Validate YAML text. Raises ConfigError listing every problem found. `check_theme`, when
+    given, says why `theme:` cannot be used (themes live in the UI, which this layer cannot see)."""
+    data, lines, issues = load_yaml(text, file)
+    if data is None:
+        return Config()
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        secrets = {i.path for i in issues}  # already said: a secret key is not also "unknown"
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            if err["type"] == "extra_forbidden" and dotted(loc) in secrets:
+                continue
+            issues.append(ConfigIssue(file, line_for(loc, lines), dotted(loc), pydantic_message(err)))
+    else:
+        for section, names in (
+            ("hosts", [h.name for h in config.hosts]),
+            ("rules", [r.name for r in config.rules or []]),
+        ):
+            seen: set[str] = set()
+            for i, name in enumerate(names):
+                if name in seen:
+                    loc = (section, i, "name")
+                    issues.append(ConfigIssue(file, line_for(loc, lines), dotted(loc), "name is used twice"))
+                seen.add(name)
+        theme_problem_text = check_theme(config.theme) if check_theme is not None else None
+        if theme_problem_text:
+            issues.append(ConfigIssue(file, line_for(("theme",), lines), "theme", theme_problem_text))
+    if issues:
+        raise ConfigError(issues)
+    return config
+
+
+def load_config(path: Path, check_theme: Callable[[str], str | None] | None = None) -> Config:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ConfigError([ConfigIssue(str(path), None, "", f"cannot read: {why}")]) from None
+    return parse_config(text, str(path), check_theme)
+
+
+def data_dir(config: Config, override: str | Path | None = None, env: dict[str, str] | None = None) -> Path:
+    """Where the store lives: --data-dir, else `data_dir:`, else $XDG_DATA_HOME/tomconsole."""
+    if override:
+        return Path(override).expanduser()
+    if config.data_dir:
+        return Path(config.data_dir).expanduser()
+    env = dict(os.environ) if env is None else env
+    base = env.get("XDG_DATA_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".local" / "share")
+    return Path(base) / "tomconsole"
+
+
+def candidate_paths(cwd: Path | None = None, env: dict[str, str] | None = None) -> Iterator[Path]:
+    """Where a config is looked for when --config is absent, in order."""
+    env = dict(os.environ) if env is None else env
+    yield (cwd or Path.cwd()) / "tomconsole.yaml"
+    xdg = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".config")
+    yield Path(xdg) / "tomconsole" / "config.yaml"
+
+
+def find_config(cwd: Path | None = None, env: dict[str, str] | None = None) -> Path | None:
+    return next((p for p in candidate_paths(cwd, env) if p.is_file()), None)

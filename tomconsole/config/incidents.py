@@ -1,0 +1,68 @@
+"""The sections for the incident lifecycle: the team roster and escalation order, the policy
+(ack, resolve, reopen, flapping, archive) and recurring maintenance windows."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from tomconsole.config.base import Duration, Strict
+from tomconsole.config.rules import Scope
+
+
+class Member(Strict):
+    name: str
+    contact: str | None = None
+
+
+class Team(Strict):
+    members: list[Member] = []
+    escalation: list[str] = []  # names from members, in the order an unacknowledged incident moves
+
+    @field_validator("escalation")
+    @classmethod
+    def _known_names(cls, escalation: list[str], info: ValidationInfo) -> list[str]:
+        names = {m.name for m in info.data.get("members", [])}
+        unknown = [n for n in escalation if n not in names]
+        if unknown:
+            raise ValueError(f"names people not in members: {', '.join(unknown)}")
+        return escalation
+
+
+class IncidentPolicy(Strict):
+    ack_within: Duration = 900.0
+    resolve_after: Duration = 120.0
+    reopen_within: Duration = 600.0
+    flap_count: Annotated[int, Field(ge=2, le=1000)] = 6
+    flap_window: Duration = 600.0
+    archive_after: Duration = 30 * 86400.0
+    bell: bool = False
+
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Weekly(Strict):
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]]
+    start: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+    duration: Duration
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {v}") from None
+        return v
+
+
+class MaintenanceConfig(Strict):
+    name: str
+    scope: Scope
+    weekly: Weekly
+    reason: str = ""
+    change: str | None = None
