@@ -28,6 +28,7 @@ import psutil
 from bench.ui import lag_for, wait_all_up
 from tests.harness.sshd import SshdFleet, aliases
 from tomconsole.config import load_config
+from tomconsole.engine import Engine
 from tomconsole.ui.app import TomConsole
 
 RULES = """
@@ -76,7 +77,7 @@ async def run(n: int, seconds: float) -> dict[str, object]:
     fleet = SshdFleet(work, aliases(n)).start()
     try:
         config = load_config(_config(fleet, work))
-        app = TomConsole(config, data_dir=work / "data")
+        app = TomConsole(Engine(config, data_dir=work / "data"))
         loop = asyncio.get_running_loop()
         async with app.run_test(size=(200, 60)) as pilot:
             up = await wait_all_up(app, pilot, 240)

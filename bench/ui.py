@@ -19,6 +19,7 @@ import psutil
 from textual.pilot import Pilot
 
 from tomconsole.config import load_config
+from tomconsole.engine import Engine
 from tomconsole.models import HostState, Observation
 from tomconsole.ui.app import TomConsole
 
@@ -49,7 +50,7 @@ async def run(config_path: Path, seconds: float, history: int) -> dict[str, obje
     config = load_config(config_path)
     config = config.model_copy(update={"history_points": history})
     data = Path(tempfile.mkdtemp(prefix="tomconsole-bench-ui-"))
-    app = TomConsole(config, data_dir=data)  # rules and incidents run, as in the real console
+    app = TomConsole(Engine(config, data_dir=data))  # rules and incidents run, as in the real console
     async with app.run_test(size=(200, 60)) as pilot:
         up = await wait_all_up(app, pilot, 180)
         assert app.fleet is not None

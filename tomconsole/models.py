@@ -249,3 +249,106 @@ class MetricPoint:
     obj: str
     metric: str
     value: float | None
+
+
+# -- actions ------------------------------------------------------------------------------
+# What an operator does, as typed values. The console's keys, the CLI and the inbox build
+# these; `Engine.act` applies and audits them; nothing dispatches on strings. `by` is who.
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledge:
+    incident: str
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class Resolve:
+    incident: str
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class Escalate:
+    incident: str
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class Assign:
+    incident: str
+    by: str
+    to: str
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    incident: str
+    by: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetSeverity:
+    incident: str
+    by: str
+    severity: str
+
+
+@dataclass(frozen=True, slots=True)
+class OpenIncident:
+    title: str
+    by: str
+    severity: str = "major"
+    host: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OpenWindow:
+    """`scope` is `host:db-01 group:prod tag:web` (a bare word is a host); `duration` is `2h`,
+    `90m` or `until 14:30`."""
+
+    scope: str
+    duration: str
+    by: str
+    reason: str = ""
+    change: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EndWindow:
+    window: str
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExtendWindow:
+    window: str
+    by: str
+    duration: str
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptHostKey:
+    """Trust the key a host offered (seen by the operator as `fingerprint`); `key` is the
+    OpenSSH public key line."""
+
+    host: str
+    fingerprint: str
+    key: str
+    by: str
+
+
+Action = (
+    Acknowledge
+    | Resolve
+    | Escalate
+    | Assign
+    | Note
+    | SetSeverity
+    | OpenIncident
+    | OpenWindow
+    | EndWindow
+    | ExtendWindow
+    | AcceptHostKey
+)

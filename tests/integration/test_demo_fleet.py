@@ -10,16 +10,16 @@ import pytest
 
 from tomconsole.config import load_config
 from tomconsole.demo.fleet import DemoFleet
+from tomconsole.engine import Engine
 from tomconsole.models import HostState
 from tomconsole.monitor.report import fleet_json
-from tomconsole.monitor.scheduler import Scheduler, build
+from tomconsole.monitor.scheduler import Scheduler
 
 
 @pytest.fixture
 async def polled(demo_fleet: DemoFleet) -> AsyncIterator[Scheduler]:
     """The engine on the demo fleet's own config, after one round."""
-    state, collectors = build(load_config(demo_fleet.config_path))
-    sched = Scheduler(state, collectors)
+    sched = Engine(load_config(demo_fleet.config_path)).scheduler
     await sched.round()
     yield sched
     await sched.stop()
@@ -55,7 +55,7 @@ async def test_numbers_move_between_rounds(demo_fleet: DemoFleet, polled: Schedu
     assert first.sample is not None and second.sample is not None
     assert second.sample.interfaces[0].rx_bytes > first.sample.interfaces[0].rx_bytes
     assert second.rx_rate is not None and second.rx_rate > 0
-    assert len(polled.state.history(name, "cpu")) == 2
+    assert len(polled.state.history(name, "cpu_pct")) == 2
 
 
 async def test_filling_disk_is_high(demo_fleet: DemoFleet, polled: Scheduler) -> None:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tomconsole.collectors import Collector
+from tomconsole.collectors.sources import StaticSource
 from tomconsole.config import Config, HostConfig, load_config
 from tomconsole.demo.fleet import DemoFleet, plan
 from tomconsole.demo.sim import SimHost
+from tomconsole.engine import Engine
 from tomconsole.models import HostInfo, HostState, Observation
-from tomconsole.monitor.state import FleetState
+from tomconsole.probes import HOST
 from tomconsole.probes.linux import cpu_percent, parse_reply
 from tomconsole.ui.app import TomConsole
 
@@ -26,31 +27,28 @@ class FrozenClock:
         return self.t
 
 
-def frozen_engine(n: int = 10) -> Callable[[Config], tuple[FleetState, list[Collector]]]:
-    """A fleet state filled from simulated replies at fixed times, parsed by the real parser."""
-
-    def engine(_config: Config) -> tuple[FleetState, list[Collector]]:
-        hosts = plan(n)
-        clock = FrozenClock()
-        infos = [HostInfo(h.spec.name, h.address, (h.spec.role,), h.group, 2.0) for h in hosts]
-        fleet = FleetState(infos, history_points=60, clock=clock)
-        sims = [SimHost(h.spec, clock=1_700_000_000.0) for h in hosts]
-        prev: dict[str, object] = {}
-        for step in range(12):
-            wall = 1_700_000_000.0 + 2 * step
-            for h, sim in zip(hosts, sims, strict=True):
-                sample = parse_reply(sim.reply(str(step), "df", wall), FROZEN_WALL).sample
-                assert sample is not None
-                from dataclasses import replace
-
-                cpu = cpu_percent(prev.get(h.spec.name), sample.cpu_times)  # type: ignore[arg-type]
-                prev[h.spec.name] = sample.cpu_times
-                fleet.apply(Observation(h.spec.name, HostState.UP, None, replace(sample, cpu_pct=cpu)))
-            clock.t += 2
-        fleet.apply(Observation(hosts[-1].spec.name, HostState.UNREACHABLE, "connection refused"))
-        fleet.apply(Observation(hosts[-2].spec.name, HostState.HOSTKEY_CHANGED, "host key changed"))
-        return fleet, []
-
+def frozen_engine(n: int = 10, data_dir: Path | None = None) -> Engine:
+    """An engine whose fleet is filled from simulated replies at fixed times, parsed by the
+    real parser; its one source has the hosts and no collectors, so nothing changes after."""
+    hosts = plan(n)
+    clock = FrozenClock()
+    infos = [HostInfo(h.spec.name, h.address, (h.spec.role,), h.group, 2.0) for h in hosts]
+    config = frozen_config(n).model_copy(update={"history_points": 60})
+    engine = Engine(config, data_dir=data_dir, sources=[StaticSource("frozen", HOST, infos)], clock=clock)
+    fleet = engine.fleet
+    sims = [SimHost(h.spec, clock=1_700_000_000.0) for h in hosts]
+    prev: dict[str, object] = {}
+    for step in range(12):
+        wall = 1_700_000_000.0 + 2 * step
+        for h, sim in zip(hosts, sims, strict=True):
+            sample = parse_reply(sim.reply(str(step), "df", wall), FROZEN_WALL).sample
+            assert sample is not None
+            cpu = cpu_percent(prev.get(h.spec.name), sample.cpu_times)  # type: ignore[arg-type]
+            prev[h.spec.name] = sample.cpu_times
+            fleet.apply(Observation(h.spec.name, HostState.UP, None, replace(sample, cpu_pct=cpu)))
+        clock.t += 2
+    fleet.apply(Observation(hosts[-1].spec.name, HostState.UNREACHABLE, "connection refused"))
+    fleet.apply(Observation(hosts[-2].spec.name, HostState.HOSTKEY_CHANGED, "host key changed"))
     return engine
 
 
@@ -76,30 +74,24 @@ def frozen_incidents(data_dir: Path) -> None:
 
 
 def frozen_config(n: int = 10) -> Config:
-    """The config of the frozen fleet: its hosts, and no rules (the frozen screen shows only the
-    stored incidents)."""
+    """The config of the frozen fleet: its hosts, and no rules, not even the defaults (the
+    frozen screen shows only the stored incidents)."""
     hosts = [
         HostConfig(name=h.spec.name, address=h.address, tags=[h.spec.role], group=h.group) for h in plan(n)
     ]
-    return Config(hosts=hosts, rules=[])
+    return Config(hosts=hosts, default_rules=False)
 
 
 def frozen_app(n: int = 10, data_dir: Path | None = None) -> TomConsole:
-    return TomConsole(
-        frozen_config(n),
-        engine=frozen_engine(n),
-        wall_clock=lambda: FROZEN_WALL,
-        subtitle="snapshot",
-        data_dir=data_dir,
-    )
+    return TomConsole(frozen_engine(n, data_dir), wall_clock=lambda: FROZEN_WALL, subtitle="snapshot")
 
 
 def demo_app(directory: Path, hosts: int = 8) -> tuple[TomConsole, DemoFleet]:
     fleet = DemoFleet(directory, hosts)
 
-    async def setup() -> Config:
+    async def start() -> Engine:
         await fleet.start(interval=1.0)
-        return load_config(fleet.config_path)
+        return Engine(load_config(fleet.config_path))
 
-    app = TomConsole(Config(), subtitle="demo fleet", setup=setup, teardown=fleet.stop)
+    app = TomConsole(start, subtitle="demo fleet", teardown=fleet.stop)
     return app, fleet

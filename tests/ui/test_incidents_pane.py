@@ -7,8 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.ui.test_servers_pane import wait_for
-from tomconsole.config import Config, load_config
+from tomconsole.config import load_config
 from tomconsole.demo.fleet import DemoFleet
+from tomconsole.engine import Engine
 from tomconsole.incidents.model import Incident, IncidentState
 from tomconsole.ui.app import TomConsole
 from tomconsole.ui.panes.incidents import IncidentsPane
@@ -18,6 +19,7 @@ from tomconsole.ui.screens.incident import IncidentScreen
 EXTRA = """
 incidents:
   resolve_after: 1s
+default_rules: false  # only this rule: the demo's dark and re-keyed hosts would open their own
 rules:
   - name: filesystem-full
     metric: fs_pct
@@ -32,13 +34,13 @@ def disk_app(tmp_path: Path) -> tuple[TomConsole, DemoFleet]:
     """The demo fleet with a disk that fills in half a minute; the demo's roster is ana, ben, cho."""
     fleet = DemoFleet(tmp_path / "fleet", 8, fill_period_s=36.0)
 
-    async def setup() -> Config:
+    async def start() -> Engine:
         await fleet.start(interval=1.0)
         cfg = tmp_path / "config.yaml"
         cfg.write_text(fleet.config_path.read_text() + EXTRA)
-        return load_config(cfg)
+        return Engine(load_config(cfg), data_dir=tmp_path / "data")
 
-    app = TomConsole(Config(), setup=setup, teardown=fleet.stop, data_dir=tmp_path / "data")
+    app = TomConsole(start, teardown=fleet.stop)
     return app, fleet
 
 

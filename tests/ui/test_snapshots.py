@@ -95,8 +95,8 @@ async def incident_queue_shown(pilot: Pilot[None]) -> None:
 
 def test_frozen_config_lists_the_frozen_fleet() -> None:
     app = frozen_app()
-    fleet, _ = app._engine(app.config)
-    assert sorted(h.name for h in app.config.hosts) == sorted(r.name for r in fleet.rows())
+    assert app.engine is not None
+    assert sorted(h.name for h in app.engine.config.hosts) == sorted(r.name for r in app.engine.fleet.rows())
     assert len(frozen_config().hosts) == HOSTS
 
 

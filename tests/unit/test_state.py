@@ -57,7 +57,7 @@ def test_rates_from_counter_deltas_and_reset() -> None:
     fleet.apply(Observation("a", HostState.UP, None, _sample(10, 10)))  # reboot: counters reset
     row = fleet.row("a")
     assert row is not None and row.rx_rate == 0 and row.tx_rate == 0
-    assert len(fleet.history("a", "rx")) == 3
+    assert len(fleet.history("a", "rx_bps")) == 3
 
 
 def test_up_host_without_fresh_data_turns_stale() -> None:

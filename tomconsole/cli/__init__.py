@@ -225,34 +225,31 @@ async def _fleet(args: argparse.Namespace) -> int:
 
 
 def _run_ui(config: Config, path: Path | None, args: argparse.Namespace, directory: Path) -> int:
+    from tomconsole.engine import Engine
     from tomconsole.ui.app import TomConsole
 
-    app = TomConsole(config, config_path=path, theme_name=args.theme, data_dir=directory, operator=args.who)
+    engine = Engine(config, data_dir=directory)
+    app = TomConsole(engine, config_path=path, theme_name=args.theme, operator=args.who)
     app.run()
     return app.exit_code()
 
 
 def _demo(args: argparse.Namespace) -> int:
     from tomconsole.demo.fleet import DemoFleet
+    from tomconsole.engine import Engine
     from tomconsole.ui.app import TomConsole
 
     with tempfile.TemporaryDirectory(prefix="tomconsole-demo-") as tmp:
         fleet = DemoFleet(Path(tmp), args.hosts)
-
-        async def setup() -> Config:
-            await fleet.start()
-            return load_config(fleet.config_path)
-
         directory = Path(args.data_dir) if args.data_dir else Path(tmp) / "data"
+
+        async def start() -> Engine:
+            await fleet.start()
+            return Engine(load_config(fleet.config_path), data_dir=directory)
+
         log_to_file(directory)
         app = TomConsole(
-            Config(),
-            theme_name=args.theme,
-            subtitle="demo fleet",
-            setup=setup,
-            teardown=fleet.stop,
-            data_dir=directory,
-            operator=args.who,
+            start, theme_name=args.theme, subtitle="demo fleet", teardown=fleet.stop, operator=args.who
         )
         app.run()
         return app.exit_code()

@@ -1,6 +1,7 @@
 """`tomconsole poll`: the console's engine without the screen, for scripts and cron.
 
-Rules, incidents, windows and the inbox run as in the console, so incidents open and
+It receives the same Engine as the console: rules, incidents, windows and the inbox run as
+in the console, so incidents open and
 resolve with no screen attached. Notifications go out only from the process that holds
 the store (a read-only poll leaves them to the console that does). A store that cannot be
 written is one line on stderr and exit 3 at the end; the fleet is still printed.
@@ -15,29 +16,28 @@ from pathlib import Path
 
 from tomconsole.cli.output import EXIT_DOWN, EXIT_OK, EXIT_STORE, error, note, say
 from tomconsole.config import Config
-from tomconsole.incidents.engine import IncidentEngine
-from tomconsole.models import HostState
-from tomconsole.monitor.report import fleet_json, fleet_table
-from tomconsole.monitor.scheduler import Scheduler, build
+from tomconsole.engine import Engine
+from tomconsole.models import HostState, SourceState
+from tomconsole.monitor.report import fleet_json, fleet_table, source_json
 from tomconsole.store import Store, StoreError
 
 
 def run_poll(args: argparse.Namespace, config: Config, directory: Path) -> int:
     rounds = args.count if args.count is not None else 1
     # A polling loop reads its inbox every round, like a console; a single round is a short-lived writer.
-    with Store(directory, role="console" if rounds > 1 else "cli") as store:
-        if store.unwritable is not None:
-            error(store.unwritable, EXIT_STORE)  # the fleet is still polled and printed
-        elif store.banner:
-            note(store.banner)
-        code = asyncio.run(_poll(config, rounds, args.interval, args.format, store))
-        return EXIT_STORE if store.unwritable is not None else code
+    engine = Engine(config, data_dir=directory, role="console" if rounds > 1 else "cli", background=False)
+    store = engine.store
+    if store is None:
+        raise engine.store_error or StoreError(f"cannot open the store in {directory}")
+    if store.unwritable is not None:
+        error(store.unwritable, EXIT_STORE)  # the fleet is still polled and printed
+    elif store.banner:
+        note(store.banner)
+    code = asyncio.run(_poll(engine, rounds, args.interval, args.format, store))
+    return EXIT_STORE if store.unwritable is not None else code
 
 
-async def _poll(config: Config, rounds: int, interval: float | None, fmt: str, store: Store) -> int:
-    state, collectors = build(config)
-    scheduler = Scheduler(state, collectors)
-    engine = IncidentEngine(state, config, store)
+async def _poll(engine: Engine, rounds: int, interval: float | None, fmt: str, store: Store) -> int:
     failures: list[StoreError] = []
 
     def failed(err: StoreError) -> None:
@@ -46,20 +46,20 @@ async def _poll(config: Config, rounds: int, interval: float | None, fmt: str, s
 
     store.failure_listeners.append(failed)
     loop = asyncio.get_running_loop()
-    every = interval if interval is not None else config.ssh.interval
+    every = interval if interval is not None else engine.config.ssh.interval
+    incidents = engine.incidents
+    assert incidents is not None
     try:
         for n in range(rounds):
             started = loop.time()
-            await scheduler.round()
-            engine.tick()
-            await engine.process_inbox()
-            await engine.archive_due()
-            await engine.notifier.pass_once(on_error=note)
-            rows = state.rows(check_stale=False)
-            doc = fleet_json(rows)
-            doc["incidents"] = [i.summary() for i in engine.book.open()]
+            await engine.round()
+            await incidents.notifier.pass_once(on_error=note)
+            snap = engine.snapshot(check_stale=False)
+            doc = fleet_json(snap.hosts)
+            doc["sources"] = [source_json(s) for s in snap.sources]
+            doc["incidents"] = [i.summary() for i in snap.incidents]
             if fmt == "table":
-                say(fleet_table(rows))
+                say(fleet_table(snap.hosts, snap.sources))
             elif fmt == "jsonl" or rounds > 1:
                 print(json.dumps(doc, separators=(",", ":")), flush=True)
             else:
@@ -68,9 +68,13 @@ async def _poll(config: Config, rounds: int, interval: float | None, fmt: str, s
                 # Between rounds the inbox is read every second, as the console does, so a CLI
                 # write handed to this process is confirmed within its wait.
                 await asyncio.sleep(min(1.0, max(0.0, started + every - loop.time())))
-                await engine.process_inbox()
+                await engine.housekeeping()
     finally:
-        await scheduler.stop()
+        await engine.stop()
     if failures:
         return EXIT_STORE
-    return EXIT_OK if all(r.state is HostState.UP for r in state.rows(check_stale=False)) else EXIT_DOWN
+    snap = engine.snapshot(check_stale=False)
+    healthy = all(r.state is HostState.UP for r in snap.hosts) and all(
+        s.state is SourceState.UP for s in snap.sources
+    )
+    return EXIT_OK if healthy else EXIT_DOWN

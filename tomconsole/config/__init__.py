@@ -10,7 +10,7 @@ command that loads a config go through `load_config`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -20,13 +20,23 @@ from tomconsole.config._yaml import ConfigError, ConfigIssue, dotted, line_for, 
 from tomconsole.config.base import Duration, Strict, parse_duration
 from tomconsole.config.incidents import DAYS, IncidentPolicy, MaintenanceConfig, Member, Team, Weekly
 from tomconsole.config.notify import Notifications, Webhook
-from tomconsole.config.rules import DEFAULT_RULES, RuleConfig, Scope
+from tomconsole.config.rules import (
+    DEFAULT_RULES,
+    RuleConfig,
+    Scope,
+    effective,
+    merge_defaults,
+    metric_problem,
+)
 from tomconsole.config.ssh import HostConfig, SshDefaults
 from tomconsole.config.ui import Threshold, Thresholds
 from tomconsole.models import HostInfo
+from tomconsole.probes import BUILTIN_KINDS
+from tomconsole.probes.kinds import Kind
 
 __all__ = [
     "DAYS",
+    "DEFAULT_RULES",
     "Config",
     "ConfigError",
     "ConfigIssue",
@@ -61,7 +71,8 @@ class Config(Strict):
     stale_after: Annotated[float, Field(ge=1, le=100)] = 3.0
     history_points: Annotated[int, Field(ge=10, le=100_000)] = 720
     data_dir: str | None = None
-    rules: list[RuleConfig] | None = None  # None: the default rule set
+    rules: list[RuleConfig] = []  # added to the defaults; see config/rules.py
+    default_rules: bool = True
     team: Team = Team()
     incidents: IncidentPolicy = IncidentPolicy()
     maintenance: list[MaintenanceConfig] = []
@@ -69,9 +80,7 @@ class Config(Strict):
 
     @property
     def effective_rules(self) -> list[RuleConfig]:
-        if self.rules is not None:
-            return self.rules
-        return [RuleConfig.model_validate(r) for r in DEFAULT_RULES]
+        return effective(self.rules, self.default_rules)
 
     @property
     def show_local(self) -> bool:
@@ -85,18 +94,27 @@ class Config(Strict):
         """Every host the console shows, the console's own machine first when it is shown."""
         infos = [self.host_info(h) for h in self.hosts]
         if self.show_local:
-            infos.insert(0, HostInfo("localhost", "local", ("local",), None, self.ssh.interval))
+            infos.insert(
+                0, HostInfo("localhost", "local", ("local",), None, self.ssh.interval, source="local")
+            )
         return infos
 
 
 def parse_config(
-    text: str, file: str = "<config>", check_theme: Callable[[str], str | None] | None = None
+    text: str,
+    file: str = "<config>",
+    check_theme: Callable[[str], str | None] | None = None,
+    kinds: Iterable[Kind] | None = None,
 ) -> Config:
     """Validate YAML text. Raises ConfigError listing every problem found. `check_theme`, when
-    given, says why `theme:` cannot be used (themes live in the UI, which this layer cannot see)."""
+    given, says why `theme:` cannot be used (themes live in the UI, which this layer cannot see).
+    `kinds` are the kinds of target the sources provide (the built-in ones by default): a rule
+    on a metric none of them has is an error."""
     data, lines, issues = load_yaml(text, file)
     if data is None:
         return Config()
+    if isinstance(data.get("rules"), list):
+        data["rules"] = merge_defaults(data["rules"])
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
@@ -109,7 +127,7 @@ def parse_config(
     else:
         for section, names in (
             ("hosts", [h.name for h in config.hosts]),
-            ("rules", [r.name for r in config.rules or []]),
+            ("rules", [r.name for r in config.rules]),
         ):
             seen: set[str] = set()
             for i, name in enumerate(names):
@@ -117,6 +135,11 @@ def parse_config(
                     loc = (section, i, "name")
                     issues.append(ConfigIssue(file, line_for(loc, lines), dotted(loc), "name is used twice"))
                 seen.add(name)
+        for i, rule in enumerate(config.rules):
+            problem = metric_problem(rule, (kinds if kinds is not None else BUILTIN_KINDS.values()))
+            if problem:
+                loc = ("rules", i, "metric")
+                issues.append(ConfigIssue(file, line_for(loc, lines), dotted(loc), problem))
         theme_problem_text = check_theme(config.theme) if check_theme is not None else None
         if theme_problem_text:
             issues.append(ConfigIssue(file, line_for(("theme",), lines), "theme", theme_problem_text))

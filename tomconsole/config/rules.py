@@ -1,17 +1,22 @@
 """The `rules:` section: what condition, on which targets, for how long, clearing where.
 
 Rules are data, never code: a metric, a comparison, a threshold and a clear threshold, or a
-list of target states. The default set lives here too.
+list of target states, over the targets a selector names. The rules a user writes ADD to
+the default set: an entry with a default's name changes that default (only the keys it
+gives), `enabled: false` switches one off, and `default_rules: false` drops them all.
 """
 
 from __future__ import annotations
 
+import fnmatch
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
 from tomconsole.config.base import Duration, Strict
 from tomconsole.models import HostState
+from tomconsole.probes.kinds import Kind, metric_names
 
 
 class Scope(Strict):
@@ -22,7 +27,7 @@ class Scope(Strict):
 
 class RuleConfig(Strict):
     name: Annotated[str, Field(min_length=1, max_length=100)]
-    metric: Literal["cpu_pct", "mem_pct", "swap_pct", "fs_pct", "load_per_core"] | None = None
+    metric: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     state: list[HostState] | None = None
     op: Literal[">", ">=", "<", "<="] = ">"
     threshold: float | None = None
@@ -32,6 +37,10 @@ class RuleConfig(Strict):
     labels: dict[str, str] = {}
     runbook: str | None = None
     scope: Scope = Scope()
+    target: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*:\S+$")] | None = None
+    group: str | None = None
+    tag: str | None = None
+    enabled: bool = True
 
     @model_validator(mode="after")
     def _one_kind(self) -> RuleConfig:
@@ -92,3 +101,46 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "the traceback is in tomconsole.log in the data directory. Please report it.",
     },
 ]
+
+
+def merge_defaults(user: list[Any]) -> list[Any]:
+    """The user's rule entries with each one named like a default filled in from it (the
+    user's keys win), so `- {name: filesystem-full, threshold: 95}` is a whole rule. Done on
+    the raw data, before validation, so errors still point at the user's lines."""
+    defaults = {d["name"]: d for d in DEFAULT_RULES}
+    out = []
+    for entry in user:
+        base = defaults.get(entry.get("name")) if isinstance(entry, dict) else None
+        out.append({**base, **entry} if base is not None else entry)
+    return out
+
+
+def effective(user: list[RuleConfig], with_defaults: bool = True) -> list[RuleConfig]:
+    """The rules in force: the user's own first, then the defaults (as the user changed
+    them), without the ones switched off."""
+    if not with_defaults:  # an entry named like a default is then simply the user's own rule
+        return [r for r in user if r.enabled]
+    named = {r.name: r for r in user}
+    defaults = [named.get(d["name"]) or RuleConfig.model_validate(d) for d in DEFAULT_RULES]
+    default_names = {d["name"] for d in DEFAULT_RULES}
+    rules = [r for r in user if r.name not in default_names] + defaults
+    return [r for r in rules if r.enabled]
+
+
+def metric_problem(rule: RuleConfig, kinds: Iterable[Kind]) -> str | None:
+    """Why no source can give this rule its metric, if none can."""
+    if rule.metric is None:
+        return None
+    kinds = list(kinds)
+    pattern = (rule.target or "*:*").partition(":")[0]
+    matching = [k for k in kinds if fnmatch.fnmatchcase(k.name, pattern)]
+    if not matching:
+        known = ", ".join(sorted(k.name for k in kinds))
+        return f"no source provides targets of kind {pattern} (known kinds: {known})"
+    provided: dict[str, Any] = {}
+    for k in matching:
+        provided.update(metric_names([k]))
+    if rule.metric not in provided:
+        names = ", ".join(sorted(provided))
+        return f"no source provides the metric {rule.metric} (known: {names})"
+    return None

@@ -1,5 +1,9 @@
-"""Operator actions as plain requests, so the console's keys, the CLI and the inbox share
-one code path: `{"action": "ack", "id": "INC-000012", "who": "ana"}` -> an answer dict."""
+"""Operator actions (the typed values in models) applied to the incident and window books,
+and their wire form for the inbox: `{"action": "ack", "id": "INC-000012", "who": "ana"}`.
+
+The console's keys, the CLI and the inbox build the same Action values; `apply_action`
+is the one place they take effect (the books audit them), `answer` wraps a refusal as
+`{"ok": False, "error": why}` for all three."""
 
 from __future__ import annotations
 
@@ -11,6 +15,20 @@ from pydantic import ValidationError
 from tomconsole.config import Scope, parse_duration
 from tomconsole.incidents.book import IncidentBook
 from tomconsole.incidents.windows import WindowBook
+from tomconsole.models import (
+    AcceptHostKey,
+    Acknowledge,
+    Action,
+    Assign,
+    EndWindow,
+    Escalate,
+    ExtendWindow,
+    Note,
+    OpenIncident,
+    OpenWindow,
+    Resolve,
+    SetSeverity,
+)
 
 
 def window_length(text: str, now: datetime) -> timedelta:
@@ -50,65 +68,165 @@ def parse_scope(text: str) -> Scope:
     return Scope(hosts=hosts, groups=groups, tags=tags)
 
 
-def window_problem(windows: WindowBook, values: dict[str, Any]) -> str | None:
+def window_problem(windows: WindowBook, scope_text: str, duration: str) -> str | None:
     """What is wrong with a window's scope and length, before anything is written (the dialog
     keeps what was typed and says so)."""
     try:
-        scope = parse_scope(str(values.get("scope_text", "")))
-        length = window_length(str(values.get("duration", "")), windows.now())
-        windows.check(scope, length)
+        windows.check(parse_scope(scope_text), window_length(duration, windows.now()))
     except ValueError as exc:
         return str(exc)
     return None
 
 
-def answer(book: IncidentBook, windows: WindowBook, req: dict[str, Any]) -> dict[str, Any]:
+def scope_text(hosts: list[str], groups: list[str], tags: list[str]) -> str:
+    return " ".join(
+        [*(f"host:{h}" for h in hosts), *(f"group:{g}" for g in groups), *(f"tag:{t}" for t in tags)]
+    )
+
+
+# -- the wire form (inbox files) -----------------------------------------------------------
+
+_BY_ID: dict[str, type[Acknowledge] | type[Resolve] | type[Escalate]] = {
+    "ack": Acknowledge,
+    "resolve": Resolve,
+    "escalate": Escalate,
+}
+
+
+def to_wire(action: Action) -> dict[str, Any]:
+    """The inbox's JSON for an action (the format older versions wrote, so a request left in
+    an inbox across an upgrade is still read)."""
+    who = action.by
+    match action:
+        case Acknowledge() | Resolve() | Escalate():
+            name = {Acknowledge: "ack", Resolve: "resolve", Escalate: "escalate"}[type(action)]
+            return {"action": name, "id": action.incident, "who": who}
+        case Note():
+            return {"action": "note", "id": action.incident, "who": who, "text": action.text}
+        case Assign():
+            return {"action": "assign", "id": action.incident, "who": who, "to": action.to}
+        case SetSeverity():
+            return {"action": "severity", "id": action.incident, "who": who, "severity": action.severity}
+        case OpenIncident():
+            return {
+                "action": "open",
+                "who": who,
+                "title": action.title,
+                "severity": action.severity,
+                "host": action.host,
+            }
+        case OpenWindow():
+            return {
+                "action": "window",
+                "who": who,
+                "scope_text": action.scope,
+                "duration": action.duration,
+                "reason": action.reason,
+                "change": action.change,
+            }
+        case EndWindow():
+            return {"action": "window-end", "window": action.window, "who": who}
+        case ExtendWindow():
+            return {
+                "action": "window-extend",
+                "window": action.window,
+                "who": who,
+                "duration": action.duration,
+            }
+        case AcceptHostKey():
+            return {
+                "action": "accept-host-key",
+                "host": action.host,
+                "fingerprint": action.fingerprint,
+                "key": action.key,
+                "who": who,
+            }
+    raise ValueError(f"unknown action {action!r}")
+
+
+def from_wire(req: dict[str, Any]) -> Action:
+    """An action from its inbox JSON; ValueError names what is wrong."""
+    name, who = str(req.get("action")), str(req.get("who") or "unknown")
+    try:
+        if name in _BY_ID:
+            return _BY_ID[name](str(req["id"]), who)
+        if name == "note":
+            return Note(str(req["id"]), who, str(req.get("text") or ""))
+        if name == "assign":
+            return Assign(str(req["id"]), who, str(req.get("to") or ""))
+        if name == "severity":
+            return SetSeverity(str(req["id"]), who, str(req["severity"]))
+        if name == "open":
+            return OpenIncident(
+                str(req.get("title") or ""), who, str(req.get("severity") or "major"), req.get("host")
+            )
+        if name == "window":
+            if "scope_text" in req:
+                text = str(req["scope_text"])
+            else:
+                scope = Scope.model_validate(req.get("scope") or {})
+                text = scope_text(scope.hosts, scope.groups, scope.tags)
+            return OpenWindow(
+                text, str(req.get("duration", "1h")), who, str(req.get("reason") or ""), req.get("change")
+            )
+        if name == "window-end":
+            return EndWindow(str(req["window"]), who)
+        if name == "window-extend":
+            return ExtendWindow(str(req["window"]), who, str(req.get("duration", "1h")))
+        if name == "accept-host-key":
+            return AcceptHostKey(str(req["host"]), str(req["fingerprint"]), str(req["key"]), who)
+    except KeyError as exc:
+        raise ValueError(f"{name}: {exc.args[0]} is missing") from None
+    except ValidationError:
+        raise ValueError("a window's scope lists hosts, groups and tags by name") from None
+    raise ValueError(f"unknown action {name}")
+
+
+# -- applying --------------------------------------------------------------------------------
+
+
+def answer(book: IncidentBook, windows: WindowBook, action: Action | dict[str, Any]) -> dict[str, Any]:
     """`apply_action`, with a refusal as an answer (`{"ok": False, "error": why}`) instead of
     an exception: what the console, the CLI and the inbox all need."""
     try:
-        return apply_action(book, windows, req)
+        return apply_action(book, windows, action)
     except ValidationError:
         return {"ok": False, "error": "a window's scope lists hosts, groups and tags by name"}
-    except KeyError as exc:
+    except KeyError as exc:  # the books name what is missing (an unknown incident or window)
         return {"ok": False, "error": str(exc.args[0]) if exc.args else "a field is missing"}
     except ValueError as exc:
         return {"ok": False, "error": str(exc)}
 
 
-def apply_action(book: IncidentBook, windows: WindowBook, req: dict[str, Any]) -> dict[str, Any]:
-    action, who = str(req.get("action")), str(req.get("who") or "unknown")
-    if action == "window":
-        scope = (
-            parse_scope(req["scope_text"])
-            if "scope_text" in req
-            else Scope.model_validate(req.get("scope") or {})
-        )
-        duration = window_length(str(req.get("duration", "1h")), windows.now())
-        doc = windows.create(scope, duration, who, str(req.get("reason", "")), req.get("change"))
-        return {"ok": True, "window": doc}
-    if action in ("window-end", "window-extend"):
-        key = str(req.get("window"))
-        if action == "window-end":
-            return {"ok": True, "window": {**windows.end_early(key, who), "key": key}}
-        by = window_length(str(req.get("duration", "1h")), windows.now())
-        return {"ok": True, "window": {**windows.extend(key, by, who), "key": key}}
-    if action == "open":
-        severity = str(req.get("severity") or "major")
-        inc = book.open_manual(str(req.get("title") or ""), who, req.get("host"), severity)
-        return {"ok": True, "incident": inc.summary()}
-    incident_id = str(req.get("id"))
-    if action == "ack":
-        inc = book.acknowledge(incident_id, who)
-    elif action == "resolve":
-        inc = book.resolve(incident_id, who)
-    elif action == "note":
-        inc = book.note(incident_id, who, str(req.get("text") or ""))
-    elif action == "assign":
-        inc = book.assign(incident_id, who, str(req.get("to") or ""))
-    elif action == "escalate":
-        inc = book.escalate(incident_id, who)
-    elif action == "severity":
-        inc = book.set_severity(incident_id, who, str(req["severity"]))
-    else:
-        raise ValueError(f"unknown action {action}")
+def apply_action(book: IncidentBook, windows: WindowBook, action: Action | dict[str, Any]) -> dict[str, Any]:
+    """Apply one action (or its wire form); ValueError or KeyError says why it is refused."""
+    if isinstance(action, dict):
+        action = from_wire(action)
+    who = action.by
+    match action:
+        case OpenWindow():
+            duration = window_length(action.duration, windows.now())
+            doc = windows.create(parse_scope(action.scope), duration, who, action.reason, action.change)
+            return {"ok": True, "window": doc}
+        case EndWindow():
+            return {"ok": True, "window": {**windows.end_early(action.window, who), "key": action.window}}
+        case ExtendWindow():
+            by = window_length(action.duration, windows.now())
+            return {"ok": True, "window": {**windows.extend(action.window, by, who), "key": action.window}}
+        case OpenIncident():
+            inc = book.open_manual(action.title, who, action.host, action.severity)
+        case Acknowledge():
+            inc = book.acknowledge(action.incident, who)
+        case Resolve():
+            inc = book.resolve(action.incident, who)
+        case Note():
+            inc = book.note(action.incident, who, action.text)
+        case Assign():
+            inc = book.assign(action.incident, who, action.to)
+        case Escalate():
+            inc = book.escalate(action.incident, who)
+        case SetSeverity():
+            inc = book.set_severity(action.incident, who, action.severity)
+        case _:
+            raise ValueError(f"{type(action).__name__} is not an incident or window action")
     return {"ok": True, "incident": inc.summary()}

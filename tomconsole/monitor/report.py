@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from tomconsole.models import HostState, visible
+from tomconsole.models import HostState, SourceStatus, visible
 from tomconsole.monitor.state import HostRow
 
 
@@ -21,6 +21,8 @@ def host_json(row: HostRow) -> dict[str, Any]:
     s = row.sample
     return {
         "name": row.info.name,
+        "target": row.info.target,
+        "source": row.info.source,
         "address": row.info.address,
         "group": row.info.group,
         "tags": list(row.info.tags),
@@ -69,6 +71,17 @@ def host_json(row: HostRow) -> dict[str, Any]:
         "uptime_s": _r(s.uptime_s, 0) if s else None,
         "os": s.os if s else None,
         "kernel": s.kernel if s else None,
+        # Every metric point, as rules see them (names and units: tomconsole/probes/host.py).
+        "points": [{"object": obj, "metric": m, "value": _r(v, 3)} for obj, m, v in row.points()],
+    }
+
+
+def source_json(status: SourceStatus) -> dict[str, Any]:
+    return {
+        "name": status.name,
+        "kind": status.kind,
+        "state": status.state.value,
+        "reason": status.reason,
     }
 
 
@@ -83,8 +96,9 @@ def _fmt(value: float | None, spec: str = ".1f") -> str:
     return "-" if value is None else format(value, spec)
 
 
-def fleet_table(rows: list[HostRow]) -> str:
-    """A fixed-width table for humans at a shell; control characters are escaped."""
+def fleet_table(rows: list[HostRow], sources: list[SourceStatus] | None = None) -> str:
+    """A fixed-width table for humans at a shell; control characters are escaped. A source
+    that is not up is a line of its own at the end."""
     head = f"{'HOST':<20} {'STATE':<16} {'LOAD1':>6} {'CPU%':>6} {'MEM%':>6} {'DISK%':>6}  REASON"
     lines = [head]
     for r in rows:
@@ -97,4 +111,7 @@ def fleet_table(rows: list[HostRow]) -> str:
             f"{_fmt(s.cpu_pct if s else None):>6} {_fmt(s.mem_used_pct if s else None):>6} "
             f"{_fmt(worst.used_pct if worst else None):>6}  {visible(reason)}"
         )
+    for src in sources or ():
+        if src.state.value != "up":
+            lines.append(f"source {visible(src.name)}: {src.state.value}: {visible(src.reason or '')}")
     return "\n".join(lines)

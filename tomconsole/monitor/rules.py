@@ -1,7 +1,9 @@
 """Rules as data: what condition on which hosts, for how long, clearing where. Pure logic.
 
-A rule is either a metric rule (`metric` `op` `threshold`, clearing past `clear`) or a
-state rule (the host is in one of `states`). Each (rule, host, object) has a small state
+A rule is either a metric rule (`metric` `op` `threshold`, clearing past `clear`) over
+the metric points of any kind of target, or a state rule (the target is in one of
+`states`). It applies to the targets its selector names (`target: host:*`, `db:orders`,
+a group, a tag). Each (rule, host, object) has a small state
 machine: inactive -> pending (condition true, waiting out `for:`) -> firing -> back to
 inactive once the value is past the clear threshold (hysteresis). Missing data never
 clears an alert: a host that stops answering is the state rules' business.
@@ -9,6 +11,7 @@ clears an alert: a host that stops answering is the state rules' business.
 
 from __future__ import annotations
 
+import fnmatch
 import operator
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -44,7 +47,7 @@ SEVERITIES = tuple(s.value for s in Severity)
 class Rule:
     name: str
     severity: Severity
-    metric: str | None = None  # cpu_pct, mem_pct, swap_pct, fs_pct (per mount), load_per_core
+    metric: str | None = None  # a metric some kind provides: cpu_pct, fs_pct (per mount), ...
     op: str = ">"
     threshold: float = 0.0
     clear: float | None = None
@@ -55,6 +58,7 @@ class Rule:
     hosts: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    target: str | None = None  # a `kind:name` pattern (`host:*`, `db:orders`); None: any target
 
     @property
     def is_state_rule(self) -> bool:
@@ -62,6 +66,8 @@ class Rule:
 
     def applies_to(self, row: HostRow) -> bool:
         info = row.info
+        if self.target is not None and not fnmatch.fnmatchcase(info.target, self.target):
+            return False
         if self.hosts and info.name not in self.hosts:
             return False
         if self.groups and info.group not in self.groups:
@@ -73,22 +79,13 @@ class Rule:
         if self.is_state_rule:
             yield "", 1.0 if row.state in self.states else 0.0
             return
-        s = row.sample if row.state is HostState.UP else None
-        if self.metric == "fs_pct":
-            for fs in (s.filesystems or ()) if s else ():
-                yield fs.mount, fs.used_pct
-            return
-        value: float | None = None
-        if s is not None:
-            if self.metric == "cpu_pct":
-                value = s.cpu_pct
-            elif self.metric == "mem_pct":
-                value = s.mem_used_pct
-            elif self.metric == "swap_pct":
-                value = s.swap_used_pct
-            elif self.metric == "load_per_core" and s.load and s.ncpu:
-                value = s.load[0] / s.ncpu
-        yield "", value
+        found = False
+        for obj, metric, value in row.points():
+            if metric == self.metric:
+                found = True
+                yield obj, value
+        if not found:
+            yield "", None  # no data: neither fire nor clear
 
     def over(self, value: float) -> bool:
         if self.is_state_rule:
@@ -132,6 +129,12 @@ def alert_key(rule: str, host: str, obj: str) -> str:
     return f"{rule}|{host}|{obj}"
 
 
+def target_label(row: HostRow) -> str:
+    """How an alert names its target: a host by its bare name (as incidents always have, so
+    keys stored before targets had kinds still match), any other kind as `kind:name`."""
+    return row.name if row.info.kind == "host" else row.info.target
+
+
 @dataclass
 class RuleEngine:
     rules: list[Rule]
@@ -150,15 +153,16 @@ class RuleEngine:
         for rule in self.rules:
             if not rule.applies_to(row):
                 continue
+            label = target_label(row)
             for obj, value in rule.values(row):
-                key = alert_key(rule.name, row.name, obj)
+                key = alert_key(rule.name, label, obj)
                 st = self.states.setdefault(key, AlertState())
                 was = st.phase
                 t = self._step(rule, st, value, now)
                 if (was is Phase.PENDING) != (st.phase is Phase.PENDING):
                     self.pending_changes.append((key, st.since if st.phase is Phase.PENDING else None))
                 if t is not None:
-                    out.append(Transition(key, rule, row.name, obj, t, value, now))
+                    out.append(Transition(key, rule, label, obj, t, value, now))
         return out
 
     @staticmethod
@@ -196,8 +200,9 @@ def rules_from_config(configs: list[RuleConfig]) -> list[Rule]:
             runbook=c.runbook,
             labels=tuple(sorted(c.labels.items())),
             hosts=tuple(c.scope.hosts),
-            groups=tuple(c.scope.groups),
-            tags=tuple(c.scope.tags),
+            groups=tuple(c.scope.groups) + ((c.group,) if c.group else ()),
+            tags=tuple(c.scope.tags) + ((c.tag,) if c.tag else ()),
+            target=c.target,
         )
         for c in configs
     ]

@@ -1,4 +1,4 @@
-"""The engine: builds collectors from a Config and drives them, headless or under the UI.
+"""The scheduler: drives the sources' collectors, headless or under the UI.
 
 Each source runs in its own task at its own interval, so a host that hangs until its
 deadline never delays another. `round()` is the synchronous-rounds mode of
@@ -17,47 +17,10 @@ import time
 from collections.abc import Awaitable, Callable
 
 from tomconsole.collectors import Collector
-from tomconsole.collectors.local import LocalCollector
-from tomconsole.collectors.ssh import SshCollector, SshTarget
-from tomconsole.config import Config
 from tomconsole.models import Batch, HostState, Observation
 from tomconsole.monitor.state import FleetState
 
 log = logging.getLogger(__name__)
-
-
-def ssh_targets(config: Config) -> list[SshTarget]:
-    d = config.ssh
-    out = []
-    for h in config.hosts:
-        kh = h.known_hosts if h.known_hosts is not None else d.known_hosts
-        out.append(
-            SshTarget(
-                name=h.name,
-                address=h.address,
-                port=h.port,
-                user=h.user or d.user,
-                identity_file=h.identity_file or d.identity_file,
-                known_hosts=tuple(kh) if kh is not None else None,
-                connect_timeout=d.connect_timeout,
-                command_timeout=d.command_timeout,
-                keepalive=d.keepalive,
-                disk_every=d.disk_every,
-                output_cap_bytes=d.output_cap_bytes,
-                interval=h.interval or d.interval,
-            )
-        )
-    return out
-
-
-def build(config: Config) -> tuple[FleetState, list[Collector]]:
-    """The state and the collectors a config describes."""
-    handshakes = asyncio.Semaphore(config.ssh.max_handshakes)
-    collectors: list[Collector] = [SshCollector(t, handshakes) for t in ssh_targets(config)]
-    if config.show_local:
-        collectors.insert(0, LocalCollector("localhost", config.ssh.interval, config.ssh.command_timeout))
-    state = FleetState(config.host_infos(), config.history_points, config.stale_after)
-    return state, collectors
 
 
 class Scheduler:

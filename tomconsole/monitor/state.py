@@ -11,12 +11,13 @@ import time
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from tomconsole.models import Batch, HostInfo, HostSample, HostState, Observation, SourceState, SourceStatus
+from tomconsole.models import Batch, HostInfo, HostState, Observation, SourceState, SourceStatus
+from tomconsole.probes import BUILTIN_KINDS
+from tomconsole.probes.kinds import Kind, Value, rates
 
 log = logging.getLogger(__name__)
-
-METRICS = ("cpu", "mem", "load1", "rx", "tx")
 
 
 class Ring:
@@ -53,21 +54,39 @@ class Ring:
 
 @dataclass(frozen=True, slots=True)
 class HostRow:
-    """A reader's view of one host at one moment: no references into live state."""
+    """A reader's view of one target at one moment: no references into live state. `sample`
+    is the kind's typed sample (a HostSample for hosts)."""
 
     info: HostInfo
     state: HostState
     reason: str | None
-    sample: HostSample | None
+    sample: Any
     age_s: float | None
     rx_rate: float | None
     tx_rate: float | None
     cpu_recent: tuple[float, ...] = ()
     version: int = 0  # bumps with every observation: a cheap "has this row changed"
+    rates: tuple[Value, ...] = ()  # the kind's counters as per-second rates, per object and summed
+    kind: Kind | None = None  # None: the built-in kind named by info.kind
 
     @property
     def name(self) -> str:
         return self.info.name
+
+    @property
+    def target(self) -> str:
+        return self.info.target
+
+    def points(self) -> list[Value]:
+        """This row's metric points as (object, metric, value). A target that is not up has
+        none: missing data neither fires nor clears a rule."""
+        kind = self.kind or BUILTIN_KINDS.get(self.info.kind)
+        if kind is None or self.sample is None or self.state is not HostState.UP:
+            return []
+        counters = kind.counters
+        out = [v for v in kind.values(self.sample) if v[1] not in counters]
+        out.extend(self.rates)
+        return out
 
 
 @dataclass
@@ -76,19 +95,22 @@ class HostView:
 
     info: HostInfo
     history_points: int
+    kind: Kind
     state: HostState = HostState.CONNECTING
     reason: str | None = "connecting"
-    sample: HostSample | None = None
+    sample: Any = None
     sampled_mono: float | None = None
     rx_rate: float | None = None
     tx_rate: float | None = None
+    rates: tuple[Value, ...] = ()
+    counters: dict[tuple[str, str], float] = field(default_factory=dict)
     history: dict[str, Ring] = field(default_factory=dict)
     version: int = 0
     also: tuple[str, ...] = ()  # other sources that report this target too
     _recent: tuple[int, tuple[float, ...]] = (-1, ())
 
     def __post_init__(self) -> None:
-        self.history = {m: Ring(self.history_points) for m in METRICS}
+        self.history = {m: Ring(self.history_points) for m in self.kind.charted}
 
     def apply(self, obs: Observation, now: float) -> None:
         self.version += 1
@@ -96,31 +118,31 @@ class HostView:
         new = obs.sample
         if new is None:
             return
-        self._rates(new, now)
+        values = list(self.kind.values(new))
+        self._rates(values, now)
         self.sample, self.sampled_mono = new, now
-        h = self.history
-        h["cpu"].append(new.cpu_pct)
-        h["mem"].append(new.mem_used_pct)
-        h["load1"].append(new.load[0] if new.load else None)
-        h["rx"].append(self.rx_rate)
-        h["tx"].append(self.tx_rate)
+        latest = {m: v for obj, m, v in values if not obj}
+        latest.update({m: v for obj, m, v in self.rates if not obj})
+        for metric, ring in self.history.items():
+            ring.append(latest.get(metric))
 
-    def _rates(self, new: HostSample, now: float) -> None:
-        old = self.sample
-        if old is None or self.sampled_mono is None or now <= self.sampled_mono:
-            self.rx_rate = self.tx_rate = None
-            return
-        dt = now - self.sampled_mono
-        before = {i.name: i for i in old.interfaces}
-        rx = tx = 0
-        for i in new.interfaces:
-            prev = before.get(i.name)
-            if prev is None:
-                continue
-            # A counter that went backwards was reset (reboot, driver reload): no rate this time.
-            rx += max(0, i.rx_bytes - prev.rx_bytes)
-            tx += max(0, i.tx_bytes - prev.tx_bytes)
-        self.rx_rate, self.tx_rate = rx / dt, tx / dt
+    def _rates(self, values: list[Value], now: float) -> None:
+        """The kind's counters as rates, per object and summed over the target's objects."""
+        counters = self.kind.counters
+        new = {(obj, m): v for obj, m, v in values if m in counters and v is not None}
+        if self.sampled_mono is None or now <= self.sampled_mono:
+            per_object: dict[tuple[str, str], float] = {}
+            totals: dict[str, float | None] = dict.fromkeys(counters)
+        else:
+            per_object = rates(self.kind, self.counters, new, now - self.sampled_mono)
+            totals = dict.fromkeys(counters, 0.0)
+            for (_obj, m), rate in per_object.items():
+                totals[m] = (totals[m] or 0.0) + rate
+        self.counters = new
+        self.rates = tuple((obj, m, r) for (obj, m), r in per_object.items() if obj) + tuple(
+            ("", m, r) for m, r in totals.items()
+        )
+        self.rx_rate, self.tx_rate = totals.get("rx_bps"), totals.get("tx_bps")
 
     def row(self, now: float, stale_after: float | None) -> HostRow:
         state, reason = self.state, self.reason
@@ -129,10 +151,21 @@ class HostView:
         if state is HostState.UP and age is not None and limit is not None and age > limit:
             state, reason = HostState.STALE, f"no fresh data for {age:.0f} s"
         if self._recent[0] != self.version:  # rows are read several times between samples
-            self._recent = (self.version, tuple(self.history["cpu"].last(24)))
+            first = self.kind.charted[0] if self.kind.charted else None
+            self._recent = (self.version, tuple(self.history[first].last(24)) if first else ())
         recent = self._recent[1]
         return HostRow(
-            self.info, state, reason, self.sample, age, self.rx_rate, self.tx_rate, recent, self.version
+            self.info,
+            state,
+            reason,
+            self.sample,
+            age,
+            self.rx_rate,
+            self.tx_rate,
+            recent,
+            self.version,
+            self.rates,
+            self.kind,
         )
 
 
@@ -145,13 +178,18 @@ class FleetState:
         history_points: int = 720,
         stale_after: float = 3.0,
         clock: Callable[[], float] = time.monotonic,
+        kinds: dict[str, Kind] | None = None,
     ) -> None:
-        self.views = {h.name: HostView(h, history_points) for h in hosts}
+        self.kinds = dict(BUILTIN_KINDS if kinds is None else kinds)
+        self.views = {h.name: self._view(h, history_points) for h in hosts}
         self.history_points = history_points
         self.stale_after = stale_after
         self.clock = clock
         self._listeners: list[Callable[[str], None]] = []
         self.sources: dict[str, SourceStatus] = {}
+
+    def _view(self, info: HostInfo, history_points: int) -> HostView:
+        return HostView(info, history_points, self.kinds[info.kind])
 
     def subscribe(self, callback: Callable[[str], None]) -> None:
         self._listeners.append(callback)
@@ -191,7 +229,7 @@ class FleetState:
             seen.add(info.name)
             view = self.views.get(info.name)
             if view is None:
-                self.views[info.name] = HostView(info, self.history_points)
+                self.views[info.name] = self._view(info, self.history_points)
             elif view.info.source != status.name and status.name not in view.also:
                 view.also = (*view.also, status.name)
         for name in mine - seen:
@@ -214,7 +252,8 @@ class FleetState:
 
     def history(self, name: str, metric: str, n: int | None = None) -> list[float]:
         view = self.views.get(name)
-        return [] if view is None else view.history[metric].last(n)
+        ring = None if view is None else view.history.get(metric)
+        return [] if ring is None else ring.last(n)
 
 
 def _what(callback: Callable[[str], None]) -> str:

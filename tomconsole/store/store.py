@@ -109,7 +109,7 @@ class Store:
         self._db = TinyDB(storage=lambda: self._storage)
         self._held = 0
         self._gen = self._written = 0
-        self._loop = asyncio.get_running_loop() if background else None
+        self._loop: asyncio.AbstractEventLoop | None = None  # bound on first use
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="store-writer") if background else None
         self._on_disk = 0  # the writer thread's own record: last generation durably written
         self._disk_error: StoreError | None = None
@@ -236,9 +236,19 @@ class Store:
         if not self._held:
             self._commit()
 
+    def _running_loop(self) -> asyncio.AbstractEventLoop | None:
+        """The event loop background writes report to: the one running when the first of
+        them is made (a store may be opened before the loop starts)."""
+        if self._loop is None:
+            try:
+                self._loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return None
+        return self._loop
+
     def _commit(self) -> None:
-        if self._writer is None:
-            self._write_now()
+        if self._writer is None or (self._loop is None and self._running_loop() is None):
+            self._write_now()  # no loop yet (opening, repairing): written at once, as a CLI does
         elif not self._scheduled:
             self._scheduled = True
             assert self._loop is not None
@@ -309,8 +319,9 @@ class Store:
             raise self.error
         if self._writer is None or self._written >= self._gen:
             return
-        assert self._loop is not None
-        waiter = self._loop.create_future()
+        loop = self._running_loop()
+        assert loop is not None
+        waiter = loop.create_future()
         self._waiters.append((self._gen, waiter))
         await waiter
 

@@ -1,17 +1,18 @@
-"""The Textual application: builds the engine from a Config, runs it in the app's loop, shows it.
+"""The Textual application: one face of the Engine, shown.
 
-The engine runs in the same asyncio loop (asyncssh is asyncio-native); observations only
-mark the view dirty and a short timer redraws, so a burst of 500 results costs one redraw.
+It receives an Engine (or, for the demo, a coroutine that makes one once its fleet is up)
+and a list of panes; it runs the engine in the app's loop (asyncssh is asyncio-native).
+Observations only mark the view dirty and a short timer redraws, so a burst of 500 results
+costs one redraw. Operators' intents become typed Actions for `Engine.act` (ui/intents.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import getpass
 import signal
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,15 +25,10 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
-from tomconsole.collectors import Collector
-from tomconsole.config import Config
-from tomconsole.incidents.actions import answer, window_problem
-from tomconsole.incidents.engine import IncidentEngine
-from tomconsole.models import visible
-from tomconsole.monitor.rules import SEVERITIES
-from tomconsole.monitor.scheduler import Scheduler, build
-from tomconsole.monitor.state import FleetState
-from tomconsole.store import Store, StoreError
+from tomconsole.engine import Engine
+from tomconsole.models import Action, visible
+from tomconsole.store import StoreError
+from tomconsole.ui.intents import dialog_for
 from tomconsole.ui.keys import KeyGate
 from tomconsole.ui.messages import ActionRequested, HostOpened, IncidentOpened
 from tomconsole.ui.palette import Palette
@@ -40,7 +36,6 @@ from tomconsole.ui.panes.base import FilteredTablePane
 from tomconsole.ui.panes.incidents import IncidentsPane
 from tomconsole.ui.panes.servers import ServersPane
 from tomconsole.ui.rows import summarize
-from tomconsole.ui.screens.ask import AskChoice, AskText, AskWindow
 from tomconsole.ui.screens.help import HelpScreen
 from tomconsole.ui.screens.host import HostScreen
 from tomconsole.ui.screens.incident import IncidentScreen
@@ -64,42 +59,33 @@ class TomConsole(KeyGate):
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("t", "cycle_theme", "Theme"),
-        Binding("1", "show_tab('tab-servers')", "Servers"),
-        Binding("2", "show_tab('tab-incidents')", "Incidents"),
         Binding("ctrl+p", "command_palette", "Palette", show=False),
     ]
 
     def __init__(
         self,
-        config: Config,
+        engine: Engine | Callable[[], Awaitable[Engine]],
         *,
         config_path: Path | None = None,
         theme_name: str | None = None,
         subtitle: str | None = None,
-        setup: Callable[[], Awaitable[Config]] | None = None,
         teardown: Callable[[], Awaitable[None]] | None = None,
-        engine: Callable[[Config], tuple[FleetState, list[Collector]]] = build,
         wall_clock: Callable[[], datetime] = lambda: datetime.now().astimezone(),
-        data_dir: Path | None = None,
         operator: str | None = None,
+        panes: Sequence[Callable[[Palette], FilteredTablePane]] | None = None,
     ) -> None:
-        """`setup` runs in the app's loop before polling starts and may supply the config
-        (the demo starts its fleet there); `teardown` runs when the app exits. `engine` and
-        `wall_clock` are seams for tests that need a frozen screen."""
+        """`engine` is the Engine to show, or a coroutine function that makes one in the app's
+        loop (the demo starts its fleet there first); `teardown` runs when the app exits.
+        `panes` make the tabs, in order, each on its number key (default: servers, incidents).
+        `wall_clock` is a seam for tests that need a frozen screen."""
         super().__init__()
-        self.config = config
+        self.engine: Engine | None = engine if isinstance(engine, Engine) else None
+        self._make_engine = None if isinstance(engine, Engine) else engine
         self.config_path = config_path
-        self.requested_theme = theme_name or config.theme
+        self.requested_theme = theme_name or (self.engine.config.theme if self.engine else DEFAULT_THEME)
         self.subtitle = subtitle
-        self._setup = setup
         self._teardown = teardown
-        self._engine = engine
         self._wall_clock = wall_clock
-        self.fleet: FleetState | None = None
-        self.scheduler: Scheduler | None = None
-        self.data_dir = data_dir
-        self.store: Store | None = None
-        self.incidents: IncidentEngine | None = None
         self.operator = operator or getpass.getuser()
         self._known_critical: set[str] | None = None
         self._incidents_dirty = False
@@ -108,41 +94,75 @@ class TomConsole(KeyGate):
         self.palette = Palette.from_theme(self.current_theme)
         # Held directly: the app redraws them while another screen is on top.
         self.bar = FleetBar(id="fleetbar", classes="fleetbar")
-        self.pane = ServersPane(config.thresholds, self.palette, id="servers-pane")
-        self.incidents_pane = IncidentsPane(self.palette, wall_clock, id="incidents-pane")
+        makers = panes or (
+            lambda p: ServersPane(p, id="servers-pane"),
+            lambda p: IncidentsPane(p, wall_clock, id="incidents-pane"),
+        )
+        self.panes = [make(self.palette) for make in makers]
+        for i, pane in enumerate(self.panes[:9], start=1):
+            self.bind(str(i), f"show_tab('{_tab_id(pane)}')", description=pane.TAB_TITLE)
+
+    @property
+    def pane(self) -> ServersPane:
+        return next(p for p in self.panes if isinstance(p, ServersPane))
+
+    @property
+    def incidents_pane(self) -> IncidentsPane:
+        return next(p for p in self.panes if isinstance(p, IncidentsPane))
+
+    @property
+    def fleet(self) -> Any:
+        return self.engine.fleet if self.engine is not None else None
+
+    @property
+    def incidents(self) -> Any:
+        return self.engine.incidents if self.engine is not None else None
+
+    @property
+    def store(self) -> Any:
+        return self.engine.store if self.engine is not None else None
 
     # -- layout -------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield self.bar
-        with TabbedContent(initial="tab-servers", id="tabs"):
-            with TabPane("Servers [1]", id="tab-servers"):
-                yield self.pane
-            with TabPane("Incidents [2]", id="tab-incidents"):
-                yield self.incidents_pane
+        with TabbedContent(initial=_tab_id(self.panes[0]), id="tabs"):
+            for i, pane in enumerate(self.panes, start=1):
+                with TabPane(f"{pane.TAB_TITLE} [{i}]", id=_tab_id(pane)):
+                    yield pane
         yield Static(id="hint")
         yield Footer()
 
     async def on_mount(self) -> None:
         self._install_themes()
-        if self._setup is not None:
-            self.config = await self._setup()
-            self.pane.set_thresholds(self.config.thresholds)
-        self.fleet, collectors = self._engine(self.config)
-        self.fleet.subscribe(self._mark_dirty)
-        self.scheduler = Scheduler(self.fleet, collectors)
+        if self._make_engine is not None:
+            self.engine = await self._make_engine()
+        engine = self.engine
+        assert engine is not None
+        self.pane.set_thresholds(engine.config.thresholds)
+        engine.subscribe(self._mark_dirty, self._mark_incidents)
         hint = self.query_one("#hint", Static)
-        hint.display = not self.config.hosts
+        hint.display = [src.name for src in engine.sources] == ["local"]  # nothing configured
         hint.update(Text(NO_CONFIG_HINT))
-        if self.data_dir is not None:
-            try:
-                self._open_incidents(self.data_dir)
-            except StoreError as exc:  # the fleet is still worth showing; say why incidents are not
-                self._banner(f"incidents unavailable: {exc}")
-        self.scheduler.start()
+        if engine.store_problem:  # the fleet is still worth showing; say why incidents are not
+            self._banner(engine.store_problem)
+        if engine.store is not None:
+            if engine.store.banner:
+                self._banner(engine.store.banner)
+            engine.store.failure_listeners.append(self._store_failed)
+        if engine.incidents is not None:
+            self.set_interval(1.0, self._incident_tick)
+            self.run_worker(
+                engine.incidents.notifier.run(
+                    on_error=lambda text: self._say(text, severity="error", timeout=10)
+                ),
+                exclusive=False,
+            )
+        engine.start()
         self.set_interval(REDRAW_S / 4, self._tick)
         self._redraw()
-        self.screen.set_focus(self.pane.table)
+        self._redraw_incidents()
+        self.screen.set_focus(self.panes[0].table)
         # SIGTERM and SIGHUP (a dropped SSH session) leave like `q`: the terminal is restored.
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP):
@@ -154,21 +174,6 @@ class TomConsole(KeyGate):
         hint.update(safe_text(text, style="bold"))
         self._say(text, severity="error" if "cannot" in text else "warning", timeout=15)
 
-    def _open_incidents(self, directory: Path) -> None:
-        assert self.fleet is not None
-        self.store = Store(directory, role="console", background=True)
-        if self.store.banner:
-            self._banner(self.store.banner)
-        self.store.failure_listeners.append(self._store_failed)
-        self.incidents = IncidentEngine(self.fleet, self.config, self.store)
-        self.incidents.listeners.append(self._mark_incidents)
-        self.set_interval(1.0, self._incident_tick)
-        self.run_worker(
-            self.incidents.notifier.run(on_error=lambda text: self._say(text, severity="error", timeout=10)),
-            exclusive=False,
-        )
-        self._redraw_incidents()
-
     def _store_failed(self, _err: StoreError) -> None:
         """The store turned read-only after a failed write: say so, show what is on disk."""
         assert self.store is not None
@@ -176,12 +181,8 @@ class TomConsole(KeyGate):
         self._incidents_dirty = True
 
     async def on_unmount(self) -> None:
-        if self.scheduler is not None:
-            await self.scheduler.stop()
-        if self.store is not None:
-            with contextlib.suppress(StoreError):  # already on screen; nothing more to save
-                await self.store.durable()
-            self.store.close()
+        if self.engine is not None:
+            await self.engine.stop()
         if self._teardown is not None:
             await self._teardown()
 
@@ -209,8 +210,8 @@ class TomConsole(KeyGate):
 
     def watch_theme(self, _theme: str) -> None:
         self.palette = Palette.from_theme(self.current_theme)
-        self.pane.repaint(self.palette)
-        self.incidents_pane.repaint(self.palette)
+        for pane in self.panes:
+            pane.repaint(self.palette)
         self._dirty = True
 
     def action_cycle_theme(self) -> None:
@@ -232,19 +233,27 @@ class TomConsole(KeyGate):
             self._redraw_incidents()
 
     def _redraw(self) -> None:
-        if self.fleet is None:
+        if self.engine is None:
             return
         self._dirty = False
         self._last_draw = time.monotonic()
-        rows = self.fleet.rows()
-        self.pane.update_from(rows)
-        summary = summarize(rows, self.config.thresholds, self.pane.levels)
+        snap = self.engine.snapshot()
+        for pane in self.panes:
+            if not isinstance(pane, IncidentsPane):  # incidents redraw on their own beat
+                pane.show(snap)
+        summary = summarize(snap.hosts, self.engine.config.thresholds, self.pane.levels)
         counts: dict[str, int] | None = None
-        if self.incidents is not None:
+        if self.engine.incidents is not None:
             counts = {}
-            for inc in self.incidents.book.open():
+            for inc in snap.incidents:
                 counts[inc.severity] = counts.get(inc.severity, 0) + 1
-        bar = fleet_bar(summary, counts, self.palette, self.size.width, self.subtitle, self._wall_clock())
+        down = [s for s in snap.sources if s.state.value != "up"]
+        subtitle = self.subtitle
+        if down:
+            subtitle = " ".join(
+                [*(f"{s.name} {s.state.value}" for s in down), *([subtitle] if subtitle else [])]
+            )
+        bar = fleet_bar(summary, counts, self.palette, self.size.width, subtitle, self._wall_clock())
         self.bar.update(bar)
         for screen in self.screen_stack[1:]:  # pushed screens carry their own copy of the bar
             for other in screen.query(FleetBar):
@@ -256,99 +265,63 @@ class TomConsole(KeyGate):
         self._incidents_dirty = True
 
     async def _incident_tick(self) -> None:
-        eng = self.incidents
-        if eng is None:
+        if self.engine is None:
             return
-        await eng.process_inbox()
-        await eng.archive_due()
-        eng.tick()
+        await self.engine.housekeeping()
+        self.engine.tick()
         self._redraw_incidents()
 
     def _redraw_incidents(self) -> None:
-        eng = self.incidents
-        if eng is None:
+        if self.engine is None or self.engine.incidents is None:
             return
         self._incidents_dirty = False
-        open_now = eng.book.open()
-        self.incidents_pane.update_from(open_now)
+        snap = self.engine.snapshot()
+        self.incidents_pane.show(snap)
+        open_now = snap.incidents
         critical = {i.id for i in open_now if i.severity == "critical" and i.state.value == "triggered"}
         if self._known_critical is not None and critical - self._known_critical:
             self.bar.add_class("flash")
             self.set_timer(4.0, lambda: self.bar.remove_class("flash"))
-            if self.config.incidents.bell:
+            if self.engine.config.incidents.bell:
                 self.bell()
         self._known_critical = critical
         self._dirty = True
 
     def on_action_requested(self, message: ActionRequested) -> None:
-        eng = self.incidents
-        if eng is None:
-            self.notify("incidents are off: no data directory", severity="error")
+        engine = self.engine
+        if engine is None or engine.incidents is None:
+            self.notify(
+                (engine.store_problem if engine else None) or "incidents are off: no data directory",
+                severity="error",
+            )
             return
-        if eng.store.read_only:
-            self._say(eng.store.banner or "read-only", severity="error", timeout=6)
+        if engine.incidents.store.read_only:
+            self._say(engine.incidents.store.banner or "read-only", severity="error", timeout=6)
             return
-        base: dict[str, Any] = {"action": message.action, "id": message.incident_id}
-        if message.action == "note":
-            self.push_screen(
-                AskText(f"Note for {message.incident_id}", "what you saw or did"),
-                lambda text: self._apply({**base, "text": text}) if text else None,
-            )
-        elif message.action == "assign":
-            names = [m.name for m in self.config.team.members]
-            ask: Any = (
-                AskChoice(f"Assign {message.incident_id} to", names)
-                if names
-                else AskText(f"Assign {message.incident_id} to (no team: roster in config)", "name")
-            )
-            self.push_screen(ask, lambda to: self._apply({**base, "to": to}) if to else None)
-        elif message.action == "severity":
-            self.push_screen(
-                AskChoice(f"Severity of {message.incident_id}", list(SEVERITIES)),
-                lambda sev: self._apply({**base, "severity": sev}) if sev else None,
-            )
-        elif message.action == "open":
-            self.push_screen(
-                AskText("New incident (for what no rule sees): title", "e.g. VPN to branch office drops"),
-                lambda title: (
-                    self._apply({"action": "open", "title": title, "severity": "major"}) if title else None
-                ),
-            )
-        elif message.action == "window":
-            if not message.host:
-                self.notify("no host selected for a maintenance window", severity="warning")
-                return
-            host = message.host
-            self.push_screen(
-                AskWindow(host, check=lambda v: window_problem(eng.windows, v)),
-                lambda v: self._apply({"action": "window", **v}) if v else None,
-            )
-        else:
-            self._apply(base)
+        problem = dialog_for(
+            message, engine, self.operator, lambda screen, then: self.push_screen(screen, then), self.act
+        )
+        if problem:
+            self.notify(problem, severity="warning")
 
-    def _apply(self, request: dict[str, Any]) -> None:
-        self.run_worker(self._apply_durably(request), group="actions")
+    def act(self, action: Action) -> None:
+        """Apply an operator's action; it is said to be saved only once it is durable."""
+        self.run_worker(self._act_durably(action), group="actions")
 
-    async def _apply_durably(self, request: dict[str, Any]) -> None:
-        """Apply, wait (without blocking the loop) until it is fsynced, and only then say so."""
-        eng = self.incidents
-        assert eng is not None
-        try:
-            reply = answer(eng.book, eng.windows, {**request, "who": self.operator})
-            await eng.store.durable()
-        except StoreError as exc:
-            self._say(f"not saved: {exc}", severity="error", timeout=10)
-            self._redraw_incidents()
-            return
+    async def _act_durably(self, action: Action) -> None:
+        assert self.engine is not None
+        reply = await self.engine.act(action)
         if not reply["ok"]:
-            self._say(reply["error"], severity="error")
+            self._say(reply["error"], severity="error", timeout=10 if reply.get("not_saved") else 5)
         elif "window" in reply:
             w = reply["window"]
             until = datetime.fromisoformat(w["end"]).astimezone()
             self._say(f"maintenance window {w['key']} until {until:%H:%M %Z}", timeout=4)
-        else:
+        elif "incident" in reply:
             inc = reply["incident"]
-            self._say(f"{inc['id']}: {request['action']} saved ({inc['state']})", timeout=3)
+            self._say(f"{inc['id']}: {_verb(action)} saved ({inc['state']})", timeout=3)
+        else:
+            self._say(f"{_verb(action)} saved", timeout=3)
         self._redraw_incidents()
 
     def _say(self, text: str, severity: SeverityLevel = "information", timeout: float = 5) -> None:
@@ -373,23 +346,24 @@ class TomConsole(KeyGate):
             self.push_screen(IncidentScreen(self.incidents.book, self.fleet, message.incident_id))
 
     def action_show_tab(self, tab: str) -> None:
-        """1 and 2 work from any screen: back to the main one, on that tab."""
+        """The number keys work from any screen: back to the main one, on that tab."""
         while len(self.screen_stack) > 1:
             self.pop_screen()
         self.screen_stack[0].query_one("#tabs", TabbedContent).active = tab
-        self.screen.set_focus(self.pane.table if tab == "tab-servers" else self.incidents_pane.table)
+        pane = next(p for p in self.panes if _tab_id(p) == tab)
+        self.screen.set_focus(pane.table)
 
     def on_host_opened(self, message: HostOpened) -> None:
-        if self.fleet is not None:
-            self.push_screen(HostScreen(self.fleet, message.name, self.config.thresholds, self.palette))
+        if self.engine is not None:
+            self.push_screen(
+                HostScreen(self.engine.fleet, message.name, self.engine.config.thresholds, self.palette)
+            )
 
     def action_help(self) -> None:
-        bindings = [
-            *self.BINDINGS,
-            *FilteredTablePane.BINDINGS,
-            *ServersPane.BINDINGS,
-            *IncidentsPane.BINDINGS,
-        ]
+        numbers = [Binding(str(i), "", p.TAB_TITLE) for i, p in enumerate(self.panes[:9], start=1)]
+        bindings = [*self.BINDINGS, *numbers, *FilteredTablePane.BINDINGS]
+        for pane in self.panes:
+            bindings += pane.BINDINGS
         keys: list[tuple[str, str]] = []
         for b in bindings:
             if not isinstance(b, Binding) or not b.show or not b.description:
@@ -408,3 +382,13 @@ class TomConsole(KeyGate):
             "Servers: cycle sort", "worst, name, cpu, mem, disk, load", pane.action_cycle_sort
         )
         yield SystemCommand("Theme: next tomconsole theme", "dark, light, wall", self.action_cycle_theme)
+
+
+def _tab_id(pane: FilteredTablePane) -> str:
+    return "tab-" + pane.TAB_TITLE.lower().replace(" ", "-")
+
+
+def _verb(action: Action) -> str:
+    """`Acknowledge` -> `acknowledge`: how a toast names what was saved."""
+    name = type(action).__name__
+    return "".join(f" {c.lower()}" if c.isupper() else c for c in name).strip()

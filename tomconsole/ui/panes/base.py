@@ -10,11 +10,15 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
+from tomconsole.engine import Snapshot
+from tomconsole.ui.palette import Palette
 from tomconsole.ui.widgets.fleet_table import Column, FleetTable
 
 
 class FilteredTablePane(Vertical):
-    """Subclasses set COLUMNS, TABLE_ID and FILTER_HINT and implement `_render_rows`."""
+    """Subclasses set COLUMNS, TABLE_ID, FILTER_HINT and TAB_TITLE and implement `_render_rows`
+    and `show(snapshot)`: a pane is dumb, a snapshot in and intents out. The app gets its
+    panes as a list and gives each a tab and a number key in that order."""
 
     BINDINGS = [
         Binding("slash", "filter", "Filter", key_display="/"),
@@ -23,6 +27,7 @@ class FilteredTablePane(Vertical):
     COLUMNS: Sequence[Column] = ()
     TABLE_ID = "table"
     FILTER_HINT = "filter"
+    TAB_TITLE = "Pane"
 
     def __init__(self, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
@@ -41,6 +46,14 @@ class FilteredTablePane(Vertical):
         return self.query_one(f"#{self.TABLE_ID}", FleetTable)
 
     def _render_rows(self) -> None:
+        raise NotImplementedError
+
+    def show(self, snapshot: Snapshot) -> None:
+        """The engine's latest snapshot: take what this pane shows."""
+        raise NotImplementedError
+
+    def repaint(self, palette: Palette) -> None:
+        """New theme colours."""
         raise NotImplementedError
 
     def row_chosen(self, key: str) -> None:

@@ -15,6 +15,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 
+from tomconsole.engine import Snapshot
 from tomconsole.incidents.model import Incident, IncidentState
 from tomconsole.ui import format as fmt
 from tomconsole.ui.messages import TRIAGE_BINDINGS, ActionRequested, HostOpened, IncidentOpened, send
@@ -65,6 +66,7 @@ class IncidentsPane(FilteredTablePane):
     TABLE_ID = "incidents"
     FILTER_HINT = "filter: words, state:ack, sev:critical, assignee:ana, host:web"
 
+    TAB_TITLE = "Incidents"
     BINDINGS = [
         *TRIAGE_BINDINGS,
         Binding("o", "open_manual", "New"),
@@ -90,6 +92,9 @@ class IncidentsPane(FilteredTablePane):
         self._generation += 1
         if self.is_mounted:
             self.table.invalidate()
+
+    def show(self, snapshot: Snapshot) -> None:
+        self.update_from(snapshot.incidents)
 
     def update_from(self, incidents: list[Incident]) -> None:
         self._incidents = incidents

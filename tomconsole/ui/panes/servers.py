@@ -11,6 +11,7 @@ from rich.text import Text
 from textual.binding import Binding
 
 from tomconsole.config import Thresholds
+from tomconsole.engine import Snapshot
 from tomconsole.models import HostState, Level
 from tomconsole.monitor.state import HostRow
 from tomconsole.ui import format as fmt
@@ -55,20 +56,21 @@ class ServersPane(FilteredTablePane):
     TABLE_ID = "servers"
     FILTER_HINT = "filter: words, tag:web, group:prod, state:down"
 
+    TAB_TITLE = "Servers"
     BINDINGS = [
         Binding("s", "cycle_sort", "Sort"),
         Binding("m", "maintenance", "Maint"),
     ]
 
-    def __init__(self, thresholds: Thresholds, palette: Palette, **kw: object) -> None:
+    def __init__(self, palette: Palette, thresholds: Thresholds | None = None, **kw: object) -> None:
         super().__init__(**kw)
-        self.thresholds = thresholds
+        self.thresholds = thresholds or Thresholds()
         self.palette = palette
         self.sort = "worst"
         self._rows: list[HostRow] = []
         self._shown: list[HostRow] = []
         self._generation = 0  # bumps with the palette, so every cached row is redrawn
-        self.levels = LevelMemo(thresholds)
+        self.levels = LevelMemo(self.thresholds)
         self._current: dict[str, HostRow] = {}
         self._table_rows: dict[str, Row] = {}
 
@@ -80,7 +82,7 @@ class ServersPane(FilteredTablePane):
 
     def set_thresholds(self, thresholds: Thresholds) -> None:
         self.thresholds = thresholds
-        self.levels = LevelMemo(thresholds)
+        self.levels = LevelMemo(self.thresholds)
         self.repaint(self.palette)
 
     def repaint(self, palette: Palette) -> None:
@@ -89,6 +91,9 @@ class ServersPane(FilteredTablePane):
         self._generation += 1
         if self.is_mounted:
             self.table.invalidate()
+
+    def show(self, snapshot: Snapshot) -> None:
+        self.update_from(snapshot.hosts)
 
     def update_from(self, rows: list[HostRow]) -> None:
         self._rows = rows

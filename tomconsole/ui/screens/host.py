@@ -19,11 +19,11 @@ from tomconsole.ui.text import safe_text
 from tomconsole.ui.widgets.fleetbar import FleetBar
 
 CHARTS = (
-    ("cpu", "CPU %"),
-    ("mem", "Mem %"),
+    ("cpu_pct", "CPU %"),
+    ("mem_pct", "Mem %"),
     ("load1", "Load 1m"),
-    ("rx", "Rx B/s"),
-    ("tx", "Tx B/s"),
+    ("rx_bps", "Rx B/s"),
+    ("tx_bps", "Tx B/s"),
 )
 
 
@@ -83,7 +83,7 @@ class HostScreen(Screen[None]):
             values = [v for v in self.fleet.history(self.host_name, key, 240) if v == v]
             self.query_one(f"#chart-{key}", Sparkline).data = values
             now = values[-1] if values else None
-            shown = fmt.rate(now) if key in ("rx", "tx") else fmt.num(now, 1)
+            shown = fmt.rate(now) if key in ("rx_bps", "tx_bps") else fmt.num(now, 1)
             self.query_one(f"#chart-{key}-now", Label).update(Text(shown))
         self._tables(row)
 

@@ -18,7 +18,7 @@ from tomconsole.ui.messages import TRIAGE_BINDINGS, ActionRequested, HostOpened,
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.widgets.fleetbar import FleetBar
 
-CHARTS = (("cpu", "CPU %"), ("mem", "Mem %"), ("load1", "Load 1m"))
+CHARTS = (("cpu_pct", "CPU %"), ("mem_pct", "Mem %"), ("load1", "Load 1m"))
 
 
 class IncidentScreen(Screen[None]):
@@ -100,7 +100,7 @@ class IncidentScreen(Screen[None]):
         """Where in the host's history to start so the chart shows ten minutes before the
         trigger up to now; history is in memory only, so an old trigger may be past it."""
         row = self.fleet.row(host)
-        kept = len(self.fleet.history(host, "cpu"))
+        kept = len(self.fleet.history(host, "cpu_pct"))
         if row is None or row.sample is None or not kept:
             return 0, "(no samples of this host)"
         interval = row.info.interval_s

@@ -1,0 +1,167 @@
+"""The one composition root: a Config in, the running system out.
+
+From a config the Engine builds the sources (SSH hosts, this machine, Prometheus, and any
+source handed in), the fleet state and scheduler, the store and the incident engine. The
+console, `poll` and the tests all receive an Engine; none builds its own parts. Readers
+take `snapshot()` and `subscribe()` to changes; operators change things only through
+`act(Action)`, which applies, audits and waits until the change is durable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tomconsole.collectors.sources import Source, TrustsHostKeys, from_config
+from tomconsole.config import Config
+from tomconsole.incidents.actions import answer
+from tomconsole.incidents.book import AUDIT
+from tomconsole.incidents.engine import IncidentEngine
+from tomconsole.incidents.model import Incident
+from tomconsole.models import AcceptHostKey, Action, SourceState, SourceStatus
+from tomconsole.monitor.scheduler import Scheduler
+from tomconsole.monitor.state import FleetState, HostRow
+from tomconsole.probes import BUILTIN_KINDS
+from tomconsole.store import Store, StoreError
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything a face (console, poll, wall) shows, at one moment."""
+
+    hosts: list[HostRow]
+    sources: list[SourceStatus]
+    incidents: list[Incident]
+
+
+class Engine:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        data_dir: Path | None = None,
+        role: str = "console",
+        background: bool = True,
+        sources: Sequence[Source] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        """`data_dir` None: no store, no incidents (a bare fleet view). `role` and
+        `background` are the store's (see store.Store). `sources` replaces the config's."""
+        self.config = config
+        self.sources = list(sources) if sources is not None else from_config(config)
+        kinds = {**BUILTIN_KINDS, **{s.kind.name: s.kind for s in self.sources}}
+        infos = [info for s in self.sources for info in s.targets()]
+        self.fleet = FleetState(infos, config.history_points, config.stale_after, clock=clock, kinds=kinds)
+        self.scheduler = Scheduler(self.fleet, [c for s in self.sources for c in s.collectors()])
+        self.store: Store | None = None
+        self.store_error: StoreError | None = None  # why there is no store, when there is none
+        self.store_problem: str | None = None  # the same, as the console's banner says it
+        self.incidents: IncidentEngine | None = None
+        if data_dir is not None:
+            try:
+                self.store = Store(data_dir, role=role, background=background)
+            except StoreError as exc:
+                self.store_error, self.store_problem = exc, f"incidents unavailable: {exc}"
+            else:
+                self.incidents = IncidentEngine(self.fleet, config, self.store, wall=wall)
+        self._wall = wall
+
+    # -- running ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Continuous mode: every collector on its own grid (call from inside the loop)."""
+        self.scheduler.start()
+
+    async def round(self) -> None:
+        """Every source once, then the incident work a round implies (`poll`)."""
+        await self.scheduler.round()
+        if self.incidents is not None:
+            self.incidents.tick()
+        await self.housekeeping()
+
+    async def housekeeping(self) -> None:
+        """The inbox, hourly archiving; the console runs this every second."""
+        if self.incidents is not None:
+            await self.incidents.process_inbox()
+            await self.incidents.archive_due()
+
+    def tick(self) -> None:
+        """Time-driven incident work (`for:` on quiet targets, resolve, escalate)."""
+        if self.incidents is not None:
+            self.incidents.tick()
+
+    async def stop(self) -> None:
+        await self.scheduler.stop()
+        if self.store is not None:
+            with contextlib.suppress(StoreError):  # already reported by the store's listeners
+                await self.store.durable()
+            self.store.close()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def snapshot(self, *, check_stale: bool = True) -> Snapshot:
+        incidents = self.incidents.book.open() if self.incidents is not None else []
+        return Snapshot(self.fleet.rows(check_stale=check_stale), self.source_statuses(), incidents)
+
+    def source_statuses(self) -> list[SourceStatus]:
+        """Each source's own state: a many-target source reports it; a per-host source (SSH,
+        local) is up, its hosts carry their own states."""
+        out = []
+        for s in self.sources:
+            known = self.fleet.sources.get(s.name)
+            out.append(known or SourceStatus(s.name, s.kind.name, SourceState.UP))
+        return out
+
+    def subscribe(self, on_target: Callable[[str], None], on_incidents: Callable[[], None]) -> None:
+        """`on_target(name)` after every observation; `on_incidents()` when incidents change."""
+        self.fleet.subscribe(on_target)
+        if self.incidents is not None:
+            self.incidents.listeners.append(on_incidents)
+
+    # -- acting ----------------------------------------------------------------------------
+
+    async def act(self, action: Action) -> dict[str, Any]:
+        """Apply and audit an operator's action; return once it is durable. The answer is
+        `{"ok": True, ...}` or `{"ok": False, "error": why}` (refused, or not saved)."""
+        eng = self.incidents
+        if eng is None:
+            return {"ok": False, "error": self.store_problem or "incidents are off: no data directory"}
+        if eng.store.read_only:
+            return {"ok": False, "error": eng.store.banner or "read-only"}
+        try:
+            if isinstance(action, AcceptHostKey):
+                reply = self._accept_host_key(action)
+            else:
+                reply = answer(eng.book, eng.windows, action)
+            await eng.store.durable()
+        except StoreError as exc:
+            return {"ok": False, "error": f"not saved: {exc}", "not_saved": True}
+        return reply
+
+    def _accept_host_key(self, action: AcceptHostKey) -> dict[str, Any]:
+        source = next((s for s in self.sources if isinstance(s, TrustsHostKeys)), None)
+        if source is None:
+            return {"ok": False, "error": "no SSH source to trust a key for"}
+        try:
+            path = source.accept_host_key(action.host, action.key)
+        except (OSError, ValueError) as exc:
+            return {"ok": False, "error": f"{action.host}: key not trusted: {exc}"}
+        assert self.store is not None
+        self.store.append(
+            AUDIT,
+            {
+                "at": self._wall().isoformat(),
+                "who": action.by,
+                "action": "accept-host-key",
+                "host": action.host,
+                "fingerprint": action.fingerprint,
+                "file": str(path),
+            },
+        )
+        return {"ok": True, "host": action.host, "file": str(path)}

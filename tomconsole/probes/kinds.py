@@ -1,0 +1,63 @@
+"""What a kind of target is: the metrics it provides (each defined once, with its unit), the
+states it can be in, and how one of its samples flattens to metric points.
+
+A source of a new kind (databases, network checks, a test's fake) brings its own `Kind`;
+history, rules, charts and `poll`'s JSON then work on its points with no change to them.
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tomconsole.models import HostState, MetricDef
+
+# (object, metric, value): object "" is the target itself. A counter's value is the raw counter.
+Value = tuple[str, str, float | None]
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    metrics: tuple[MetricDef, ...]
+    states: tuple[HostState, ...]
+    values: Callable[[Any], Iterable[Value]]
+    charted: tuple[str, ...] = ()  # target-level metrics kept in history rings, for charts
+    _by_name: dict[str, MetricDef] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_name", {m.name: m for m in self.metrics})
+
+    def metric(self, name: str) -> MetricDef | None:
+        return self._by_name.get(name)
+
+    @property
+    def counters(self) -> frozenset[str]:
+        return frozenset(m.name for m in self.metrics if m.counter)
+
+
+def rates(
+    kind: Kind, old: Mapping[tuple[str, str], float], new: Mapping[tuple[str, str], float], dt: float
+) -> dict[tuple[str, str], float]:
+    """Per-second rates of a kind's counters between two samples `dt` seconds apart, for the
+    objects present in both. A counter that went backwards was reset (a reboot, a driver
+    reload): its rate is 0 this time rather than a huge negative."""
+    if dt <= 0:
+        return {}
+    out = {}
+    for key, value in new.items():
+        prev = old.get(key)
+        if prev is not None:
+            out[key] = max(0.0, value - prev) / dt
+    return out
+
+
+def metric_names(kinds: Iterable[Kind], kind: str | None = None) -> dict[str, MetricDef]:
+    """Every metric the given kinds provide (or only `kind`'s), by name."""
+    out: dict[str, MetricDef] = {}
+    for k in kinds:
+        if kind is None or k.name == kind:
+            out.update({m.name: m for m in k.metrics})
+    return out

@@ -1,0 +1,95 @@
+"""What the console does with an operator's intent from a pane or screen: ask what it needs
+(a note's text, an assignee, a window's scope and length) and turn the answer into a typed
+Action for `Engine.act`. Kept apart from the app so the app stays layout and updates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual.screen import ModalScreen
+
+from tomconsole.engine import Engine
+from tomconsole.incidents.actions import window_problem
+from tomconsole.models import (
+    Acknowledge,
+    Action,
+    Assign,
+    Escalate,
+    Note,
+    OpenIncident,
+    OpenWindow,
+    Resolve,
+    SetSeverity,
+)
+from tomconsole.monitor.rules import SEVERITIES
+from tomconsole.ui.messages import ActionRequested
+from tomconsole.ui.screens.ask import AskChoice, AskText, AskWindow
+
+Ask = Callable[[ModalScreen[Any], Callable[[Any], None]], object]
+_AT_ONCE: dict[str, type[Acknowledge] | type[Resolve] | type[Escalate]] = {
+    "ack": Acknowledge,
+    "resolve": Resolve,
+    "escalate": Escalate,
+}
+
+
+def dialog_for(
+    message: ActionRequested, engine: Engine, who: str, ask: Ask, act: Callable[[Action], None]
+) -> str | None:
+    """Ask what `message` needs, then `act` on the Action; a reason when it cannot be done."""
+    inc = message.incident_id or ""
+    name = message.action
+    if name in _AT_ONCE:
+        act(_AT_ONCE[name](inc, who))
+    elif name == "note":
+        ask(
+            AskText(f"Note for {inc}", "what you saw or did"),
+            lambda text: act(Note(inc, who, text)) if text else None,
+        )
+    elif name == "assign":
+        names = [m.name for m in engine.config.team.members]
+        dialog: ModalScreen[Any] = (
+            AskChoice(f"Assign {inc} to", names)
+            if names
+            else AskText(f"Assign {inc} to (no team: roster in config)", "name")
+        )
+        ask(dialog, lambda to: act(Assign(inc, who, to)) if to else None)
+    elif name == "severity":
+        ask(
+            AskChoice(f"Severity of {inc}", list(SEVERITIES)),
+            lambda sev: act(SetSeverity(inc, who, sev)) if sev else None,
+        )
+    elif name == "open":
+        ask(
+            AskText("New incident (for what no rule sees): title", "e.g. VPN to branch office drops"),
+            lambda title: act(OpenIncident(title, who, "major")) if title else None,
+        )
+    elif name == "window":
+        if not message.host:
+            return "no host selected for a maintenance window"
+        windows = engine.incidents.windows if engine.incidents is not None else None
+        if windows is None:
+            return engine.store_problem or "incidents are off: no data directory"
+        ask(
+            AskWindow(
+                message.host,
+                check=lambda v: window_problem(
+                    windows, str(v.get("scope_text", "")), str(v.get("duration", ""))
+                ),
+            ),
+            lambda v: act(_window(v, who)) if v else None,
+        )
+    else:
+        return f"unknown action {name}"
+    return None
+
+
+def _window(values: dict[str, Any], who: str) -> OpenWindow:
+    return OpenWindow(
+        str(values.get("scope_text", "")),
+        str(values.get("duration", "")),
+        who,
+        str(values.get("reason") or ""),
+        values.get("change") or None,
+    )
