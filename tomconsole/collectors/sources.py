@@ -16,6 +16,7 @@ from typing import Protocol, runtime_checkable
 from tomconsole.collectors import Collector
 from tomconsole.collectors.local import LocalCollector
 from tomconsole.collectors.ssh import SshCollector, SshTarget
+from tomconsole.collectors.ssh_keys import DEFAULT_KNOWN_HOSTS, trust_host_key
 from tomconsole.config import Config
 from tomconsole.models import HostInfo
 from tomconsole.probes import HOST
@@ -80,10 +81,28 @@ def ssh_targets(config: Config) -> list[SshTarget]:
     return out
 
 
-def ssh_source(config: Config) -> StaticSource:
+class SshSource(StaticSource):
+    """The hosts of `hosts:`, one SSH collector each; it can be told to trust a host's key."""
+
+    def accept_host_key(self, host: str, key: str) -> Path:
+        """Append the key a host offered to that host's known_hosts file: the first one
+        configured for it (`known_hosts:` of the host, else of `ssh:`), else ~/.ssh/known_hosts,
+        the default this client reads first. Then the host is tried again at once."""
+        collector = next((c for c in self.units if isinstance(c, SshCollector) and c.name == host), None)
+        if collector is None:
+            raise ValueError(f"{host} is not an SSH host of this console")
+        t = collector.target
+        files = t.known_hosts or DEFAULT_KNOWN_HOSTS
+        known_as = t.address if t.port in (None, 22) else f"[{t.address}]:{t.port}"
+        path = trust_host_key(files[0], known_as, key)
+        collector.retry_now()
+        return path
+
+
+def ssh_source(config: Config) -> SshSource:
     handshakes = asyncio.Semaphore(config.ssh.max_handshakes)
     collectors: list[Collector] = [SshCollector(t, handshakes) for t in ssh_targets(config)]
-    return StaticSource("ssh", HOST, [config.host_info(h) for h in config.hosts], collectors)
+    return SshSource("ssh", HOST, [config.host_info(h) for h in config.hosts], collectors)
 
 
 def local_source(config: Config) -> StaticSource:

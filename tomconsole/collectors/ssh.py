@@ -329,6 +329,11 @@ class SshCollector:
             self._retire_connection()
             return Observation(self.name, HostState.ERROR, f"error: {type(exc).__name__}: {exc}")
 
+    def retry_now(self) -> None:
+        """Forget the backoff: the next round connects (the operator just fixed something)."""
+        self._retry_at = 0.0
+        self._last_fail = None
+
     async def _collect(self) -> Observation:
         t = self.target
         if self._conn is None:

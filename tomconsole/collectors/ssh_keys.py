@@ -142,6 +142,10 @@ class HostKeyWitness(asyncssh.SSHClient):
             host, _, port = self.looked_up
             where = f"[{host}]:{port}" if port not in (None, 22) else host
         extra = {"fingerprint": fingerprint}
+        if self.offered is not None:
+            extra["key"] = self.offered.export_public_key().decode("ascii").strip()
+        if self.looked_up is not None:
+            extra["known_as"] = where
         if self.had_keys:
             return Observation(
                 name,
@@ -156,3 +160,25 @@ class HostKeyWitness(asyncssh.SSHClient):
             f"host key {fingerprint} for {where} is not in known_hosts; verify it and add it to accept",
             extra=extra,
         )
+
+
+def trust_host_key(path: str, known_as: str, key_line: str) -> Path:
+    """Append `known_as key_line` to the known_hosts file at `path` (made 0600 if new), fsynced.
+    `key_line` must be one OpenSSH public key; the file's directory must exist."""
+    try:
+        key = asyncssh.import_public_key(key_line)
+    except (asyncssh.KeyImportError, ValueError) as exc:
+        raise ValueError(f"not an OpenSSH public key: {exc}") from None
+    if not known_as or any(c.isspace() for c in known_as):
+        raise ValueError(f"not a host name for known_hosts: {known_as!r}")
+    line = f"{known_as} {key.export_public_key().decode('ascii').strip()}\n"
+    full = Path(path).expanduser()
+    fd = os.open(full, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        if os.fstat(fd).st_size and not full.read_bytes().endswith(b"\n"):
+            line = "\n" + line
+        os.write(fd, line.encode("ascii"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return full

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +68,7 @@ class HostRow:
     version: int = 0  # bumps with every observation: a cheap "has this row changed"
     rates: tuple[Value, ...] = ()  # the kind's counters as per-second rates, per object and summed
     kind: Kind | None = None  # None: the built-in kind named by info.kind
+    extra: Mapping[str, str] = field(default_factory=dict)  # e.g. an unknown host key's fingerprint
 
     @property
     def name(self) -> str:
@@ -104,6 +105,7 @@ class HostView:
     tx_rate: float | None = None
     rates: tuple[Value, ...] = ()
     counters: dict[tuple[str, str], float] = field(default_factory=dict)
+    extra: Mapping[str, str] = field(default_factory=dict)
     history: dict[str, Ring] = field(default_factory=dict)
     version: int = 0
     also: tuple[str, ...] = ()  # other sources that report this target too
@@ -114,7 +116,7 @@ class HostView:
 
     def apply(self, obs: Observation, now: float) -> None:
         self.version += 1
-        self.state, self.reason = obs.state, obs.reason
+        self.state, self.reason, self.extra = obs.state, obs.reason, obs.extra
         new = obs.sample
         if new is None:
             return
@@ -166,6 +168,7 @@ class HostView:
             self.version,
             self.rates,
             self.kind,
+            self.extra,
         )
 
 

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from tomconsole.engine import Engine
 from tomconsole.incidents.actions import window_problem
 from tomconsole.models import (
+    AcceptHostKey,
     Acknowledge,
     Action,
     Assign,
@@ -64,6 +65,20 @@ def dialog_for(
         ask(
             AskText("New incident (for what no rule sees): title", "e.g. VPN to branch office drops"),
             lambda title: act(OpenIncident(title, who, "major")) if title else None,
+        )
+    elif name == "trust-key":
+        row = engine.fleet.row(message.host or "")
+        if row is None or "key" not in row.extra:
+            return "this host offers no key to trust"
+        fingerprint, key = row.extra.get("fingerprint", "?"), row.extra["key"]
+        no = "no, leave it untrusted"
+        ask(
+            AskChoice(
+                f"Trust the key {row.name} offers? {fingerprint} "
+                "(compare it with the host's own: ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub)",
+                [no, f"yes, trust {fingerprint}"],
+            ),
+            lambda pick: act(AcceptHostKey(row.name, fingerprint, key, who)) if pick and pick != no else None,
         )
     elif name == "window":
         if not message.host:

@@ -13,6 +13,7 @@ from tomconsole.config import Thresholds
 from tomconsole.models import HostState
 from tomconsole.monitor.state import FleetState, HostRow
 from tomconsole.ui import format as fmt
+from tomconsole.ui.messages import ActionRequested, send
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.rows import levels
 from tomconsole.ui.text import safe_text
@@ -30,7 +31,18 @@ CHARTS = (
 class HostScreen(Screen[None]):
     """Opened with Enter on a host; Escape goes back to the fleet."""
 
-    BINDINGS = [Binding("escape,q", "app.pop_screen", "Back")]
+    BINDINGS = [
+        Binding("escape,q", "app.pop_screen", "Back"),
+        Binding("K", "trust_key", "Trust key"),
+    ]
+
+    def action_trust_key(self) -> None:
+        """An unknown host key: show its fingerprint and ask before trusting it (audited)."""
+        row = self.fleet.row(self.host_name)
+        if row is None or row.state is not HostState.HOSTKEY_UNKNOWN or "key" not in row.extra:
+            self.notify("K trusts a host key only while the host offers one that is not known", timeout=4)
+            return
+        send(self, ActionRequested("trust-key", None, self.host_name))
 
     def __init__(self, fleet: FleetState, name: str, thresholds: Thresholds, palette: Palette) -> None:
         super().__init__()
