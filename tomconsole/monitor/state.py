@@ -69,6 +69,11 @@ class HostRow:
     rates: tuple[Value, ...] = ()  # the kind's counters as per-second rates, per object and summed
     kind: Kind | None = None  # None: the built-in kind named by info.kind
     extra: Mapping[str, str] = field(default_factory=dict)  # e.g. an unknown host key's fingerprint
+    also: tuple[str, ...] = ()  # other sources that report this target too (shown, not polled)
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return (self.info.source, *self.also)
 
     @property
     def name(self) -> str:
@@ -169,6 +174,7 @@ class HostView:
             self.rates,
             self.kind,
             self.extra,
+            self.also,
         )
 
 

@@ -99,7 +99,7 @@ SORT_ORDER = tuple(SORTS)
 
 def matches(row: HostRow, query: str) -> bool:
     """Every word must match: plain words against name, address, group and tags;
-    `tag:`, `group:` and `state:` words against that field alone."""
+    `tag:`, `group:`, `state:` and `source:` words against that field alone."""
     info = row.info
     for word in query.lower().split():
         field, sep, value = word.partition(":")
@@ -107,6 +107,8 @@ def matches(row: HostRow, query: str) -> bool:
             ok = any(value in tag.lower() for tag in info.tags)
         elif sep and field == "group":
             ok = value in (info.group or "").lower()
+        elif sep and field == "source":
+            ok = any(value in src.lower() for src in row.sources)
         elif sep and field == "state":
             ok = value in row.state.value or (value == "down" and row.state.is_down)
         else:

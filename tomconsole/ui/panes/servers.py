@@ -145,7 +145,7 @@ class ServersPane(FilteredTablePane):
         load = s.load[0] if s and s.load else None
         return (
             Text(STATE_LABEL[r.state], style=p.state_style(r.state)),
-            safe_text(r.name),
+            self._host_cell(r),
             lvl(fmt.pct(s.cpu_pct if s else None), lv.cpu),
             Text(fmt.sparkline(r.cpu_recent, 8), style=p.spark_style(dim)),
             lvl(fmt.pct(s.mem_used_pct if s else None), lv.mem),
@@ -155,6 +155,13 @@ class ServersPane(FilteredTablePane):
             Text(fmt.rate(r.tx_rate), style=val, justify="right"),
             Text(fmt.duration(s.uptime_s if s else None), style=val, justify="right"),
         )
+
+    def _host_cell(self, r: HostRow) -> Text:
+        """The host's name; a host that Prometheus reports (alone or besides SSH) says so."""
+        name = safe_text(r.name)
+        if r.info.source not in ("ssh", "local") or r.also:
+            name.append_text(safe_text(f" ⇄{'+'.join(r.sources)}", style="dim"))
+        return name
 
     # -- intents out ------------------------------------------------------------------
 

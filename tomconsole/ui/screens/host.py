@@ -103,6 +103,7 @@ class HostScreen(Screen[None]):
         title = Text(" ")
         title.append_text(safe_text(row.name, style="bold"))
         title.append(f"  {row.info.address}  ", style="dim")
+        title.append_text(safe_text(f"via {'+'.join(row.sources)}  ", style="dim"))
         title.append(row.state.value, style=self.palette.state_style(row.state))
         if row.state is not HostState.UP and row.reason:
             title.append("  ")
