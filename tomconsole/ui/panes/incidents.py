@@ -11,35 +11,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 
-from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 
 from tomconsole.engine import Snapshot
-from tomconsole.incidents.model import Incident, IncidentState
-from tomconsole.ui import format as fmt
+from tomconsole.incidents.model import Incident
 from tomconsole.ui.messages import TRIAGE_BINDINGS, ActionRequested, HostOpened, IncidentOpened, send
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.panes.base import FilteredTablePane
+from tomconsole.ui.render.incidents import COLUMNS, incident_age, incident_cells
 from tomconsole.ui.text import safe_text
-from tomconsole.ui.widgets.fleet_table import Column, Row
-
-COLUMNS = (
-    Column("sev", "Sev", 8),
-    Column("state", "State", 5),
-    Column("id", "Id", 10),
-    Column("host", "Host", 10),
-    Column("title", "Title", 14, flex=True, max_width=80),
-    Column("flags", "!", 3),
-    Column("assignee", "Owner", 7),
-    Column("age", "Age", 4, right=True),
-)
-SEVERITY_SHORT = {"critical": "CRIT", "major": "MAJ", "minor": "MIN", "info": "INFO"}
-STATE_SHORT = {
-    IncidentState.TRIGGERED: "TRIG",
-    IncidentState.ACKNOWLEDGED: "ack",
-    IncidentState.RESOLVED: "done",
-}
+from tomconsole.ui.widgets.fleet_table import Row
 
 
 def incident_matches(inc: Incident, query: str) -> bool:
@@ -127,37 +109,11 @@ class IncidentsPane(FilteredTablePane):
             )
         self.set_status(status)
 
-    def _severity_style(self, severity: str) -> Style:
-        p = self.palette
-        return {
-            "critical": Style(color=p.crit, bold=True, reverse=True),
-            "major": Style(color=p.crit, bold=True),
-            "minor": Style(color=p.warn),
-        }.get(severity, Style(color=p.muted))
-
     def _cells(self, inc: Incident) -> tuple[Text, ...]:
-        flags = (
-            ("E" if inc.escalated else " ")
-            + ("F" if inc.flapping else " ")
-            + ("S" if inc.suppressed else " ")
-        )
-        dim = Style(color=self.palette.muted) if inc.suppressed else Style()
-        return (
-            Text(
-                f" {SEVERITY_SHORT.get(inc.severity, inc.severity[:4])} ",
-                style=self._severity_style(inc.severity),
-            ),
-            Text(STATE_SHORT[inc.state], style=Style(bold=inc.state is IncidentState.TRIGGERED)),
-            Text(inc.id, style=Style(color=self.palette.muted)),
-            safe_text(inc.host or "-", style=dim),
-            safe_text(inc.title, style=dim),
-            Text(flags, style=Style(color=self.palette.warn, bold=True)),
-            safe_text(inc.assignee or "-", style=dim),
-        )
+        return incident_cells(inc, self.palette)
 
     def _age(self, inc: Incident) -> tuple[Text]:
-        age = (self.now() - datetime.fromisoformat(inc.opened_at)).total_seconds()
-        return (Text(fmt.duration(age), justify="right", style=Style(color=self.palette.muted)),)
+        return incident_age(inc, self.now(), self.palette)
 
     # -- intents ----------------------------------------------------------------------
 

@@ -12,41 +12,14 @@ from textual.binding import Binding
 
 from tomconsole.config import Thresholds
 from tomconsole.engine import Snapshot
-from tomconsole.models import HostState, Level
 from tomconsole.monitor.state import HostRow
-from tomconsole.ui import format as fmt
 from tomconsole.ui.messages import ActionRequested, HostOpened, send
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.panes.base import FilteredTablePane
+from tomconsole.ui.render.hosts import COLUMNS, age_cell, host_cells
 from tomconsole.ui.rows import SORT_ORDER, LevelMemo, arrange
 from tomconsole.ui.text import safe_text
-from tomconsole.ui.widgets.fleet_table import Column, Row
-
-STATE_LABEL = {
-    HostState.UP: "● up",
-    HostState.CONNECTING: "◌ conn",
-    HostState.UNREACHABLE: "✖ unreach",
-    HostState.AUTH_FAILED: "✖ auth",
-    HostState.HOSTKEY_UNKNOWN: "? hostkey",
-    HostState.HOSTKEY_CHANGED: "! KEY CHG",
-    HostState.TIMEOUT: "✖ timeout",
-    HostState.STALE: "◐ stale",
-    HostState.ERROR: "‼ error",
-}
-
-COLUMNS = (
-    Column("state", "State", 9),
-    Column("host", "Host", 12, flex=True, max_width=32),
-    Column("cpu", "CPU", 4, right=True),
-    Column("spark", "CPU hist", 8),
-    Column("mem", "Mem", 4, right=True),
-    Column("disk", "Disk", 4, right=True),
-    Column("load", "Load", 5, right=True),
-    Column("rx", "Rx/s", 5, right=True),
-    Column("tx", "Tx/s", 5, right=True),
-    Column("up", "Up", 4, right=True),
-    Column("age", "Age", 4, right=True),
-)
+from tomconsole.ui.widgets.fleet_table import Row
 
 
 class ServersPane(FilteredTablePane):
@@ -110,19 +83,17 @@ class ServersPane(FilteredTablePane):
         token = (r.version, r.state, r.reason, self._generation)
         row = self._table_rows.get(r.name)
         if row is None or row.token != token:
-            row = Row(r.name, token, lambda: self._cells_for(r), lambda: (self._age_cell(r.name),))
+            row = Row(
+                r.name,
+                token,
+                lambda: host_cells(r, self.palette, self.levels(r)),
+                lambda: (self._age_cell(r.name),),
+            )
             self._table_rows[r.name] = row
         return row
 
     def _age_cell(self, name: str) -> Text:
-        """Fresh samples read as `<2s` (within one interval), so the column only moves when a
-        host is late; then its real age shows, in the warning colour."""
-        r = self._current[name]
-        interval = r.info.interval_s
-        if r.age_s is not None and r.age_s <= 1.5 * interval:
-            return Text(f"<{fmt.duration(max(1.0, interval))}", style=self.palette.muted, justify="right")
-        style = self.palette.age_style(r.age_s, interval)
-        return Text(fmt.duration(r.age_s), style=style, justify="right")
+        return age_cell(self._current[name], self.palette)
 
     def _update_status(self, shown: int) -> None:
         status = Text(f" sort: {self.sort}  ", style="dim")
@@ -131,37 +102,6 @@ class ServersPane(FilteredTablePane):
             status.append_text(safe_text(self.query_text))
             status.append(f"  ({shown} of {len(self._rows)})", style="dim")
         self.set_status(status)
-
-    def _cells_for(self, r: HostRow) -> tuple[Text, ...]:
-        p, s = self.palette, r.sample
-        lv = self.levels(r)
-        dim = r.state is not HostState.UP
-        val = p.value_style(dim)
-
-        def lvl(text: str, level: Level) -> Text:
-            return Text(text, style=p.level_style(level, dim), justify="right")
-
-        worst = s.worst_filesystem if s else None
-        load = s.load[0] if s and s.load else None
-        return (
-            Text(STATE_LABEL[r.state], style=p.state_style(r.state)),
-            self._host_cell(r),
-            lvl(fmt.pct(s.cpu_pct if s else None), lv.cpu),
-            Text(fmt.sparkline(r.cpu_recent, 8), style=p.spark_style(dim)),
-            lvl(fmt.pct(s.mem_used_pct if s else None), lv.mem),
-            lvl(fmt.pct(worst.used_pct if worst else None), lv.disk),
-            lvl(fmt.num(load), lv.load),
-            Text(fmt.rate(r.rx_rate), style=val, justify="right"),
-            Text(fmt.rate(r.tx_rate), style=val, justify="right"),
-            Text(fmt.duration(s.uptime_s if s else None), style=val, justify="right"),
-        )
-
-    def _host_cell(self, r: HostRow) -> Text:
-        """The host's name; a host that Prometheus reports (alone or besides SSH) says so."""
-        name = safe_text(r.name)
-        if r.info.source not in ("ssh", "local") or r.also:
-            name.append_text(safe_text(f" ⇄{'+'.join(r.sources)}", style="dim"))
-        return name
 
     # -- intents out ------------------------------------------------------------------
 

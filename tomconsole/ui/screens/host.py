@@ -36,6 +36,13 @@ class HostScreen(Screen[None]):
         Binding("K", "trust_key", "Trust key"),
     ]
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """K is offered (in the footer too) only while the host offers a key that is not known."""
+        if action == "trust_key":
+            row = self.fleet.row(self.host_name)
+            return row is not None and row.state is HostState.HOSTKEY_UNKNOWN
+        return True
+
     def action_trust_key(self) -> None:
         """An unknown host key: show its fingerprint and ask before trusting it (audited)."""
         row = self.fleet.row(self.host_name)
@@ -50,6 +57,7 @@ class HostScreen(Screen[None]):
         self.host_name = name
         self.thresholds = thresholds
         self.palette = palette
+        self._shown_state: HostState | None = None
 
     def compose(self) -> ComposeResult:
         yield FleetBar(classes="fleetbar")  # fleet and incident counts on every screen
@@ -89,6 +97,9 @@ class HostScreen(Screen[None]):
         row = self.fleet.row(self.host_name)
         if row is None:
             return
+        if row.state is not self._shown_state:  # K comes and goes with hostkey_unknown
+            self._shown_state = row.state
+            self.refresh_bindings()
         self._title(row)
         self._facts(row)
         for key, _ in CHARTS:
@@ -103,7 +114,8 @@ class HostScreen(Screen[None]):
         title = Text(" ")
         title.append_text(safe_text(row.name, style="bold"))
         title.append(f"  {row.info.address}  ", style="dim")
-        title.append_text(safe_text(f"via {'+'.join(row.sources)}  ", style="dim"))
+        if row.info.source not in ("ssh", "local") or row.also:  # as the servers pane marks it
+            title.append_text(safe_text(f"via {'+'.join(row.sources)}  ", style="dim"))
         title.append(row.state.value, style=self.palette.state_style(row.state))
         if row.state is not HostState.UP and row.reason:
             title.append("  ")

@@ -1,0 +1,81 @@
+"""How a host row looks: its state label, its cells, its age."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from tomconsole.models import HostState, Level
+from tomconsole.monitor.state import HostRow
+from tomconsole.ui import format as fmt
+from tomconsole.ui.palette import Palette
+from tomconsole.ui.rows import Levels
+from tomconsole.ui.text import safe_text
+from tomconsole.ui.widgets.fleet_table import Column
+
+STATE_LABEL = {
+    HostState.UP: "● up",
+    HostState.CONNECTING: "◌ conn",
+    HostState.UNREACHABLE: "✖ unreach",
+    HostState.AUTH_FAILED: "✖ auth",
+    HostState.HOSTKEY_UNKNOWN: "? hostkey",
+    HostState.HOSTKEY_CHANGED: "! KEY CHG",
+    HostState.TIMEOUT: "✖ timeout",
+    HostState.STALE: "◐ stale",
+    HostState.ERROR: "‼ error",
+}
+
+COLUMNS = (
+    Column("state", "State", 9),
+    Column("host", "Host", 12, flex=True, max_width=32),
+    Column("cpu", "CPU", 4, right=True),
+    Column("spark", "CPU hist", 8),
+    Column("mem", "Mem", 4, right=True),
+    Column("disk", "Disk", 4, right=True),
+    Column("load", "Load", 5, right=True),
+    Column("rx", "Rx/s", 5, right=True),
+    Column("tx", "Tx/s", 5, right=True),
+    Column("up", "Up", 4, right=True),
+    Column("age", "Age", 4, right=True),
+)
+
+
+def host_cells(r: HostRow, p: Palette, lv: Levels) -> tuple[Text, ...]:
+    """Every cell of a host's row but the age, which moves on its own."""
+    s = r.sample
+    dim = r.state is not HostState.UP
+    val = p.value_style(dim)
+
+    def lvl(text: str, level: Level) -> Text:
+        return Text(text, style=p.level_style(level, dim), justify="right")
+
+    worst = s.worst_filesystem if s else None
+    load = s.load[0] if s and s.load else None
+    return (
+        Text(STATE_LABEL[r.state], style=p.state_style(r.state)),
+        host_name(r),
+        lvl(fmt.pct(s.cpu_pct if s else None), lv.cpu),
+        Text(fmt.sparkline(r.cpu_recent, 8), style=p.spark_style(dim)),
+        lvl(fmt.pct(s.mem_used_pct if s else None), lv.mem),
+        lvl(fmt.pct(worst.used_pct if worst else None), lv.disk),
+        lvl(fmt.num(load), lv.load),
+        Text(fmt.rate(r.rx_rate), style=val, justify="right"),
+        Text(fmt.rate(r.tx_rate), style=val, justify="right"),
+        Text(fmt.duration(s.uptime_s if s else None), style=val, justify="right"),
+    )
+
+
+def host_name(r: HostRow) -> Text:
+    """The host's name; a host that Prometheus reports (alone or besides SSH) says so."""
+    name = safe_text(r.name)
+    if r.info.source not in ("ssh", "local") or r.also:
+        name.append_text(safe_text(f" ⇄{'+'.join(r.sources)}", style="dim"))
+    return name
+
+
+def age_cell(r: HostRow, p: Palette) -> Text:
+    """Fresh samples read as `<2s` (within one interval), so the column only moves when a
+    host is late; then its real age shows, in the warning colour."""
+    interval = r.info.interval_s
+    if r.age_s is not None and r.age_s <= 1.5 * interval:
+        return Text(f"<{fmt.duration(max(1.0, interval))}", style=p.muted, justify="right")
+    return Text(fmt.duration(r.age_s), style=p.age_style(r.age_s, interval), justify="right")

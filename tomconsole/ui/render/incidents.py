@@ -1,0 +1,63 @@
+"""How an incident row looks: severity badge, state, flags, age."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.style import Style
+from rich.text import Text
+
+from tomconsole.incidents.model import Incident, IncidentState
+from tomconsole.ui import format as fmt
+from tomconsole.ui.palette import Palette
+from tomconsole.ui.text import safe_text
+from tomconsole.ui.widgets.fleet_table import Column
+
+COLUMNS = (
+    Column("sev", "Sev", 8),
+    Column("state", "State", 5),
+    Column("id", "Id", 10),
+    Column("host", "Host", 10),
+    Column("title", "Title", 14, flex=True, max_width=80),
+    Column("flags", "!", 3),
+    Column("assignee", "Owner", 7),
+    Column("age", "Age", 4, right=True),
+)
+SEVERITY_SHORT = {"critical": "CRIT", "major": "MAJ", "minor": "MIN", "info": "INFO"}
+STATE_SHORT = {
+    IncidentState.TRIGGERED: "TRIG",
+    IncidentState.ACKNOWLEDGED: "ack",
+    IncidentState.RESOLVED: "done",
+}
+
+
+def severity_style(severity: str, p: Palette) -> Style:
+    return {
+        "critical": Style(color=p.crit, bold=True, reverse=True),
+        "major": Style(color=p.crit, bold=True),
+        "minor": Style(color=p.warn),
+    }.get(severity, Style(color=p.muted))
+
+
+def incident_cells(inc: Incident, p: Palette) -> tuple[Text, ...]:
+    """Every cell of an incident's row but the age."""
+    flags = (
+        ("E" if inc.escalated else " ") + ("F" if inc.flapping else " ") + ("S" if inc.suppressed else " ")
+    )
+    dim = Style(color=p.muted) if inc.suppressed else Style()
+    return (
+        Text(
+            f" {SEVERITY_SHORT.get(inc.severity, inc.severity[:4])} ", style=severity_style(inc.severity, p)
+        ),
+        Text(STATE_SHORT[inc.state], style=Style(bold=inc.state is IncidentState.TRIGGERED)),
+        Text(inc.id, style=Style(color=p.muted)),
+        safe_text(inc.host or "-", style=dim),
+        safe_text(inc.title, style=dim),
+        Text(flags, style=Style(color=p.warn, bold=True)),
+        safe_text(inc.assignee or "-", style=dim),
+    )
+
+
+def incident_age(inc: Incident, now: datetime, p: Palette) -> tuple[Text]:
+    age = (now - datetime.fromisoformat(inc.opened_at)).total_seconds()
+    return (Text(fmt.duration(age), justify="right", style=Style(color=p.muted)),)
