@@ -13,12 +13,14 @@ import asyncio
 import contextlib
 import getpass
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from tomconsole.cli import check as cli_check
+from tomconsole.cli import console as cli_console
 from tomconsole.cli import incidents as cli_incidents
+from tomconsole.cli import poll as cli_poll
 from tomconsole.cli.output import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -28,9 +30,7 @@ from tomconsole.cli.output import (
     log_to_file,
     log_to_stderr,
     safe,
-    say,
 )
-from tomconsole.cli.poll import run_poll
 from tomconsole.config import (
     Config,
     ConfigError,
@@ -39,8 +39,6 @@ from tomconsole.config import (
     load_config,
 )
 from tomconsole.store import StoreError
-
-MAX_DEMO_HOSTS = 254  # one 127.77.0.x address each
 
 
 class _Parser(argparse.ArgumentParser):
@@ -124,55 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
         )
         return parser
 
-    poll = command("poll", "poll headless and print the fleet (exit 1 when a host is not up)")
-    mode = poll.add_mutually_exclusive_group()
-    mode.add_argument("--once", action="store_true", help="one round, one document (the default)")
-    mode.add_argument(
-        "--count", type=_bounded(int, 1, 1_000_000), metavar="N", help="N rounds on the same connections"
-    )
-    poll.add_argument(
-        "--interval",
-        type=_bounded(float, 0.5, 3600, " seconds"),
-        metavar="S",
-        help="seconds between rounds, 0.5 to 3600 (default: ssh.interval)",
-    )
-    poll.add_argument(
-        "--format",
-        choices=("json", "jsonl", "table"),
-        default="json",
-        help="json: one document; jsonl: one line per round; table: for people",
-    )
-
-    check = command("check-config", "validate a config without connecting anywhere (exit 2 on errors)")
-    check.add_argument("file", type=Path, nargs="?", help="the config file (default: as --config)")
-
-    demo = command("demo", "run the console on a simulated fleet that speaks SSH on loopback")
-    demo.add_argument(
-        "--hosts", type=_bounded(int, 1, MAX_DEMO_HOSTS), default=25, help="how many hosts (default 25)"
-    )
-
-    fleet = command("fleet", "serve a simulated fleet on loopback until Ctrl-C (for poll or a console)")
-    fleet.add_argument(
-        "--hosts", type=_bounded(int, 1, MAX_DEMO_HOSTS), default=25, help="how many hosts (default 25)"
-    )
-    fleet.add_argument("--port", type=_bounded(int, 1, 65535), default=2222, help="SSH port (default 2222)")
-    fleet.add_argument("--dir", type=Path, help="where to write fleet.yaml, keys and known_hosts")
-    fleet.add_argument(
-        "--interval",
-        type=_bounded(float, 0.5, 3600, " seconds"),
-        default=2.0,
-        help="poll interval written into fleet.yaml (default 2)",
-    )
-
+    cli_poll.add_parsers(command, _bounded)
+    cli_check.add_parsers(command)
+    cli_console.add_parsers(command, _bounded)
     cli_incidents.add_parsers(command)
     return p
-
-
-def _load(args: argparse.Namespace) -> tuple[Config, Path | None]:
-    found = args.config or find_config()
-    if found is None:
-        return Config(), None
-    return load_config(found, _theme_problem), found
 
 
 def _theme_problem(name: str) -> str | None:
@@ -183,76 +137,11 @@ def _theme_problem(name: str) -> str | None:
     return theme_problem(name)
 
 
-def _check(args: argparse.Namespace) -> int:
-    target = args.file or args.config or find_config()
-    if target is None:
-        return error("no config file given and none found (./tomconsole.yaml, XDG)", EXIT_USAGE)
-    config = load_config(target, _theme_problem)
-    for warning in _key_file_warnings(config):
-        print(f"warning: {safe(target)}: {safe(warning)}", file=sys.stderr)
-    n = len(config.hosts)
-    say(f"{target}: ok ({n} host{'' if n == 1 else 's'})")
-    return EXIT_OK
-
-
-def _key_file_warnings(config: Config) -> list[str]:
-    """Key files that exist in the config but cannot be used as they are (checked, not connected)."""
-    from tomconsole.collectors.ssh_keys import identity_file_problem
-
-    out = []
-    for where, path in [("ssh.identity_file", config.ssh.identity_file)] + [
-        (f"hosts[{i}].identity_file", h.identity_file) for i, h in enumerate(config.hosts)
-    ]:
-        problem = identity_file_problem(path) if path else None
-        if problem:
-            out.append(f"{where}: {problem}; unless ssh-agent holds this key, the host shows auth_failed")
-    return out
-
-
-async def _fleet(args: argparse.Namespace) -> int:
-    from tomconsole.demo.fleet import DemoFleet
-
-    directory = args.dir or Path(tempfile.mkdtemp(prefix="tomconsole-fleet-"))
-    fleet = DemoFleet(directory, args.hosts, args.port)
-    await fleet.start(args.interval)
-    say(f"serving {args.hosts} simulated hosts; config: {fleet.config_path}")
-    say(f"try: tomconsole --config {fleet.config_path}")
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await fleet.stop()
-    return EXIT_OK
-
-
-def _run_ui(config: Config, path: Path | None, args: argparse.Namespace, directory: Path) -> int:
-    from tomconsole.engine import Engine
-    from tomconsole.ui.app import TomConsole
-
-    engine = Engine(config, data_dir=directory)
-    app = TomConsole(engine, config_path=path, theme_name=args.theme, operator=args.who)
-    app.run()
-    return app.exit_code()
-
-
-def _demo(args: argparse.Namespace) -> int:
-    from tomconsole.demo.fleet import DemoFleet
-    from tomconsole.engine import Engine
-    from tomconsole.ui.app import TomConsole
-
-    with tempfile.TemporaryDirectory(prefix="tomconsole-demo-") as tmp:
-        fleet = DemoFleet(Path(tmp), args.hosts)
-        directory = Path(args.data_dir) if args.data_dir else Path(tmp) / "data"
-
-        async def start() -> Engine:
-            await fleet.start()
-            return Engine(load_config(fleet.config_path), data_dir=directory)
-
-        log_to_file(directory)
-        app = TomConsole(
-            start, theme_name=args.theme, subtitle="demo fleet", teardown=fleet.stop, operator=args.who
-        )
-        app.run()
-        return app.exit_code()
+def _load(args: argparse.Namespace) -> tuple[Config, Path | None]:
+    found = args.config or find_config()
+    if found is None:
+        return Config(), None
+    return load_config(found, _theme_problem), found
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -260,12 +149,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     if problem:
         return error(f"--theme: {problem}", EXIT_USAGE)
     if args.command == "check-config":
-        return _check(args)
+        return cli_check.run(args, _theme_problem)
     if args.command == "demo":
-        return _demo(args)
+        return cli_console.run_demo(args)
     if args.command == "fleet":
         with contextlib.suppress(KeyboardInterrupt):
-            return asyncio.run(_fleet(args))
+            return asyncio.run(cli_console.serve_fleet(args))
         return EXIT_OK
     config, path = _load(args)
     directory = data_dir(config, args.data_dir)
@@ -276,8 +165,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "windows":
         return cli_incidents.run_windows(args, config, directory)
     if args.command == "poll":
-        return run_poll(args, config, directory)
-    return _run_ui(config, path, args, directory)
+        return cli_poll.run_poll(args, config, directory)
+    return cli_console.run_console(config, path, args, directory)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

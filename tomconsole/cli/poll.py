@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tomconsole.cli.output import EXIT_DOWN, EXIT_OK, EXIT_STORE, error, note, say
 from tomconsole.config import Config
@@ -20,6 +22,29 @@ from tomconsole.engine import Engine
 from tomconsole.models import HostState, SourceState
 from tomconsole.monitor.report import fleet_json, fleet_table, source_json
 from tomconsole.store import Store, StoreError
+
+
+def add_parsers(
+    command: Callable[[str, str], argparse.ArgumentParser], bounded: Callable[..., Callable[[str], Any]]
+) -> None:
+    poll = command("poll", "poll headless and print the fleet (exit 1 when a host is not up)")
+    mode = poll.add_mutually_exclusive_group()
+    mode.add_argument("--once", action="store_true", help="one round, one document (the default)")
+    mode.add_argument(
+        "--count", type=bounded(int, 1, 1_000_000), metavar="N", help="N rounds on the same connections"
+    )
+    poll.add_argument(
+        "--interval",
+        type=bounded(float, 0.5, 3600, " seconds"),
+        metavar="S",
+        help="seconds between rounds, 0.5 to 3600 (default: ssh.interval)",
+    )
+    poll.add_argument(
+        "--format",
+        choices=("json", "jsonl", "table"),
+        default="json",
+        help="json: one document; jsonl: one line per round; table: for people",
+    )
 
 
 def run_poll(args: argparse.Namespace, config: Config, directory: Path) -> int:

@@ -1,0 +1,83 @@
+"""The console itself, the demo and the simulated fleet: the commands that draw or serve."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tomconsole.cli.output import EXIT_OK, log_to_file, say
+from tomconsole.config import Config, load_config
+
+MAX_DEMO_HOSTS = 254  # one 127.77.0.x address each
+
+
+def add_parsers(
+    command: Callable[[str, str], argparse.ArgumentParser], bounded: Callable[..., Callable[[str], Any]]
+) -> None:
+    demo = command("demo", "run the console on a simulated fleet that speaks SSH on loopback")
+    demo.add_argument(
+        "--hosts", type=bounded(int, 1, MAX_DEMO_HOSTS), default=25, help="how many hosts (default 25)"
+    )
+
+    fleet = command("fleet", "serve a simulated fleet on loopback until Ctrl-C (for poll or a console)")
+    fleet.add_argument(
+        "--hosts", type=bounded(int, 1, MAX_DEMO_HOSTS), default=25, help="how many hosts (default 25)"
+    )
+    fleet.add_argument("--port", type=bounded(int, 1, 65535), default=2222, help="SSH port (default 2222)")
+    fleet.add_argument("--dir", type=Path, help="where to write fleet.yaml, keys and known_hosts")
+    fleet.add_argument(
+        "--interval",
+        type=bounded(float, 0.5, 3600, " seconds"),
+        default=2.0,
+        help="poll interval written into fleet.yaml (default 2)",
+    )
+
+
+async def serve_fleet(args: argparse.Namespace) -> int:
+    from tomconsole.demo.fleet import DemoFleet
+
+    directory = args.dir or Path(tempfile.mkdtemp(prefix="tomconsole-fleet-"))
+    fleet = DemoFleet(directory, args.hosts, args.port)
+    await fleet.start(args.interval)
+    say(f"serving {args.hosts} simulated hosts; config: {fleet.config_path}")
+    say(f"try: tomconsole --config {fleet.config_path}")
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await fleet.stop()
+    return EXIT_OK
+
+
+def run_console(config: Config, path: Path | None, args: argparse.Namespace, directory: Path) -> int:
+    from tomconsole.engine import Engine
+    from tomconsole.ui.app import TomConsole
+
+    engine = Engine(config, data_dir=directory)
+    app = TomConsole(engine, config_path=path, theme_name=args.theme, operator=args.who)
+    app.run()
+    return app.exit_code()
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from tomconsole.demo.fleet import DemoFleet
+    from tomconsole.engine import Engine
+    from tomconsole.ui.app import TomConsole
+
+    with tempfile.TemporaryDirectory(prefix="tomconsole-demo-") as tmp:
+        fleet = DemoFleet(Path(tmp), args.hosts)
+        directory = Path(args.data_dir) if args.data_dir else Path(tmp) / "data"
+
+        async def start() -> Engine:
+            await fleet.start()
+            return Engine(load_config(fleet.config_path), data_dir=directory)
+
+        log_to_file(directory)
+        app = TomConsole(
+            start, theme_name=args.theme, subtitle="demo fleet", teardown=fleet.stop, operator=args.who
+        )
+        app.run()
+        return app.exit_code()
