@@ -54,8 +54,9 @@ class IncidentEngine:
         self.store = store
         self.rules = RuleEngine(rules_from_config(config.effective_rules))
         self.book = IncidentBook(store, policy_from_config(config), now=wall)
-        hosts = [view.info for view in fleet.views.values()]
-        self.windows = WindowBook(store, list(config.maintenance), now=wall, hosts=hosts)
+        self.windows = WindowBook(
+            store, list(config.maintenance), now=wall, hosts=lambda: [v.info for v in fleet.views.values()]
+        )
         self.notifier = Notifier(store, config.notifications, store.directory, now=wall)
         self._mono = mono
         self._archive_after = timedelta(seconds=config.incidents.archive_after)

@@ -83,7 +83,9 @@ class WindowBook:
     store: Store
     recurring: list[MaintenanceConfig] = field(default_factory=list)
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    hosts: list[HostInfo] = field(default_factory=list)  # what a scope may name
+    # What a scope may name: a list, or a function giving the hosts known now (a Prometheus
+    # source discovers its hosts while running).
+    hosts: list[HostInfo] | Callable[[], list[HostInfo]] = field(default_factory=list)
 
     def one_offs(self) -> list[dict[str, Any]]:
         docs = [{**doc, "key": key} for key, doc in self.store.keyed(TABLE)]
@@ -118,7 +120,8 @@ class WindowBook:
         """Refuse a window that would silence nothing, or last less than a minute or over 14 days."""
         if not (scope.hosts or scope.groups or scope.tags):
             raise ValueError("a window must cover at least one host, group or tag")
-        unknown = unmatched(scope, self.hosts)
+        known = self.hosts() if callable(self.hosts) else self.hosts
+        unknown = unmatched(scope, known)
         if unknown:
             raise ValueError(f"{' '.join(unknown)} matches no host in the config; nothing would be silenced")
         check_length(duration)
