@@ -20,6 +20,7 @@ from tomconsole.config._yaml import ConfigError, ConfigIssue, dotted, line_for, 
 from tomconsole.config.base import Duration, Strict, parse_duration
 from tomconsole.config.incidents import DAYS, IncidentPolicy, MaintenanceConfig, Member, Team, Weekly
 from tomconsole.config.notify import Notifications, Webhook
+from tomconsole.config.prometheus import PrometheusConfig
 from tomconsole.config.rules import DEFAULT_RULES, RuleConfig, Scope
 from tomconsole.config.ssh import HostConfig, SshDefaults
 from tomconsole.config.ui import Threshold, Thresholds
@@ -36,6 +37,7 @@ __all__ = [
     "MaintenanceConfig",
     "Member",
     "Notifications",
+    "PrometheusConfig",
     "RuleConfig",
     "Scope",
     "SshDefaults",
@@ -66,6 +68,7 @@ class Config(Strict):
     incidents: IncidentPolicy = IncidentPolicy()
     maintenance: list[MaintenanceConfig] = []
     notifications: Notifications = Notifications()
+    prometheus: PrometheusConfig | None = None
 
     @property
     def effective_rules(self) -> list[RuleConfig]:
