@@ -41,6 +41,9 @@ def lab() -> Iterator[PromLab]:
     except Unavailable as exc:
         lab.stop()
         service_unavailable(str(exc))
+    except BaseException:
+        lab.stop()
+        raise
     yield lab
     lab.stop()
     shutil.rmtree(lab.workdir, ignore_errors=True)
@@ -208,8 +211,10 @@ async def test_refused_token_is_down_saying_so(tmp_path: Path) -> None:
     locked = LockedPrometheus(tmp_path / "locked")
     try:
         locked.start()
-    except Unavailable as exc:
+    except BaseException as exc:
         locked.stop()
+        if not isinstance(exc, Unavailable):
+            raise
         service_unavailable(str(exc))
     try:
         batch = await collect(locked.url, token_file=str(token))

@@ -15,13 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tomconsole.models import HostState
-from tomconsole.probes.prometheus import (
-    host_part,
-    match_problem,
-    queries,
-    read_round,
-    selector,
-)
+from tomconsole.probes.prometheus import host_part, read_round
+from tomconsole.probes.promql import match_problem, queries, selector
 
 DATA = Path(__file__).parent.parent / "data" / "prometheus"
 KEYS = ("hosts", "fs", "net", "ncpu", "cpu")
@@ -271,3 +266,20 @@ def test_common_selectors_are_accepted(match: str) -> None:
 )
 def test_other_selectors_are_refused(match: str) -> None:
     assert match_problem(match) is not None
+
+
+def test_error_counters_sent_only_when_not_zero_are_read() -> None:
+    answers, targets = recorded()
+    (rx,) = (
+        e
+        for e in answers["net"]["data"]["result"]
+        if e["metric"]["__name__"].startswith("node_network_receive_b") and e["metric"]["device"] == "eth0"
+    )
+    for name, value in (("receive_errs", "3"), ("transmit_drop", "7")):
+        e = copy.deepcopy(rx)
+        e["metric"]["__name__"], e["value"][1] = f"node_network_{name}_total", value
+        answers["net"]["data"]["result"].append(e)
+    s = read(answers, targets).observations[0].sample
+    assert s is not None
+    eth0 = next(i for i in s.interfaces if i.name == "eth0")
+    assert (eth0.rx_errors, eth0.tx_errors, eth0.rx_drops, eth0.tx_drops) == (3, 0, 0, 7)

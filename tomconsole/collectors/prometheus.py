@@ -26,7 +26,8 @@ import orjson
 
 from tomconsole.config.prometheus import PrometheusConfig
 from tomconsole.models import Batch, SourceState, SourceStatus
-from tomconsole.probes.prometheus import Reading, one_line, queries, read_round
+from tomconsole.probes.prometheus import Reading, one_line, read_round
+from tomconsole.probes.promql import queries
 
 MAX_ANSWER_BYTES = 256 * 1024 * 1024
 MAX_ERROR_BYTES = 64 * 1024

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 
 from tomconsole.config.base import Duration, Strict
-from tomconsole.probes.prometheus import LABEL_NAME, match_problem
+from tomconsole.probes.promql import LABEL_NAME, match_problem
 
 
 class PrometheusConfig(Strict):

@@ -1,122 +1,37 @@
-"""What we ask a Prometheus about the node_exporter hosts it scrapes, and how we read the answers.
+"""How we read a Prometheus's answers about the node_exporter hosts it scrapes (what we ask is
+in probes/promql.py).
 
-Pure: PromQL text out, decoded JSON in, models out; nothing here raises on garbage. This is the
-scale-out path: one round is a FIXED handful of instant queries (all hosts at once, whatever
-their number) plus the targets list, never a request per host.
+Pure: decoded JSON in, models out; nothing here raises on garbage. This is the scale-out path:
+one round is a FIXED handful of instant queries (all hosts at once, whatever their number)
+plus the targets list, never a request per host, and reading it stays cheap at 5,000 hosts.
 
-Which hosts: every series of `up{match}`. Prometheus applies the `match` selector itself, so
-every matcher form PromQL knows works with PromQL's exact semantics (RE2 regexes, anchoring);
-we only check its shape when the config is read (`match_problem`). One host per `instance`
-label, named after that label without its port (or after the `name_label` label); when two
-instances share a host part (two ports on one machine) both keep their full instance.
-`up == 0` makes a host unreachable, with the `lastError` the targets list gives for it.
+Which hosts: every series of `up{match}`; one host per `instance` label, named after that
+label without its port (or after the `name_label` target label); when two instances share a
+host part (two ports on one machine) both keep their full instance. `up == 0` makes a host
+unreachable, with the `lastError` the targets list gives for it.
 
-The samples carry what SSH hosts carry. CPU utilisation is `irate` over the idle and iowait
-counters (busy = everything else, as probes/linux.py counts it): the use between the last two
-scrapes, so it is as fresh as the data Prometheus has, within a window of 4 intervals (at
-least a minute) so a slow scrape interval still yields a value. Filesystems are those `df`
-would show on a fleet view, filtered as probes/linux.py filters them (pseudo and ephemeral
-types such as tmpfs, overlay and squashfs; /proc, /sys, /dev, /run, /snap and docker's mounts);
-used = size - free, avail = the bytes available to users, as df counts them. node_exporter's
-own defaults already leave out /mnt and /media. Kernels without MemAvailable (before 3.14)
-show no available memory. `lo` is not an interface.
+The samples carry what SSH hosts carry. Filesystems are those `df` would show on a fleet view
+(filtered in the query, and again here); used = size - free, avail = the bytes available to
+users, as df counts them. node_exporter's own defaults already leave out /mnt and /media.
+Kernels without MemAvailable (before 3.14) show no available memory. `lo` is not an interface.
+NaN and infinite values leave their field unknown.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from tomconsole.models import Filesystem, HostInfo, HostSample, HostState, Interface, Observation
+from tomconsole.probes.promql import FS_METRICS, MEMORY, NET_METRICS, SKIP_FSTYPES, SKIP_MOUNTS
 
-GAUGES = (
-    "node_load1",
-    "node_load5",
-    "node_load15",
-    "node_time_seconds",
-    "node_boot_time_seconds",
-    "node_memory_MemTotal_bytes",
-    "node_memory_MemAvailable_bytes",
-    "node_memory_SwapTotal_bytes",
-    "node_memory_SwapFree_bytes",
-    "node_processes_pids",
-    "node_uname_info",
-    "node_os_info",
-)
-INFO_LABELS = ("release", "pretty_name", "name", "version")  # of node_uname_info, node_os_info
-FS_METRICS = ("node_filesystem_size_bytes", "node_filesystem_free_bytes", "node_filesystem_avail_bytes")
-NET_METRICS = (
-    "node_network_receive_bytes_total",
-    "node_network_transmit_bytes_total",
-    "node_network_receive_errs_total",
-    "node_network_transmit_errs_total",
-    "node_network_receive_drop_total",
-    "node_network_transmit_drop_total",
-)
-CPU_METRIC = "node_cpu_seconds_total"
-#: Every metric the source reads (a Prometheus job may keep only these).
-METRICS = (*GAUGES, *FS_METRICS, *NET_METRICS, CPU_METRIC)
-
-SKIP_FSTYPES = (
-    "tmpfs|devtmpfs|ramfs|overlay|squashfs|aufs|nsfs|proc|sysfs|cgroup2?|devpts|mqueue|efivarfs|"
-    "tracefs|debugfs|securityfs|pstore|bpf|autofs|binfmt_misc|configfs|fusectl|hugetlbfs|rpc_pipefs"
-)
-SKIP_MOUNTS = "/(proc|sys|dev|run|snap)(/.*)?|/var/lib/docker/.*"
 _SKIP_FSTYPES = re.compile(SKIP_FSTYPES)
 _SKIP_MOUNTS = re.compile(SKIP_MOUNTS)
-
-_VALUE = r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`'
-_MATCHER = rf"\s*[A-Za-z_][A-Za-z0-9_]*\s*(?:=~|!~|!=|=)\s*(?:{_VALUE})\s*"
-_SELECTOR = re.compile(rf"\{{(?:{_MATCHER}(?:,{_MATCHER})*,?)?\s*\}}", re.DOTALL)
-LABEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def match_problem(match: str) -> str | None:
-    """Why `match` is not a label selector we can combine with a metric name, or None."""
-    if _SELECTOR.fullmatch(match.strip()):
-        return None
-    return 'not a label selector like {job="node"}, {job=~"node|edge"} or {job="node",env!="dev"}'
-
-
-def selector(match: str, *extra: str) -> str:
-    """`match`'s matchers and `extra` ones in one selector: ('{job="node"}', 'mode="idle"')
-    -> '{mode="idle",job="node"}'."""
-    inner = match.strip()[1:-1].strip().rstrip(",")
-    return "{" + ",".join(p for p in (*extra, inner) if p) + "}"
-
-
-def _by(labels: tuple[str, ...], sel: str) -> str:
-    """Only the labels we read: a fleet's target labels (team, zone, ...) would travel with
-    every series of every host otherwise."""
-    return f"max by ({','.join(labels)}) ({sel})"
-
-
-def queries(match: str, interval_s: float, name_label: str | None = None) -> dict[str, str]:
-    """The instant queries of one round, by key; each one covers every host."""
-    names = ("up", *GAUGES)
-    keep = ("__name__", "instance", "job", *((name_label,) if name_label else ()), *INFO_LABELS)
-    window = f"{int(max(4 * interval_s, 60))}s"
-    idle = selector(match, 'mode="idle"')
-    busy = selector(match, 'mode=~"idle|iowait"')
-    fs = selector(match, _names(FS_METRICS), f'fstype!~"{SKIP_FSTYPES}"', f'mountpoint!~"{SKIP_MOUNTS}"')
-    return {
-        "hosts": _by(keep, selector(match, _names(names))),
-        "fs": _by(("__name__", "instance", "mountpoint", "device", "fstype"), fs),
-        "net": _by(("__name__", "instance", "device"), selector(match, _names(NET_METRICS), 'device!="lo"')),
-        "ncpu": f"count by (instance) ({CPU_METRIC}{idle})",
-        "cpu": (
-            f"100 * (1 - sum by (instance) (irate({CPU_METRIC}{busy}[{window}]))"
-            f" / count by (instance) ({CPU_METRIC}{idle}))"
-        ),
-    }
-
-
-def _names(names: tuple[str, ...]) -> str:
-    return f'__name__=~"{"|".join(names)}"'
 
 
 def host_part(instance: str) -> str:
@@ -235,8 +150,7 @@ def _sample(h: _Host, at: datetime) -> HostSample:
     g = h.g.get
     now, boot = g("node_time_seconds"), g("node_boot_time_seconds")
     l1, l5, l15 = g("node_load1"), g("node_load5"), g("node_load15")
-    mem = [g(f"node_memory_{k}_bytes") for k in ("MemTotal", "MemAvailable", "SwapTotal", "SwapFree")]
-    total, avail, swap, swap_free = (int(x) if x is not None else None for x in mem)
+    total, avail, swap, swap_free = (int(x) if x is not None else None for x in map(g, MEMORY))
     procs = g("node_processes_pids")
     return HostSample(
         sampled_at=at,
@@ -291,23 +205,19 @@ class Reading:
 
 
 def _names_for(hosts: dict[str, _Host], name_label: str | None) -> dict[str, str]:
-    """instance -> host name, unique."""
+    """instance -> host name: the name label, else the instance's host part; the full instance
+    where two would share a name (two ports on one host)."""
     base = {}
     for inst, h in hosts.items():
         label = h.labels.get(name_label) if name_label else None
         base[inst] = label if isinstance(label, str) and label else host_part(inst)
-    counts: dict[str, int] = {}
-    for name in base.values():
-        counts[name] = counts.get(name, 0) + 1
-    names, used = {}, set()
-    for inst, name in sorted(base.items()):
-        name = inst if counts[name] > 1 else name
-        unique, k = name, 1
-        while unique in used:  # only when a name equals another host's instance
-            k += 1
-            unique = f"{name}~{k}"
-        used.add(unique)
-        names[inst] = unique
+    counts = Counter(base.values())
+    names = {inst: inst if counts[name] > 1 else name for inst, name in base.items()}
+    if len(set(names.values())) < len(names):  # a name equal to another host's instance
+        names = {
+            inst: f"{name} ({inst})" if counts[name] > 1 or name in hosts else name
+            for inst, name in base.items()
+        }
     return names
 
 

@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.harness.prometheus import PromLab
-from tomconsole.probes.prometheus import queries
+from tomconsole.probes.promql import queries
 
 HERE = Path(__file__).parent
 MATCH = '{job="node"}'
