@@ -94,3 +94,12 @@ def test_token_is_read_each_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert file.resolve_token() == "abc"
     path.write_text("rotated\n")
     assert file.resolve_token() == "rotated"
+
+
+def test_a_token_a_header_cannot_carry_is_refused_without_echoing_it(tmp_path: Path) -> None:
+    path = tmp_path / "token"
+    path.write_text("abc def\x00secret\n")
+    file = PrometheusConfig(url="http://127.0.0.1:9090", token_file=str(path))
+    with pytest.raises(ValueError) as exc:
+        file.resolve_token()
+    assert str(exc.value) == f"no bearer token: {path} holds characters a bearer token cannot have"

@@ -9,6 +9,7 @@ here; Prometheus itself applies it (see probes/prometheus.py).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -17,6 +18,8 @@ from pydantic import Field, field_validator, model_validator
 
 from tomconsole.config.base import Duration, Strict
 from tomconsole.probes.promql import LABEL_NAME, match_problem
+
+_TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]+")  # RFC 6750's token68, and JWTs
 
 
 class PrometheusConfig(Strict):
@@ -61,17 +64,21 @@ class PrometheusConfig(Strict):
         """The bearer token to send now (read from the environment or the file each time), None
         when none is configured. Raises ValueError naming the variable or file, never the token."""
         if self.bearer_token_env is not None:
+            where = f"${self.bearer_token_env}"
             value = os.environ.get(self.bearer_token_env, "").strip()
             if not value:
-                raise ValueError(f"no bearer token: ${self.bearer_token_env} is not set")
-            return value
-        if self.token_file is not None:
+                raise ValueError(f"no bearer token: {where} is not set")
+        elif self.token_file is not None:
+            where = self.token_file
             try:
                 value = Path(self.token_file).expanduser().read_text(encoding="utf-8").strip()
             except (OSError, UnicodeDecodeError) as exc:
                 why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-                raise ValueError(f"no bearer token: cannot read {self.token_file}: {why}") from None
+                raise ValueError(f"no bearer token: cannot read {where}: {why}") from None
             if not value:
-                raise ValueError(f"no bearer token: {self.token_file} is empty")
-            return value
-        return None
+                raise ValueError(f"no bearer token: {where} is empty")
+        else:
+            return None
+        if not _TOKEN.fullmatch(value):  # a header cannot carry it (and an error would echo it)
+            raise ValueError(f"no bearer token: {where} holds characters a bearer token cannot have")
+        return value
