@@ -13,9 +13,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import service_unavailable
+from tests.harness.prometheus import PromLab
+from tests.harness.prometheus import Unavailable as PromUnavailable
 from tests.harness.sshd import SshdFleet, Unavailable, aliases
 from tomconsole.collectors.ssh import SshCollector, SshTarget
 from tomconsole.demo.fleet import DemoFleet
+
+PROM_FLEET = 1000  # the scale-out case: one round must bring back every one of them
 
 
 @dataclass
@@ -70,6 +74,24 @@ def sshd() -> Iterator[Sshd]:
     yield Sshd(fleet, normal, hang, flood, broken)
     fleet.stop()
     shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def lab() -> Iterator[PromLab]:
+    """Prometheus and node_exporter on loopback: job `node` (this machine, and a target that
+    is down) and job `fleet` (1,000 targets, each its own loopback address)."""
+    lab = PromLab(Path(tempfile.mkdtemp(prefix="tomconsole-prom-")), fleet=PROM_FLEET)
+    try:
+        lab.start()
+    except PromUnavailable as exc:
+        lab.stop()
+        service_unavailable(str(exc))
+    except BaseException:
+        lab.stop()
+        raise
+    yield lab
+    lab.stop()
+    shutil.rmtree(lab.workdir, ignore_errors=True)
 
 
 @pytest.fixture

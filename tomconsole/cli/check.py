@@ -24,7 +24,10 @@ def run(args: argparse.Namespace, theme_problem: Callable[[str], str | None]) ->
     for warning in _key_file_warnings(config):
         print(f"warning: {safe(target)}: {safe(warning)}", file=sys.stderr)
     n = len(config.hosts)
-    say(f"{target}: ok ({n} host{'' if n == 1 else 's'})")
+    sources = [f"{n} host{'' if n == 1 else 's'}"]
+    if config.prometheus is not None:
+        sources.append(f"prometheus at {safe(config.prometheus.url)}")
+    say(f"{target}: ok ({', '.join(sources)})")
     return EXIT_OK
 
 

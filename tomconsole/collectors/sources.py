@@ -15,9 +15,11 @@ from typing import Protocol, runtime_checkable
 
 from tomconsole.collectors import Collector
 from tomconsole.collectors.local import LocalCollector
+from tomconsole.collectors.prometheus import PrometheusCollector
 from tomconsole.collectors.ssh import SshCollector, SshTarget
 from tomconsole.collectors.ssh_keys import DEFAULT_KNOWN_HOSTS, trust_host_key
 from tomconsole.config import Config
+from tomconsole.config.prometheus import PrometheusConfig
 from tomconsole.models import HostInfo
 from tomconsole.probes import HOST
 from tomconsole.probes.kinds import Kind
@@ -111,6 +113,11 @@ def local_source(config: Config) -> StaticSource:
     return StaticSource("local", HOST, [info], [collector])
 
 
+def prometheus_source(config: PrometheusConfig) -> StaticSource:
+    """The hosts one Prometheus server scrapes: discovered every round, no targets up front."""
+    return StaticSource(config.name, HOST, [], [PrometheusCollector(config)])
+
+
 def from_config(config: Config) -> list[Source]:
     """The sources a config asks for, the console's own machine first when it is shown."""
     out: list[Source] = []
@@ -118,4 +125,6 @@ def from_config(config: Config) -> list[Source]:
         out.append(local_source(config))
     if config.hosts:
         out.append(ssh_source(config))
+    if config.prometheus is not None:
+        out.append(prometheus_source(config.prometheus))
     return out

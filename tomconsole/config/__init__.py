@@ -20,6 +20,7 @@ from tomconsole.config._yaml import ConfigError, ConfigIssue, dotted, line_for, 
 from tomconsole.config.base import Duration, Strict, parse_duration
 from tomconsole.config.incidents import DAYS, IncidentPolicy, MaintenanceConfig, Member, Team, Weekly
 from tomconsole.config.notify import Notifications, Webhook
+from tomconsole.config.prometheus import PrometheusConfig
 from tomconsole.config.rules import (
     DEFAULT_RULES,
     RuleConfig,
@@ -46,6 +47,7 @@ __all__ = [
     "MaintenanceConfig",
     "Member",
     "Notifications",
+    "PrometheusConfig",
     "RuleConfig",
     "Scope",
     "SshDefaults",
@@ -77,6 +79,7 @@ class Config(Strict):
     incidents: IncidentPolicy = IncidentPolicy()
     maintenance: list[MaintenanceConfig] = []
     notifications: Notifications = Notifications()
+    prometheus: PrometheusConfig | None = None
 
     @property
     def effective_rules(self) -> list[RuleConfig]:
@@ -85,7 +88,7 @@ class Config(Strict):
     @property
     def show_local(self) -> bool:
         """The console's own host is shown when asked for, or when nothing else is configured."""
-        return self.local if self.local is not None else not self.hosts
+        return self.local if self.local is not None else not self.hosts and self.prometheus is None
 
     def host_info(self, h: HostConfig) -> HostInfo:
         return HostInfo(h.name, h.address, tuple(h.tags), h.group, h.interval or self.ssh.interval)

@@ -234,13 +234,23 @@ class FleetState:
                 self.apply(Observation(name, HostState.STALE, reason, kind=self.views[name].info.kind))
             return
         seen = set()
+        others = {}
+        for n, v in self.views.items():
+            if v.info.source != status.name:
+                others[v.info.address] = n
+                if status.name in v.also:  # said again below if it still is
+                    v.also = tuple(a for a in v.also if a != status.name)
         for info in batch.targets:
             seen.add(info.name)
             view = self.views.get(info.name)
-            if view is None:
+            same = view if view is not None and view.info.source != status.name else None
+            if same is None and info.address in others:  # the same machine, named another way
+                same = self.views[others[info.address]]
+            if same is not None:
+                if status.name not in same.also:
+                    same.also = (*same.also, status.name)
+            elif view is None:
                 self.views[info.name] = self._view(info, self.history_points)
-            elif view.info.source != status.name and status.name not in view.also:
-                view.also = (*view.also, status.name)
         for name in mine - seen:
             del self.views[name]
         for obs in batch.observations:
