@@ -65,10 +65,12 @@ def host_cells(r: HostRow, p: Palette, lv: Levels) -> tuple[Text, ...]:
 
 
 def host_name(r: HostRow) -> Text:
-    """The host's name; a host that Prometheus reports (alone or besides SSH) says so."""
+    """The host's name; a host that Prometheus reports (alone or besides SSH) says so with a
+    short dim mark that leaves the name room at 80 columns: `·p` (Prometheus), `·s+p` (both);
+    the host screen and `source:` in the filter name the sources in full."""
     name = safe_text(r.name)
     if r.info.source not in ("ssh", "local") or r.also:
-        name.append_text(safe_text(f" ⇄{'+'.join(r.sources)}", style="dim"))
+        name.append_text(safe_text(" ·" + "+".join(s[:1] for s in r.sources), style="dim"))
     return name
 
 
