@@ -17,7 +17,8 @@ from tomconsole.incidents.book import IncidentBook, Policy, write_archive
 from tomconsole.incidents.inbox import process
 from tomconsole.incidents.notify import Notifier
 from tomconsole.incidents.windows import WindowBook
-from tomconsole.monitor.rules import Phase, RuleEngine, Transition, rules_from_config
+from tomconsole.models import HostState
+from tomconsole.monitor.rules import Phase, RuleEngine, Transition, rules_from_config, target_label
 from tomconsole.monitor.state import FleetState, HostRow
 from tomconsole.store import KEY, Store, StoreError
 
@@ -62,6 +63,7 @@ class IncidentEngine:
         self._archive_after = timedelta(seconds=config.incidents.archive_after)
         self._next_archive = mono()
         self._silenced: dict[str, Transition] = {}
+        self._looked: dict[str, tuple[int, HostState]] = {}
         self.listeners: list[Callable[[], None]] = []
         self._wall = wall
         self._restore_alerts()
@@ -101,6 +103,7 @@ class IncidentEngine:
     def _evaluate(self, row: HostRow) -> None:
         if self.store.read_only:
             return  # another console owns the incidents; this one only shows them
+        self._looked[row.name] = (row.version, row.state)
         changed = False
         transitions = self.rules.evaluate(row, self._mono())
         self._save_pending()
@@ -157,7 +160,13 @@ class IncidentEngine:
     def _tick(self) -> None:
         if self.store.read_only:
             return
+        waiting = self.rules.waiting
         for row in self.fleet.rows():
+            # Only what changed since its last look (a new sample, stale by now) or has an
+            # alert waiting out its `for:`: a quiet fleet of 5,000 costs almost nothing.
+            mark = (row.version, row.state)
+            if self._looked.get(row.name) == mark and target_label(row) not in waiting:
+                continue
             self._evaluate(row)
         for key, t in list(self._silenced.items()):
             view = self.fleet.views.get(t.host)

@@ -74,18 +74,20 @@ class Rule:
             return False
         return not self.tags or any(t in info.tags for t in self.tags)
 
-    def values(self, row: HostRow) -> Iterator[tuple[str, float | None]]:
+    def values(
+        self, row: HostRow, points: dict[str, list[tuple[str, float | None]]] | None = None
+    ) -> Iterator[tuple[str, float | None]]:
         """(object, value) pairs this rule looks at on a host; object '' is the host itself."""
         if self.is_state_rule:
             yield "", 1.0 if row.state in self.states else 0.0
             return
-        found = False
-        for obj, metric, value in row.points():
-            if metric == self.metric:
-                found = True
-                yield obj, value
+        if points is None:
+            points = by_metric(row)
+        found = points.get(self.metric or "")
         if not found:
             yield "", None  # no data: neither fire nor clear
+        else:
+            yield from found
 
     def over(self, value: float) -> bool:
         if self.is_state_rule:
@@ -125,6 +127,14 @@ class Transition:
     at: float
 
 
+def by_metric(row: HostRow) -> dict[str, list[tuple[str, float | None]]]:
+    """A row's points grouped by metric: computed once per row, read by every rule."""
+    out: dict[str, list[tuple[str, float | None]]] = {}
+    for obj, metric, value in row.points():
+        out.setdefault(metric, []).append((obj, value))
+    return out
+
+
 def alert_key(rule: str, host: str, obj: str) -> str:
     return f"{rule}|{host}|{obj}"
 
@@ -143,24 +153,39 @@ class RuleEngine:
     # or None). The incident engine keeps them in the store, so a restart (or `poll --once`
     # from cron) resumes the wait instead of starting it over.
     pending_changes: list[tuple[str, float | None]] = field(default_factory=list)
+    # Targets (as alerts name them) with an alert waiting out its `for:`: the ones a quiet
+    # second must look at again even though nothing about them changed.
+    waiting: dict[str, int] = field(default_factory=dict)
 
     def restore(self, key: str, phase: Phase, since: float) -> None:
         """Resume an alert's phase after a restart (firing: its incident is open)."""
         self.states[key] = AlertState(phase, since)
+        if phase is Phase.PENDING:
+            self._waiting(key, +1)
+
+    def _waiting(self, key: str, delta: int) -> None:
+        label = key.split("|")[1]
+        n = self.waiting.get(label, 0) + delta
+        if n > 0:
+            self.waiting[label] = n
+        else:
+            self.waiting.pop(label, None)
 
     def evaluate(self, row: HostRow, now: float) -> list[Transition]:
         out = []
+        label = target_label(row)
+        points = by_metric(row)
         for rule in self.rules:
             if not rule.applies_to(row):
                 continue
-            label = target_label(row)
-            for obj, value in rule.values(row):
+            for obj, value in rule.values(row, points):
                 key = alert_key(rule.name, label, obj)
                 st = self.states.setdefault(key, AlertState())
                 was = st.phase
                 t = self._step(rule, st, value, now)
                 if (was is Phase.PENDING) != (st.phase is Phase.PENDING):
                     self.pending_changes.append((key, st.since if st.phase is Phase.PENDING else None))
+                    self._waiting(key, +1 if st.phase is Phase.PENDING else -1)
                 if t is not None:
                     out.append(Transition(key, rule, label, obj, t, value, now))
         return out

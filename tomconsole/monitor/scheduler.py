@@ -21,6 +21,7 @@ from tomconsole.models import Batch, HostState, Observation
 from tomconsole.monitor.state import FleetState
 
 log = logging.getLogger(__name__)
+BATCH_SLICE = 50  # observations of a many-target round applied between two yields to the loop
 
 
 class Scheduler:
@@ -49,7 +50,12 @@ class Scheduler:
                 c.name, HostState.ERROR, f"error: collector failed: {type(exc).__name__}: {exc}"
             )
         if isinstance(obs, Batch):
-            self.state.apply_batch(obs)
+            todo = self.state.sync_batch(obs)
+            for start in range(0, len(todo), BATCH_SLICE):
+                if start:
+                    await asyncio.sleep(0)  # let the screen and other sources in between slices
+                for one in todo[start : start + BATCH_SLICE]:
+                    self.state.apply(one)
         else:
             self.state.apply(obs)
 

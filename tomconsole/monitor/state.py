@@ -70,6 +70,7 @@ class HostRow:
     kind: Kind | None = None  # None: the built-in kind named by info.kind
     extra: Mapping[str, str] = field(default_factory=dict)  # e.g. an unknown host key's fingerprint
     also: tuple[str, ...] = ()  # other sources that report this target too (shown, not polled)
+    sampled_points: tuple[Value, ...] | None = None  # the view's, computed once per sample
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -89,6 +90,8 @@ class HostRow:
         kind = self.kind or BUILTIN_KINDS.get(self.info.kind)
         if kind is None or self.sample is None or self.state is not HostState.UP:
             return []
+        if self.sampled_points is not None:
+            return list(self.sampled_points)
         counters = kind.counters
         out = [v for v in kind.values(self.sample) if v[1] not in counters]
         out.extend(self.rates)
@@ -111,6 +114,7 @@ class HostView:
     rates: tuple[Value, ...] = ()
     counters: dict[tuple[str, str], float] = field(default_factory=dict)
     extra: Mapping[str, str] = field(default_factory=dict)
+    points: tuple[Value, ...] = ()
     history: dict[str, Ring] = field(default_factory=dict)
     version: int = 0
     also: tuple[str, ...] = ()  # other sources that report this target too
@@ -128,6 +132,8 @@ class HostView:
         values = list(self.kind.values(new))
         self._rates(values, now)
         self.sample, self.sampled_mono = new, now
+        counters = self.kind.counters
+        self.points = (*(v for v in values if v[1] not in counters), *self.rates)
         latest = {m: v for obj, m, v in values if not obj}
         latest.update({m: v for obj, m, v in self.rates if not obj})
         for metric, ring in self.history.items():
@@ -175,6 +181,7 @@ class HostView:
             self.kind,
             self.extra,
             self.also,
+            self.points,
         )
 
 
@@ -221,18 +228,22 @@ class FleetState:
                 )
 
     def apply_batch(self, batch: Batch) -> None:
-        """A many-target source's round: new targets appear, vanished ones go, observations
-        apply. A target another source already reports (an SSH host that Prometheus also
-        scrapes) stays one row, fed by the first source, with both sources named. When the
-        source itself is not up, its targets keep their last data and go stale naming it."""
+        for obs in self.sync_batch(batch):
+            self.apply(obs)
+
+    def sync_batch(self, batch: Batch) -> list[Observation]:
+        """A many-target source's round: new targets appear, vanished ones go; returns the
+        observations to apply (the scheduler applies them in slices, so a round of 5,000
+        hosts never holds the event loop at once). A target another source already reports
+        (an SSH host that Prometheus also scrapes) stays one row, fed by the first source,
+        with both sources named. When the source itself is not up, its targets keep their
+        last data and go stale naming it."""
         status = batch.status
         self.sources[status.name] = status
         mine = {n for n, v in self.views.items() if v.info.source == status.name}
         if status.state is not SourceState.UP:
             reason = f"{status.name} {status.state.value}: {status.reason or ''}".rstrip(": ")
-            for name in mine:
-                self.apply(Observation(name, HostState.STALE, reason, kind=self.views[name].info.kind))
-            return
+            return [Observation(n, HostState.STALE, reason, kind=self.views[n].info.kind) for n in mine]
         seen = set()
         others = {}
         for n, v in self.views.items():
@@ -253,10 +264,11 @@ class FleetState:
                 self.views[info.name] = self._view(info, self.history_points)
         for name in mine - seen:
             del self.views[name]
-        for obs in batch.observations:
-            view = self.views.get(obs.host)
-            if view is not None and view.info.source == status.name:
-                self.apply(obs)
+        return [
+            obs
+            for obs in batch.observations
+            if (view := self.views.get(obs.host)) is not None and view.info.source == status.name
+        ]
 
     def rows(self, *, check_stale: bool = True) -> list[HostRow]:
         """Every host's row. Headless rounds pass check_stale=False: a host that answered in
