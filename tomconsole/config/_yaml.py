@@ -8,7 +8,10 @@ from typing import Any
 
 import yaml
 
-SECRET_KEYS = frozenset({"password", "passphrase", "secret", "token", "private_key"})
+SECRET_KEYS = frozenset({"password", "passphrase", "secret", "token", "private_key", "bearer_token"})
+
+_SSH_HINT = "use ssh-agent or an identity_file (keys with a passphrase belong in the agent)"
+_SECRET_HINTS = {"bearer_token": "use bearer_token_env or token_file"}
 
 KeyPath = tuple[str | int, ...]
 
@@ -58,8 +61,8 @@ def to_python(
                         file,
                         line,
                         dotted(sub),
-                        "plaintext secrets are not allowed in the config; use ssh-agent or an "
-                        "identity_file (keys with a passphrase belong in the agent)",
+                        "plaintext secrets are not allowed in the config; "
+                        + _SECRET_HINTS.get(str(key).lower(), _SSH_HINT),
                     )
                 )
             lines[sub] = line
