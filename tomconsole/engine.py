@@ -1,7 +1,8 @@
 """The one composition root: a Config in, the running system out.
 
 From a config the Engine builds the sources (SSH hosts, this machine, Prometheus, and any
-source handed in), the fleet state and scheduler, the store and the incident engine. The
+source handed in), the fleet state and scheduler, the store and the incident engine, and,
+when `alertmanager:` is set, the sync that keeps its alerts in the incident queue. The
 console, `poll` and the tests all receive an Engine; none builds its own parts. Readers
 take `snapshot()` and `subscribe()` to changes; operators change things only through
 `act(Action)`, which applies, audits and waits until the change is durable.
@@ -17,13 +18,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tomconsole.collectors.alertmanager import AlertmanagerClient
 from tomconsole.collectors.sources import Source, TrustsHostKeys, from_config
 from tomconsole.config import Config
 from tomconsole.incidents.actions import answer
 from tomconsole.incidents.book import AUDIT
 from tomconsole.incidents.engine import IncidentEngine
+from tomconsole.incidents.external import AlertmanagerSync
 from tomconsole.incidents.model import Incident
-from tomconsole.models import AcceptHostKey, Action, SourceState, SourceStatus
+from tomconsole.models import AcceptHostKey, Acknowledge, Action, SourceState, SourceStatus
 from tomconsole.monitor.scheduler import Scheduler
 from tomconsole.monitor.state import FleetState, HostRow
 from tomconsole.probes import BUILTIN_KINDS
@@ -71,6 +74,16 @@ class Engine:
             else:
                 self.incidents = IncidentEngine(self.fleet, config, self.store, wall=wall)
         self._wall = wall
+        self.alertmanager: AlertmanagerSync | None = None
+        if config.alertmanager is not None:
+            self.alertmanager = AlertmanagerSync(
+                AlertmanagerClient(config.alertmanager),
+                config.alertmanager,
+                self.incidents.book if self.incidents is not None else None,
+                mono=clock,
+                wall=wall,
+                on_change=self._incidents_changed,
+            )
 
     # -- running ---------------------------------------------------------------------------
 
@@ -86,10 +99,13 @@ class Engine:
         await self.housekeeping()
 
     async def housekeeping(self) -> None:
-        """The inbox, hourly archiving; the console runs this every second."""
+        """The inbox, hourly archiving, the Alertmanager's alerts when they are due; the
+        console runs this every second."""
         if self.incidents is not None:
             await self.incidents.process_inbox()
             await self.incidents.archive_due()
+        if self.alertmanager is not None:
+            await self.alertmanager.sync_due()
 
     def tick(self) -> None:
         """Time-driven incident work (`for:` on quiet targets, resolve, escalate)."""
@@ -98,6 +114,8 @@ class Engine:
 
     async def stop(self) -> None:
         await self.scheduler.stop()
+        if self.alertmanager is not None:
+            await self.alertmanager.close()
         if self.store is not None:
             with contextlib.suppress(StoreError):  # already reported by the store's listeners
                 await self.store.durable()
@@ -116,6 +134,8 @@ class Engine:
         for s in self.sources:
             known = self.fleet.sources.get(s.name)
             out.append(known or SourceStatus(s.name, s.kind.name, SourceState.UP))
+        if self.alertmanager is not None:
+            out.append(self.alertmanager.status)
         return out
 
     def subscribe(self, on_target: Callable[[str], None], on_incidents: Callable[[], None]) -> None:
@@ -142,7 +162,14 @@ class Engine:
             await eng.store.durable()
         except StoreError as exc:
             return {"ok": False, "error": f"not saved: {exc}", "not_saved": True}
+        if isinstance(action, Acknowledge) and reply.get("ok") and self.alertmanager is not None:
+            reply.update(await self.alertmanager.after_ack(action.incident))  # the ack stands either way
         return reply
+
+    def _incidents_changed(self) -> None:
+        if self.incidents is not None:
+            for cb in self.incidents.listeners:
+                cb()
 
     def _accept_host_key(self, action: AcceptHostKey) -> dict[str, Any]:
         source = next((s for s in self.sources if isinstance(s, TrustsHostKeys)), None)

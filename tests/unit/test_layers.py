@@ -73,7 +73,7 @@ def test_real_tree_keeps_every_contract(tmp_path: Path) -> None:
         # A client nothing uses yet, even in a collector.
         ({"tomconsole/incidents/pg.py": "import asyncpg\n"}, NOT_YET),
         ({"tomconsole/collectors/web.py": "import aiohttp\n"}, NOT_YET),
-        # The HTTP client the Prometheus collector uses stays in the collectors.
+        # The HTTP client the collectors use (Prometheus, Alertmanager) stays in the collectors.
         ({"tomconsole/monitor/web.py": "import httpx\n"}, CLIENTS),
     ],
     ids=lambda v: next(iter(v)) if isinstance(v, dict) else v.split()[0],

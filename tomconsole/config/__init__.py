@@ -17,6 +17,7 @@ from typing import Annotated
 from pydantic import Field, ValidationError
 
 from tomconsole.config._yaml import ConfigError, ConfigIssue, dotted, line_for, load_yaml, pydantic_message
+from tomconsole.config.alertmanager import AlertmanagerConfig
 from tomconsole.config.base import Duration, Strict, parse_duration
 from tomconsole.config.incidents import DAYS, IncidentPolicy, MaintenanceConfig, Member, Team, Weekly
 from tomconsole.config.notify import Notifications, Webhook
@@ -80,6 +81,7 @@ class Config(Strict):
     maintenance: list[MaintenanceConfig] = []
     notifications: Notifications = Notifications()
     prometheus: PrometheusConfig | None = None
+    alertmanager: AlertmanagerConfig | None = None
 
     @property
     def effective_rules(self) -> list[RuleConfig]:

@@ -121,8 +121,16 @@ class IncidentBook:
 
     # -- persistence ------------------------------------------------------------------
 
-    def _save(self, inc: Incident, action: str, who: str, before: dict[str, Any] | None) -> None:
-        """The incident, its audit record and any notification: one atomic, fsynced write."""
+    def _save(
+        self,
+        inc: Incident,
+        action: str,
+        who: str,
+        before: dict[str, Any] | None,
+        extra: dict[str, str] | None = None,
+    ) -> None:
+        """The incident, its audit record (plus `extra`) and any notification: one atomic,
+        fsynced write."""
         at = self.now().isoformat()
         doc = inc.to_doc()
         audit = {
@@ -132,6 +140,7 @@ class IncidentBook:
             "incident": inc.id,
             "before": _brief(before),
             "after": _brief(doc),
+            **(extra or {}),
         }
         with self.store.transaction():
             self.store.put(TABLE, inc.id, doc)
@@ -306,9 +315,9 @@ class IncidentBook:
         inc.log(now, "resolved", who, detail)
         self._save(inc, "resolve", who, before)
 
-    def resolve(self, incident_id: str, who: str) -> Incident:
+    def resolve(self, incident_id: str, who: str, detail: str = "") -> Incident:
         inc = self._get_open(incident_id, "resolve")
-        self._resolve(inc, who)
+        self._resolve(inc, who, detail)
         return inc
 
     def assign(self, incident_id: str, who: str, to: str) -> Incident:
@@ -367,6 +376,56 @@ class IncidentBook:
         inc = self._new(f"manual|{self._seq + 1}", title, severity, host, None)
         inc.log(self.now(), "opened by hand", who, title)
         self._save(inc, "open", who, None)
+        return inc
+
+    # -- incidents raised elsewhere (incidents/external.py) ---------------------------
+
+    def open_external(
+        self,
+        key: str,
+        title: str,
+        severity: str,
+        host: str | None,
+        runbook: str | None,
+        labels: dict[str, str],
+        origin: dict[str, str],
+    ) -> Incident | None:
+        """The incident for an alert another system raises, idempotent on `key` (kept across
+        restarts): None while it is open, or while it stays resolved by an operator for the
+        same firing (`origin["starts_at"]`); reopened when it fires again soon after it
+        resolved, else opened anew. `origin["source"]` is who raised it."""
+        who, now = origin.get("source", "tomconsole"), self.now()
+        existing = self.by_key(key)
+        if existing is not None and existing.is_open:
+            return None
+        same_firing = existing is not None and existing.origin.get("starts_at") == origin.get("starts_at")
+        if existing is not None and same_firing and existing.resolved_by != who:
+            return None  # resolved here by hand while the same firing goes on
+        if existing is not None and self._recently_resolved(existing, now):
+            before = existing.to_doc()
+            existing.state, existing.resolved_at, existing.resolved_by = IncidentState.TRIGGERED, None, None
+            existing.origin = dict(origin)
+            existing.log(now, "reopened", who, f"firing again in {who}")
+            self._save(existing, "reopen", who, before)
+            return existing
+        title = _text(title, "a title", MAX_TITLE)
+        _severity(severity)
+        inc = self._new(key, title, severity, host, None)
+        inc.runbook, inc.labels, inc.origin = runbook, dict(labels), dict(origin)
+        inc.log(now, "triggered", who, f"raised in {who}")
+        self._save(inc, "trigger", who, None)
+        return inc
+
+    def annotate(
+        self, incident_id: str, action: str, what: str, who: str, detail: str, origin: dict[str, str]
+    ) -> Incident:
+        """Something done elsewhere for an incident (a silence made): `origin` updated, a
+        timeline entry, and an audit record carrying `origin`'s new values."""
+        inc = self._get(incident_id)
+        before = inc.to_doc()
+        inc.origin.update(origin)
+        inc.log(self.now(), what, who, detail)
+        self._save(inc, action, who, before, extra=origin)
         return inc
 
 

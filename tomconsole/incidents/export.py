@@ -19,7 +19,7 @@ def to_markdown(inc: Incident) -> str:
         "",
         f"- Severity: {inc.severity}",
         f"- Host: {inc.host or '-'}",
-        f"- Rule: {inc.rule or 'opened by hand'}",
+        f"- Rule: {inc.cause}",
         f"- State: {inc.state.value}",
         f"- Opened: {_when(inc.opened_at)}",
         f"- Acknowledged: {_when(inc.acknowledged_at)} by {inc.acknowledged_by or '-'}",

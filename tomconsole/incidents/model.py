@@ -49,10 +49,18 @@ class Incident:
     clear_since: str | None = None
     transitions: list[str] = field(default_factory=list)  # recent fire/clear times, for flapping
     value: float | None = None
+    origin: dict[str, str] = field(default_factory=dict)  # raised elsewhere (Alertmanager): its ids
 
     @property
     def is_open(self) -> bool:
         return self.state is not IncidentState.RESOLVED
+
+    @property
+    def cause(self) -> str:
+        """What opened it: its rule, the system whose alert it is, or an operator."""
+        if self.rule:
+            return self.rule
+        return f"{self.origin['source']} alert" if self.origin.get("source") else "opened by hand"
 
     def log(self, at: datetime, what: str, who: str = "tomconsole", detail: str = "") -> None:
         self.timeline.append(Event(at.isoformat(), what, who, detail))
@@ -63,6 +71,7 @@ class Incident:
         doc = {name: getattr(self, name) for name in self.__dataclass_fields__}
         doc["state"] = self.state.value
         doc["labels"] = dict(self.labels)
+        doc["origin"] = dict(self.origin)
         doc["notes"] = [dict(n) for n in self.notes]
         doc["timeline"] = [
             {"at": e.at, "what": e.what, "who": e.who, "detail": e.detail} for e in self.timeline

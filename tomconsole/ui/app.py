@@ -320,6 +320,8 @@ class TomConsole(KeyGate):
         elif "incident" in reply:
             inc = reply["incident"]
             self._say(f"{inc['id']}: {_verb(action)} saved ({inc['state']})", timeout=3)
+            if "warning" in reply:  # the ack stands; its Alertmanager silence failed
+                self._say(reply["warning"], severity="warning", timeout=8)
         elif "host" in reply:
             self._say(f"{reply['host']}: key trusted, written to {reply['file']}; connecting", timeout=6)
         else:

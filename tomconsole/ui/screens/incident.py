@@ -60,7 +60,7 @@ class IncidentScreen(Screen[None]):
         facts = Text()
         for label, value in (
             ("host", inc.host),
-            ("rule", inc.rule or "opened by hand"),
+            ("rule", inc.cause),
             ("opened", _local(inc.opened_at)),
             (
                 "acknowledged",
