@@ -34,8 +34,9 @@ from typing import Any
 
 from tomconsole.collectors.alertmanager import KIND, NAME, AlertmanagerClient, SilenceError
 from tomconsole.config.alertmanager import AlertmanagerConfig
-from tomconsole.incidents.book import IncidentBook, Refused
+from tomconsole.incidents.book import IncidentBook
 from tomconsole.incidents.model import Incident, IncidentState
+from tomconsole.incidents.operations import Refused
 from tomconsole.models import SourceState, SourceStatus
 from tomconsole.probes.alertmanager import KEY_PREFIX, AmAlert, incident_fields
 from tomconsole.store import StoreError

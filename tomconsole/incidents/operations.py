@@ -1,0 +1,205 @@
+"""The operator's actions on incidents: acknowledge, resolve, assign, note, severity,
+escalate, open by hand (and from an external source), each refused with a reason when the
+incident's state forbids it, and durable and audited before it returns. A mixin of the
+IncidentBook, which owns the lifecycle and the store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from tomconsole.incidents.model import Incident, IncidentState
+from tomconsole.monitor.rules import SEVERITIES
+
+if TYPE_CHECKING:
+    from tomconsole.incidents.book import Policy
+
+MAX_TITLE, MAX_NOTE = 200, 10_000
+
+
+class OperatorActions:
+    incidents: dict[str, Incident]
+    policy: Policy
+    now: Callable[[], datetime]
+    _seq: int
+
+    if TYPE_CHECKING:
+
+        def _save(
+            self,
+            inc: Incident,
+            action: str,
+            who: str,
+            before: dict[str, Any] | None,
+            extra: dict[str, str] | None = None,
+        ) -> None: ...
+        def _new(
+            self, key: str, title: str, severity: str, host: str | None, rule: str | None
+        ) -> Incident: ...
+        def _recently_resolved(self, inc: Incident, now: datetime) -> bool: ...
+        def by_key(self, key: str) -> Incident | None: ...
+
+    def _get(self, incident_id: str) -> Incident:
+        inc = self.incidents.get(incident_id)
+        if inc is None:
+            raise Refused(f"no incident {incident_id}")
+        return inc
+
+    def _get_open(self, incident_id: str, verb: str) -> Incident:
+        inc = self._get(incident_id)
+        if not inc.is_open:
+            raise Refused(f"cannot {verb} {inc.id}: it is resolved")
+        return inc
+
+    def acknowledge(self, incident_id: str, who: str) -> Incident:
+        inc = self._get_open(incident_id, "acknowledge")
+        if inc.state is IncidentState.ACKNOWLEDGED:
+            raise Refused(f"{inc.id} is already acknowledged by {inc.acknowledged_by}")
+        before = inc.to_doc()
+        now = self.now()
+        inc.state, inc.acknowledged_by, inc.acknowledged_at = IncidentState.ACKNOWLEDGED, who, now.isoformat()
+        inc.log(now, "acknowledged", who)
+        self._save(inc, "ack", who, before)
+        return inc
+
+    def _resolve(self, inc: Incident, who: str, detail: str = "") -> None:
+        before = inc.to_doc()
+        now = self.now()
+        inc.state, inc.resolved_at, inc.resolved_by = IncidentState.RESOLVED, now.isoformat(), who
+        inc.log(now, "resolved", who, detail)
+        self._save(inc, "resolve", who, before)
+
+    def resolve(self, incident_id: str, who: str, detail: str = "") -> Incident:
+        inc = self._get_open(incident_id, "resolve")
+        self._resolve(inc, who, detail)
+        return inc
+
+    def assign(self, incident_id: str, who: str, to: str) -> Incident:
+        inc = self._get_open(incident_id, "assign")
+        to = limited_text(to, "an assignee", 64)
+        if self.policy.members and to not in self.policy.members:
+            raise Refused(f"{to} is not in team.members ({', '.join(self.policy.members)})")
+        if inc.assignee == to:
+            raise Refused(f"{inc.id} is already assigned to {to}")
+        before = inc.to_doc()
+        inc.assignee = to
+        inc.log(self.now(), "assigned", who, to)
+        self._save(inc, "assign", who, before)
+        return inc
+
+    def note(self, incident_id: str, who: str, text: str) -> Incident:
+        inc = self._get(incident_id)  # a note on a resolved incident is fine: the review needs them
+        text = limited_text(text, "a note", MAX_NOTE)
+        before = inc.to_doc()
+        now = self.now()
+        inc.notes.append({"at": now.isoformat(), "who": who, "text": text})
+        inc.log(now, "note", who, text)
+        self._save(inc, "note", who, before)
+        return inc
+
+    def set_severity(self, incident_id: str, who: str, severity: str) -> Incident:
+        inc = self._get_open(incident_id, "change the severity of")
+        check_severity(severity)
+        if inc.severity == severity:
+            raise Refused(f"{inc.id} is already {severity}")
+        before = inc.to_doc()
+        inc.log(self.now(), "severity", who, f"{inc.severity} -> {severity}")
+        inc.severity = severity
+        self._save(inc, "severity", who, before)
+        return inc
+
+    def escalate(self, incident_id: str, who: str, reason: str = "") -> Incident:
+        inc = self._get_open(incident_id, "escalate")
+        before = inc.to_doc()
+        order = self.policy.escalation
+        if order:
+            nxt = order.index(inc.assignee) + 1 if inc.assignee in order else 0
+            inc.assignee = order[min(nxt, len(order) - 1)]
+        inc.escalated, inc.escalations = True, inc.escalations + 1
+        inc.log(
+            self.now(), "escalated", who, f"to {inc.assignee or 'nobody'}" + (f": {reason}" if reason else "")
+        )
+        self._save(inc, "escalate", who, before)
+        return inc
+
+    def open_manual(self, title: str, who: str, host: str | None = None, severity: str = "major") -> Incident:
+        title = limited_text(title, "a title", MAX_TITLE)
+        check_severity(severity)
+        if host is not None:
+            host = limited_text(host, "a host name", 253)
+        inc = self._new(f"manual|{self._seq + 1}", title, severity, host, None)
+        inc.log(self.now(), "opened by hand", who, title)
+        self._save(inc, "open", who, None)
+        return inc
+
+    # -- incidents raised elsewhere (incidents/external.py) ---------------------------
+
+    def open_external(
+        self,
+        key: str,
+        title: str,
+        severity: str,
+        host: str | None,
+        runbook: str | None,
+        labels: dict[str, str],
+        origin: dict[str, str],
+    ) -> Incident | None:
+        """The incident for an alert another system raises, idempotent on `key` (kept across
+        restarts): None while it is open, or while it stays resolved by an operator for the
+        same firing (`origin["starts_at"]`); reopened when it fires again soon after it
+        resolved, else opened anew. `origin["source"]` is who raised it."""
+        who, now = origin.get("source", "tomconsole"), self.now()
+        existing = self.by_key(key)
+        if existing is not None and existing.is_open:
+            return None
+        same_firing = existing is not None and existing.origin.get("starts_at") == origin.get("starts_at")
+        if existing is not None and same_firing and existing.resolved_by != who:
+            return None  # resolved here by hand while the same firing goes on
+        if existing is not None and self._recently_resolved(existing, now):
+            before = existing.to_doc()
+            existing.state, existing.resolved_at, existing.resolved_by = IncidentState.TRIGGERED, None, None
+            existing.origin = dict(origin)
+            existing.log(now, "reopened", who, f"firing again in {who}")
+            self._save(existing, "reopen", who, before)
+            return existing
+        title = limited_text(title, "a title", MAX_TITLE)
+        check_severity(severity)
+        inc = self._new(key, title, severity, host, None)
+        inc.runbook, inc.labels, inc.origin = runbook, dict(labels), dict(origin)
+        inc.log(now, "triggered", who, f"raised in {who}")
+        self._save(inc, "trigger", who, None)
+        return inc
+
+    def annotate(
+        self, incident_id: str, action: str, what: str, who: str, detail: str, origin: dict[str, str]
+    ) -> Incident:
+        """Something done elsewhere for an incident (a silence made): `origin` updated, a
+        timeline entry, and an audit record carrying `origin`'s new values."""
+        inc = self._get(incident_id)
+        before = inc.to_doc()
+        inc.origin.update(origin)
+        inc.log(self.now(), what, who, detail)
+        self._save(inc, action, who, before, extra=origin)
+        return inc
+
+
+MAX_TITLE, MAX_NOTE = 200, 10_000
+
+
+class Refused(ValueError):
+    """An action the incident's state or the input forbids; the message says why."""
+
+
+def limited_text(value: str, what: str, limit: int) -> str:
+    text = value.strip()
+    if not text:
+        raise Refused(f"{what} cannot be empty")
+    if len(text) > limit:
+        raise Refused(f"{what} is limited to {limit} characters (got {len(text)})")
+    return text
+
+
+def check_severity(value: str) -> None:
+    if value not in SEVERITIES:
+        raise Refused(f"severity must be one of {', '.join(SEVERITIES)}")
