@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 	$(BIN)/python -m bench.incidents
 	$(BIN)/python -m bench.outage --hosts 500
+	$(BIN)/python -m bench.prometheus --hosts 1000 5000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
