@@ -86,6 +86,24 @@ def backoff_delay(failures: int, rng: random.Random, base: float = 1.0, cap: flo
 # -- identity files -----------------------------------------------------------------------
 
 
+# -- event loop -----------------------------------------------------------------------------
+
+
+def install_uvloop() -> bool:
+    """Make later `asyncio.run()` calls (Textual's `App.run()` is one) use uvloop; False if absent.
+
+    Opt-in, for the process's entry point to call before it starts its loop; nothing in the
+    collectors depends on which loop runs them. uvloop is a dependency where it builds (not
+    on Windows).
+    """
+    try:
+        import uvloop
+    except ImportError:
+        return False
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    return True
+
+
 # -- ciphers --------------------------------------------------------------------------------
 
 # AES-GCM offered first. asyncssh builds chacha20-poly1305 out of separate ChaCha20 and
