@@ -305,12 +305,12 @@ class SshCollector:
             if self._conn is None or self._conn.is_closed():
                 raise  # the connection itself is gone: "connection lost"
             raise ProbeEnded(await self._probe_error()) from None  # only the probe ended (no sh, no awk)
-        buf = bytearray()
+        buf = b""  # a reply is one packet, so usually one chunk: nothing to join or copy
         while end not in buf:
             chunk = await self._proc.stdout.read(65536)
             if not chunk:
                 raise ProbeEnded(await self._probe_error())
-            buf += chunk
+            buf = buf + chunk if buf else chunk
             if len(buf) > self.target.output_cap_bytes:
                 raise OutputCapExceeded
         return buf.decode("utf-8", errors="replace")
@@ -344,17 +344,20 @@ class SshCollector:
         if result.sample is None:
             return f"unreadable reply: {result.error}"
         sample = result.sample
-        cpu = cpu_percent(self._prev_cpu, sample.cpu_times)
+        # One copy per sample (each frozen HostSample costs 15 attribute sets): the CPU rate,
+        # plus whatever this light round did not ask for, carried from the last full one.
+        changes: dict[str, Any] = {"cpu_pct": cpu_percent(self._prev_cpu, sample.cpu_times)}
         self._prev_cpu = sample.cpu_times
         if carry is not None:
-            sample = dataclasses.replace(
-                sample,
-                filesystems=sample.filesystems if sample.filesystems is not None else carry.filesystems,
-                processes=sample.processes if sample.processes is not None else carry.processes,
-                os=sample.os or carry.os,
-                kernel=sample.kernel or carry.kernel,
-            )
-        sample = dataclasses.replace(sample, cpu_pct=cpu)
+            if sample.filesystems is None:
+                changes["filesystems"] = carry.filesystems
+            if sample.processes is None:
+                changes["processes"] = carry.processes
+            if not sample.os:
+                changes["os"] = carry.os
+            if not sample.kernel:
+                changes["kernel"] = carry.kernel
+        sample = dataclasses.replace(sample, **changes)
         self._carry = sample
         return sample
 
