@@ -32,7 +32,7 @@ import asyncssh
 import psutil
 
 from tests.harness.sshd import SshdFleet, aliases
-from tomconsole.collectors.ssh import SshCollector, SshTarget
+from tomconsole.collectors.ssh import SshCollector, SshTarget, install_uvloop
 from tomconsole.collectors.ssh_keys import read_known_hosts
 from tomconsole.models import HostState, Observation
 
@@ -49,22 +49,31 @@ class Round:
 
 
 def monitored_cpu(fleet: SshdFleet) -> float:
-    """CPU seconds spent so far by every process under the fleet's supervisors."""
+    """CPU seconds spent so far by every process under the fleet's supervisors.
+
+    One pass over the process table for the parent links (psutil's children(recursive=True)
+    reads every process's stat once per supervisor: with 1,000 connections that walk took
+    over a second per call, and it runs twice a round; outside the measured window, but it
+    made a 500-host run take minutes longer)."""
+    kids: dict[int, list[int]] = {}
+    for proc in psutil.process_iter(["ppid"]):
+        kids.setdefault(proc.info["ppid"], []).append(proc.pid)
     total = 0.0
     for sup in fleet.procs:
         try:
-            p = psutil.Process(sup.pid)
-            t = p.cpu_times()
-            total += t.children_user + t.children_system
-            kids = p.children(recursive=True)
+            t = psutil.Process(sup.pid).cpu_times()
         except psutil.Error:
             continue
-        for k in kids:
+        total += t.children_user + t.children_system
+        todo = list(kids.get(sup.pid, ()))
+        while todo:
+            pid = todo.pop()
+            todo.extend(kids.get(pid, ()))
             try:
-                c = k.cpu_times()
-                total += c.user + c.system + c.children_user + c.children_system
+                c = psutil.Process(pid).cpu_times()
             except psutil.Error:
                 continue
+            total += c.user + c.system + c.children_user + c.children_system
     return total
 
 
@@ -227,13 +236,23 @@ async def bench_ui(fleet: SshdFleet, seconds: float, history_points: int) -> str
     )
 
 
-async def main() -> None:
+def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--hosts", default="50,200,500", help="comma-separated fleet sizes")
     ap.add_argument("--rounds", type=int, default=12, help="rounds per block (a multiple of disk_every)")
     ap.add_argument("--repeats", type=int, default=4, help="block pairs, alternated A B A B")
     ap.add_argument("--ui-seconds", type=float, default=20.0, help="0 skips the UI phase")
-    args = ap.parse_args()
+    ap.add_argument(
+        "--loop",
+        choices=("uvloop", "asyncio"),
+        default="uvloop",
+        help="event loop for both engines (uvloop falls back to asyncio's when not installed)",
+    )
+    return ap.parse_args()
+
+
+async def main(args: argparse.Namespace) -> None:
+    print(f"event loop: {type(asyncio.get_running_loop()).__module__}")
     sizes = [int(x) for x in args.hosts.split(",")]
     print("| hosts | measure | tomconsole | baseline | ratio, median (min-max) |")
     print("|---|---|---|---|---|")
@@ -257,4 +276,7 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    options = parse_args()
+    if options.loop == "uvloop":
+        install_uvloop()  # both engines share the process, so both run on it
+    asyncio.run(main(options))

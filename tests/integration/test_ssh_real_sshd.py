@@ -11,6 +11,7 @@ import asyncssh
 import psutil
 
 from tests.integration.conftest import Sshd
+from tomconsole.collectors.ssh import SshCollector
 from tomconsole.models import HostState
 from tomconsole.probes.linux import parse_df_line
 
@@ -186,3 +187,30 @@ async def test_probe_that_cannot_start_says_why(sshd: Sshd) -> None:
     assert (obs.reason or "").startswith("probe exited")
     assert "not found" in (obs.reason or "")
     assert again.state is HostState.STALE
+
+
+def _negotiated_cipher(c: SshCollector) -> str:
+    assert c._conn is not None  # the kept connection; nothing public names its cipher
+    return str(c._conn.get_extra_info("send_cipher"))
+
+
+async def test_aes_gcm_is_offered_first(sshd: Sshd) -> None:
+    c = sshd.collector(sshd.normal[2])
+    try:
+        obs = await c.collect()
+        assert obs.state is HostState.UP, obs.reason
+        assert _negotiated_cipher(c) == "aes128-gcm@openssh.com"
+    finally:
+        await c.close()
+
+
+async def test_ciphers_from_ssh_config_keep_their_order(sshd: Sshd, tmp_path: Path) -> None:
+    cfg = tmp_path / "ssh_config"
+    cfg.write_text("Ciphers chacha20-poly1305@openssh.com,aes128-gcm@openssh.com\n")
+    c = sshd.collector(sshd.normal[2], ssh_config=(str(cfg),))
+    try:
+        obs = await c.collect()
+        assert obs.state is HostState.UP, obs.reason
+        assert _negotiated_cipher(c) == "chacha20-poly1305@openssh.com"
+    finally:
+        await c.close()

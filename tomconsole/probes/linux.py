@@ -3,8 +3,11 @@
 The remote side is ONE long-lived awk process per host, started once per connection.
 Each request line the client writes makes it re-read a few /proc files and print only
 the lines we parse, framed by a start and an end marker carrying the request number. The
-reply is built in memory and written with one write(), so sshd forwards it as one packet
-(mawk's `-W interactive`, needed for line-wise input, also unbuffers every print). No
+reply, end marker included, is built in memory and printed as one `%s`, which is one
+write(), so sshd forwards it as one packet: mawk's `-W interactive`, needed for line-wise
+input, also unbuffers stdout, and mawk then writes each piece of a printf format apart
+(`"%s$ %s\n"` was five writes, and at 500 hosts most replies reached the client as two
+or more packets, each one more wake-up and decryption). No
 process is forked per sample. When the request asks for disks, awk's pipe starts one
 `sh`, which counts processes with a glob over /proc (a builtin: no `ls`) and execs
 `timeout`, which forks `df`: two forks per disk sample, and no others. awk stops reading
@@ -24,9 +27,23 @@ Host text is split on `\\n` only and carried exactly: str.splitlines() and str.s
 would also cut at U+001C..U+001F, U+0085, U+2028 and the like, which may be part of an
 interface name, a mount point or an os-release string.
 
+The reply carries only the fields we read, as single-space-separated tokens (awk splits
+the /proc lines on its default blanks and joins what we keep with one space), so the
+client splits each line once with str.split(" ") and converts, with no regex and no
+field it throws away: a light reply from a host with three interfaces is 204 bytes and
+10 lines, where whole /proc lines made 832 bytes and 20 lines. awk never does arithmetic on a
+counter (mawk prints integers past 2^31 in %g notation): values travel as the kernel
+wrote them. An interface name comes last on its line, so it is carried exactly whatever
+it holds; a df line travels whole (a mount point may hold spaces). The first wire format,
+whole /proc lines (`C cpu ...`, `M MemTotal: ... kB`, `I eth0: ...`), is still read, as
+the demo fleet's simulator speaks it; a line says which it is by its first character.
+
 Wire format, one record per line, after `@ SEQ`:
-  U <uptime> <idle>            L <loadavg line>            C cpu <counters...>
-  N <number of cpus>           M <meminfo line>            I <iface>: <counters...>
+  U <uptime s>                 L <load1> <load5> <load15>
+  C <user> <nice> <system> <idle> [<iowait> <irq> <softirq> <steal>]   (/proc/stat jiffies)
+  N <number of cpus>
+  M <MemTotal> <MemAvailable> <MemFree> <Buffers> <Cached> <SwapTotal> <SwapFree>  (kB, - if absent)
+  I <rx bytes> <rx errs> <rx drop> <tx bytes> <tx errs> <tx drop> <name>   (not lo)
   P <process count>            F <df -P line>, after P     O <os-release PRETTY_NAME line>
   K <kernel release>           H <hostname>                $ SEQ (end)
 """
@@ -35,7 +52,6 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
 from datetime import datetime
 
 from tomconsole.models import CpuTimes, Filesystem, HostSample, Interface, ProbeResult
@@ -46,20 +62,46 @@ function slurp(f, tag, re,   l) {
   while ((getline l < f) > 0) if (l ~ re) out = out tag " " l "\n"
   close(f)
 }
+function kb(k) {
+  return (k in m) ? m[k] : "-"
+}
 {
   seq = $2; flags = $3
   out = "@ " seq "\n"
-  slurp("/proc/uptime", "U", ".")
-  slurp("/proc/loadavg", "L", ".")
-  n = 0
+  if ((getline l < "/proc/uptime") > 0) { split(l, a, " "); out = out "U " a[1] "\n" }
+  close("/proc/uptime")
+  if ((getline l < "/proc/loadavg") > 0) { split(l, a, " "); out = out "L " a[1] " " a[2] " " a[3] "\n" }
+  close("/proc/loadavg")
+  n = 0; c = ""
   while ((getline l < "/proc/stat") > 0) {
-    if (l ~ /^cpu /) out = out "C " l "\n"
-    else if (l ~ /^cpu[0-9]/) n++
+    if (l ~ /^cpu /) {
+      k = split(l, a, " "); c = "C"
+      for (i = 2; i <= k && i <= 9; i++) c = c " " a[i]
+    } else if (l ~ /^cpu[0-9]/) n++
+    else break
   }
   close("/proc/stat")
+  if (c != "") out = out c "\n"
   out = out "N " n "\n"
-  slurp("/proc/meminfo", "M", "^(MemTotal|MemAvailable|MemFree|Buffers|Cached|SwapTotal|SwapFree):")
-  slurp("/proc/net/dev", "I", ":")
+  split("", m)
+  while ((getline l < "/proc/meminfo") > 0)
+    if (l ~ /^(MemTotal|MemAvailable|MemFree|Buffers|Cached|SwapTotal|SwapFree):/) {
+      split(l, a, " ")
+      m[a[1]] = a[2]
+    }
+  close("/proc/meminfo")
+  out = out "M " kb("MemTotal:") " " kb("MemAvailable:") " " kb("MemFree:") " " kb("Buffers:")
+  out = out " " kb("Cached:") " " kb("SwapTotal:") " " kb("SwapFree:") "\n"
+  while ((getline l < "/proc/net/dev") > 0) {
+    i = index(l, ":")
+    if (!i) continue
+    name = substr(l, 1, i - 1)
+    sub(/^ +/, "", name)
+    if (name == "lo") continue
+    split(substr(l, i + 1), a, " ")
+    out = out "I " a[1] " " a[3] " " a[4] " " a[9] " " a[11] " " a[12] " " name "\n"
+  }
+  close("/proc/net/dev")
   if (index(flags, "d")) {
     cmd = "set -- /proc/[0-9]*; echo $#; exec timeout --foreground -k 2 5 df -P 2>/dev/null"
     tag = "P"
@@ -75,7 +117,8 @@ function slurp(f, tag, re,   l) {
     slurp("/proc/sys/kernel/osrelease", "K", ".")
     slurp("/proc/sys/kernel/hostname", "H", ".")
   }
-  printf "%s$ %s\n", out, seq
+  out = out "$ " seq "\n"
+  printf "%s", out
   fflush()
 }
 """
@@ -123,22 +166,6 @@ _SKIP_DEVICES = frozenset(
 _SKIP_MOUNT_PREFIXES = ("/proc", "/sys", "/dev/", "/run/", "/snap/", "/var/lib/docker/")
 
 
-@dataclass
-class _Acc:
-    """Mutable accumulator while reading one reply."""
-
-    uptime: float | None = None
-    load: tuple[float, float, float] | None = None
-    cpu: CpuTimes | None = None
-    ncpu: int | None = None
-    mem: dict[str, int] | None = None
-    ifaces: list[Interface] | None = None
-    fs: list[Filesystem] | None = None
-    procs: int | None = None
-    os: str | None = None
-    kernel: str | None = None
-
-
 _BLANKS = re.compile(r"[ \t]+")
 _COUNT = re.compile(r"[0-9]+")
 
@@ -149,36 +176,68 @@ def _fields(text: str, maxsplit: int = 0) -> list[str]:
     return _BLANKS.split(text, maxsplit) if text else []
 
 
-def _num(tok: str) -> float:
-    return float(tok)
-
-
-def _parse_cpu(rest: str) -> CpuTimes | None:
-    parts = _fields(rest)
-    if len(parts) < 5 or parts[0] != "cpu":
+def _cpu(rest: str) -> CpuTimes | None:
+    if rest.startswith("cpu"):  # first wire format: the whole /proc/stat line
+        vals = [int(x) for x in _fields(rest)[1:9]]
+    else:
+        vals = [int(x) for x in rest.split(" ")[:8]]
+    if len(vals) < 4:
         return None
-    vals = [int(p) for p in parts[1:9]]
-    vals += [0] * (8 - len(vals))
-    user, nice, system, idle, iowait, irq, softirq, steal = vals
-    total = float(user + nice + system + idle + iowait + irq + softirq + steal)
-    return CpuTimes(busy=total - idle - iowait, total=total)
+    idle = vals[3] + (vals[4] if len(vals) > 4 else 0)  # idle + iowait
+    total = float(sum(vals))
+    return CpuTimes(busy=total - idle, total=total)
 
 
-def _parse_iface(rest: str) -> Interface | None:
-    name, sep, counters = rest.partition(":")
-    if not sep:
-        return None
-    nums = [int(x) for x in _fields(counters)]
-    if len(nums) < 12:
+def _load(rest: str) -> tuple[float, float, float]:
+    p = rest.split(" ", 3)
+    return float(p[0]), float(p[1]), float(p[2])
+
+
+_MEM_KEYS = {
+    k: i
+    for i, k in enumerate(
+        ("MemTotal", "MemAvailable", "MemFree", "Buffers", "Cached", "SwapTotal", "SwapFree")
+    )
+}
+
+
+def _mem(rest: str, mem: list[int | None] | None) -> list[int | None]:
+    """The seven meminfo values in bytes, in wire order; None where the kernel has no such line."""
+    if rest[:1].isalpha():  # first wire format: one whole meminfo line, "Key:   123 kB"
+        key, _, value = rest.partition(":")
+        mem = mem if mem is not None else [None] * 7
+        i = _MEM_KEYS.get(key.strip(" "))
+        if i is not None:
+            mem[i] = int(_fields(value)[0]) * 1024
+        return mem
+    values = rest.split(" ")
+    if len(values) != 7:
+        raise ValueError("meminfo fields")
+    return [None if v == "-" else int(v) * 1024 for v in values]
+
+
+def _iface(rest: str) -> Interface | None:
+    if not rest.partition(" ")[0].isdigit():  # first wire format: "  eth0: <16 counters>"
+        name, sep, counters = rest.partition(":")
+        nums = _fields(counters)
+        if not sep or len(nums) < 12:
+            return None
+        parts = [nums[0], nums[2], nums[3], nums[8], nums[10], nums[11], name.strip(" ")]
+    else:
+        parts = rest.split(" ", 6)
+        if len(parts) < 7:
+            raise ValueError("interface fields")
+    name = parts[6]
+    if name == "lo":
         return None
     return Interface(
-        name=name.strip(" "),  # the kernel right-aligns names with spaces
-        rx_bytes=nums[0],
-        rx_errors=nums[2],
-        rx_drops=nums[3],
-        tx_bytes=nums[8],
-        tx_errors=nums[10],
-        tx_drops=nums[11],
+        name=name,
+        rx_bytes=int(parts[0]),
+        rx_errors=int(parts[1]),
+        rx_drops=int(parts[2]),
+        tx_bytes=int(parts[3]),
+        tx_errors=int(parts[4]),
+        tx_drops=int(parts[5]),
     )
 
 
@@ -205,72 +264,73 @@ def _os_name(rest: str) -> str:
     return value
 
 
-def _apply(acc: _Acc, tag: str, rest: str) -> None:
-    if tag == "U":
-        acc.uptime = _num(_fields(rest)[0])
-    elif tag == "L":
-        p = _fields(rest)
-        acc.load = (_num(p[0]), _num(p[1]), _num(p[2]))
-    elif tag == "C":
-        acc.cpu = _parse_cpu(rest)
-    elif tag == "N":
-        acc.ncpu = int(rest) or None
-    elif tag == "M":
-        key, _, value = rest.partition(":")
-        if acc.mem is None:
-            acc.mem = {}
-        acc.mem[key.strip(" ")] = int(_fields(value)[0]) * 1024
-    elif tag == "I":
-        iface = _parse_iface(rest)
-        if iface is not None and iface.name != "lo":
-            acc.ifaces = [*(acc.ifaces or []), iface]
-    elif tag == "F":
-        fs = parse_df_line(rest)
-        acc.fs = acc.fs if acc.fs is not None else []
-        if fs is not None:
-            acc.fs.append(fs)
-    elif tag == "P":
-        acc.procs = int(rest)
-        acc.fs = acc.fs if acc.fs is not None else []
-    elif tag == "O":
-        acc.os = _os_name(rest)
-    elif tag == "K":
-        acc.kernel = rest.strip(" \t")
-
-
 def parse_reply(text: str, sampled_at: datetime) -> ProbeResult:
     """Read one framed reply. Never raises: bad lines become warnings, a useless reply an error."""
-    acc = _Acc()
+    uptime: float | None = None
+    load: tuple[float, float, float] | None = None
+    cpu: CpuTimes | None = None
+    ncpu: int | None = None
+    mem: list[int | None] | None = None
+    ifaces: list[Interface] = []
+    fs: list[Filesystem] | None = None
+    procs: int | None = None
+    os_name: str | None = None
+    kernel: str | None = None
     warnings: list[str] = []
-    for raw in text.split("\n"):
-        tag, _, rest = raw.partition(" ")
-        if tag in ("@", "$", "H") or not tag:
-            continue
+    for line in text.split("\n"):
+        tag, _, rest = line.partition(" ")
         try:
-            _apply(acc, tag, rest)
+            if tag == "I":
+                iface = _iface(rest)
+                if iface is not None:
+                    ifaces.append(iface)
+            elif tag == "M":
+                mem = _mem(rest, mem)
+            elif tag == "C":
+                cpu = _cpu(rest)
+            elif tag == "U":
+                uptime = float(rest.partition(" ")[0])
+            elif tag == "L":
+                load = _load(rest)
+            elif tag == "N":
+                ncpu = int(rest) or None
+            elif tag == "F":
+                fs = fs if fs is not None else []
+                row = parse_df_line(rest)
+                if row is not None:
+                    fs.append(row)
+            elif tag == "P":
+                procs = int(rest)
+                fs = fs if fs is not None else []
+            elif tag == "O":
+                os_name = _os_name(rest)
+            elif tag == "K":
+                kernel = rest.strip(" \t")
+            # "@", "$", "H" and anything else: nothing to read
         except (ValueError, IndexError, OverflowError):
             warnings.append(f"unreadable {tag} line")
-    mem = acc.mem or {}
-    if acc.uptime is None and acc.load is None and acc.cpu is None and not mem:
+    total = available = free = buffers = cached = swap_total = swap_free = None
+    if mem is not None:
+        total, available, free, buffers, cached, swap_total, swap_free = mem
+    if available is None and free is not None:  # kernels before 3.14
+        available = free + (buffers or 0) + (cached or 0)
+    if uptime is None and load is None and cpu is None and total is None and available is None:
         return ProbeResult(None, error="no recognisable data in reply", warnings=tuple(warnings))
-    available = mem.get("MemAvailable")
-    if available is None and "MemFree" in mem:  # kernels before 3.14
-        available = mem["MemFree"] + mem.get("Buffers", 0) + mem.get("Cached", 0)
     sample = HostSample(
         sampled_at=sampled_at,
-        uptime_s=acc.uptime,
-        load=acc.load,
-        ncpu=acc.ncpu,
-        cpu_times=acc.cpu,
-        mem_total_bytes=mem.get("MemTotal"),
+        uptime_s=uptime,
+        load=load,
+        ncpu=ncpu,
+        cpu_times=cpu,
+        mem_total_bytes=total,
         mem_available_bytes=available,
-        swap_total_bytes=mem.get("SwapTotal"),
-        swap_free_bytes=mem.get("SwapFree"),
-        filesystems=tuple(acc.fs) if acc.fs is not None else None,
-        interfaces=tuple(acc.ifaces or ()),
-        processes=acc.procs,
-        os=acc.os,
-        kernel=acc.kernel,
+        swap_total_bytes=swap_total,
+        swap_free_bytes=swap_free,
+        filesystems=tuple(fs) if fs is not None else None,
+        interfaces=tuple(ifaces),
+        processes=procs,
+        os=os_name,
+        kernel=kernel,
     )
     return ProbeResult(sample, warnings=tuple(warnings))
 
