@@ -93,6 +93,11 @@ async def test_ctrl_c_never_leaves_an_applied_action_reported_as_failed(tmp_path
         if proc.returncode is None:
             proc.send_signal(signal.SIGINT)
         _, err = await proc.communicate()
+        if b"init_import_site" in err:
+            # The Ctrl-C landed while Python itself was starting (a loaded machine), before any
+            # of tomconsole ran: nothing can have been applied, which the check below holds it to.
+            outcomes[text] = 130
+            continue
         assert b"Traceback" not in err, err
         outcomes[text] = proc.returncode or 0
     _, out, _ = await _run("incidents", "show", "INC-000001", "--format", "json", data=tmp_path)

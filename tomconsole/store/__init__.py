@@ -3,7 +3,8 @@ windows, the audit log. `store.store` is the Store (the only tinydb importer, th
 writer thread); `store.files` is the bytes on disk (atomic write, backups, recovery reads)."""
 
 from tomconsole.store.files import ReadOnlyStore, StoreError, atomic_write, describe
-from tomconsole.store.store import KEY, LOCK_FILE, STORE_FILE, Store
+from tomconsole.store.lock import LOCK_FILE
+from tomconsole.store.store import KEY, STORE_FILE, Store
 
 __all__ = [
     "KEY",

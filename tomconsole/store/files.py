@@ -22,6 +22,7 @@ import shutil
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -152,3 +153,33 @@ class Backups:
         if self._thread is not None:
             self._thread.shutdown(wait=True)
             self._thread = None
+
+
+def recover(path: Path, backups: Backups, read_only: bool) -> tuple[dict[str, Any] | None, str, str]:
+    """The live file is unreadable: keep it aside as evidence (unless read-only here) and load
+    the newest good backup. Returns (data or None, what was recovered, the banner to show)."""
+    aside = path.parent / f"{path.name}.corrupt-{datetime.now(UTC):%Y%m%dT%H%M%S.%fZ}"
+    where = f"kept as {aside}"
+    if read_only:
+        where = "left in place (read-only here)"
+    else:
+        try:
+            os.replace(path, aside)
+        except OSError as exc:
+            raise StoreError(f"{path} is unreadable and cannot be moved aside: {describe(exc)}") from None
+    for n in range(1, BACKUPS + 1):
+        backup = backups.path(n)
+        data = read_documents(backup)
+        if data is not None:
+            if not read_only:
+                atomic_write(path, backup.read_bytes())
+            when = (
+                datetime.fromtimestamp(backup.stat().st_mtime).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+            )
+            recovered = f"recovered from backup {backup} (saved {when})"
+            return data, recovered, f"store {path} was unreadable ({where}); {recovered}"
+    return (
+        None,
+        "no good backup: starting empty",
+        (f"store {path} was unreadable ({where}); no good backup, starting empty"),
+    )

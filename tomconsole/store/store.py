@@ -19,13 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
-import fcntl
-import getpass
 import logging
 import os
-import socket
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -37,18 +32,18 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 
 from tomconsole.store.files import (
-    BACKUPS,
     Backups,
     ReadOnlyStore,
     StoreError,
     atomic_write,
     describe,
     read_documents,
+    recover,
 )
+from tomconsole.store.lock import take_lock
 
 log = logging.getLogger(__name__)
 STORE_FILE = "tomconsole.json"
-LOCK_FILE = "tomconsole.lock"
 KEY = "_key"  # the field that holds a document's store key (never the document's own fields)
 
 
@@ -121,34 +116,15 @@ class Store:
 
     def _lock(self, wait: float, role: str) -> bool:
         """Take the exclusive lock; False (and a banner) when another process holds it."""
-        path = self.directory / LOCK_FILE
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as exc:
-            if exc.errno == errno.ENOENT:
-                raise StoreError(f"cannot open {path}: {describe(exc)}") from None
-            self.unwritable = StoreError(f"cannot write in {self.directory}: {describe(exc)}")
-            self.banner = f"read-only: {self.unwritable}"
+        taken = take_lock(self.directory, wait, role)
+        self.holder, self.unwritable, self._lock_fd = taken.holder, taken.unwritable, taken.fd
+        if taken.fd is None:
+            self.banner = (
+                f"read-only: {taken.unwritable}"
+                if taken.unwritable
+                else (f"read-only: the store is in use by {taken.holder or 'another process'}")
+            )
             return False
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                self.holder = ""
-                break
-            except BlockingIOError:
-                self.holder = os.pread(fd, 512, 0).decode(errors="replace").strip()
-                # A console holds the store for hours: waiting for it is pointless (use its inbox).
-                if time.monotonic() >= deadline or self.held_by_console:
-                    os.close(fd)
-                    self.banner = f"read-only: the store is in use by {self.holder or 'another process'}"
-                    return False
-                time.sleep(0.05)
-        me = f"{role} pid {os.getpid()} ({getpass.getuser()}@{socket.gethostname()}) since {_now()}"
-        with contextlib.suppress(OSError):  # the record is informative; the flock is what counts
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, me.encode(), 0)
-        self._lock_fd = fd
         return True
 
     @property
@@ -195,34 +171,8 @@ class Store:
 
     def _recover(self) -> dict[str, Any] | None:
         """The live file is unreadable: keep it as evidence, fall back to the newest good backup."""
-        aside = self.directory / f"{self.path.name}.corrupt-{datetime.now(UTC):%Y%m%dT%H%M%S.%fZ}"
-        where = f"kept as {aside}"
-        if self.read_only:
-            where = "left in place (read-only here)"
-        else:
-            try:
-                os.replace(self.path, aside)
-            except OSError as exc:
-                raise StoreError(
-                    f"{self.path} is unreadable and cannot be moved aside: {describe(exc)}"
-                ) from None
-        for n in range(1, BACKUPS + 1):
-            backup = self.backup(n)
-            data = read_documents(backup)
-            if data is not None:
-                if not self.read_only:
-                    atomic_write(self.path, backup.read_bytes())
-                when = (
-                    datetime.fromtimestamp(backup.stat().st_mtime)
-                    .astimezone()
-                    .strftime("%Y-%m-%d %H:%M:%S %Z")
-                )
-                self.recovered = f"recovered from backup {backup} (saved {when})"
-                self.banner = f"store {self.path} was unreadable ({where}); {self.recovered}"
-                return data
-        self.recovered = "no good backup: starting empty"
-        self.banner = f"store {self.path} was unreadable ({where}); no good backup, starting empty"
-        return None
+        data, self.recovered, self.banner = recover(self.path, self.backups, self.read_only)
+        return data
 
     def _write_files(self, data: bytes) -> None:
         """The live file now, then its backup (now, or on the backup thread when there is one)."""
