@@ -10,6 +10,7 @@ take `snapshot()` and `subscribe()` to changes; operators change things only thr
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Sequence
@@ -26,11 +27,11 @@ from tomconsole.incidents.book import AUDIT
 from tomconsole.incidents.engine import IncidentEngine
 from tomconsole.incidents.external import AlertmanagerSync
 from tomconsole.incidents.model import Incident
-from tomconsole.models import AcceptHostKey, Acknowledge, Action, SourceState, SourceStatus
+from tomconsole.models import AcceptHostKey, Acknowledge, Action, HostState, SourceState, SourceStatus
 from tomconsole.monitor.scheduler import Scheduler
 from tomconsole.monitor.state import FleetState, HostRow
 from tomconsole.probes import BUILTIN_KINDS
-from tomconsole.store import Store, StoreError
+from tomconsole.store import Store, StoreError, describe
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,7 @@ class Engine:
             return {"ok": False, "error": eng.store.banner or "read-only"}
         try:
             if isinstance(action, AcceptHostKey):
-                reply = self._accept_host_key(action)
+                reply = await self._accept_host_key(action)
             else:
                 reply = answer(eng.book, eng.windows, action)
             await eng.store.durable()
@@ -171,13 +172,32 @@ class Engine:
             for cb in self.incidents.listeners:
                 cb()
 
-    def _accept_host_key(self, action: AcceptHostKey) -> dict[str, Any]:
+    async def _accept_host_key(self, action: AcceptHostKey) -> dict[str, Any]:
+        """Trust the key a host offers now, and only that one: the host must be in
+        `hostkey_unknown` and still offer the key (and fingerprint) the operator was shown.
+        A changed key is never trusted this way. The file is written off the event loop."""
+        row = self.fleet.row(action.host)
+        if row is None or row.state is not HostState.HOSTKEY_UNKNOWN:
+            now = row.state.value if row is not None else "not a host of this console"
+            return {
+                "ok": False,
+                "error": f"{action.host}: only an unknown host key can be trusted here ({now})",
+            }
+        if row.extra.get("key") != action.key or row.extra.get("fingerprint") != action.fingerprint:
+            return {
+                "ok": False,
+                "error": f"{action.host}: it now offers another key than the one shown; look again",
+            }
         source = next((s for s in self.sources if isinstance(s, TrustsHostKeys)), None)
         if source is None:
             return {"ok": False, "error": "no SSH source to trust a key for"}
         try:
-            path = source.accept_host_key(action.host, action.key)
-        except (OSError, ValueError) as exc:
+            path = await asyncio.to_thread(
+                source.accept_host_key, action.host, action.key, row.extra.get("known_as")
+            )
+        except OSError as exc:
+            return {"ok": False, "error": f"{action.host}: key not trusted: cannot write: {describe(exc)}"}
+        except ValueError as exc:
             return {"ok": False, "error": f"{action.host}: key not trusted: {exc}"}
         assert self.store is not None
         self.store.append(

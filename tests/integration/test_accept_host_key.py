@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.integration.conftest import Sshd
+from tomconsole.collectors.ssh_keys import trust_host_key
 from tomconsole.config import parse_config
 from tomconsole.engine import Engine
 from tomconsole.models import AcceptHostKey, HostState
@@ -48,19 +51,42 @@ async def test_accepting_an_unknown_key(sshd: Sshd, tmp_path: Path) -> None:
         await engine.stop()
 
 
-async def test_a_key_that_is_not_one_is_refused(sshd: Sshd, tmp_path: Path) -> None:
+async def test_only_the_unknown_key_the_host_offers_can_be_trusted(sshd: Sshd, tmp_path: Path) -> None:
     kw = sshd.fleet.target_kwargs()
     known = tmp_path / "known_hosts"
     config = parse_config(
-        f"local: false\nssh:\n  user: {kw['user']}\n  known_hosts: {known}\nhosts:\n"
-        f"  - {{name: fresh, address: '{sshd.normal[0]}', port: {kw['port']}}}\n"
+        f"local: false\nssh:\n  user: {kw['user']}\n  identity_file: {kw['identity_file']}\n"
+        f"  known_hosts: {known}\nhosts:\n"
+        f"  - {{name: fresh, address: '{sshd.normal[2]}', port: {kw['port']}}}\n"
     )
     engine = Engine(config, data_dir=tmp_path / "data", background=False)
     try:
-        reply = await engine.act(AcceptHostKey("fresh", "SHA256:x", "ssh-ed25519 not-base64!", "ana"))
-        assert not reply["ok"] and "not an OpenSSH public key" in reply["error"]
+        reply = await engine.act(AcceptHostKey("fresh", "SHA256:x", "ssh-ed25519 AAAA", "ana"))
+        assert (
+            not reply["ok"] and "only an unknown host key can be trusted here (connecting)" in reply["error"]
+        )
+        await engine.round()
+        (row,) = engine.snapshot().hosts
+        assert row.state is HostState.HOSTKEY_UNKNOWN
+        other = (Path(kw["identity_file"]).with_suffix(".pub")).read_text().strip()  # some other key
+        reply = await engine.act(AcceptHostKey("fresh", row.extra["fingerprint"], other, "mallory"))
+        assert not reply["ok"] and "another key than the one shown" in reply["error"]
         reply = await engine.act(AcceptHostKey("nosuch", "SHA256:x", "ssh-ed25519 AAAA", "ana"))
-        assert not reply["ok"] and "nosuch is not an SSH host" in reply["error"]
+        assert not reply["ok"] and "not a host of this console" in reply["error"]
         assert not known.exists()
     finally:
         await engine.stop()
+
+
+def test_a_name_with_a_key_on_file_is_never_given_a_second_one(sshd: Sshd, tmp_path: Path) -> None:
+    kw = sshd.fleet.target_kwargs()
+    on_file = Path(str(kw["known_hosts"][0])).read_text().splitlines()[0]  # type: ignore[index]
+    known_as = on_file.split(" ", 1)[0]
+    known = tmp_path / "known_hosts"
+    known.write_text(on_file + "\n")
+    other = Path(str(kw["identity_file"]) + ".pub").read_text().strip()
+    with pytest.raises(ValueError, match="already has a key for"):
+        trust_host_key(str(known), known_as, other)
+    with pytest.raises(ValueError, match="not an OpenSSH public key"):
+        trust_host_key(str(tmp_path / "new"), known_as, "ssh-ed25519 not-base64!")
+    assert known.read_text() == on_file + "\n" and not (tmp_path / "new").exists()

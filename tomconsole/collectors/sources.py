@@ -40,7 +40,7 @@ class Source(Protocol):
 class TrustsHostKeys(Protocol):
     """A source that can be told to trust a host's key (SSH): returns the file written."""
 
-    def accept_host_key(self, host: str, key: str) -> Path: ...
+    def accept_host_key(self, host: str, key: str, known_as: str | None = None) -> Path: ...
 
 
 @dataclass
@@ -86,16 +86,18 @@ def ssh_targets(config: Config) -> list[SshTarget]:
 class SshSource(StaticSource):
     """The hosts of `hosts:`, one SSH collector each; it can be told to trust a host's key."""
 
-    def accept_host_key(self, host: str, key: str) -> Path:
+    def accept_host_key(self, host: str, key: str, known_as: str | None = None) -> Path:
         """Append the key a host offered to that host's known_hosts file: the first one
         configured for it (`known_hosts:` of the host, else of `ssh:`), else ~/.ssh/known_hosts,
-        the default this client reads first. Then the host is tried again at once."""
+        the default this client reads first; under `known_as`, the name and port the key was
+        looked up by (after ~/.ssh/config), else the configured address. Then the host is
+        tried again at once."""
         collector = next((c for c in self.units if isinstance(c, SshCollector) and c.name == host), None)
         if collector is None:
             raise ValueError(f"{host} is not an SSH host of this console")
         t = collector.target
         files = t.known_hosts or DEFAULT_KNOWN_HOSTS
-        known_as = t.address if t.port in (None, 22) else f"[{t.address}]:{t.port}"
+        known_as = known_as or (t.address if t.port in (None, 22) else f"[{t.address}]:{t.port}")
         path = trust_host_key(files[0], known_as, key)
         collector.retry_now()
         return path

@@ -173,6 +173,13 @@ def trust_host_key(path: str, known_as: str, key_line: str) -> Path:
         raise ValueError(f"not a host name for known_hosts: {known_as!r}")
     line = f"{known_as} {key.export_public_key().decode('ascii').strip()}\n"
     full = Path(path).expanduser()
+    host, _, port = known_as.removeprefix("[").partition("]:")
+    if full.exists():
+        keys, cas, *_ = read_known_hosts((str(full),)).match(host, "", int(port) if port else 22)
+        if keys or cas:  # a key on file for this name: this is a changed key, never added here
+            raise ValueError(
+                f"{full} already has a key for {known_as}; verify the change and edit it by hand"
+            )
     fd = os.open(full, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         if os.fstat(fd).st_size and not full.read_bytes().endswith(b"\n"):
