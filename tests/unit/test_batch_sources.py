@@ -4,9 +4,13 @@ sources report it, and the source's own failure shown on its hosts."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
+from tomconsole.config import parse_config
+from tomconsole.incidents.engine import IncidentEngine
 from tomconsole.models import Batch, HostInfo, HostSample, HostState, Observation, SourceState, SourceStatus
 from tomconsole.monitor.state import FleetState
+from tomconsole.store import Store
 
 UP = SourceStatus("prometheus", "host", SourceState.UP)
 SAMPLE = HostSample(sampled_at=datetime(2026, 11, 25, tzinfo=UTC), cpu_pct=12.0)
@@ -51,3 +55,22 @@ def test_a_source_that_fails_leaves_its_hosts_stale_naming_it() -> None:
     assert row is not None and row.state is HostState.STALE
     assert row.reason == "prometheus timeout: no answer from 127.0.0.1:9090 within 5s"
     assert row.sample == SAMPLE and fleet.sources["prometheus"] == down
+
+
+def test_a_target_that_vanishes_while_its_alert_fires_clears_it(tmp_path: Path) -> None:
+    """An autoscaled node removed from Prometheus: its incident resolves like a cleared one,
+    it does not stay open forever."""
+    config = parse_config(
+        "local: false\ndefault_rules: false\nincidents: {resolve_after: 0s}\n"
+        "rules:\n  - {name: busy, metric: cpu_pct, op: '>', threshold: 5}\n"
+    )
+    fleet = FleetState([])
+    with Store(tmp_path) as store:
+        engine = IncidentEngine(fleet, config, store)
+        fleet.apply_batch(round_of(prom("a", "10.0.0.1"), prom("b", "10.0.0.2")))
+        assert sorted(i.host or "" for i in engine.book.open()) == ["a", "b"]
+        fleet.apply_batch(round_of(prom("b", "10.0.0.2")))  # `a` is gone
+        engine.tick()
+        assert [i.host for i in engine.book.open()] == ["b"]
+        (gone,) = [i for i in engine.book.incidents.values() if i.host == "a"]
+        assert gone.clear_since is not None and "a" not in {k.split("|")[1] for k in engine.rules.states}

@@ -17,7 +17,7 @@ from tomconsole.incidents.book import IncidentBook, Policy, write_archive
 from tomconsole.incidents.inbox import process
 from tomconsole.incidents.notify import Notifier
 from tomconsole.incidents.windows import WindowBook
-from tomconsole.models import HostState
+from tomconsole.models import HostInfo, HostState
 from tomconsole.monitor.rules import Phase, RuleEngine, Transition, rules_from_config, target_label
 from tomconsole.monitor.state import FleetState, HostRow
 from tomconsole.store import KEY, Store, StoreError
@@ -68,6 +68,7 @@ class IncidentEngine:
         self._wall = wall
         self._restore_alerts()
         fleet.subscribe(self.observe)
+        fleet.subscribe_gone(self.gone)
 
     def _restore_alerts(self) -> None:
         """Alerts resume where the last process left them: firing while their incident is open
@@ -93,6 +94,22 @@ class IncidentEngine:
                     self.store.put(
                         PENDING, key, {"since": (now_wall - timedelta(seconds=now_mono - since)).isoformat()}
                     )
+
+    def gone(self, info: HostInfo) -> None:
+        """A source stopped reporting a target (a Prometheus target removed): its firing alerts
+        clear, so their incidents resolve after `resolve_after` instead of staying open."""
+        self._looked.pop(info.name, None)
+        if self.store.read_only:
+            return
+        label = info.name if info.kind == "host" else info.target
+        with contextlib.suppress(StoreError):
+            transitions = self.rules.forget(label, self._mono())
+            self._save_pending()
+            for t in transitions:
+                self._silenced.pop(t.key, None)
+                self.book.on_transition(t)
+            if transitions:
+                self._changed()
 
     def observe(self, host: str) -> None:
         row = self.fleet.row(host)

@@ -163,6 +163,21 @@ class RuleEngine:
         if phase is Phase.PENDING:
             self._waiting(key, +1)
 
+    def forget(self, label: str, now: float) -> list[Transition]:
+        """A target is gone (its source no longer reports it): its alerts end. Firing ones
+        stop (their incidents resolve as cleared ones do), waiting ones are dropped."""
+        rules = {r.name: r for r in self.rules}
+        out = []
+        for key in [k for k in self.states if k.split("|")[1] == label]:
+            st = self.states.pop(key)
+            rule_name, _, obj = key.split("|", 2)
+            if st.phase is Phase.PENDING:
+                self.pending_changes.append((key, None))
+                self._waiting(key, -1)
+            elif st.phase is Phase.FIRING and rule_name in rules:
+                out.append(Transition(key, rules[rule_name], label, obj, False, None, now))
+        return out
+
     def _waiting(self, key: str, delta: int) -> None:
         label = key.split("|")[1]
         n = self.waiting.get(label, 0) + delta

@@ -203,9 +203,13 @@ class FleetState:
         self.clock = clock
         self._listeners: list[Callable[[str], None]] = []
         self.sources: dict[str, SourceStatus] = {}
+        self._gone: list[Callable[[HostInfo], None]] = []  # told when a source drops a target
 
     def _view(self, info: HostInfo, history_points: int) -> HostView:
         return HostView(info, history_points, self.kinds[info.kind])
+
+    def subscribe_gone(self, callback: Callable[[HostInfo], None]) -> None:
+        self._gone.append(callback)
 
     def subscribe(self, callback: Callable[[str], None]) -> None:
         self._listeners.append(callback)
@@ -263,7 +267,9 @@ class FleetState:
             elif view is None:
                 self.views[info.name] = self._view(info, self.history_points)
         for name in mine - seen:
-            del self.views[name]
+            gone = self.views.pop(name)
+            for cb in self._gone:
+                cb(gone.info)
         return [
             obs
             for obs in batch.observations
