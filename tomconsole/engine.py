@@ -17,21 +17,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tomconsole.collectors.alertmanager import AlertmanagerClient
-from tomconsole.collectors.sources import Source, TrustsHostKeys, from_config
 from tomconsole.config import Config
 from tomconsole.incidents.actions import answer
 from tomconsole.incidents.book import AUDIT
 from tomconsole.incidents.engine import IncidentEngine
-from tomconsole.incidents.external import AlertmanagerSync
 from tomconsole.incidents.model import Incident
 from tomconsole.models import AcceptHostKey, Acknowledge, Action, HostState, SourceState, SourceStatus
 from tomconsole.monitor.scheduler import Scheduler
 from tomconsole.monitor.state import FleetState, HostRow
 from tomconsole.probes import BUILTIN_KINDS
 from tomconsole.store import Store, StoreError, describe
+
+if TYPE_CHECKING:  # the clients are imported only when something is polled (a CLI write is quick)
+    from tomconsole.collectors.sources import Source
+    from tomconsole.incidents.external import AlertmanagerSync
 
 
 @dataclass(frozen=True)
@@ -51,16 +52,25 @@ class Engine:
         data_dir: Path | None = None,
         role: str = "console",
         background: bool = True,
+        read_only: bool = False,
+        lock_wait: float = 0.0,
         sources: Sequence[Source] | None = None,
+        poll: bool = True,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        """`data_dir` None: no store, no incidents (a bare fleet view). `role` and
-        `background` are the store's (see store.Store). `sources` replaces the config's."""
+        """`data_dir` None: no store, no incidents (a bare fleet view). `role`, `background`,
+        `read_only` and `lock_wait` are the store's (see store.Store). `sources` replaces the
+        config's. `poll=False` (a CLI command) builds no sources and no clients: the fleet
+        holds the configured hosts, for names, and nothing is collected."""
         self.config = config
-        self.sources = list(sources) if sources is not None else from_config(config)
+        if sources is None and poll:
+            from tomconsole.collectors.sources import from_config
+
+            sources = from_config(config)
+        self.sources = list(sources or ())
         kinds = {**BUILTIN_KINDS, **{s.kind.name: s.kind for s in self.sources}}
-        infos = [info for s in self.sources for info in s.targets()]
+        infos = [info for s in self.sources for info in s.targets()] if poll else config.host_infos()
         self.fleet = FleetState(infos, config.history_points, config.stale_after, clock=clock, kinds=kinds)
         self.scheduler = Scheduler(self.fleet, [c for s in self.sources for c in s.collectors()])
         self.store: Store | None = None
@@ -69,14 +79,20 @@ class Engine:
         self.incidents: IncidentEngine | None = None
         if data_dir is not None:
             try:
-                self.store = Store(data_dir, role=role, background=background)
+                self.store = Store(
+                    data_dir, role=role, background=background, read_only=read_only, wait=lock_wait
+                )
             except StoreError as exc:
                 self.store_error, self.store_problem = exc, f"incidents unavailable: {exc}"
             else:
                 self.incidents = IncidentEngine(self.fleet, config, self.store, wall=wall)
         self._wall = wall
         self.alertmanager: AlertmanagerSync | None = None
-        if config.alertmanager is not None:
+        self._sync: asyncio.Task[None] | None = None
+        if config.alertmanager is not None and poll:
+            from tomconsole.collectors.alertmanager import AlertmanagerClient
+            from tomconsole.incidents.external import AlertmanagerSync
+
             self.alertmanager = AlertmanagerSync(
                 AlertmanagerClient(config.alertmanager),
                 config.alertmanager,
@@ -97,24 +113,38 @@ class Engine:
         await self.scheduler.round()
         if self.incidents is not None:
             self.incidents.tick()
-        await self.housekeeping()
+        await self.housekeeping(wait=True)
 
-    async def housekeeping(self) -> None:
+    async def housekeeping(self, *, wait: bool = False) -> None:
         """The inbox, hourly archiving, the Alertmanager's alerts when they are due; the
         console runs this every second."""
         if self.incidents is not None:
             await self.incidents.process_inbox()
             await self.incidents.archive_due()
         if self.alertmanager is not None:
-            await self.alertmanager.sync_due()
+            if wait:  # a poll round reports what Alertmanager said in it
+                await self.alertmanager.sync_due()
+            elif self._sync is None or self._sync.done():
+                # On its own task: a slow Alertmanager (up to its `timeout`) never holds up
+                # the inbox, `for:`, resolve and escalation that run every second.
+                self._sync = asyncio.create_task(self.alertmanager.sync_due(), name="alertmanager")
 
     def tick(self) -> None:
         """Time-driven incident work (`for:` on quiet targets, resolve, escalate)."""
         if self.incidents is not None:
             self.incidents.tick()
 
+    def close(self) -> None:
+        """For a short-lived writer or reader that never started: release the store."""
+        if self.store is not None:
+            self.store.close()
+
     async def stop(self) -> None:
         await self.scheduler.stop()
+        if self._sync is not None:
+            self._sync.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._sync
         if self.alertmanager is not None:
             await self.alertmanager.close()
         if self.store is not None:
@@ -188,6 +218,8 @@ class Engine:
                 "ok": False,
                 "error": f"{action.host}: it now offers another key than the one shown; look again",
             }
+        from tomconsole.collectors.sources import TrustsHostKeys
+
         source = next((s for s in self.sources if isinstance(s, TrustsHostKeys)), None)
         if source is None:
             return {"ok": False, "error": "no SSH source to trust a key for"}

@@ -66,7 +66,7 @@ def _engine(url: str, data: Path, clock: Clock, **section: Any) -> Engine:
 async def _housekeeping(engine: Engine, clock: Clock) -> None:
     """One housekeeping pass with the Alertmanager sync due."""
     clock.t += 31
-    await engine.housekeeping()
+    await engine.housekeeping(wait=True)  # the sync itself, not its background task
 
 
 def _source(engine: Engine) -> SourceStatus:

@@ -11,6 +11,7 @@ completes and is reported; a request still in the inbox is withdrawn.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import signal
 from collections.abc import Callable
@@ -29,15 +30,27 @@ from tomconsole.cli.output import (
     say,
 )
 from tomconsole.config import Config
-from tomconsole.incidents.actions import answer
+from tomconsole.engine import Engine
+from tomconsole.incidents.actions import scope_text, to_wire
 from tomconsole.incidents.book import IncidentBook
-from tomconsole.incidents.engine import policy_from_config
 from tomconsole.incidents.export import to_markdown
 from tomconsole.incidents.inbox import submit, wait_answer, withdraw
 from tomconsole.incidents.model import Incident
-from tomconsole.incidents.windows import WindowBook
+from tomconsole.models import (
+    Acknowledge,
+    Action,
+    Assign,
+    EndWindow,
+    Escalate,
+    ExtendWindow,
+    Note,
+    OpenIncident,
+    OpenWindow,
+    Resolve,
+    SetSeverity,
+)
 from tomconsole.monitor.rules import SEVERITIES
-from tomconsole.store import Store, StoreError
+from tomconsole.store import StoreError
 
 LOCK_WAIT_S = 30.0  # another CLI writer holds the lock for milliseconds; a console holds it for hours
 ANSWER_WAIT_S = 10.0
@@ -97,20 +110,27 @@ def add_parsers(command: Command) -> None:
 # -- reads ----------------------------------------------------------------------------------
 
 
-def _read_store(data_dir: Path) -> Store:
-    store = Store(data_dir, read_only=True)
-    if store.recovered:
-        note(store.banner)
-    return store
+def _reader(config: Config, data_dir: Path) -> Engine:
+    """The Engine, read-only and without the lock (nothing is polled or started)."""
+    engine = Engine(config, data_dir=data_dir, read_only=True, background=False, poll=False)
+    if engine.store is None or engine.incidents is None:
+        raise engine.store_error or StoreError(f"cannot open the store in {data_dir}")
+    if engine.store.recovered:
+        note(engine.store.banner)
+    return engine
 
 
 def run(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
     cmd = args.incidents_command
     if cmd in ("list", "show", "export"):
-        with _read_store(data_dir) as store:
-            return _read(cmd, args, IncidentBook(store, policy_from_config(config)))
-    request = _request(cmd, args)
-    return _report(_write(request, config, data_dir), request)
+        engine = _reader(config, data_dir)
+        try:
+            assert engine.incidents is not None
+            return _read(cmd, args, engine.incidents.book)
+        finally:
+            engine.close()
+    action = _action(cmd, args)
+    return _report(_write(action, config, data_dir), action)
 
 
 def _read(cmd: str, args: argparse.Namespace, book: IncidentBook) -> int:
@@ -144,9 +164,13 @@ def _table(incs: list[Incident]) -> str:
 def run_windows(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
     cmd = args.windows_command
     if cmd == "list":
-        with _read_store(data_dir) as store:
-            book = WindowBook(store, list(config.maintenance))
+        engine = _reader(config, data_dir)
+        try:
+            assert engine.incidents is not None
+            book = engine.incidents.windows
             docs = [{**w, "silenced": book.silenced(str(w["key"]))} for w in book.one_offs()]
+        finally:
+            engine.close()
         if args.format == "json":
             print(json.dumps(docs, indent=2))
             return EXIT_OK
@@ -161,50 +185,47 @@ def run_windows(args: argparse.Namespace, config: Config, data_dir: Path) -> int
     if cmd == "open":
         if not (args.host or args.group or args.tag):
             return error("say what the window covers: --host, --group or --tag", EXIT_USAGE)
-        request: dict[str, Any] = {
-            "action": "window",
-            "duration": args.duration,
-            "reason": args.reason,
-            "change": args.change,
-            "scope": {"hosts": args.host, "groups": args.group, "tags": args.tag},
-        }
+        scope = scope_text(args.host or [], args.group or [], args.tag or [])
+        action: Action = OpenWindow(scope, args.duration, args.who, args.reason or "", args.change)
     elif cmd == "end":
-        request = {"action": "window-end", "window": args.window}
+        action = EndWindow(args.window, args.who)
     else:
-        request = {"action": "window-extend", "window": args.window, "duration": args.duration}
-    return _report(_write({**request, "who": args.who}, config, data_dir), request)
+        action = ExtendWindow(args.window, args.who, args.duration)
+    return _report(_write(action, config, data_dir), action)
 
 
 # -- writes ---------------------------------------------------------------------------------
 
 
-def _request(cmd: str, args: argparse.Namespace) -> dict[str, Any]:
-    req: dict[str, Any] = {"action": cmd, "who": args.who}
+def _action(cmd: str, args: argparse.Namespace) -> Action:
+    who = args.who
     if cmd == "open":
-        req.update(title=args.title, host=args.host, severity=args.severity)
-    else:
-        req["id"] = args.id
+        return OpenIncident(args.title, who, args.severity, args.host)
     if cmd == "note":
-        req["text"] = args.text
+        return Note(args.id, who, args.text)
     if cmd == "assign":
-        req["to"] = args.to
+        return Assign(args.id, who, args.to)
     if cmd == "severity":
-        req["severity"] = args.severity
-    return req
+        return SetSeverity(args.id, who, args.severity)
+    if cmd == "ack":
+        return Acknowledge(args.id, who)
+    if cmd == "resolve":
+        return Resolve(args.id, who)
+    return Escalate(args.id, who)
 
 
-DONE = {
-    "open": "opened",
-    "ack": "acknowledged",
-    "resolve": "resolved",
-    "escalate": "escalated",
-    "note": "note added",
-    "assign": "assigned",
-    "severity": "severity changed",
+DONE: dict[type[Action], str] = {
+    OpenIncident: "opened",
+    Acknowledge: "acknowledged",
+    Resolve: "resolved",
+    Escalate: "escalated",
+    Note: "note added",
+    Assign: "assigned",
+    SetSeverity: "severity changed",
 }
 
 
-def _report(answer: dict[str, Any], request: dict[str, Any]) -> int:
+def _report(answer: dict[str, Any], action: Action) -> int:
     if answer.get("queued"):
         return error(answer["error"], EXIT_QUEUED)
     if answer.get("interrupted"):
@@ -219,7 +240,7 @@ def _report(answer: dict[str, Any], request: dict[str, Any]) -> int:
         now = [inc["state"], inc["severity"]] + (
             [f"assignee {inc['assignee']}"] if inc.get("assignee") else []
         )
-        done = DONE.get(request["action"], request["action"])
+        done = DONE.get(type(action), "done")
         say(f"{inc['id']}: {done} ({', '.join(now)}): {inc['title']}")
     return EXIT_OK
 
@@ -232,24 +253,26 @@ def _no_turning_back() -> None:
         signal.signal(s, signal.SIG_IGN)
 
 
-def _write(request: dict[str, Any], config: Config, data_dir: Path) -> dict[str, Any]:
-    """Apply a write under the store's lock, or hand it to the console that holds it."""
-    store = Store(data_dir, wait=LOCK_WAIT_S, role="cli")
+def _write(action: Action, config: Config, data_dir: Path) -> dict[str, Any]:
+    """Apply a write through the Engine under the store's lock (nothing is polled), or hand
+    it to the console that holds the lock."""
+    engine = Engine(
+        config, data_dir=data_dir, background=False, role="cli", lock_wait=LOCK_WAIT_S, poll=False
+    )
     try:
+        store = engine.store
+        if store is None:
+            raise engine.store_error or StoreError(f"cannot open the store in {data_dir}")
         if store.recovered:
             note(store.banner)
         if store.read_only and store.held_by_console:
-            return _via_console(request, data_dir, store.holder)
+            return _via_console(to_wire(action), data_dir, store.holder)
         if store.read_only:
             raise StoreError((store.banner or f"cannot write in {data_dir}").removeprefix("read-only: "))
         _no_turning_back()
-        book = IncidentBook(store, policy_from_config(config))
-        windows = WindowBook(store, list(config.maintenance), hosts=config.host_infos())
-        reply = answer(book, windows, request)
-        store.close()
-        return reply
+        return asyncio.run(engine.act(action))
     finally:
-        store.close()
+        engine.close()
 
 
 def _via_console(request: dict[str, Any], data_dir: Path, holder: str) -> dict[str, Any]:
