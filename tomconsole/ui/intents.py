@@ -28,11 +28,6 @@ from tomconsole.ui.messages import ActionRequested
 from tomconsole.ui.screens.ask import AskChoice, AskText, AskWindow
 
 Ask = Callable[[ModalScreen[Any], Callable[[Any], None]], object]
-_AT_ONCE: dict[str, type[Acknowledge] | type[Resolve] | type[Escalate]] = {
-    "ack": Acknowledge,
-    "resolve": Resolve,
-    "escalate": Escalate,
-}
 
 
 def dialog_for(
@@ -40,15 +35,15 @@ def dialog_for(
 ) -> str | None:
     """Ask what `message` needs, then `act` on the Action; a reason when it cannot be done."""
     inc = message.incident_id or ""
-    name = message.action
-    if name in _AT_ONCE:
-        act(_AT_ONCE[name](inc, who))
-    elif name == "note":
+    kind = message.action
+    if kind is Acknowledge or kind is Resolve or kind is Escalate:
+        act(kind(inc, who))
+    elif kind is Note:
         ask(
             AskText(f"Note for {inc}", "what you saw or did"),
             lambda text: act(Note(inc, who, text)) if text else None,
         )
-    elif name == "assign":
+    elif kind is Assign:
         names = [m.name for m in engine.config.team.members]
         dialog: ModalScreen[Any] = (
             AskChoice(f"Assign {inc} to", names)
@@ -56,17 +51,17 @@ def dialog_for(
             else AskText(f"Assign {inc} to (no team: roster in config)", "name")
         )
         ask(dialog, lambda to: act(Assign(inc, who, to)) if to else None)
-    elif name == "severity":
+    elif kind is SetSeverity:
         ask(
             AskChoice(f"Severity of {inc}", list(SEVERITIES)),
             lambda sev: act(SetSeverity(inc, who, sev)) if sev else None,
         )
-    elif name == "open":
+    elif kind is OpenIncident:
         ask(
             AskText("New incident (for what no rule sees): title", "e.g. VPN to branch office drops"),
             lambda title: act(OpenIncident(title, who, "major")) if title else None,
         )
-    elif name == "trust-key":
+    elif kind is AcceptHostKey:
         row = engine.fleet.row(message.host or "")
         if row is None or "key" not in row.extra:
             return "this host offers no key to trust"
@@ -80,7 +75,7 @@ def dialog_for(
             ),
             lambda pick: act(AcceptHostKey(row.name, fingerprint, key, who)) if pick and pick != no else None,
         )
-    elif name == "window":
+    elif kind is OpenWindow:
         if not message.host:
             return "no host selected for a maintenance window"
         windows = engine.incidents.windows if engine.incidents is not None else None
@@ -96,7 +91,7 @@ def dialog_for(
             lambda v: act(_window(v, who)) if v else None,
         )
     else:
-        return f"unknown action {name}"
+        return f"{kind.__name__} has no dialog"
     return None
 
 

@@ -8,6 +8,17 @@ from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.message import Message
 
+from tomconsole.models import (
+    Acknowledge,
+    Action,
+    Assign,
+    Escalate,
+    Note,
+    OpenWindow,
+    Resolve,
+    SetSeverity,
+)
+
 #: The triage keys, the same in the queue and on an incident's own screen (action_act, action_host).
 TRIAGE_BINDINGS = [
     Binding("a", "act('ack')", "Ack"),
@@ -45,10 +56,22 @@ class IncidentOpened(Message):
     incident_id: str
 
 
+# The action each key's binding names (Textual bindings are strings; past this edge, types).
+ACTION_OF: dict[str, type[Action]] = {
+    "ack": Acknowledge,
+    "resolve": Resolve,
+    "assign": Assign,
+    "note": Note,
+    "escalate": Escalate,
+    "severity": SetSeverity,
+    "window": OpenWindow,
+}
+
+
 @dataclass
 class ActionRequested(Message):
-    """The operator pressed an action key: ack, resolve, assign, note, escalate, window."""
+    """The operator pressed an action key: which Action, on which incident or host."""
 
-    action: str
+    action: type[Action]
     incident_id: str | None
     host: str | None

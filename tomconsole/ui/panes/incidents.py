@@ -16,7 +16,15 @@ from textual.binding import Binding
 
 from tomconsole.engine import Snapshot
 from tomconsole.incidents.model import Incident
-from tomconsole.ui.messages import TRIAGE_BINDINGS, ActionRequested, HostOpened, IncidentOpened, send
+from tomconsole.models import OpenIncident
+from tomconsole.ui.messages import (
+    ACTION_OF,
+    TRIAGE_BINDINGS,
+    ActionRequested,
+    HostOpened,
+    IncidentOpened,
+    send,
+)
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.panes.base import FilteredTablePane
 from tomconsole.ui.render.incidents import COLUMNS, incident_age, incident_cells
@@ -125,10 +133,10 @@ class IncidentsPane(FilteredTablePane):
         if inc is None:
             self.notify("no incident selected", severity="warning", timeout=2)
             return
-        send(self, ActionRequested(action, inc.id, inc.host))
+        send(self, ActionRequested(ACTION_OF[action], inc.id, inc.host))
 
     def action_open_manual(self) -> None:
-        send(self, ActionRequested("open", None, None))
+        send(self, ActionRequested(OpenIncident, None, None))
 
     def action_host(self) -> None:
         inc = self.selected

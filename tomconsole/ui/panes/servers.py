@@ -12,6 +12,7 @@ from textual.binding import Binding
 
 from tomconsole.config import Thresholds
 from tomconsole.engine import Snapshot
+from tomconsole.models import OpenWindow
 from tomconsole.monitor.state import HostRow
 from tomconsole.ui.messages import ActionRequested, HostOpened, send
 from tomconsole.ui.palette import Palette
@@ -111,7 +112,7 @@ class ServersPane(FilteredTablePane):
     def action_maintenance(self) -> None:
         host = self.table.cursor_key
         if host is not None:
-            send(self, ActionRequested("window", None, host))
+            send(self, ActionRequested(OpenWindow, None, host))
 
     def action_cycle_sort(self) -> None:
         self.sort = SORT_ORDER[(SORT_ORDER.index(self.sort) + 1) % len(SORT_ORDER)]

@@ -10,7 +10,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Sparkline, Static
 
 from tomconsole.config import Thresholds
-from tomconsole.models import HostState
+from tomconsole.models import AcceptHostKey, HostState
 from tomconsole.monitor.state import FleetState, HostRow
 from tomconsole.ui import format as fmt
 from tomconsole.ui.messages import ActionRequested, send
@@ -49,7 +49,7 @@ class HostScreen(Screen[None]):
         if row is None or row.state is not HostState.HOSTKEY_UNKNOWN or "key" not in row.extra:
             self.notify("K trusts a host key only while the host offers one that is not known", timeout=4)
             return
-        send(self, ActionRequested("trust-key", None, self.host_name))
+        send(self, ActionRequested(AcceptHostKey, None, self.host_name))
 
     def __init__(self, fleet: FleetState, name: str, thresholds: Thresholds, palette: Palette) -> None:
         super().__init__()

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Footer, Label, Sparkline, Static
 from tomconsole.incidents.book import IncidentBook
 from tomconsole.monitor.state import FleetState
 from tomconsole.ui import format as fmt
-from tomconsole.ui.messages import TRIAGE_BINDINGS, ActionRequested, HostOpened, send
+from tomconsole.ui.messages import ACTION_OF, TRIAGE_BINDINGS, ActionRequested, HostOpened, send
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.widgets.fleetbar import FleetBar
 
@@ -113,7 +113,7 @@ class IncidentScreen(Screen[None]):
     def action_act(self, action: str) -> None:
         inc = self.book.incidents.get(self.incident_id)
         if inc is not None:
-            send(self, ActionRequested(action, inc.id, inc.host))
+            send(self, ActionRequested(ACTION_OF[action], inc.id, inc.host))
 
     def action_host(self) -> None:
         inc = self.book.incidents.get(self.incident_id)
