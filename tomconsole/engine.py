@@ -45,6 +45,8 @@ class Snapshot:
 
 
 class Engine:
+    """The running system one config describes; see the module docstring."""
+
     def __init__(
         self,
         config: Config,

@@ -176,9 +176,6 @@ class HostInfo:
         return f"{self.kind}:{self.name}"
 
 
-TargetInfo = HostInfo
-
-
 @dataclass(frozen=True, slots=True)
 class Observation:
     """What a collector reports after one attempt to sample a target (`host` is the target's
@@ -238,17 +235,6 @@ class MetricDef:
     help: str
     per_object: bool = False
     counter: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class MetricPoint:
-    """`(target, object, metric, value)`: `(host:db-01, /var, fs_pct, 91.2)`; object "" is the
-    target itself."""
-
-    target: str
-    obj: str
-    metric: str
-    value: float | None
 
 
 # -- actions ------------------------------------------------------------------------------

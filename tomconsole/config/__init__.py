@@ -118,8 +118,8 @@ def parse_config(
     data, lines, issues = load_yaml(text, file)
     if data is None:
         return Config()
-    if isinstance(data.get("rules"), list):
-        data["rules"] = merge_defaults(data["rules"])
+    if isinstance(data.get("rules"), list) and data.get("default_rules", True) is not False:
+        data["rules"] = merge_defaults(data["rules"])  # without the defaults, a name is just a name
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
@@ -143,7 +143,7 @@ def parse_config(
         for i, rule in enumerate(config.rules):
             problem = metric_problem(rule, (kinds if kinds is not None else BUILTIN_KINDS.values()))
             if problem:
-                loc = ("rules", i, "metric")
+                loc = ("rules", i, "metric" if rule.metric is not None else "state")
                 issues.append(ConfigIssue(file, line_for(loc, lines), dotted(loc), problem))
         theme_problem_text = check_theme(config.theme) if check_theme is not None else None
         if theme_problem_text:

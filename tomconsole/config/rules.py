@@ -129,14 +129,16 @@ def effective(user: list[RuleConfig], with_defaults: bool = True) -> list[RuleCo
 
 def metric_problem(rule: RuleConfig, kinds: Iterable[Kind]) -> str | None:
     """Why no source can give this rule its metric, if none can."""
-    if rule.metric is None:
-        return None
     kinds = list(kinds)
     pattern = (rule.target or "*:*").partition(":")[0]
     matching = [k for k in kinds if fnmatch.fnmatchcase(k.name, pattern)]
     if not matching:
         known = ", ".join(sorted(k.name for k in kinds))
         return f"no source provides targets of kind {pattern} (known kinds: {known})"
+    if rule.metric is None:
+        states = {s for k in matching for s in k.states}
+        missing = [s.value for s in rule.state or () if s not in states]
+        return f"no target of kind {pattern} is ever {', '.join(missing)}" if missing else None
     provided: dict[str, Any] = {}
     for k in matching:
         provided.update(metric_names([k]))

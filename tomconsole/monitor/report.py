@@ -11,6 +11,7 @@ from typing import Any
 
 from tomconsole.models import HostState, SourceStatus, visible
 from tomconsole.monitor.state import HostRow
+from tomconsole.probes import BUILTIN_KINDS
 
 
 def _r(value: float | None, nd: int = 1) -> float | None:
@@ -23,6 +24,7 @@ def host_json(row: HostRow) -> dict[str, Any]:
         "name": row.info.name,
         "target": row.info.target,
         "source": row.info.source,
+        "sources": list(row.sources),
         "address": row.info.address,
         "group": row.info.group,
         "tags": list(row.info.tags),
@@ -72,8 +74,17 @@ def host_json(row: HostRow) -> dict[str, Any]:
         "os": s.os if s else None,
         "kernel": s.kernel if s else None,
         # Every metric point, as rules see them (names and units: tomconsole/probes/host.py).
-        "points": [{"object": obj, "metric": m, "value": _r(v, 3)} for obj, m, v in row.points()],
+        "points": [
+            {"object": obj, "metric": m, "value": _r(v, 3), "unit": _unit(row, m)}
+            for obj, m, v in row.points()
+        ],
     }
+
+
+def _unit(row: HostRow, metric: str) -> str:
+    kind = row.kind or BUILTIN_KINDS.get(row.info.kind)
+    found = kind.metric(metric) if kind is not None else None
+    return found.unit if found is not None else ""
 
 
 def source_json(status: SourceStatus) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from tomconsole.collectors import Collector
-from tomconsole.models import Batch, HostState, Observation
+from tomconsole.models import Batch, HostState, Observation, SourceState, SourceStatus
 from tomconsole.monitor.state import FleetState
 
 log = logging.getLogger(__name__)
@@ -44,11 +44,14 @@ class Scheduler:
     async def _collect_into_state(self, c: Collector) -> None:
         try:
             obs = await c.collect()
-        except Exception as exc:  # a collector bug: shown as this host's state, and polling goes on
+        except Exception as exc:  # a collector bug: shown as its target's state, and polling goes on
             log.exception("collector for %s failed", c.name)
-            obs = Observation(
-                c.name, HostState.ERROR, f"error: collector failed: {type(exc).__name__}: {exc}"
-            )
+            reason = f"error: collector failed: {type(exc).__name__}: {exc}"
+            if c.name not in self.state.views:  # a many-target source: the source's own state
+                status = SourceStatus(c.name, "host", SourceState.ERROR, reason)
+                obs = Batch(status)
+            else:
+                obs = Observation(c.name, HostState.ERROR, reason)
         if isinstance(obs, Batch):
             todo = self.state.sync_batch(obs)
             for start in range(0, len(todo), BATCH_SLICE):

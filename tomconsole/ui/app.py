@@ -15,7 +15,6 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult, SystemCommand
@@ -26,8 +25,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from tomconsole.engine import Engine
+from tomconsole.incidents.engine import IncidentEngine
 from tomconsole.models import Action, visible
-from tomconsole.store import StoreError
+from tomconsole.monitor.state import FleetState
+from tomconsole.store import Store, StoreError
 from tomconsole.ui.intents import dialog_for
 from tomconsole.ui.keys import KeyGate
 from tomconsole.ui.messages import ActionRequested, HostOpened, IncidentOpened
@@ -111,15 +112,15 @@ class TomConsole(KeyGate):
         return next(p for p in self.panes if isinstance(p, IncidentsPane))
 
     @property
-    def fleet(self) -> Any:
+    def fleet(self) -> FleetState | None:
         return self.engine.fleet if self.engine is not None else None
 
     @property
-    def incidents(self) -> Any:
+    def incidents(self) -> IncidentEngine | None:
         return self.engine.incidents if self.engine is not None else None
 
     @property
-    def store(self) -> Any:
+    def store(self) -> Store | None:
         return self.engine.store if self.engine is not None else None
 
     # -- layout -------------------------------------------------------------------------

@@ -49,7 +49,13 @@ class FilteredTablePane(Vertical):
         raise NotImplementedError
 
     def show(self, snapshot: Snapshot) -> None:
-        """The engine's latest snapshot: take what this pane shows."""
+        """The engine's latest snapshot: take what this pane shows (kept, and drawn once the
+        pane's table exists: on a loaded machine the first snapshot may come before it)."""
+        self.take(snapshot)
+        if self.query(f"#{self.TABLE_ID}"):
+            self._render_rows()
+
+    def take(self, snapshot: Snapshot) -> None:
         raise NotImplementedError
 
     def repaint(self, palette: Palette) -> None:

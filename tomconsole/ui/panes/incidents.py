@@ -83,8 +83,8 @@ class IncidentsPane(FilteredTablePane):
         if self.is_mounted:
             self.table.invalidate()
 
-    def show(self, snapshot: Snapshot) -> None:
-        self.update_from(snapshot.incidents)
+    def take(self, snapshot: Snapshot) -> None:
+        self._incidents = snapshot.incidents
 
     def update_from(self, incidents: list[Incident]) -> None:
         self._incidents = incidents

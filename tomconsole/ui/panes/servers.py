@@ -66,8 +66,8 @@ class ServersPane(FilteredTablePane):
         if self.is_mounted:
             self.table.invalidate()
 
-    def show(self, snapshot: Snapshot) -> None:
-        self.update_from(snapshot.hosts)
+    def take(self, snapshot: Snapshot) -> None:
+        self._rows = snapshot.hosts
 
     def update_from(self, rows: list[HostRow]) -> None:
         self._rows = rows
