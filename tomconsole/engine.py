@@ -89,6 +89,7 @@ class Engine:
             else:
                 self.incidents = IncidentEngine(self.fleet, config, self.store, wall=wall)
         self._wall = wall
+        self._background = background
         self.alertmanager: AlertmanagerSync | None = None
         self._sync: asyncio.Task[None] | None = None
         if config.alertmanager is not None and poll:
@@ -111,10 +112,16 @@ class Engine:
         self.scheduler.start()
 
     async def round(self) -> None:
-        """Every source once, then the incident work a round implies (`poll`)."""
-        await self.scheduler.round()
-        if self.incidents is not None:
-            self.incidents.tick()
+        """Every source once, then the incident work a round implies (`poll`). Without a
+        writer thread (`poll`), what the round changes is written once at its end: a source
+        going down under 1,000 hosts is one write, not one per incident."""
+        one_write = self.store is not None and not self._background and not self.store.read_only
+        hold = self.store.transaction() if one_write and self.store else contextlib.nullcontext()
+        # A failed write is reported by the store's listeners (the store is then read-only).
+        with contextlib.suppress(StoreError), hold:
+            await self.scheduler.round()
+            if self.incidents is not None:
+                self.incidents.tick()
         await self.housekeeping(wait=True)
 
     async def housekeeping(self, *, wait: bool = False) -> None:

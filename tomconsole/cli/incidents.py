@@ -270,7 +270,10 @@ def _write(action: Action, config: Config, data_dir: Path) -> dict[str, Any]:
         if store.read_only:
             raise StoreError((store.banner or f"cannot write in {data_dir}").removeprefix("read-only: "))
         _no_turning_back()
-        return asyncio.run(engine.act(action))
+        reply = asyncio.run(engine.act(action))
+        if reply.get("not_saved") and store.error is not None:
+            raise store.error  # one line naming the path and the cause, exit 3
+        return reply
     finally:
         engine.close()
 

@@ -8,6 +8,7 @@ gives), `enabled: false` switches one off, and `default_rules: false` drops them
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 from collections.abc import Iterable
 from typing import Annotated, Any, Literal
@@ -44,6 +45,12 @@ class RuleConfig(Strict):
 
     @model_validator(mode="after")
     def _one_kind(self) -> RuleConfig:
+        if self.metric is None and self.state is None:
+            near = difflib.get_close_matches(self.name, [d["name"] for d in DEFAULT_RULES], n=1)
+            if near:  # most likely a default's name, misspelt: `- {name: filesytem-full, ...}`
+                raise ValueError(
+                    f"{self.name} is not a default rule (did you mean {near[0]}?) and has no metric or state"
+                )
         if (self.metric is None) == (self.state is None):
             raise ValueError("a rule has either `metric` (with `threshold`) or `state`, not both")
         if self.metric is not None and self.threshold is None:

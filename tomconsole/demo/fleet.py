@@ -35,6 +35,7 @@ class FleetHost:
     serve: bool = True
     flaps: bool = False
     wrong_key_in_known_hosts: bool = False
+    key_not_in_known_hosts: bool = False  # a new host: its key is for the operator to trust (K)
     key: asyncssh.SSHKey | None = None
     sim: SimHost | None = None
     conns: set[asyncssh.SSHServerConnection] = field(default_factory=set)
@@ -66,6 +67,8 @@ def plan(n: int, base: str = "127.77.0.", fill_period_s: float = 720.0) -> list[
         hosts[4].spec.hostile_text = True
         hosts[n - 2].wrong_key_in_known_hosts = True
         hosts[n - 1].serve = False
+    if n >= 12:
+        hosts[n - 3].key_not_in_known_hosts = True
     return hosts
 
 
@@ -161,6 +164,8 @@ class DemoFleet:
         lines = []
         for h in self.hosts:
             assert h.key is not None
+            if h.key_not_in_known_hosts:
+                continue
             key = asyncssh.generate_private_key("ssh-ed25519") if h.wrong_key_in_known_hosts else h.key
             lines.append(f"[{h.address}]:{h.port} {key.export_public_key().decode().strip()}")
         self.known_hosts_path.write_text("\n".join(lines) + "\n", encoding="utf-8")

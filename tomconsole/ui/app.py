@@ -48,8 +48,8 @@ DEFAULT_THEME = "tomconsole-dark"
 REDRAW_S = 0.5
 NO_CONFIG_HINT = (
     "No config found (./tomconsole.yaml or ~/.config/tomconsole/config.yaml): showing this "
-    "machine only. Copy config.example.yaml there and list your hosts; "
-    "`tomconsole check-config FILE` validates it."
+    "machine only. Write one listing your `hosts:` (or a `prometheus:` url); the project's "
+    "config.example.yaml documents every key, and `tomconsole check-config FILE` validates it."
 )
 
 
@@ -248,13 +248,10 @@ class TomConsole(KeyGate):
             counts = {}
             for inc in snap.incidents:
                 counts[inc.severity] = counts.get(inc.severity, 0) + 1
-        down = [s for s in snap.sources if s.state.value != "up"]
-        subtitle = self.subtitle
-        if down:
-            subtitle = " ".join(
-                [*(f"{s.name} {s.state.value}" for s in down), *([subtitle] if subtitle else [])]
-            )
-        bar = fleet_bar(summary, counts, self.palette, self.size.width, subtitle, self._wall_clock())
+        down = [f"{visible(s.name)} {s.state.value}" for s in snap.sources if s.state.value != "up"]
+        bar = fleet_bar(
+            summary, counts, self.palette, self.size.width, self.subtitle, self._wall_clock(), " ".join(down)
+        )
         self.bar.update(bar)
         for screen in self.screen_stack[1:]:  # pushed screens carry their own copy of the bar
             for other in screen.query(FleetBar):

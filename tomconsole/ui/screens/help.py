@@ -14,6 +14,7 @@ EXTRA_KEYS = (
     ("Enter", "open the row under the cursor: the host, or the incident in the queue"),
     ("Esc", "back / clear the filter"),
     ("ctrl+p", "command palette (themes, sort, quit, ...)"),
+    ("K", "on a host's screen: trust the key a new host offers (after comparing fingerprints)"),
 )
 
 
@@ -29,7 +30,10 @@ class HelpScreen(ModalScreen[None]):
         for key, what in [*self.keys, *EXTRA_KEYS]:
             text.append(f"  {key:<14}", style="bold")
             text.append(f"{what}\n")
-        text.append("\nServers filter: plain text, tag:NAME, group:NAME, state:down\n", style="dim")
+        text.append(
+            "\nServers filter: plain text, tag:NAME, group:NAME, state:down, source:prometheus\n",
+            style="dim",
+        )
         text.append(
             "Queue filter: plain text, state:ack, sev:critical, assignee:NAME, host:NAME\n", style="dim"
         )

@@ -125,6 +125,16 @@ class HostScreen(Screen[None]):
     def _facts(self, row: HostRow) -> None:
         s = row.sample
         facts = Text()
+        offered = row.extra.get("fingerprint")
+        if offered and row.state in (HostState.HOSTKEY_UNKNOWN, HostState.HOSTKEY_CHANGED):
+            facts.append("key offered: ", style="dim")
+            facts.append_text(safe_text(offered, style="bold"))
+            hint = (
+                "  K: compare it with the host's own, then trust it\n"
+                if row.state is HostState.HOSTKEY_UNKNOWN
+                else "  changed: verify out of band; not trusted from here\n"
+            )
+            facts.append(hint, style="dim")
         pairs: list[tuple[str, object]] = [
             ("os", s.os if s else None),
             ("kernel", s.kernel if s else None),

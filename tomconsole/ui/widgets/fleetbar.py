@@ -28,13 +28,17 @@ def fleet_bar(
     width: int,
     subtitle: str | None,
     now: datetime,
+    alert: str | None = None,
 ) -> Text:
+    """`alert` (a source that is down) is shown at every width, right after the name."""
     wide = width >= WIDE
     bar = Text()
     bar.append(" tomconsole ", style="bold reverse")
+    if alert:
+        bar.append(f" {alert} ", style=f"bold reverse {p.crit}")
     if subtitle and wide:
         bar.append(f" {subtitle} ", style="dim")
-    bar.append(f"  {summary.total} hosts  ")
+    bar.append(f"  {summary.total} host{'' if summary.total == 1 else 's'}  ")
 
     def part(text: str, label: str, count: int, colour: str, short: str = "") -> None:
         suffix = f" {label}" if wide else short
