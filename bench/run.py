@@ -245,8 +245,9 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument(
         "--loop",
         choices=("uvloop", "asyncio"),
-        default="uvloop",
-        help="event loop for both engines (uvloop falls back to asyncio's when not installed)",
+        default="asyncio",
+        help="event loop for both engines (default asyncio's, what the console runs on; uvloop "
+        "falls back to asyncio's when not installed)",
     )
     return ap.parse_args()
 

@@ -130,3 +130,25 @@ async def test_rules_fire_on_prometheus_hosts_like_on_ssh_hosts(lab: PromLab, tm
         assert "has-memory|127.0.0.1|" in keys
     finally:
         await engine.stop()
+
+
+async def test_a_prometheus_outage_is_one_incident_not_one_per_host(relay: Relay, tmp_path: Path) -> None:
+    url = await relay.start()
+    text = (
+        f"local: false\nprometheus:\n  url: {url}\n  match: '{{job=~\"node|fleet\"}}'\n  timeout: 20s\n"
+        "rules:\n  - {name: source-down, for: 0s}\n  - {name: stale-data, for: 0s}\n"
+    )
+    engine = Engine(parse_config(text), data_dir=tmp_path, background=False)
+    try:
+        await _until_node_up(engine)
+        hosts = len(engine.fleet.views)
+        assert hosts > 1000  # the node job and the fleet of 1,000
+        await relay.cut()
+        await engine.round()
+        engine.tick()
+        assert engine.incidents is not None
+        (inc,) = engine.incidents.book.open()
+        assert inc.key == "source-down|source:prometheus|" and inc.severity == "critical"
+        assert all(r.state is HostState.STALE for r in engine.snapshot().hosts)  # ... yet no stale-data
+    finally:
+        await engine.stop()

@@ -61,6 +61,7 @@ class RuleConfig(Strict):
 DEFAULT_RULES: list[dict[str, Any]] = [
     {
         "name": "host-down",
+        "target": "host:*",
         "state": ["unreachable", "timeout", "auth_failed"],
         "for": "30s",
         "severity": "critical",
@@ -68,6 +69,7 @@ DEFAULT_RULES: list[dict[str, Any]] = [
     },
     {
         "name": "host-key-changed",
+        "target": "host:*",
         "state": ["hostkey_changed"],
         "severity": "critical",
         "runbook": "Verify the new key out of band before trusting it.",
@@ -99,7 +101,17 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "for": "5m",
         "severity": "minor",
     },
-    {"name": "stale-data", "state": ["stale"], "for": "1m", "severity": "minor"},
+    {"name": "stale-data", "target": "host:*", "state": ["stale"], "for": "1m", "severity": "minor"},
+    {
+        "name": "source-down",
+        "target": "source:*",
+        "state": ["unreachable", "timeout", "error"],
+        "for": "30s",
+        "severity": "critical",
+        "runbook": "A source that speaks for many hosts (Prometheus) does not answer: the reason "
+        "says how. Its hosts keep their last values, stale, and raise nothing of their own "
+        "meanwhile. Check the server, then the url and token in the config.",
+    },
     {
         "name": "tomconsole-error",
         "state": ["error"],

@@ -17,7 +17,7 @@ from tomconsole.incidents.book import IncidentBook, Policy, write_archive
 from tomconsole.incidents.inbox import process
 from tomconsole.incidents.notify import Notifier
 from tomconsole.incidents.windows import WindowBook
-from tomconsole.models import HostInfo, HostState
+from tomconsole.models import HostInfo, HostState, SourceState, SourceStatus
 from tomconsole.monitor.rules import Phase, RuleEngine, Transition, rules_from_config, target_label
 from tomconsole.monitor.state import FleetState, HostRow
 from tomconsole.store import KEY, Store, StoreError
@@ -121,6 +121,9 @@ class IncidentEngine:
         if self.store.read_only:
             return  # another console owns the incidents; this one only shows them
         self._looked[row.name] = (row.version, row.state)
+        source = self.fleet.sources.get(row.info.source)
+        if source is not None and source.state is not SourceState.UP and row.info.kind != "source":
+            return  # its source is down: one source-down alert, not one stale alert per host
         changed = False
         transitions = self.rules.evaluate(row, self._mono())
         self._save_pending()
@@ -177,6 +180,8 @@ class IncidentEngine:
     def _tick(self) -> None:
         if self.store.read_only:
             return
+        for status in list(self.fleet.sources.values()):
+            self._evaluate(_source_row(status))
         waiting = self.rules.waiting
         for row in self.fleet.rows():
             # Only what changed since its last look (a new sample, stale by now) or has an
@@ -199,3 +204,17 @@ class IncidentEngine:
     def _changed(self) -> None:
         for cb in self.listeners:
             cb()
+
+
+_SOURCE_STATE = {
+    SourceState.UP: HostState.UP,
+    SourceState.DOWN: HostState.UNREACHABLE,
+    SourceState.TIMEOUT: HostState.TIMEOUT,
+    SourceState.ERROR: HostState.ERROR,
+}
+
+
+def _source_row(status: SourceStatus) -> HostRow:
+    """A many-target source as a target of its own (`source:prometheus`), for the rules."""
+    info = HostInfo(status.name, status.name, (), None, 0.0, kind="source", source=status.name)
+    return HostRow(info, _SOURCE_STATE[status.state], status.reason, None, None, None, None)

@@ -1,9 +1,19 @@
 """Pure code: what to ask a target and how to read its answer, and what each kind of target
 provides as metric points. Nothing here does I/O or imports beyond models."""
 
+from tomconsole.models import HostState
 from tomconsole.probes.host import HOST
 from tomconsole.probes.kinds import Kind
 
-BUILTIN_KINDS: dict[str, Kind] = {HOST.name: HOST}
+# A source that speaks for many targets (Prometheus), as a target of its own: no metrics, the
+# states its rounds can end in. Rules name it `source:prometheus` (the default `source-down`).
+SOURCE = Kind(
+    name="source",
+    metrics=(),
+    states=(HostState.UP, HostState.UNREACHABLE, HostState.TIMEOUT, HostState.ERROR),
+    values=lambda _sample: (),
+)
 
-__all__ = ["BUILTIN_KINDS", "HOST", "Kind"]
+BUILTIN_KINDS: dict[str, Kind] = {HOST.name: HOST, SOURCE.name: SOURCE}
+
+__all__ = ["BUILTIN_KINDS", "HOST", "SOURCE", "Kind"]
