@@ -68,11 +68,7 @@ def dialog_for(
         fingerprint, key = row.extra.get("fingerprint", "?"), row.extra["key"]
         no = "no, leave it untrusted"
         ask(
-            AskChoice(
-                f"Trust the key {row.name} offers? {fingerprint} "
-                "(compare it with the host's own: ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub)",
-                [no, f"yes, trust {fingerprint}"],
-            ),
+            AskChoice(f"Trust the key {row.name} offers?", [no, f"yes, trust {fingerprint}"]),
             lambda pick: act(AcceptHostKey(row.name, fingerprint, key, who)) if pick and pick != no else None,
         )
     elif kind is OpenWindow:
