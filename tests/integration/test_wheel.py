@@ -143,7 +143,7 @@ def _background_sgr(theme: str) -> bytes:
 @pytest.mark.parametrize("theme", THEMES)
 def test_console_starts_with_each_theme_and_quits_on_q(installed: Installed, theme: str) -> None:
     background = _background_sgr(theme)
-    markers = (b" tomconsole ", b" hosts ", b"Quit", background)
+    markers = (b" tomconsole ", b" host", b"Quit", background)
     term = PtyConsole(
         [installed.tomconsole, "--theme", theme], cols=100, rows=30, cwd=installed.work, env=installed.env
     )
