@@ -235,6 +235,7 @@ class MetricDef:
     help: str
     per_object: bool = False
     counter: bool = False
+    label: str = ""  # how a chart names it ("CPU %"); empty: the name
 
 
 # -- actions ------------------------------------------------------------------------------

@@ -9,14 +9,14 @@ from tomconsole.models import HostSample, HostState, MetricDef
 from tomconsole.probes.kinds import Kind, Value
 
 METRICS = (
-    MetricDef("cpu_pct", "%", "CPU busy, all cores"),
-    MetricDef("mem_pct", "%", "memory in use (total - available)"),
+    MetricDef("cpu_pct", "%", "CPU busy, all cores", label="CPU %"),
+    MetricDef("mem_pct", "%", "memory in use (total - available)", label="Mem %"),
     MetricDef("swap_pct", "%", "swap in use"),
-    MetricDef("load1", "", "1-minute load average"),
+    MetricDef("load1", "", "1-minute load average", label="Load 1m"),
     MetricDef("load_per_core", "", "1-minute load average per CPU"),
     MetricDef("fs_pct", "%", "filesystem use, as df reports it", per_object=True),
-    MetricDef("rx_bps", "B/s", "bytes received per second, all interfaces", counter=True),
-    MetricDef("tx_bps", "B/s", "bytes sent per second, all interfaces", counter=True),
+    MetricDef("rx_bps", "B/s", "bytes received per second, all interfaces", counter=True, label="Rx B/s"),
+    MetricDef("tx_bps", "B/s", "bytes sent per second, all interfaces", counter=True, label="Tx B/s"),
     MetricDef("if_errors", "", "interface receive + transmit errors", per_object=True),
     MetricDef("processes", "", "processes running"),
     MetricDef("uptime_s", "s", "seconds since boot"),

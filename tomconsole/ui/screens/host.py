@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Footer, Label, Sparkline, Static
 from tomconsole.config import Thresholds
 from tomconsole.models import AcceptHostKey, HostState
 from tomconsole.monitor.state import FleetState, HostRow
+from tomconsole.probes import HOST
 from tomconsole.ui import format as fmt
 from tomconsole.ui.messages import ActionRequested, send
 from tomconsole.ui.palette import Palette
@@ -19,13 +20,8 @@ from tomconsole.ui.rows import levels
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.widgets.fleetbar import FleetBar
 
-CHARTS = (
-    ("cpu_pct", "CPU %"),
-    ("mem_pct", "Mem %"),
-    ("load1", "Load 1m"),
-    ("rx_bps", "Rx B/s"),
-    ("tx_bps", "Tx B/s"),
-)
+# The host kind's charted metrics, with their labels and units (defined in probes/host.py).
+CHARTS = tuple((m.name, m.label or m.name, m.unit) for name in HOST.charted if (m := HOST.metric(name)))
 
 
 class HostScreen(Screen[None]):
@@ -64,7 +60,7 @@ class HostScreen(Screen[None]):
         yield Static(id="host-title")
         with VerticalScroll(id="host-body"):
             yield Static(id="host-facts")
-            for key, label in CHARTS:
+            for key, label, _unit in CHARTS:
                 with Horizontal(classes="chart"):
                     yield Label(label, classes="chart-label")
                     yield Sparkline([], id=f"chart-{key}", summary_function=max)
@@ -102,11 +98,11 @@ class HostScreen(Screen[None]):
             self.refresh_bindings()
         self._title(row)
         self._facts(row)
-        for key, _ in CHARTS:
+        for key, _label, unit in CHARTS:
             values = [v for v in self.fleet.history(self.host_name, key, 240) if v == v]
             self.query_one(f"#chart-{key}", Sparkline).data = values
             now = values[-1] if values else None
-            shown = fmt.rate(now) if key in ("rx_bps", "tx_bps") else fmt.num(now, 1)
+            shown = fmt.rate(now) if unit == "B/s" else fmt.num(now, 1)
             self.query_one(f"#chart-{key}-now", Label).update(Text(shown))
         self._tables(row)
 

@@ -15,10 +15,11 @@ from tomconsole.incidents.book import IncidentBook
 from tomconsole.monitor.state import FleetState
 from tomconsole.ui import format as fmt
 from tomconsole.ui.messages import ACTION_OF, TRIAGE_BINDINGS, ActionRequested, HostOpened, send
+from tomconsole.ui.screens.host import CHARTS as HOST_CHARTS
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.widgets.fleetbar import FleetBar
 
-CHARTS = (("cpu_pct", "CPU %"), ("mem_pct", "Mem %"), ("load1", "Load 1m"))
+CHARTS = tuple((key, label) for key, label, _unit in HOST_CHARTS[:3])  # cpu, mem, load
 
 
 class IncidentScreen(Screen[None]):
@@ -100,7 +101,7 @@ class IncidentScreen(Screen[None]):
         """Where in the host's history to start so the chart shows ten minutes before the
         trigger up to now; history is in memory only, so an old trigger may be past it."""
         row = self.fleet.row(host)
-        kept = len(self.fleet.history(host, "cpu_pct"))
+        kept = len(self.fleet.history(host, CHARTS[0][0]))
         if row is None or row.sample is None or not kept:
             return 0, "(no samples of this host)"
         interval = row.info.interval_s
