@@ -17,8 +17,6 @@ longer) there, so tests wait on state.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import time
 import urllib.error
@@ -28,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.harness.apt import Unavailable, ensure_packages
 from tests.harness.sshd import free_port
 
 BINARY = "/usr/bin/prometheus-alertmanager"
@@ -39,27 +38,8 @@ receivers:
 """
 
 
-class Unavailable(Exception):
-    pass
-
-
 def ensure_alertmanager() -> None:
-    if Path(BINARY).exists():
-        return
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        raise Unavailable("prometheus-alertmanager is not installed and cannot be (needs root and apt-get)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True, env=env, timeout=600)
-    res = subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "prometheus-alertmanager"],
-        capture_output=True,
-        env=env,
-        timeout=900,
-        text=True,
-        check=False,
-    )
-    if res.returncode != 0 or not Path(BINARY).exists():
-        raise Unavailable(f"apt-get install prometheus-alertmanager failed: {res.stderr[-500:]}")
+    ensure_packages("prometheus-alertmanager", ["prometheus-alertmanager"], [BINARY])
 
 
 @dataclass

@@ -28,8 +28,6 @@ Readiness is polled as state (the ready endpoint, then the `up` series), never s
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import socket
 import subprocess
 import time
@@ -40,7 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.harness.sshd import Unavailable, aliases, free_port
+from tests.harness.apt import Unavailable, ensure_packages
+from tests.harness.sshd import aliases, free_port
 from tomconsole.probes.promql import METRICS
 
 PROMETHEUS = "/usr/bin/prometheus"
@@ -54,22 +53,7 @@ __all__ = ["LockedPrometheus", "PromLab", "Unavailable", "ensure_prometheus"]
 
 def ensure_prometheus() -> None:
     """Debian's packages, installed when missing; their own services are left alone."""
-    if Path(PROMETHEUS).exists() and Path(NODE_EXPORTER).exists():
-        return
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        raise Unavailable("prometheus is not installed and cannot be installed (needs root and apt-get)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True, env=env, timeout=600)
-    res = subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "prometheus", "prometheus-node-exporter"],
-        capture_output=True,
-        env=env,
-        timeout=900,
-        text=True,
-        check=False,
-    )
-    if res.returncode != 0 or not (Path(PROMETHEUS).exists() and Path(NODE_EXPORTER).exists()):
-        raise Unavailable(f"apt-get install prometheus failed: {res.stderr[-500:]}")
+    ensure_packages("prometheus", ["prometheus", "prometheus-node-exporter"], [PROMETHEUS, NODE_EXPORTER])
 
 
 def _closed_port(address: str) -> int:

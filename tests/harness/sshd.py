@@ -12,7 +12,6 @@ counted; writes a client key and a known_hosts file for all aliases.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -20,14 +19,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.harness.apt import Unavailable, ensure_packages
+
 SSHD = "/usr/sbin/sshd"
 USER = "tomconsole-probe"
 ALIASES_PER_DAEMON = 16
 SUPERVISOR = Path(__file__).with_name("subreaper.py")
-
-
-class Unavailable(Exception):
-    pass
 
 
 def _run(*cmd: str) -> None:
@@ -35,22 +32,7 @@ def _run(*cmd: str) -> None:
 
 
 def ensure_openssh() -> None:
-    if Path(SSHD).exists():
-        return
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        raise Unavailable("sshd is not installed and cannot be installed (needs root and apt-get)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True, env=env, timeout=600)
-    res = subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "openssh-server", "openssh-client"],
-        capture_output=True,
-        env=env,
-        timeout=900,
-        text=True,
-        check=False,
-    )
-    if res.returncode != 0 or not Path(SSHD).exists():
-        raise Unavailable(f"apt-get install openssh-server failed: {res.stderr[-500:]}")
+    ensure_packages("sshd", ["openssh-server", "openssh-client"], [SSHD])
 
 
 def ensure_user(name: str = USER) -> Path:

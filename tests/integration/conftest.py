@@ -14,7 +14,6 @@ import pytest
 
 from tests.conftest import service_unavailable
 from tests.harness.prometheus import PromLab
-from tests.harness.prometheus import Unavailable as PromUnavailable
 from tests.harness.sshd import SshdFleet, Unavailable, aliases
 from tomconsole.collectors.ssh import SshCollector, SshTarget
 from tomconsole.demo.fleet import DemoFleet
@@ -83,7 +82,7 @@ def lab() -> Iterator[PromLab]:
     lab = PromLab(Path(tempfile.mkdtemp(prefix="tomconsole-prom-")), fleet=PROM_FLEET)
     try:
         lab.start()
-    except PromUnavailable as exc:
+    except Unavailable as exc:
         lab.stop()
         service_unavailable(str(exc))
     except BaseException:

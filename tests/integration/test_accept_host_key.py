@@ -11,20 +11,27 @@ import pytest
 
 from tests.integration.conftest import Sshd
 from tomconsole.collectors.ssh_keys import trust_host_key
-from tomconsole.config import parse_config
+from tomconsole.config import Config, parse_config
 from tomconsole.engine import Engine
 from tomconsole.models import AcceptHostKey, HostState
+
+
+def one_new_host(sshd: Sshd, address: str, known: Path, ssh_extra: str = "") -> Config:
+    """A config with one sshd host `fresh` whose known_hosts file (`known`, none yet) lacks
+    its key: every key it offers is unknown."""
+    kw = sshd.fleet.target_kwargs()
+    return parse_config(
+        f"local: false\nssh:\n  user: {kw['user']}\n  identity_file: {kw['identity_file']}\n"
+        f"  known_hosts: {known}\n{ssh_extra}hosts:\n"
+        f"  - {{name: fresh, address: '{address}', port: {kw['port']}}}\n"
+    )
 
 
 async def test_accepting_an_unknown_key(sshd: Sshd, tmp_path: Path) -> None:
     kw = sshd.fleet.target_kwargs()
     known = tmp_path / "known_hosts"  # configured, and empty: every key is unknown
     address = sshd.normal[0]
-    config = parse_config(
-        f"local: false\nssh:\n  user: {kw['user']}\n  identity_file: {kw['identity_file']}\n"
-        f"  known_hosts: {known}\n  connect_timeout: 5\nhosts:\n"
-        f"  - {{name: fresh, address: '{address}', port: {kw['port']}}}\n"
-    )
+    config = one_new_host(sshd, address, known, "  connect_timeout: 5\n")
     engine = Engine(config, data_dir=tmp_path / "data", background=False)
     try:
         await engine.round()
@@ -54,11 +61,7 @@ async def test_accepting_an_unknown_key(sshd: Sshd, tmp_path: Path) -> None:
 async def test_only_the_unknown_key_the_host_offers_can_be_trusted(sshd: Sshd, tmp_path: Path) -> None:
     kw = sshd.fleet.target_kwargs()
     known = tmp_path / "known_hosts"
-    config = parse_config(
-        f"local: false\nssh:\n  user: {kw['user']}\n  identity_file: {kw['identity_file']}\n"
-        f"  known_hosts: {known}\nhosts:\n"
-        f"  - {{name: fresh, address: '{sshd.normal[2]}', port: {kw['port']}}}\n"
-    )
+    config = one_new_host(sshd, sshd.normal[2], known)
     engine = Engine(config, data_dir=tmp_path / "data", background=False)
     try:
         reply = await engine.act(AcceptHostKey("fresh", "SHA256:x", "ssh-ed25519 AAAA", "ana"))

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.integration.conftest import Sshd
+from tests.integration.test_accept_host_key import one_new_host
 from tests.ui.test_servers_pane import wait_for
-from tomconsole.config import parse_config
 from tomconsole.engine import Engine
 from tomconsole.models import HostState
 from tomconsole.ui.app import TomConsole
@@ -16,13 +16,8 @@ from tomconsole.ui.screens.host import HostScreen
 
 
 async def test_trusting_a_key_from_the_host_screen(sshd: Sshd, tmp_path: Path) -> None:
-    kw = sshd.fleet.target_kwargs()
     known = tmp_path / "known_hosts"
-    config = parse_config(
-        f"local: false\nssh:\n  user: {kw['user']}\n  identity_file: {kw['identity_file']}\n"
-        f"  known_hosts: {known}\n  interval: 1\nhosts:\n"
-        f"  - {{name: fresh, address: '{sshd.normal[1]}', port: {kw['port']}}}\n"
-    )
+    config = one_new_host(sshd, sshd.normal[1], known, "  interval: 1\n")
     app = TomConsole(Engine(config, data_dir=tmp_path / "data"), operator="ana")
 
     def row_state() -> HostState | None:
