@@ -1,9 +1,12 @@
 """tomconsole: a keyboard-first terminal console for a fleet's technology operations."""
 
+import _thread
 import sys
 from types import TracebackType
+from typing import Any
 
 _prior_hook = sys.excepthook
+_prior_unraisable = sys.unraisablehook
 
 
 def _interrupted_hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
@@ -14,4 +17,15 @@ def _interrupted_hook(kind: type[BaseException], value: BaseException, tb: Trace
         _prior_hook(kind, value, tb)
 
 
+def _unraisable_hook(unraisable: Any) -> None:
+    """A Ctrl-C that lands inside code called from C (a pydantic validator, a finaliser) cannot
+    propagate there: instead of a printed traceback and a lost interrupt, it is delivered
+    again, to be raised in the next ordinary frame (a no-op where Ctrl-C is ignored)."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        _thread.interrupt_main()
+    else:
+        _prior_unraisable(unraisable)
+
+
 sys.excepthook = _interrupted_hook
+sys.unraisablehook = _unraisable_hook
