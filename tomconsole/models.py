@@ -54,6 +54,7 @@ class HostState(StrEnum):
     TIMEOUT = "timeout"
     STALE = "stale"
     ERROR = "error"  # tomconsole itself failed on this host (a bug): shown, logged, polling goes on
+    FAILED = "failed"  # a check got an answer, but not the one it expects (status, body, DNS answer)
 
     @property
     def is_down(self) -> bool:
@@ -92,6 +93,9 @@ class Interface:
     tx_errors: int = 0
     rx_drops: int = 0
     tx_drops: int = 0
+    speed_mbps: int | None = None  # the link's speed (/sys/class/net/NAME/speed); None: unknown
+    operstate: str | None = None  # up, down, unknown, dormant, ... as the kernel says
+    physical: bool | None = None  # backed by a device (a NIC), not lo, veth, a bridge or a tunnel
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +150,32 @@ class HostSample:
 
 
 @dataclass(frozen=True, slots=True)
+class CheckResult:
+    """One run of a network check from one vantage point: `sent` probes, of which the
+    answered ones took `latencies_ms` (a TCP connect, an HTTP exchange, a DNS query or an
+    ICMP echo). The rest are facts the kind of check gives."""
+
+    sampled_at: datetime
+    sent: int
+    latencies_ms: tuple[float, ...]
+    http_status: int | None = None
+    cert_days: float | None = None
+    cert_issuer: str | None = None
+    cert_subject: str | None = None
+    answer: tuple[str, ...] | None = None  # a DNS answer, sorted
+    answer_changed: bool = False
+    answer_changed_at: datetime | None = None
+
+    @property
+    def received(self) -> int:
+        return len(self.latencies_ms)
+
+    @property
+    def loss_pct(self) -> float:
+        return 100.0 * (self.sent - self.received) / self.sent if self.sent else 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class ProbeResult:
     """A parsed answer: a sample, or the reason the text could not be read."""
 
@@ -175,6 +205,17 @@ class HostInfo:
     def target(self) -> str:
         return f"{self.kind}:{self.name}"
 
+    @property
+    def key(self) -> str:
+        return target_key(self.kind, self.name)
+
+
+def target_key(kind: str, name: str) -> str:
+    """How the monitor, rules and incidents name a target: a host by its bare name (as
+    incidents always have, so keys stored before targets had kinds still match), any other
+    kind as `kind:name`, so a check and a host of the same name never meet."""
+    return name if kind == "host" else f"{kind}:{name}"
+
 
 @dataclass(frozen=True, slots=True)
 class Observation:
@@ -184,13 +225,17 @@ class Observation:
     host: str
     state: HostState
     reason: str | None = None
-    sample: HostSample | None = None
+    sample: HostSample | CheckResult | None = None
     extra: dict[str, str] = field(default_factory=dict)
     kind: str = "host"
 
     @property
     def target(self) -> str:
         return f"{self.kind}:{self.host}"
+
+    @property
+    def key(self) -> str:
+        return target_key(self.kind, self.host)
 
 
 # -- sources and metric points ------------------------------------------------------------

@@ -104,7 +104,7 @@ async def test_a_source_written_in_a_test_drives_a_rule_to_an_incident(tmp_path:
         await engine.round()
         (inc,) = engine.snapshot().incidents
         assert inc.key == "queue-backlog|queue:orders|" and inc.severity == "critical"
-        assert engine.fleet.history("orders", "depth") == [10.0, 5000.0]
+        assert engine.fleet.history("queue:orders", "depth") == [10.0, 5000.0]
         depths.append(50)  # below `clear`: the condition clears
         await engine.round()
         assert engine.incidents is not None

@@ -13,7 +13,7 @@ import fnmatch
 from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from tomconsole.config.base import Duration, Strict
 from tomconsole.models import HostState
@@ -42,6 +42,18 @@ class RuleConfig(Strict):
     group: str | None = None
     tag: str | None = None
     enabled: bool = True
+    # `3 of 10`: the condition must hold in at least 3 of the target's last 10 samples
+    rounds: tuple[int, int] | None = None
+
+    @field_validator("rounds", mode="before")
+    @classmethod
+    def _n_of_m(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        n, sep, m = value.partition(" of ")
+        if not sep or not n.strip().isdigit() or not m.strip().isdigit():
+            raise ValueError("rounds is `N of M`, e.g. `3 of 10`")
+        return int(n), int(m)
 
     @model_validator(mode="after")
     def _one_kind(self) -> RuleConfig:
@@ -55,6 +67,8 @@ class RuleConfig(Strict):
             raise ValueError("a rule has either `metric` (with `threshold`) or `state`, not both")
         if self.metric is not None and self.threshold is None:
             raise ValueError("a metric rule needs a `threshold`")
+        if self.rounds is not None and not 1 <= self.rounds[0] <= self.rounds[1] <= 64:
+            raise ValueError("rounds `N of M` needs 1 <= N <= M <= 64")
         return self
 
 

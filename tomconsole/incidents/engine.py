@@ -18,7 +18,7 @@ from tomconsole.incidents.inbox import process
 from tomconsole.incidents.notify import Notifier
 from tomconsole.incidents.windows import WindowBook
 from tomconsole.models import HostInfo, HostState, SourceState, SourceStatus
-from tomconsole.monitor.rules import Phase, RuleEngine, Transition, rules_from_config, target_label
+from tomconsole.monitor.rules import Phase, RuleEngine, Transition, rules_from_config
 from tomconsole.monitor.state import FleetState, HostRow
 from tomconsole.store import KEY, Store, StoreError
 
@@ -98,12 +98,11 @@ class IncidentEngine:
     def gone(self, info: HostInfo) -> None:
         """A source stopped reporting a target (a Prometheus target removed): its firing alerts
         clear, so their incidents resolve after `resolve_after` instead of staying open."""
-        self._looked.pop(info.name, None)
+        self._looked.pop(info.key, None)
         if self.store.read_only:
             return
-        label = info.name if info.kind == "host" else info.target
         with contextlib.suppress(StoreError):
-            transitions = self.rules.forget(label, self._mono())
+            transitions = self.rules.forget(info.key, self._mono())
             self._save_pending()
             for t in transitions:
                 self._silenced.pop(t.key, None)
@@ -120,7 +119,7 @@ class IncidentEngine:
     def _evaluate(self, row: HostRow) -> None:
         if self.store.read_only:
             return  # another console owns the incidents; this one only shows them
-        self._looked[row.name] = (row.version, row.state)
+        self._looked[row.info.key] = (row.version, row.state)
         source = self.fleet.sources.get(row.info.source)
         if source is not None and source.state is not SourceState.UP and row.info.kind != "source":
             return  # its source is down: one source-down alert, not one stale alert per host
@@ -187,7 +186,7 @@ class IncidentEngine:
             # Only what changed since its last look (a new sample, stale by now) or has an
             # alert waiting out its `for:`: a quiet fleet of 5,000 costs almost nothing.
             mark = (row.version, row.state)
-            if self._looked.get(row.name) == mark and target_label(row) not in waiting:
+            if self._looked.get(row.info.key) == mark and row.info.key not in waiting:
                 continue
             self._evaluate(row)
         for key, t in list(self._silenced.items()):

@@ -59,6 +59,7 @@ class Rule:
     groups: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     target: str | None = None  # a `kind:name` pattern (`host:*`, `db:orders`); None: any target
+    rounds: tuple[int, int] | None = None  # (N, M): over in at least N of the last M samples
 
     @property
     def is_state_rule(self) -> bool:
@@ -112,6 +113,8 @@ class AlertState:
     phase: Phase = Phase.INACTIVE
     since: float = 0.0
     value: float | None = None
+    window: int = 0  # an N-of-M rule's last M outcomes, newest in the lowest bit
+    counted: int = -1  # the row version last counted into `window` (a sample counts once)
 
 
 @dataclass(frozen=True)
@@ -137,12 +140,6 @@ def by_metric(row: HostRow) -> dict[str, list[tuple[str, float | None]]]:
 
 def alert_key(rule: str, host: str, obj: str) -> str:
     return f"{rule}|{host}|{obj}"
-
-
-def target_label(row: HostRow) -> str:
-    """How an alert names its target: a host by its bare name (as incidents always have, so
-    keys stored before targets had kinds still match), any other kind as `kind:name`."""
-    return row.name if row.info.kind == "host" else row.info.target
 
 
 @dataclass
@@ -188,7 +185,7 @@ class RuleEngine:
 
     def evaluate(self, row: HostRow, now: float) -> list[Transition]:
         out = []
-        label = target_label(row)
+        label = row.info.key
         points = by_metric(row)
         for rule in self.rules:
             if not rule.applies_to(row):
@@ -197,7 +194,7 @@ class RuleEngine:
                 key = alert_key(rule.name, label, obj)
                 st = self.states.setdefault(key, AlertState())
                 was = st.phase
-                t = self._step(rule, st, value, now)
+                t = self._step(rule, st, value, now, row.version)
                 if (was is Phase.PENDING) != (st.phase is Phase.PENDING):
                     self.pending_changes.append((key, st.since if st.phase is Phase.PENDING else None))
                     self._waiting(key, +1 if st.phase is Phase.PENDING else -1)
@@ -206,16 +203,27 @@ class RuleEngine:
         return out
 
     @staticmethod
-    def _step(rule: Rule, st: AlertState, value: float | None, now: float) -> bool | None:
+    def _step(rule: Rule, st: AlertState, value: float | None, now: float, version: int) -> bool | None:
         if value is None:
             return None  # no data: neither fire nor clear
         st.value = value
-        if st.phase is Phase.FIRING:
-            if rule.still_over(value):
+        firing = st.phase is Phase.FIRING
+        holds = rule.still_over(value) if firing else rule.over(value)
+        if rule.rounds is not None:
+            # N of M: the condition holds while at least N of the last M samples were over
+            # (entering) or still over the clear threshold (firing). A sample counts once,
+            # however often the row is looked at.
+            n, m = rule.rounds
+            if st.counted != version:
+                st.counted = version
+                st.window = ((st.window << 1) | holds) & ((1 << m) - 1)
+            holds = st.window.bit_count() >= n
+        if firing:
+            if holds:
                 return None
             st.phase, st.since = Phase.INACTIVE, now
             return False
-        if not rule.over(value):
+        if not holds:
             st.phase = Phase.INACTIVE
             return None
         if st.phase is Phase.INACTIVE:
@@ -243,6 +251,7 @@ def rules_from_config(configs: list[RuleConfig]) -> list[Rule]:
             groups=tuple(c.scope.groups) + ((c.group,) if c.group else ()),
             tags=tuple(c.scope.tags) + ((c.tag,) if c.tag else ()),
             target=c.target,
+            rounds=c.rounds,
         )
         for c in configs
     ]

@@ -130,7 +130,7 @@ class HostView:
         if new is None:
             return
         values = list(self.kind.values(new))
-        self._rates(values, now)
+        self._rates(values, now, new)
         self.sample, self.sampled_mono = new, now
         counters = self.kind.counters
         self.points = (*(v for v in values if v[1] not in counters), *self.rates)
@@ -139,7 +139,7 @@ class HostView:
         for metric, ring in self.history.items():
             ring.append(latest.get(metric))
 
-    def _rates(self, values: list[Value], now: float) -> None:
+    def _rates(self, values: list[Value], now: float, sample: Any) -> None:
         """The kind's counters as rates, per object and summed over the target's objects."""
         counters = self.kind.counters
         new = {(obj, m): v for obj, m, v in values if m in counters and v is not None}
@@ -155,6 +155,8 @@ class HostView:
         self.rates = tuple((obj, m, r) for (obj, m), r in per_object.items() if obj) + tuple(
             ("", m, r) for m, r in totals.items()
         )
+        if self.kind.derived is not None:
+            self.rates += tuple(self.kind.derived(sample, per_object))
         self.rx_rate, self.tx_rate = totals.get("rx_bps"), totals.get("tx_bps")
 
     def row(self, now: float, stale_after: float | None) -> HostRow:
@@ -197,7 +199,7 @@ class FleetState:
         kinds: dict[str, Kind] | None = None,
     ) -> None:
         self.kinds = dict(BUILTIN_KINDS if kinds is None else kinds)
-        self.views = {h.name: self._view(h, history_points) for h in hosts}
+        self.views = {h.key: self._view(h, history_points) for h in hosts}  # by target_key
         self.history_points = history_points
         self.stale_after = stale_after
         self.clock = clock
@@ -215,18 +217,22 @@ class FleetState:
         self._listeners.append(callback)
 
     def apply(self, obs: Observation) -> None:
-        view = self.views.get(obs.host)
+        key = obs.key
+        view = self.views.get(key)
         if view is None:
             return
         view.apply(obs, self.clock())
         for cb in self._listeners:
             try:
-                cb(obs.host)
+                cb(key)
             except Exception as exc:  # a bug in a listener must show, not stop this host's updates
-                log.exception("listener %r failed on %s", cb, obs.host)
+                log.exception("listener %r failed on %s", cb, key)
                 view.apply(
                     Observation(
-                        obs.host, HostState.ERROR, f"error: {_what(cb)} failed: {type(exc).__name__}: {exc}"
+                        obs.host,
+                        HostState.ERROR,
+                        f"error: {_what(cb)} failed: {type(exc).__name__}: {exc}",
+                        kind=obs.kind,
                     ),
                     self.clock(),
                 )
@@ -247,7 +253,10 @@ class FleetState:
         mine = {n for n, v in self.views.items() if v.info.source == status.name}
         if status.state is not SourceState.UP:
             reason = f"{status.name} {status.state.value}: {status.reason or ''}".rstrip(": ")
-            return [Observation(n, HostState.STALE, reason, kind=self.views[n].info.kind) for n in mine]
+            return [
+                Observation(self.views[n].info.name, HostState.STALE, reason, kind=self.views[n].info.kind)
+                for n in mine
+            ]
         seen = set()
         others = {}
         for n, v in self.views.items():
@@ -256,8 +265,8 @@ class FleetState:
                 if status.name in v.also:  # said again below if it still is
                     v.also = tuple(a for a in v.also if a != status.name)
         for info in batch.targets:
-            seen.add(info.name)
-            view = self.views.get(info.name)
+            seen.add(info.key)
+            view = self.views.get(info.key)
             same = view if view is not None and view.info.source != status.name else None
             if same is None and info.address in others:  # the same machine, named another way
                 same = self.views[others[info.address]]
@@ -265,7 +274,7 @@ class FleetState:
                 if status.name not in same.also:
                     same.also = (*same.also, status.name)
             elif view is None:
-                self.views[info.name] = self._view(info, self.history_points)
+                self.views[info.key] = self._view(info, self.history_points)
         for name in mine - seen:
             gone = self.views.pop(name)
             for cb in self._gone:
@@ -273,7 +282,7 @@ class FleetState:
         return [
             obs
             for obs in batch.observations
-            if (view := self.views.get(obs.host)) is not None and view.info.source == status.name
+            if (view := self.views.get(obs.key)) is not None and view.info.source == status.name
         ]
 
     def rows(self, *, check_stale: bool = True) -> list[HostRow]:
@@ -284,6 +293,7 @@ class FleetState:
         return [v.row(now, stale_after) for v in self.views.values()]
 
     def row(self, name: str) -> HostRow | None:
+        """The row of a target by its key (models.target_key): `web-01`, `check:api-tls`."""
         view = self.views.get(name)
         return None if view is None else view.row(self.clock(), self.stale_after)
 

@@ -3,7 +3,7 @@ node_exporter target) provides as metric points. Every host metric name is defin
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from tomconsole.models import HostSample, HostState, MetricDef
 from tomconsole.probes.kinds import Kind, Value
@@ -18,6 +18,13 @@ METRICS = (
     MetricDef("rx_bps", "B/s", "bytes received per second, all interfaces", counter=True, label="Rx B/s"),
     MetricDef("tx_bps", "B/s", "bytes sent per second, all interfaces", counter=True, label="Tx B/s"),
     MetricDef("if_errors", "", "interface receive + transmit errors", per_object=True),
+    MetricDef(
+        "errors_ps", "/s", "interface receive + transmit errors per second", per_object=True, counter=True
+    ),
+    MetricDef(
+        "drops_ps", "/s", "interface receive + transmit drops per second", per_object=True, counter=True
+    ),
+    MetricDef("util_pct", "%", "interface use of its link speed, the busier direction", per_object=True),
     MetricDef("processes", "", "processes running"),
     MetricDef("uptime_s", "s", "seconds since boot"),
 )
@@ -37,14 +44,26 @@ def host_values(sample: HostSample) -> Iterator[Value]:
         yield i.name, "rx_bps", float(i.rx_bytes)
         yield i.name, "tx_bps", float(i.tx_bytes)
         yield i.name, "if_errors", float(i.rx_errors + i.tx_errors)
+        yield i.name, "errors_ps", float(i.rx_errors + i.tx_errors)
+        yield i.name, "drops_ps", float(i.rx_drops + i.tx_drops)
     yield "", "processes", None if s.processes is None else float(s.processes)
     yield "", "uptime_s", s.uptime_s
+
+
+def host_derived(sample: HostSample, per_object: Mapping[tuple[str, str], float]) -> Iterator[Value]:
+    """Each interface's utilisation of its link speed (where the kernel knows the speed): the
+    busier direction's bits per second over the link's."""
+    for i in sample.interfaces:
+        rx, tx = per_object.get((i.name, "rx_bps")), per_object.get((i.name, "tx_bps"))
+        if i.speed_mbps and rx is not None and tx is not None:
+            yield i.name, "util_pct", min(100.0, 100.0 * 8 * max(rx, tx) / (i.speed_mbps * 1e6))
 
 
 HOST = Kind(
     name="host",
     metrics=METRICS,
-    states=tuple(HostState),
+    states=tuple(s for s in HostState if s is not HostState.FAILED),
     values=host_values,
     charted=("cpu_pct", "mem_pct", "load1", "rx_bps", "tx_bps"),
+    derived=host_derived,
 )

@@ -25,6 +25,9 @@ class Kind:
     states: tuple[HostState, ...]
     values: Callable[[Any], Iterable[Value]]
     charted: tuple[str, ...] = ()  # target-level metrics kept in history rings, for charts
+    # Points computed from a sample and its counters' per-object rates (an interface's use of
+    # its link speed); they join the rates.
+    derived: Callable[[Any, Mapping[tuple[str, str], float]], Iterable[Value]] | None = None
     _by_name: dict[str, MetricDef] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

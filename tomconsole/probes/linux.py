@@ -44,12 +44,15 @@ Wire format, one record per line, after `@ SEQ`:
   N <number of cpus>
   M <MemTotal> <MemAvailable> <MemFree> <Buffers> <Cached> <SwapTotal> <SwapFree>  (kB, - if absent)
   I <rx bytes> <rx errs> <rx drop> <tx bytes> <tx errs> <tx drop> <name>   (not lo)
+  W <speed Mb/s or -> <operstate or -> <1 if a device backs it, else 0> <name>   (after its I;
+    from /sys/class/net, read by awk's getline: no fork)
   P <process count>            F <df -P line>, after P     O <os-release PRETTY_NAME line>
   K <kernel release>           H <hostname>                $ SEQ (end)
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shlex
 from datetime import datetime
@@ -100,6 +103,14 @@ function kb(k) {
     if (name == "lo") continue
     split(substr(l, i + 1), a, " ")
     out = out "I " a[1] " " a[3] " " a[4] " " a[9] " " a[11] " " a[12] " " name "\n"
+    f = "/sys/class/net/" name
+    sp = "-"; if ((getline sp < (f "/speed")) <= 0) sp = "-"
+    close(f "/speed")
+    op = "-"; if ((getline op < (f "/operstate")) <= 0) op = "-"
+    close(f "/operstate")
+    ph = ((getline l < (f "/device/uevent")) > 0) ? 1 : 0
+    close(f "/device/uevent")
+    out = out "W " sp " " op " " ph " " name "\n"
   }
   close("/proc/net/dev")
   if (index(flags, "d")) {
@@ -241,6 +252,20 @@ def _iface(rest: str) -> Interface | None:
     )
 
 
+def _link(rest: str, ifaces: list[Interface]) -> None:
+    """A W line: the link facts of the interface its I line just gave."""
+    speed, oper, phys, name = rest.split(" ", 3)
+    if not ifaces or ifaces[-1].name != name:
+        return
+    mbps = int(speed) if speed.lstrip("-").isdigit() else None
+    ifaces[-1] = dataclasses.replace(
+        ifaces[-1],
+        speed_mbps=mbps if mbps is not None and mbps > 0 else None,  # -1: no link, or not known
+        operstate=None if oper == "-" else oper,
+        physical=phys == "1",
+    )
+
+
 def parse_df_line(line: str) -> Filesystem | None:
     """One `df -P` data line (1024-byte blocks); None for headers and noise."""
     parts = _fields(line, 5)
@@ -284,6 +309,8 @@ def parse_reply(text: str, sampled_at: datetime) -> ProbeResult:
                 iface = _iface(rest)
                 if iface is not None:
                     ifaces.append(iface)
+            elif tag == "W":
+                _link(rest, ifaces)
             elif tag == "M":
                 mem = _mem(rest, mem)
             elif tag == "C":
