@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,7 @@ from tomconsole.incidents.book import AUDIT
 from tomconsole.incidents.engine import IncidentEngine
 from tomconsole.incidents.model import Incident
 from tomconsole.models import AcceptHostKey, Acknowledge, Action, HostState, SourceState, SourceStatus
+from tomconsole.monitor.network import CheckView, CheckViews
 from tomconsole.monitor.scheduler import Scheduler
 from tomconsole.monitor.state import FleetState, HostRow
 from tomconsole.probes import BUILTIN_KINDS
@@ -42,6 +43,8 @@ class Snapshot:
     hosts: list[HostRow]
     sources: list[SourceStatus]
     incidents: list[Incident]
+    checks: list[CheckView] = field(default_factory=list)  # network checks, one per vantage
+    targets: list[HostRow] = field(default_factory=list)  # every target, of every kind
 
 
 class Engine:
@@ -74,6 +77,7 @@ class Engine:
         kinds = {**BUILTIN_KINDS, **{s.kind.name: s.kind for s in self.sources}}
         infos = [info for s in self.sources for info in s.targets()] if poll else config.host_infos()
         self.fleet = FleetState(infos, config.history_points, config.stale_after, clock=clock, kinds=kinds)
+        self._check_views = CheckViews(self.fleet)
         self.scheduler = Scheduler(self.fleet, [c for s in self.sources for c in s.collectors()])
         self.store: Store | None = None
         self.store_error: StoreError | None = None  # why there is no store, when there is none
@@ -165,7 +169,10 @@ class Engine:
 
     def snapshot(self, *, check_stale: bool = True) -> Snapshot:
         incidents = self.incidents.book.open() if self.incidents is not None else []
-        return Snapshot(self.fleet.rows(check_stale=check_stale), self.source_statuses(), incidents)
+        rows = self.fleet.rows(check_stale=check_stale)
+        hosts = [r for r in rows if r.info.kind == "host"]
+        checks = self._check_views([r for r in rows if r.info.kind == "check"])
+        return Snapshot(hosts, self.source_statuses(), incidents, checks, rows)
 
     def source_statuses(self) -> list[SourceStatus]:
         """Each source's own state: a many-target source reports it; a per-host source (SSH,

@@ -200,10 +200,16 @@ class HostInfo:
     interval_s: float = 5.0
     kind: str = "host"
     source: str = "ssh"
+    # What else identifies it, as (name, value), for its kind's pane and `poll`: a check's
+    # `check` (tcp, http, dns, icmp), `from` (its vantage point) and `target`.
+    facts: tuple[tuple[str, str], ...] = ()
 
     @property
     def target(self) -> str:
         return f"{self.kind}:{self.name}"
+
+    def fact(self, name: str, default: str = "") -> str:
+        return next((v for k, v in self.facts if k == name), default)
 
     @property
     def key(self) -> str:

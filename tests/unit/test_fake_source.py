@@ -98,7 +98,7 @@ async def test_a_source_written_in_a_test_drives_a_rule_to_an_incident(tmp_path:
     try:
         await engine.round()
         assert engine.snapshot().incidents == []
-        (row,) = engine.snapshot().hosts
+        (row,) = engine.snapshot().targets
         assert row.target == "queue:orders" and ("", "depth", 10.0) in row.points()
         depths.append(5000)
         await engine.round()

@@ -15,14 +15,17 @@ from typing import Protocol, runtime_checkable
 
 from tomconsole.collectors import Collector
 from tomconsole.collectors.local import LocalCollector
+from tomconsole.collectors.network import CheckCollector
 from tomconsole.collectors.prometheus import PrometheusCollector
 from tomconsole.collectors.ssh import SshCollector, SshTarget
 from tomconsole.collectors.ssh_keys import DEFAULT_KNOWN_HOSTS, trust_host_key
+from tomconsole.collectors.vantage import VantageCheckCollector
 from tomconsole.config import Config
 from tomconsole.config.prometheus import PrometheusConfig
 from tomconsole.models import HostInfo
 from tomconsole.probes import HOST
 from tomconsole.probes.kinds import Kind
+from tomconsole.probes.network import CHECK, CONSOLE, check_name
 
 
 class Source(Protocol):
@@ -120,13 +123,40 @@ def prometheus_source(config: PrometheusConfig) -> StaticSource:
     return StaticSource(config.name, HOST, [], [PrometheusCollector(config)])
 
 
+def network_source(config: Config, ssh: SshSource | None) -> StaticSource:
+    """The checks of `network.checks:`, one target and one collector per check and vantage
+    point: `NAME` from the console, `NAME@HOST` from a host over its SSH connection."""
+    net = config.network
+    hosts = {c.name: c for c in (ssh.units if ssh is not None else []) if isinstance(c, SshCollector)}
+    infos: list[HostInfo] = []
+    units: list[Collector] = []
+    for check in net.checks:
+        interval, timeout = net.interval_of(check), net.timeout_of(check)
+        for vantage in check.from_:
+            name = check_name(check.name, vantage)
+            facts = (("check", check.kind), ("from", vantage), ("target", check.where), ("name", check.name))
+            infos.append(
+                HostInfo(
+                    name, check.where, tuple(check.tags), check.group, interval, "check", "network", facts
+                )
+            )
+            if vantage == CONSOLE:
+                units.append(CheckCollector(check, name, interval, timeout))
+            else:
+                units.append(VantageCheckCollector(check, name, interval, timeout, hosts[vantage]))
+    return StaticSource("network", CHECK, infos, units)
+
+
 def from_config(config: Config) -> list[Source]:
     """The sources a config asks for, the console's own machine first when it is shown."""
     out: list[Source] = []
     if config.show_local:
         out.append(local_source(config))
-    if config.hosts:
-        out.append(ssh_source(config))
+    ssh = ssh_source(config) if config.hosts else None
+    if ssh is not None:
+        out.append(ssh)
+    if config.network.checks:
+        out.append(network_source(config, ssh))
     if config.prometheus is not None:
         out.append(prometheus_source(config.prometheus))
     return out

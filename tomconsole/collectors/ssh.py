@@ -432,6 +432,16 @@ class SshCollector:
             self._retire_connection()
             return Observation(self.name, HostState.ERROR, f"error: {type(exc).__name__}: {exc}")
 
+    @property
+    def connection(self) -> asyncssh.SSHClientConnection | None:
+        """The kept connection, for other work on this host (a check run from it); None while
+        the host is down."""
+        return self._conn
+
+    @property
+    def down_reason(self) -> str | None:
+        return None if self._last_fail is None else self._last_fail.reason
+
     def retry_now(self) -> None:
         """Forget the backoff: the next round connects (the operator just fixed something)."""
         self._retry_at = 0.0

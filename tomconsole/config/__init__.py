@@ -16,10 +16,19 @@ from typing import Annotated
 
 from pydantic import Field, ValidationError
 
-from tomconsole.config._yaml import ConfigError, ConfigIssue, dotted, line_for, load_yaml, pydantic_message
+from tomconsole.config._yaml import (
+    ConfigError,
+    ConfigIssue,
+    KeyPath,
+    dotted,
+    line_for,
+    load_yaml,
+    pydantic_message,
+)
 from tomconsole.config.alertmanager import AlertmanagerConfig
 from tomconsole.config.base import Duration, Strict, parse_duration
 from tomconsole.config.incidents import DAYS, IncidentPolicy, MaintenanceConfig, Member, Team, Weekly
+from tomconsole.config.network import CheckConfig, NetworkConfig
 from tomconsole.config.notify import Notifications, Webhook
 from tomconsole.config.prometheus import PrometheusConfig
 from tomconsole.config.rules import (
@@ -39,6 +48,7 @@ from tomconsole.probes.kinds import Kind
 __all__ = [
     "DAYS",
     "DEFAULT_RULES",
+    "CheckConfig",
     "Config",
     "ConfigError",
     "ConfigIssue",
@@ -47,6 +57,7 @@ __all__ = [
     "IncidentPolicy",
     "MaintenanceConfig",
     "Member",
+    "NetworkConfig",
     "Notifications",
     "PrometheusConfig",
     "RuleConfig",
@@ -82,6 +93,7 @@ class Config(Strict):
     notifications: Notifications = Notifications()
     prometheus: PrometheusConfig | None = None
     alertmanager: AlertmanagerConfig | None = None
+    network: NetworkConfig = NetworkConfig()
 
     @property
     def effective_rules(self) -> list[RuleConfig]:
@@ -133,13 +145,15 @@ def parse_config(
         for section, names in (
             ("hosts", [h.name for h in config.hosts]),
             ("rules", [r.name for r in config.rules]),
+            ("network.checks", [c.name for c in config.network.checks]),
         ):
             seen: set[str] = set()
             for i, name in enumerate(names):
                 if name in seen:
-                    loc = (section, i, "name")
+                    loc = (*section.split("."), i, "name")
                     issues.append(ConfigIssue(file, line_for(loc, lines), dotted(loc), "name is used twice"))
                 seen.add(name)
+        issues.extend(_vantage_issues(config, file, lines))
         for i, rule in enumerate(config.rules):
             problem = metric_problem(rule, (kinds if kinds is not None else BUILTIN_KINDS.values()))
             if problem:
@@ -151,6 +165,18 @@ def parse_config(
     if issues:
         raise ConfigError(issues)
     return config
+
+
+def _vantage_issues(config: Config, file: str, lines: dict[KeyPath, int]) -> Iterator[ConfigIssue]:
+    """A check's `from:` names the console or a host of `hosts:` (its SSH connection runs it)."""
+    hosts = {h.name for h in config.hosts}
+    for i, check in enumerate(config.network.checks):
+        for j, where in enumerate(check.from_):
+            if where != "console" and where not in hosts:
+                loc = ("network", "checks", i, "from", j)
+                known = ", ".join(["console", *sorted(hosts)])
+                why = f"{where} is not a host of `hosts:` (a check runs from: {known})"
+                yield ConfigIssue(file, line_for(loc, lines), dotted(loc), why)
 
 
 def load_config(path: Path, check_theme: Callable[[str], str | None] | None = None) -> Config:

@@ -143,14 +143,18 @@ class HostView:
         """The kind's counters as rates, per object and summed over the target's objects."""
         counters = self.kind.counters
         new = {(obj, m): v for obj, m, v in values if m in counters and v is not None}
+        # a target-level counter (rx_bps) is also summed over its objects; a per-object one
+        # (errors_ps) is not, so a rule on it fires for the interface, not twice
+        summed = [m for m in counters if not getattr(self.kind.metric(m), "per_object", False)]
         if self.sampled_mono is None or now <= self.sampled_mono:
             per_object: dict[tuple[str, str], float] = {}
-            totals: dict[str, float | None] = dict.fromkeys(counters)
+            totals: dict[str, float | None] = dict.fromkeys(summed)
         else:
             per_object = rates(self.kind, self.counters, new, now - self.sampled_mono)
-            totals = dict.fromkeys(counters, 0.0)
+            totals = dict.fromkeys(summed, 0.0)
             for (_obj, m), rate in per_object.items():
-                totals[m] = (totals[m] or 0.0) + rate
+                if m in totals:
+                    totals[m] = (totals[m] or 0.0) + rate
         self.counters = new
         self.rates = tuple((obj, m, r) for (obj, m), r in per_object.items() if obj) + tuple(
             ("", m, r) for m, r in totals.items()

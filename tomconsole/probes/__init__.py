@@ -4,6 +4,7 @@ provides as metric points. Nothing here does I/O or imports beyond models."""
 from tomconsole.models import HostState
 from tomconsole.probes.host import HOST
 from tomconsole.probes.kinds import Kind
+from tomconsole.probes.network import CHECK
 
 # A source that speaks for many targets (Prometheus), as a target of its own: no metrics, the
 # states its rounds can end in. Rules name it `source:prometheus` (the default `source-down`).
@@ -14,6 +15,6 @@ SOURCE = Kind(
     values=lambda _sample: (),
 )
 
-BUILTIN_KINDS: dict[str, Kind] = {HOST.name: HOST, SOURCE.name: SOURCE}
+BUILTIN_KINDS: dict[str, Kind] = {HOST.name: HOST, SOURCE.name: SOURCE, CHECK.name: CHECK}
 
-__all__ = ["BUILTIN_KINDS", "HOST", "SOURCE", "Kind"]
+__all__ = ["BUILTIN_KINDS", "CHECK", "HOST", "SOURCE", "Kind"]

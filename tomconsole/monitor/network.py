@@ -1,0 +1,155 @@
+"""The network view of the fleet: every host's interfaces and every check's recent rounds,
+computed once from the monitor's rows and rings for the pane and for `poll` alike.
+
+A check's latency is given as the last round's, and the median and p95 over the window
+(its last WINDOW rounds); a lost round is a NaN in the latency ring and 100 in the loss ring,
+so a strip can draw it as loss, never as a gap.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from tomconsole.models import CheckResult, HostSample, HostState
+from tomconsole.monitor.state import FleetState, HostRow
+from tomconsole.probes.network import percentile, split_check_name
+
+WINDOW = 60  # rounds a check's median, p95 and strip look back over
+# Names of interfaces that are not a physical link, where the kernel does not say (a
+# Prometheus host, an old kernel): loopback, containers, bridges, tunnels, bonds' slaves.
+VIRTUAL = ("lo", "veth", "docker", "br-", "virbr", "cni", "flannel", "cali", "vxlan", "tun", "tap", "dummy")
+
+
+@dataclass(frozen=True, slots=True)
+class InterfaceView:
+    host: str
+    name: str
+    host_state: HostState
+    operstate: str | None
+    speed_mbps: int | None
+    physical: bool
+    rx_bps: float | None
+    tx_bps: float | None
+    util_pct: float | None
+    errors_ps: float | None
+    drops_ps: float | None
+
+    @property
+    def key(self) -> str:
+        return f"{self.host}/{self.name}"
+
+    @property
+    def trouble(self) -> tuple[int, float]:
+        """Sort key, worst first: a physical link down, then errors, drops, then use."""
+        down = self.physical and self.operstate not in (None, "up", "unknown")
+        return (
+            0 if down else 1,
+            -((self.errors_ps or 0) * 1000 + (self.drops_ps or 0) + (self.util_pct or 0) / 1000),
+        )
+
+
+def is_physical(name: str, flag: bool | None) -> bool:
+    return flag if flag is not None else not name.startswith(VIRTUAL)
+
+
+def interfaces(rows: list[HostRow]) -> list[InterfaceView]:
+    """Every interface of every host with a sample, physical links first, the worst on top."""
+    out = []
+    for r in rows:
+        s = r.sample
+        if not isinstance(s, HostSample):
+            continue
+        rates: dict[tuple[str, str], float | None] = {(o, m): v for o, m, v in r.rates if o}
+        for i in s.interfaces:
+            out.append(
+                InterfaceView(
+                    r.name,
+                    i.name,
+                    r.state,
+                    i.operstate,
+                    i.speed_mbps,
+                    is_physical(i.name, i.physical),
+                    rates.get((i.name, "rx_bps")),
+                    rates.get((i.name, "tx_bps")),
+                    rates.get((i.name, "util_pct")),
+                    rates.get((i.name, "errors_ps")),
+                    rates.get((i.name, "drops_ps")),
+                )
+            )
+    out.sort(key=lambda v: (not v.physical, v.trouble, v.host, v.name))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class CheckView:
+    """One check from one vantage point, with its recent rounds."""
+
+    row: HostRow
+    name: str  # the check's own name, without the vantage
+    vantage: str
+    probe: str  # tcp, http, dns, icmp
+    where: str  # what it checks: host:port, URL, query
+    last_ms: float | None
+    p50_ms: float | None
+    p95_ms: float | None
+    loss_pct: float | None  # the last round's
+    window_loss_pct: float | None  # over the window's rounds
+    latency: tuple[float, ...]  # per round, oldest first; NaN: no answer
+    loss: tuple[float, ...]  # per round, oldest first
+
+    @property
+    def key(self) -> str:
+        return self.row.info.key
+
+    @property
+    def result(self) -> CheckResult | None:
+        s = self.row.sample
+        return s if isinstance(s, CheckResult) else None
+
+
+def check_view(row: HostRow, fleet: FleetState) -> CheckView:
+    key = row.info.key
+    lat = tuple(fleet.history(key, "latency_ms", WINDOW))
+    loss = tuple(fleet.history(key, "loss_pct", WINDOW))
+    known = [x for x in loss if not math.isnan(x)]
+    last = row.sample if isinstance(row.sample, CheckResult) else None
+    name, vantage = split_check_name(row.info.name)
+    return CheckView(
+        row,
+        row.info.fact("name", name),
+        row.info.fact("from", vantage),
+        row.info.fact("check", "?"),
+        row.info.fact("target", row.info.address),
+        (lat[-1] if lat and not math.isnan(lat[-1]) else None) if last is not None else None,
+        percentile(lat, 50),
+        percentile(lat, 95),
+        last.loss_pct if last is not None else None,
+        sum(known) / len(known) if known else None,
+        lat,
+        loss,
+    )
+
+
+class CheckViews:
+    """Check views for every check row, each recomputed only when its row changed."""
+
+    def __init__(self, fleet: FleetState) -> None:
+        self.fleet = fleet
+        self._memo: dict[str, tuple[int, HostState, CheckView]] = {}
+
+    def __call__(self, rows: list[HostRow]) -> list[CheckView]:
+        out = []
+        for r in rows:
+            key = r.info.key
+            got = self._memo.get(key)
+            if got is None or got[0] != r.version or got[1] is not r.state:
+                got = (r.version, r.state, check_view(r, self.fleet))
+                self._memo[key] = got
+            out.append(got[2] if got[2].row is r else _with_row(got[2], r))
+        return out
+
+
+def _with_row(view: CheckView, row: HostRow) -> CheckView:
+    """The same rounds with the newest row (its age moves between observations)."""
+    return replace(view, row=row)
