@@ -52,6 +52,7 @@ def read_local_sample(prev: CpuTimes | None) -> HostSample:
     vm = psutil.virtual_memory()
     sw = psutil.swap_memory()
     nics = psutil.net_io_counters(pernic=True)
+    links = psutil.net_if_stats()
     return HostSample(
         sampled_at=datetime.now(UTC),
         uptime_s=time.time() - psutil.boot_time(),
@@ -65,7 +66,18 @@ def read_local_sample(prev: CpuTimes | None) -> HostSample:
         swap_free_bytes=sw.free,
         filesystems=_filesystems(),
         interfaces=tuple(
-            Interface(n, c.bytes_recv, c.bytes_sent, c.errin, c.errout, c.dropin, c.dropout)
+            Interface(
+                n,
+                c.bytes_recv,
+                c.bytes_sent,
+                c.errin,
+                c.errout,
+                c.dropin,
+                c.dropout,
+                (links[n].speed or None) if n in links else None,
+                ("up" if links[n].isup else "down") if n in links else None,
+                os.path.exists(f"/sys/class/net/{n}/device"),  # backed by a NIC, as the probe says
+            )
             for n, c in nics.items()
             if n != "lo"
         ),

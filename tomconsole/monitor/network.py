@@ -18,7 +18,10 @@ from tomconsole.probes.network import percentile, split_check_name
 WINDOW = 60  # rounds a check's median, p95 and strip look back over
 # Names of interfaces that are not a physical link, where the kernel does not say (a
 # Prometheus host, an old kernel): loopback, containers, bridges, tunnels, bonds' slaves.
-VIRTUAL = ("lo", "veth", "docker", "br-", "virbr", "cni", "flannel", "cali", "vxlan", "tun", "tap", "dummy")
+VIRTUAL = (
+    "lo", "veth", "docker", "br-", "virbr", "cni", "flannel", "cali", "cilium", "vxlan", "tun", "tap",
+    "dummy", "ifb", "wg", "gre", "sit", "ip6tnl", "podman", "lxc", "vnet", "kube", "tailscale", "zt",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,18 +31,20 @@ from tomconsole.monitor.state import FleetState
 from tomconsole.store import Store, StoreError
 from tomconsole.ui.intents import dialog_for
 from tomconsole.ui.keys import KeyGate
-from tomconsole.ui.messages import ActionRequested, HostOpened, IncidentOpened
+from tomconsole.ui.messages import ActionRequested, CheckOpened, HostOpened, IncidentOpened
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.panes.base import FilteredTablePane
 from tomconsole.ui.panes.incidents import IncidentsPane
+from tomconsole.ui.panes.network import NetworkPane
 from tomconsole.ui.panes.servers import ServersPane
 from tomconsole.ui.rows import summarize
+from tomconsole.ui.screens.check import CheckScreen
 from tomconsole.ui.screens.help import HelpScreen
 from tomconsole.ui.screens.host import HostScreen
 from tomconsole.ui.screens.incident import IncidentScreen
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.themes import ThemeError, load_themes, theme_from_file
-from tomconsole.ui.widgets.fleetbar import FleetBar, fleet_bar
+from tomconsole.ui.widgets.fleetbar import WIDE, FleetBar, fleet_bar
 
 DEFAULT_THEME = "tomconsole-dark"
 REDRAW_S = 0.5
@@ -98,6 +100,7 @@ class TomConsole(KeyGate):
         makers = panes or (
             lambda p: ServersPane(p, id="servers-pane"),
             lambda p: IncidentsPane(p, wall_clock, id="incidents-pane"),
+            lambda p: NetworkPane(p, id="network-pane"),
         )
         self.panes = [make(self.palette) for make in makers]
         for i, pane in enumerate(self.panes[:9], start=1):
@@ -248,7 +251,13 @@ class TomConsole(KeyGate):
             counts = {}
             for inc in snap.incidents:
                 counts[inc.severity] = counts.get(inc.severity, 0) + 1
-        down = [f"{visible(s.name)} {s.state.value}" for s in snap.sources if s.state.value != "up"]
+        wide = self.size.width >= WIDE  # there is room for why, as `poll` says it
+        down = [
+            f"{visible(s.name)} {s.state.value}"
+            + (f": {visible(s.reason)[:70]}" if wide and s.reason else "")
+            for s in snap.sources
+            if s.state.value != "up"
+        ]
         bar = fleet_bar(
             summary, counts, self.palette, self.size.width, self.subtitle, self._wall_clock(), " ".join(down)
         )
@@ -338,6 +347,8 @@ class TomConsole(KeyGate):
             self.on_incident_opened(intent)
         elif isinstance(intent, HostOpened):
             self.on_host_opened(intent)
+        elif isinstance(intent, CheckOpened):
+            self.on_check_opened(intent)
 
     def exit_code(self) -> int:
         """The process's exit status: non-zero when the app ended on an error."""
@@ -360,6 +371,10 @@ class TomConsole(KeyGate):
             self.push_screen(
                 HostScreen(self.engine.fleet, message.name, self.engine.config.thresholds, self.palette)
             )
+
+    def on_check_opened(self, message: CheckOpened) -> None:
+        if self.engine is not None and self.engine.fleet.row(message.key) is not None:
+            self.push_screen(CheckScreen(self.engine.fleet, message.key, self.palette))
 
     def action_help(self) -> None:
         numbers = [Binding(str(i), "", p.TAB_TITLE) for i, p in enumerate(self.panes[:9], start=1)]

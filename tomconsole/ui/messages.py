@@ -50,6 +50,13 @@ class HostOpened(Message):
 
 
 @dataclass
+class CheckOpened(Message):
+    """The operator asked to see one network check (from one vantage point) in full."""
+
+    key: str
+
+
+@dataclass
 class IncidentOpened(Message):
     """The operator asked to see one incident in full."""
 

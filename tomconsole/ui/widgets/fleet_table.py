@@ -104,6 +104,15 @@ class FleetTable(ScrollView, can_focus=True):
         return len(self._keys)
 
     @property
+    def keys(self) -> tuple[str, ...]:
+        """The rows' keys, in the order shown."""
+        return tuple(self._keys)
+
+    def width_of(self, index: int) -> int:
+        """A column's width as last fitted to the screen (a flexible one grows)."""
+        return self._widths[index]
+
+    @property
     def cursor_key(self) -> str | None:
         return self._keys[self.cursor] if 0 <= self.cursor < len(self._keys) else None
 
@@ -160,11 +169,15 @@ class FleetTable(ScrollView, can_focus=True):
         return sum(self._widths) + len(self._widths)
 
     def _fit(self, width: int) -> None:
-        """Give the flexible column the spare width; drop every cached strip if that changed."""
-        spare = width - sum(c.width for c in self.columns) - len(self.columns) - 1
-        widths = tuple(
-            c.width + max(0, min(spare, c.max_width - c.width)) if c.flex else c.width for c in self.columns
-        )
+        """Share the spare width among the flexible columns, in column order, each up to its
+        max_width; drop every cached strip if that changed."""
+        spare = max(0, width - sum(c.width for c in self.columns) - len(self.columns) - 1)
+        grown = []
+        for c in self.columns:
+            extra = min(spare, c.max_width - c.width) if c.flex else 0
+            spare -= max(0, extra)
+            grown.append(c.width + max(0, extra))
+        widths = tuple(grown)
         if widths != self._widths:
             self._widths = widths
             self._cache.clear()

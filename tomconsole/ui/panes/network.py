@@ -1,0 +1,189 @@
+"""The network pane: every check from every vantage point, worst on top, and below it every
+host's interfaces (physical links first, virtual ones folded until `v`).
+
+A dumb pane: a snapshot in, `CheckOpened` / `HostOpened` out. `/` filters both tables:
+plain words match a check's name, target and vantage or a host and interface name;
+`from:web-01`, `kind:dns`, `state:down`, `tag:` and `group:` match one field.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Input, Label, Static
+
+from tomconsole.engine import Snapshot
+from tomconsole.monitor.network import CheckView, InterfaceView, interfaces
+from tomconsole.ui.messages import CheckOpened, HostOpened, send
+from tomconsole.ui.palette import Palette
+from tomconsole.ui.panes.base import FilteredTablePane
+from tomconsole.ui.render.network import CHECK_COLUMNS, IF_COLUMNS, check_cells, interface_cells
+from tomconsole.ui.rows import matches
+from tomconsole.ui.text import safe_text
+from tomconsole.ui.widgets.fleet_table import FleetTable, Row
+
+SORTS = ("worst", "name", "latency", "loss")
+IF_TABLE = "network-ifs"
+
+
+def check_matches(c: CheckView, query: str) -> bool:
+    rest = []
+    for word in query.lower().split():
+        field, sep, value = word.partition(":")
+        if sep and field == "from":
+            if value not in c.vantage.lower():
+                return False
+        elif sep and field == "kind":
+            if value != c.probe:
+                return False
+        elif not sep and word in c.where.lower():
+            continue
+        else:
+            rest.append(word)
+    return matches(c.row, " ".join(rest)) if rest else True
+
+
+def if_matches(i: InterfaceView, query: str) -> bool:
+    words = [w for w in query.lower().split() if ":" not in w]
+    return all(w in i.host.lower() or w in i.name.lower() for w in words)
+
+
+def check_rank(c: CheckView) -> tuple[int, float, float, str]:
+    """Worst first: not up, then most loss over the window, then slowest p95."""
+    up = c.row.state.value == "up"
+    return (1 if up else 0, -(c.window_loss_pct or 0), -(c.p95_ms or 0), c.key)
+
+
+def arrange_checks(checks: list[CheckView], query: str, sort: str) -> list[CheckView]:
+    shown = [c for c in checks if check_matches(c, query)] if query else list(checks)
+    if sort == "name":
+        return sorted(shown, key=lambda c: (c.name, c.vantage))
+    if sort == "latency":
+        return sorted(shown, key=lambda c: (-(c.p50_ms or -1), c.key))
+    if sort == "loss":
+        return sorted(shown, key=lambda c: (-(c.window_loss_pct or -1), c.key))
+    return sorted(shown, key=check_rank)
+
+
+class NetworkPane(FilteredTablePane):
+    COLUMNS = CHECK_COLUMNS
+    TABLE_ID = "network-checks"
+    FILTER_HINT = "filter: words, from:web-01, kind:dns, state:down, tag:web"
+    TAB_TITLE = "Network"
+    BINDINGS = [
+        Binding("s", "cycle_sort", "Sort"),
+        Binding("v", "toggle_virtual", "Virtual"),
+        Binding("h", "vantage_host", "Host"),
+    ]
+
+    def __init__(self, palette: Palette, **kw: object) -> None:
+        super().__init__(**kw)
+        self.palette = palette
+        self.sort = "worst"
+        self.show_virtual = False
+        self._checks: list[CheckView] = []
+        self._ifs: list[InterfaceView] = []
+        self._generation = 0
+        self._strip_width = 12
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder=self.FILTER_HINT, classes="pane-filter")
+        yield FleetTable(self.COLUMNS, on_select=self.row_chosen, id=self.TABLE_ID)
+        yield Label("", id="network-if-title", classes="section")
+        yield FleetTable(IF_COLUMNS, on_select=self.interface_chosen, id=IF_TABLE)
+        yield Static(classes="pane-status")
+
+    @property
+    def interfaces_table(self) -> FleetTable:
+        return self.query_one(f"#{IF_TABLE}", FleetTable)
+
+    @property
+    def shown_checks(self) -> list[str]:
+        return list(self.table.keys)
+
+    @property
+    def shown_interfaces(self) -> list[str]:
+        return list(self.interfaces_table.keys)
+
+    def take(self, snapshot: Snapshot) -> None:
+        self._checks = snapshot.checks
+        self._ifs = interfaces(snapshot.hosts)
+
+    def repaint(self, palette: Palette) -> None:
+        self.palette = palette
+        self._generation += 1
+        if self.is_mounted:
+            self.table.invalidate()
+            self.interfaces_table.invalidate()
+
+    def _render_rows(self) -> None:
+        table = self.table
+        width = table.width_of(len(CHECK_COLUMNS) - 1)
+        if width != self._strip_width:
+            self._strip_width = width
+            self._generation += 1
+        checks = arrange_checks(self._checks, self.query_text, self.sort)
+        table.set_rows([self._check_row(c) for c in checks])
+        ifs = [i for i in self._ifs if if_matches(i, self.query_text)] if self.query_text else self._ifs
+        physical = [i for i in ifs if i.physical]
+        shown = ifs if self.show_virtual else physical
+        self.interfaces_table.set_rows([self._if_row(i) for i in shown])
+        folded = len(ifs) - len(physical)
+        title = f"Interfaces ({len(physical)} physical"
+        if folded:
+            how = "shown" if self.show_virtual else "folded: v shows them"
+            title += f", {folded} virtual {how}"
+        title += ")"
+        self.query_one("#network-if-title", Label).update(Text(title))
+        self._update_status(len(checks), len(shown))
+
+    def _check_row(self, c: CheckView) -> Row:
+        token = (c.row.version, c.row.state, c.row.reason, self._generation)
+        return Row(c.key, token, lambda: check_cells(c, self.palette, self._strip_width))
+
+    def _if_row(self, i: InterfaceView) -> Row:
+        token = (i, self._generation)
+        return Row(i.key, token, lambda: interface_cells(i, self.palette))
+
+    def _update_status(self, checks: int, ifs: int) -> None:
+        status = Text(f" sort: {self.sort}  {checks} checks  {ifs} interfaces  ", style="dim")
+        if self.query_text:
+            status.append("filter: ", style="dim")
+            status.append_text(safe_text(self.query_text))
+        if not self._checks:
+            status.append("  no checks configured: network.checks in the config (see README)", style="dim")
+        self.set_status(status)
+
+    # -- intents out ------------------------------------------------------------------
+
+    def row_chosen(self, key: str) -> None:
+        send(self, CheckOpened(key))
+
+    def interface_chosen(self, key: str) -> None:
+        send(self, HostOpened(key.rsplit("/", 1)[0]))
+
+    def action_vantage_host(self) -> None:
+        """From a check to the host it runs from (the interfaces table: to that host)."""
+        if self.interfaces_table.has_focus:
+            key = self.interfaces_table.cursor_key
+            if key is not None:
+                self.interface_chosen(key)
+            return
+        key = self.table.cursor_key
+        check = next((c for c in self._checks if c.key == key), None)
+        if check is None:
+            return
+        if check.vantage == "console":
+            self.notify("this check runs from the console itself", timeout=3)
+        else:
+            send(self, HostOpened(check.vantage))
+
+    def action_cycle_sort(self) -> None:
+        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+        self._render_rows()
+        self.notify(f"checks sorted by {self.sort}", timeout=1.5)
+
+    def action_toggle_virtual(self) -> None:
+        self.show_virtual = not self.show_virtual
+        self._render_rows()

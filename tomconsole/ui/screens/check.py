@@ -1,0 +1,155 @@
+"""One check from one vantage point in full: state and reason (wrapped), what it checks, its
+latency over the window as a smokeping-style chart with loss drawn as loss, its certificate
+or DNS answer, and the same check from the other vantage points beside it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from tomconsole.models import HostState
+from tomconsole.monitor.network import WINDOW, CheckView, check_view
+from tomconsole.monitor.state import FleetState
+from tomconsole.ui.messages import HostOpened, send
+from tomconsole.ui.palette import Palette
+from tomconsole.ui.render.network import check_state_label, latency_chart, ms, strip
+from tomconsole.ui.text import safe_text
+from tomconsole.ui.widgets.fleetbar import FleetBar
+
+
+class CheckScreen(Screen[None]):
+    """Opened with Enter on a check; Escape goes back to the pane."""
+
+    BINDINGS = [
+        Binding("escape,q", "app.pop_screen", "Back"),
+        Binding("h", "vantage_host", "Vantage host"),
+    ]
+
+    def __init__(self, fleet: FleetState, key: str, palette: Palette) -> None:
+        super().__init__()
+        self.fleet = fleet
+        self.key = key
+        self.palette = palette
+
+    def compose(self) -> ComposeResult:
+        yield FleetBar(classes="fleetbar")
+        yield Static(id="check-title")
+        with VerticalScroll(id="check-body"):
+            yield Static(id="check-facts")
+            yield Static(id="check-chart")
+            yield Static(id="check-peers")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_from_state()
+        self.set_interval(1.0, self.refresh_from_state)
+
+    def view(self) -> CheckView | None:
+        row = self.fleet.row(self.key)
+        return None if row is None else check_view(row, self.fleet)
+
+    def refresh_from_state(self) -> None:
+        c = self.view()
+        if c is None:
+            return
+        row = c.row
+        title = Text(" ")
+        title.append_text(safe_text(c.name, style="bold"))
+        title.append_text(safe_text(f"  from {c.vantage}  {c.probe}  ", style="dim"))
+        title.append(check_state_label(row.state), style=self.palette.state_style(row.state))
+        self.query_one("#check-title", Static).update(title)
+        self.query_one("#check-facts", Static).update(self._facts(c))
+        width = max(20, self.size.width - 2)
+        height = max(6, min(20, self.size.height - 16))
+        lows = self.fleet.history(self.key, "latency_min_ms", WINDOW)
+        highs = self.fleet.history(self.key, "latency_max_ms", WINDOW)
+        times = None
+        r = c.result
+        if r is not None and c.loss:
+            span = timedelta(seconds=row.info.interval_s * (min(len(c.loss), width - 8) - 1))
+            times = (r.sampled_at - span, r.sampled_at)
+        chart = Text(
+            "Latency (ms) over the last rounds: ░ fastest to slowest, █ median, ✕ lost\n", style="bold"
+        )
+        chart.append_text(latency_chart(c, lows, highs, width, height, self.palette, times))
+        self.query_one("#check-chart", Static).update(chart)
+        self.query_one("#check-peers", Static).update(self._peers(c))
+
+    def _facts(self, c: CheckView) -> Text:
+        row, r = c.row, c.result
+        out = Text(no_wrap=False)
+        if row.state is not HostState.UP and row.reason:
+            out.append("why: ", style="dim")
+            why = safe_text(row.reason)
+            why.no_wrap = False  # the whole reason, wrapped: it says what to do
+            out.append_text(why)
+            out.append("\n")
+        pairs: list[tuple[str, object]] = [
+            ("checks", c.where),
+            ("every", f"{row.info.interval_s:g} s"),
+            ("last", ms(c.last_ms) + " ms"),
+            ("p50", ms(c.p50_ms) + " ms"),
+            ("p95", ms(c.p95_ms) + " ms"),
+            ("loss now", "-" if c.loss_pct is None else f"{c.loss_pct:.0f}%"),
+            ("loss over window", "-" if c.window_loss_pct is None else f"{c.window_loss_pct:.1f}%"),
+            ("rounds", len(c.loss)),
+        ]
+        if r is not None and r.http_status is not None:
+            pairs.append(("http status", r.http_status))
+        if r is not None and r.cert_days is not None:
+            pairs.append(("certificate expires in", f"{r.cert_days:.0f} days"))
+        for label, value in pairs:
+            out.append(f"{label}: ", style="dim")
+            out.append_text(safe_text(value))
+            out.append("   ")
+        if r is not None and r.cert_subject is not None:
+            out.append("\ncertificate: ", style="dim")
+            out.append_text(safe_text(r.cert_subject))
+            out.append("  issued by ", style="dim")
+            out.append_text(safe_text(r.cert_issuer or "-"))
+        if r is not None and r.answer is not None:
+            out.append("\nanswer: ", style="dim")
+            out.append_text(safe_text(", ".join(r.answer) or "no records"))
+            if r.answer_changed_at is not None:
+                out.append("  changed at ", style="dim")
+                out.append(r.answer_changed_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"))
+        if row.info.group or row.info.tags:
+            out.append("\ngroup: ", style="dim")
+            out.append_text(safe_text(row.info.group or "-"))
+            out.append("  tags: ", style="dim")
+            out.append_text(safe_text(", ".join(row.info.tags) or "-"))
+        return out
+
+    def _peers(self, c: CheckView) -> Text:
+        """The same check from every vantage point, side by side."""
+        out = Text("\nFrom every vantage point\n", style="bold")
+        for key, view in self.fleet.views.items():
+            info = view.info
+            if info.kind != "check" or info.fact("name") != c.name:
+                continue
+            row = self.fleet.row(key)
+            if row is None:
+                continue
+            other = check_view(row, self.fleet)
+            mark = "▶ " if key == self.key else "  "
+            out.append(mark)
+            out.append_text(safe_text(f"{other.vantage[:14]:<14}"))
+            out.append(f" {check_state_label(row.state):<10}", style=self.palette.state_style(row.state))
+            loss = "-" if other.window_loss_pct is None else f"{other.window_loss_pct:.0f}%"
+            out.append(f" p50 {ms(other.p50_ms):>5}  p95 {ms(other.p95_ms):>5}  loss {loss:>4}  ")
+            out.append_text(strip(other.latency, other.loss, 30, self.palette))
+            out.append("\n")
+        return out
+
+    def action_vantage_host(self) -> None:
+        c = self.view()
+        if c is None or c.vantage == "console":
+            self.notify("this check runs from the console itself", timeout=3)
+            return
+        send(self, HostOpened(c.vantage))
