@@ -164,3 +164,40 @@ async def test_a_bad_window_keeps_the_dialog_and_what_was_typed(tmp_path: Path) 
         windows = app.incidents.windows
         await wait_for(pilot, lambda: bool(windows.one_offs()))
         assert windows.one_offs()[0]["reason"] == "patch"
+
+
+async def test_a_burst_right_after_switching_panes_types_every_key(tmp_path: Path) -> None:
+    """`2`, `1`, then `/state:down` in one burst: no key is lost to the field selecting its
+    text when its Focus event is handled (it once became `tate:down`)."""
+    app = frozen_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _ready(pilot)
+        burst(app, "2", "1", "/", *"state:down")
+        await wait_for(pilot, lambda: app.pane.query_text == "state:down")
+        assert _filter_box(app, "servers-pane").value == "state:down"
+
+
+async def test_slash_again_replaces_the_filter_but_an_arrow_first_edits_it(tmp_path: Path) -> None:
+    app = frozen_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _ready(pilot)
+        burst(app, "/", *"web", "enter", "/", *"db")
+        await wait_for(pilot, lambda: app.pane.query_text == "db")
+        burst(app, "enter", "/", "end", *"-0")
+        await wait_for(pilot, lambda: app.pane.query_text == "db-0")
+
+
+async def test_keys_typed_before_the_field_handles_its_focus_are_kept(tmp_path: Path) -> None:
+    """The order a laggy link produces: `/` opens the filter and the next keys are typed
+    before the field has handled its Focus event. Handling it later must not select (and
+    so let the next key replace) what was already typed."""
+    app = frozen_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _ready(pilot)
+        app.pane.action_filter()
+        for ch in "st":  # routed before the field's queue runs: its Focus event still waits
+            await app._route(events.Key(ch, ch))
+        await pilot.pause()  # now the Focus event is handled
+        for ch in "ate":
+            await app._route(events.Key(ch, ch))
+        await wait_for(pilot, lambda: app.pane.query_text == "state")

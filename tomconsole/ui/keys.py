@@ -26,6 +26,18 @@ HOLD_S = 2.0
 _MOVES_FOCUS = ("enter", "tab", "shift+tab")
 
 
+class FieldInput(Input):
+    """An Input whose "typing replaces what is there" happens in key order. Textual's own
+    select_on_focus selects the text when the Focus event is handled, which in a burst is
+    after the first keys were typed: `/state` became `tate` (the `s` selected, then replaced
+    by the `t`). Here KeyGate selects the text just before the first key typed into the field
+    since the focus came to it, when `replace_on_type` is set."""
+
+    def __init__(self, *args: Any, replace_on_type: bool = True, **kw: Any) -> None:
+        super().__init__(*args, select_on_focus=False, **kw)
+        self.replace_on_type = replace_on_type
+
+
 class KeyGate(App[Any]):
     """An App whose raw key and paste events are routed in order by `route`."""
 
@@ -34,6 +46,7 @@ class KeyGate(App[Any]):
         self._backlog: deque[events.Key | events.Paste] = deque()
         self._hold: tuple[object, object, float] | None = None
         self._drain_armed = False
+        self._typing_in: Input | None = None  # the field the last typed key went into
 
     async def _on_key(self, event: events.Key) -> None:
         """A key that bubbled back up after `_route` forwarded it found no binding then. Looking
@@ -76,12 +89,20 @@ class KeyGate(App[Any]):
     async def _route(self, event: events.Key | events.Paste) -> None:
         focused = self.focused
         if isinstance(event, events.Paste):
+            self._typing_in = focused if isinstance(focused, Input) else None
             if isinstance(focused, Input) and event.text:
                 _type_into(focused, event.text.split("\n")[0])
             else:
                 await super().on_event(event)
             return
-        if isinstance(focused, Input) and event.is_printable and event.character:
+        typed = isinstance(focused, Input) and event.is_printable and bool(event.character)
+        if not isinstance(focused, Input) or event.key in _MOVES_FOCUS:
+            self._typing_in = None
+        elif focused is not self._typing_in:  # the first key since the focus came here
+            self._typing_in = focused
+            if typed and getattr(focused, "replace_on_type", False) and focused.value:
+                focused.select_all()  # an arrow key first means "edit": nothing is selected
+        if typed and isinstance(focused, Input) and event.character:
             _type_into(focused, event.character)
             return
         if isinstance(focused, Input | OptionList) and event.key in _MOVES_FOCUS:

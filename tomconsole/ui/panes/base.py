@@ -11,6 +11,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from tomconsole.engine import Snapshot
+from tomconsole.ui.keys import FieldInput
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.widgets.fleet_table import Column, FleetTable
 
@@ -34,7 +35,7 @@ class FilteredTablePane(Vertical):
         self.query_text = ""
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder=self.FILTER_HINT, classes="pane-filter")
+        yield FieldInput(placeholder=self.FILTER_HINT, classes="pane-filter")
         yield FleetTable(self.COLUMNS, volatile=1, on_select=self.row_chosen, id=self.TABLE_ID)
         yield Static(classes="pane-status")
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Input, Label, Static
+from textual.widgets import Label, Static
 
 from tomconsole.engine import Snapshot
 from tomconsole.monitor.network import CheckView, InterfaceView, interfaces
+from tomconsole.ui.keys import FieldInput
 from tomconsole.ui.messages import CheckOpened, HostOpened, send
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.panes.base import FilteredTablePane
@@ -88,7 +89,7 @@ class NetworkPane(FilteredTablePane):
         self._strip_width = 12
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder=self.FILTER_HINT, classes="pane-filter")
+        yield FieldInput(placeholder=self.FILTER_HINT, classes="pane-filter")
         yield FleetTable(self.COLUMNS, on_select=self.row_chosen, id=self.TABLE_ID)
         yield Label("", id="network-if-title", classes="section")
         yield FleetTable(IF_COLUMNS, on_select=self.interface_chosen, id=IF_TABLE)

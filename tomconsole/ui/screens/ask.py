@@ -12,6 +12,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 
+from tomconsole.ui.keys import FieldInput
 from tomconsole.ui.text import safe_text
 
 
@@ -36,7 +37,7 @@ class AskText(_Modal):
     def compose(self) -> ComposeResult:
         with Vertical(classes="ask-box"):
             yield Label(safe_text(self.title_text))
-            yield Input(placeholder=self.placeholder, id="ask-input")
+            yield FieldInput(placeholder=self.placeholder, id="ask-input")
             yield Label(Text("Enter to save, Esc to cancel", style="dim"))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -74,12 +75,14 @@ class AskWindow(_Modal):
             label.append_text(safe_text(self.host, style="bold"))
             label.append("; edit to cover a group or tag)")
             yield Label(label)
-            yield Input(
+            yield FieldInput(
                 value=f"host:{self.host}", placeholder="covers: host:NAME group:NAME tag:NAME", id="win-scope"
             )
-            yield Input(value="2h", placeholder="duration (30m, 2h) or end (until 14:30)", id="win-duration")
-            yield Input(placeholder="reason, e.g. kernel patch", id="win-reason")
-            yield Input(placeholder="change id, e.g. CHG-123 (optional)", id="win-change")
+            yield FieldInput(
+                value="2h", placeholder="duration (30m, 2h) or end (until 14:30)", id="win-duration"
+            )
+            yield FieldInput(placeholder="reason, e.g. kernel patch", id="win-reason")
+            yield FieldInput(placeholder="change id, e.g. CHG-123 (optional)", id="win-change")
             yield Label("", id="win-problem")
             yield Label(Text("Enter moves on; Enter on the last field saves; Esc cancels", style="dim"))
 
