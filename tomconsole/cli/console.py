@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tomconsole.cli.output import EXIT_OK, log_to_file, say
+from tomconsole.cli.output import EXIT_OK, EXIT_USAGE, error, log_to_file, say
 from tomconsole.config import Config, load_config
 
 MAX_DEMO_HOSTS = 254  # one 127.77.0.x address each
@@ -42,7 +42,11 @@ async def serve_fleet(args: argparse.Namespace) -> int:
 
     directory = args.dir or Path(tempfile.mkdtemp(prefix="tomconsole-fleet-"))
     fleet = DemoFleet(directory, args.hosts, args.port)
-    await fleet.start(args.interval)
+    try:
+        await fleet.start(args.interval)
+    except OSError as exc:  # the port is taken (another fleet), or the address cannot be bound
+        await fleet.stop()
+        return error(f"cannot serve the fleet: {exc.strerror or exc} (--port {args.port})", EXIT_USAGE)
     say(f"serving {args.hosts} simulated hosts; config: {fleet.config_path}")
     say(f"try: tomconsole --config {fleet.config_path}")
     try:

@@ -247,6 +247,7 @@ class SshCollector:
         self._rng = random.Random()
         self._prev_cpu: CpuTimes | None = None
         self._carry: HostSample | None = None  # slow-changing parts from the last full sample
+        self._connecting: asyncio.Future[None] | None = None  # a connect attempt under way
 
     # -- connection -------------------------------------------------------------------------
 
@@ -438,6 +439,16 @@ class SshCollector:
         the host is down."""
         return self._conn
 
+    async def connection_soon(self, limit_s: float) -> asyncssh.SSHClientConnection | None:
+        """The connection, after waiting (up to `limit_s`) for a connect attempt under way: a
+        check run from this host in the first round waits for the host's own connection."""
+        attempt = self._connecting
+        if self._conn is None and attempt is not None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(limit_s):
+                    await asyncio.shield(attempt)
+        return self._conn
+
     @property
     def down_reason(self) -> str | None:
         return None if self._last_fail is None else self._last_fail.reason
@@ -456,7 +467,12 @@ class SshCollector:
                 return dataclasses.replace(
                     self._last_fail, reason=f"{self._last_fail.reason} (retry in {wait:.0f} s)"
                 )
-            failed = await self._connect()
+            self._connecting = asyncio.get_running_loop().create_future()
+            try:
+                failed = await self._connect()
+            finally:
+                self._connecting.set_result(None)
+                self._connecting = None
             if failed is not None:
                 self._failures += 1
                 self._retry_at = time.monotonic() + backoff_delay(self._failures, self._rng)

@@ -51,10 +51,13 @@ async def run_on(conn: asyncssh.SSHClientConnection, command: str, limit_s: floa
     proc = await conn.create_process(command, encoding="utf-8", errors="replace", stdin=asyncssh.DEVNULL)
     try:
         async with asyncio.timeout(limit_s):
-            out = await proc.stdout.read(OUTPUT_CAP)
-            rest = await proc.stdout.read(OUTPUT_CAP)
-            while rest:  # beyond the cap: drained, not kept
-                rest = await proc.stdout.read(OUTPUT_CAP)
+            kept: list[str] = []
+            size = 0
+            while chunk := await proc.stdout.read(OUTPUT_CAP):  # beyond the cap: drained, not kept
+                if size < OUTPUT_CAP:
+                    kept.append(chunk[: OUTPUT_CAP - size])
+                    size += len(kept[-1])
+            out = "".join(kept)
             err = await proc.stderr.read(4096)
             done = await proc.wait(check=False)
     except TimeoutError:
@@ -75,7 +78,7 @@ class VantageCheckCollector(CheckCollector):
         self.host = host
 
     async def collect(self) -> Observation:
-        conn = self.host.connection
+        conn = await self.host.connection_soon(self.timeout)
         if conn is None:
             why = self.host.down_reason or "not connected yet"
             return self._obs(HostState.STALE, f"vantage {self.host.name} is down: {why}", None)

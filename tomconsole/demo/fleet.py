@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
+import shlex
 import socket
 import time
 from dataclasses import dataclass, field
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import asyncssh
 
+from tomconsole.demo.peers import DemoPeers
 from tomconsole.demo.sim import SimHost, SimSpec
 from tomconsole.probes.linux import PROBE_COMMAND
 
@@ -67,6 +70,8 @@ def plan(n: int, base: str = "127.77.0.", fill_period_s: float = 720.0) -> list[
         hosts[4].spec.hostile_text = True
         hosts[n - 2].wrong_key_in_known_hosts = True
         hosts[n - 1].serve = False
+    hosts[0].spec.ping_loss = 0.2  # a lossy vantage point: its link drops packets
+    hosts[0].spec.drops_ps = 25.0
     if n >= 12:
         hosts[n - 3].key_not_in_known_hosts = True
     return hosts
@@ -94,7 +99,36 @@ class _Server(asyncssh.SSHServer):
                 self.host.conns.discard(c)
 
 
+async def _serve_ping(host: FleetHost, process: asyncssh.SSHServerProcess[str]) -> None:
+    """The fixed ping command of a network check run from this host: echoes `-i` apart, a
+    share of them lost (`ping_loss`), in iputils' words."""
+    words = shlex.split(process.command or "")
+    count = int(words[words.index("-c") + 1]) if "-c" in words else 4
+    spacing = float(words[words.index("-i") + 1]) if "-i" in words else 1.0
+    target = words[-1]
+    rng = random.Random()
+    got = 0
+    with contextlib.suppress(asyncssh.Error, ConnectionError):
+        process.stdout.write(f"PING {target} ({target}) 56(84) bytes of data.\n")
+        for seq in range(1, count + 1):
+            await asyncio.sleep(spacing if seq > 1 else 0.01)
+            if rng.random() >= host.spec.ping_loss:
+                got += 1
+                ms = 0.3 + rng.expovariate(1 / 0.4)
+                process.stdout.write(f"64 bytes from {target}: icmp_seq={seq} ttl=64 time={ms:.3f} ms\n")
+        lost = 100 * (count - got) // count
+        process.stdout.write(
+            f"\n--- {target} ping statistics ---\n"
+            f"{count} packets transmitted, {got} received, {lost}% packet loss, "
+            f"time {int(spacing * count * 1000)}ms\n"
+        )
+    process.exit(0 if got else 1)
+
+
 async def _serve_probe(host: FleetHost, process: asyncssh.SSHServerProcess[str]) -> None:
+    if process.command is not None and " ping " in process.command and process.command != PROBE_COMMAND:
+        await _serve_ping(host, process)
+        return
     if process.command != PROBE_COMMAND:
         process.stderr.write("sh: this simulated host only answers the tomconsole probe\n")
         process.exit(127)
@@ -125,8 +159,12 @@ class DemoFleet:
         port: int = 0,
         base: str = "127.77.0.",
         fill_period_s: float = 720.0,
+        checks: bool = True,
     ) -> None:
+        """`checks`: also serve the network pane's peers (HTTPS, DNS, a refused port) and
+        configure checks against them, two hosts pinging as vantage points."""
         self.directory = directory
+        self.peers = DemoPeers(directory) if checks else None
         self.hosts = plan(hosts, base, fill_period_s)
         self.port = port
         self._servers: list[asyncssh.SSHAcceptor] = []
@@ -158,6 +196,8 @@ class DemoFleet:
             self._servers.append(server)
             h.port = int(server.sockets[0].getsockname()[1])
         self._write_known_hosts()
+        if self.peers is not None:
+            await self.peers.start()
         self.config_path.write_text(self.config_text(interval), encoding="utf-8")
 
     def _write_known_hosts(self) -> None:
@@ -194,9 +234,14 @@ class DemoFleet:
                 f"    group: {h.group}",
                 f"    tags: [{h.spec.role}, demo]",
             ]
+        if self.peers is not None:
+            served = [h.spec.name for h in self.hosts if h.serve and not h.flaps][:2]
+            out += self.peers.checks_yaml(served, self.hosts[0].spec.name)
         return "\n".join(out) + "\n"
 
     async def stop(self) -> None:
+        if self.peers is not None:
+            await self.peers.stop()
         for s in self._servers:
             s.close()
         for h in self.hosts:

@@ -27,6 +27,8 @@ class SimSpec:
     fills_disk: bool = False
     hostile_text: bool = False
     fill_period_s: float = 720.0  # the filling disk's cycle: climb for 5/6 of it, then logrotate
+    drops_ps: float = 0.0  # packets its link drops per second (the lossy vantage point)
+    ping_loss: float = 0.0  # the share of echoes it loses when a check pings from it
 
 
 @dataclass
@@ -42,6 +44,7 @@ class SimHost:
     _load: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
     _last: float | None = None
     _burst_until: float = 0.0
+    _drops: float = 0.0
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.spec.seed)
@@ -70,6 +73,7 @@ class SimHost:
         self._total += ticks
         rate = (2e6 if self.spec.role == "db" else 5e5) * (0.3 + u) * self._rng.uniform(0.7, 1.3)
         self._rx += rate * dt
+        self._drops += self.spec.drops_ps * dt * self._rng.uniform(0.5, 1.5)
         self._tx += rate * dt * (3.0 if self.spec.role == "web" else 0.6)
         run_queue = u * self.spec.ncpu * self._rng.uniform(0.8, 1.2)
         for i, tau in enumerate((60.0, 300.0, 900.0)):
@@ -120,8 +124,17 @@ class SimHost:
             f"M SwapTotal:      {swap_total} kB",
             f"M SwapFree:       {swap_total - int(swap_total * 0.05)} kB",
             "I     lo: 1000 10 0 0 0 0 0 0 1000 10 0 0 0 0 0 0",
-            f"I {iface:>6}: {int(self._rx)} 99 0 0 0 0 0 0 {int(self._tx)} 88 0 0 0 0 0 0",
+            "W - unknown 0 lo",
+            f"I {iface:>6}: {int(self._rx)} 99 0 {int(self._drops)} 0 0 0 0 {int(self._tx)} 88 0 0 0 0 0 0",
+            f"W {10000 if s.role == 'db' else 1000} up 1 {iface}",
         ]
+        if s.role in ("app", "worker"):  # container hosts: a bridge and a veth, folded in the pane
+            lines += [
+                f"I docker0: {int(self._rx / 9)} 9 0 0 0 0 0 0 {int(self._tx / 9)} 9 0 0 0 0 0 0",
+                "W - up 0 docker0",
+                f"I veth1a2b: {int(self._rx / 9)} 9 0 0 0 0 0 0 {int(self._tx / 9)} 9 0 0 0 0 0 0",
+                "W 10000 up 0 veth1a2b",
+            ]
         if "d" in flags:
             root_size = 50 * 1024 * 1024
             root_used = int(root_size * (0.35 + 0.3 * (s.seed % 5) / 5))
