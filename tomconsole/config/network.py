@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from tomconsole.config.base import Duration, Strict
 
@@ -72,6 +72,11 @@ class CheckConfig(Strict):
     tags: list[str] = []
     group: str | None = None
 
+    @field_validator("expect_status", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, int) and not isinstance(value, bool) else value
+
     @model_validator(mode="after")
     def _fits_kind(self) -> CheckConfig:
         k = self.kind
@@ -85,8 +90,8 @@ class CheckConfig(Strict):
                 raise ValueError("an icmp check needs `target: host`")
             if split_host_port(self.target)[1] is not None:
                 raise ValueError("an icmp check's target is a host, without a port")
-            if not 0.2 <= self.spacing <= 10:
-                raise ValueError("spacing is 0.2s to 10s (ping refuses less without root)")
+            if not 0.01 <= self.spacing <= 10:
+                raise ValueError("spacing is 0.01s to 10s (from a host, at least 0.2s: ping's limit)")
         elif k == "http":
             parts = urlsplit(self.url or "")
             if parts.scheme not in ("http", "https") or not parts.hostname:

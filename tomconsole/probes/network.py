@@ -108,10 +108,11 @@ def _deadline(timeout: float) -> str:
 
 
 def ping_command(target: str, count: int, spacing: float, timeout: float) -> str:
-    """iputils or busybox ping: `count` echoes `spacing` apart, the whole run within `timeout`."""
+    """iputils or busybox ping: `count` echoes `spacing` apart (at least 0.2 s, the least ping
+    allows a user other than root), the whole run within `timeout`."""
     wait = max(1, math.ceil(timeout))
     return (
-        f"LC_ALL=C {_deadline(timeout + 1)} ping -n -c {count} -i {spacing:g} -W {wait} -w {wait} "
+        f"LC_ALL=C {_deadline(timeout + 1)} ping -n -c {count} -i {max(0.2, spacing):g} -W {wait} -w {wait} "
         f"-- {shlex.quote(target)}"
     )
 
