@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import ssl
 import time
 from collections.abc import Awaitable, Callable
@@ -219,20 +220,20 @@ class CheckCollector:
     async def _icmp(self) -> Observation:
         c = self.check
         now = datetime.now(UTC)
-        wait = max(0.5, self.timeout - c.count * c.spacing)
+        target = c.target or ""
+        try:
+            address = target if not icmplib.is_hostname(target) else (await icmplib.async_resolve(target))[0]
+        except icmplib.NameLookupError:
+            return self._obs(HostState.UNREACHABLE, f"cannot resolve {target}", None)
         for privileged in (False, True) if self._icmp_privileged is None else (self._icmp_privileged,):
             try:
-                host = await icmplib.async_ping(
-                    c.target or "", count=c.count, interval=c.spacing, timeout=wait, privileged=privileged
-                )
+                sent, rtts = await self._echoes(address, privileged)
             except icmplib.SocketPermissionError:
                 continue
-            except icmplib.NameLookupError:
-                return self._obs(HostState.UNREACHABLE, f"cannot resolve {c.target}", None)
             except icmplib.ICMPLibError as exc:
                 return self._obs(HostState.UNREACHABLE, str(exc) or type(exc).__name__, None)
             self._icmp_privileged = privileged
-            sample = CheckResult(now, host.packets_sent or c.count, tuple(host.rtts))
+            sample = CheckResult(now, sent, tuple(rtts))
             state, reason = judge_echoes(sample.sent, sample.latencies_ms)
             return self._obs(state, reason, sample)
         return self._obs(
@@ -241,6 +242,54 @@ class CheckCollector:
             "this is not root; run the check from a host instead (from: [HOST])",
             None,
         )
+
+    async def _echoes(self, address: str, privileged: bool) -> tuple[int, list[float]]:
+        """`count` echo requests `spacing` apart on one socket, their replies read as they
+        come: a lost echo costs no wait of its own (icmplib's ping waits for each reply in
+        turn, so 20 lost echoes would take 20 timeouts). Returns (sent, answer times in ms)."""
+        c = self.check
+        loop = asyncio.get_running_loop()
+        kind = icmplib.ICMPv6Socket if icmplib.is_ipv6_address(address) else icmplib.ICMPv4Socket
+        sock = icmplib.AsyncSocket(kind(privileged=privileged))
+        ident = random.randrange(1, 0xFFFF)
+        requests: dict[int, Any] = {}
+        answered: dict[int, float] = {}
+        wait = min(2.0, max(0.5, self.timeout - c.count * c.spacing))  # for the last reply
+        deadline = loop.time() + self.timeout
+
+        async def send() -> None:
+            for seq in range(c.count):
+                request = icmplib.ICMPRequest(address, ident, seq)
+                sock.send(request)
+                requests[seq] = request
+                if seq + 1 < c.count:
+                    await asyncio.sleep(c.spacing)
+
+        sender = asyncio.create_task(send())
+        try:
+            done_at: float | None = None
+            while len(answered) < c.count and loop.time() < deadline:
+                if sender.done():
+                    sender.result()  # a send that failed raises here
+                    done_at = done_at or loop.time()
+                    if loop.time() > done_at + wait:
+                        break
+                try:
+                    reply = await sock.receive(None, min(0.2, max(0.01, deadline - loop.time())))
+                except icmplib.TimeoutExceeded:
+                    continue
+                request = requests.get(reply.sequence)
+                if request is None or reply.type not in (0, 129) or reply.sequence in answered:
+                    continue  # not an echo reply to us (raw sockets see every ICMP packet)
+                if reply.id != request.id:
+                    continue
+                answered[reply.sequence] = max(0.0, (reply.time - request.time) * 1000)
+        finally:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await sender
+            sock.close()
+        return len(requests) or c.count, list(answered.values())
 
 
 # -- helpers -----------------------------------------------------------------------------------

@@ -99,7 +99,7 @@ def source_json(status: SourceStatus) -> dict[str, Any]:
 def fleet_json(rows: list[HostRow], now: datetime | None = None) -> dict[str, Any]:
     return {
         "generated_at": (now or datetime.now(UTC)).isoformat(),
-        "hosts": [host_json(r) for r in rows],
+        "hosts": [host_json(r) for r in rows if r.info.kind == "host"],  # checks: network_json
     }
 
 
