@@ -6,7 +6,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tomconsole.collectors.sources import StaticSource
+from tests.ui.frozen_network import CHECKS, feed_checks
+from tomconsole.collectors.sources import StaticSource, check_infos
 from tomconsole.config import Config, HostConfig, load_config
 from tomconsole.demo.fleet import DemoFleet, plan
 from tomconsole.demo.sim import SimHost
@@ -14,6 +15,7 @@ from tomconsole.engine import Engine
 from tomconsole.models import HostInfo, HostState, Observation
 from tomconsole.probes import HOST
 from tomconsole.probes.linux import cpu_percent, parse_reply
+from tomconsole.probes.network import CHECK
 from tomconsole.ui.app import TomConsole
 
 FROZEN_WALL = datetime(2026, 11, 23, 3, 14, 15, tzinfo=UTC)
@@ -27,14 +29,18 @@ class FrozenClock:
         return self.t
 
 
-def frozen_engine(n: int = 10, data_dir: Path | None = None) -> Engine:
+def frozen_engine(n: int = 10, data_dir: Path | None = None, network: bool = False) -> Engine:
     """An engine whose fleet is filled from simulated replies at fixed times, parsed by the
-    real parser; its one source has the hosts and no collectors, so nothing changes after."""
+    real parser; its sources have the targets and no collectors, so nothing changes after.
+    With `network`, the checks of tests/ui/frozen_network.py too."""
     hosts = plan(n)
     clock = FrozenClock()
     infos = [HostInfo(h.spec.name, h.address, (h.spec.role,), h.group, 2.0) for h in hosts]
-    config = frozen_config(n).model_copy(update={"history_points": 60})
-    engine = Engine(config, data_dir=data_dir, sources=[StaticSource("frozen", HOST, infos)], clock=clock)
+    config = frozen_config(n, network).model_copy(update={"history_points": 60})
+    sources = [StaticSource("frozen", HOST, infos)]
+    if network:
+        sources.append(StaticSource("network", CHECK, check_infos(config)))
+    engine = Engine(config, data_dir=data_dir, sources=sources, clock=clock)
     fleet = engine.fleet
     sims = [SimHost(h.spec, clock=1_700_000_000.0) for h in hosts]
     prev: dict[str, object] = {}
@@ -49,6 +55,8 @@ def frozen_engine(n: int = 10, data_dir: Path | None = None) -> Engine:
         clock.t += 2
     fleet.apply(Observation(hosts[-1].spec.name, HostState.UNREACHABLE, "connection refused"))
     fleet.apply(Observation(hosts[-2].spec.name, HostState.HOSTKEY_CHANGED, "host key changed"))
+    if network:
+        feed_checks(engine, clock, FROZEN_WALL)
     return engine
 
 
@@ -73,17 +81,19 @@ def frozen_incidents(data_dir: Path) -> None:
         book.open_manual("load-high: cache-02 load_per_core > 2", "tomconsole", "cache-02", "minor")
 
 
-def frozen_config(n: int = 10) -> Config:
-    """The config of the frozen fleet: its hosts, and no rules, not even the defaults (the
-    frozen screen shows only the stored incidents)."""
+def frozen_config(n: int = 10, network: bool = False) -> Config:
+    """The config of the frozen fleet: its hosts (and checks), and no rules, not even the
+    defaults (the frozen screen shows only the stored incidents)."""
     hosts = [
         HostConfig(name=h.spec.name, address=h.address, tags=[h.spec.role], group=h.group) for h in plan(n)
     ]
-    return Config(hosts=hosts, default_rules=False)
+    checks = {"interval": "10s", "checks": CHECKS} if network else {}
+    return Config.model_validate({"hosts": hosts, "default_rules": False, "network": checks})
 
 
-def frozen_app(n: int = 10, data_dir: Path | None = None) -> TomConsole:
-    return TomConsole(frozen_engine(n, data_dir), wall_clock=lambda: FROZEN_WALL, subtitle="snapshot")
+def frozen_app(n: int = 10, data_dir: Path | None = None, network: bool = False) -> TomConsole:
+    engine = frozen_engine(n, data_dir, network)
+    return TomConsole(engine, wall_clock=lambda: FROZEN_WALL, subtitle="snapshot")
 
 
 def demo_app(directory: Path, hosts: int = 8) -> tuple[TomConsole, DemoFleet]:

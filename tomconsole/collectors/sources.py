@@ -123,28 +123,43 @@ def prometheus_source(config: PrometheusConfig) -> StaticSource:
     return StaticSource(config.name, HOST, [], [PrometheusCollector(config)])
 
 
+def check_infos(config: Config) -> list[HostInfo]:
+    """One target per check and vantage point: `NAME` from the console, `NAME@HOST` from a
+    host over its SSH connection."""
+    net = config.network
+    infos = []
+    for check in net.checks:
+        facts = (("check", check.kind), ("target", check.where), ("name", check.name))
+        for vantage in check.from_:
+            infos.append(
+                HostInfo(
+                    check_name(check.name, vantage),
+                    check.where,
+                    tuple(check.tags),
+                    check.group,
+                    net.interval_of(check),
+                    "check",
+                    "network",
+                    (*facts, ("from", vantage)),
+                )
+            )
+    return infos
+
+
 def network_source(config: Config, ssh: SshSource | None) -> StaticSource:
-    """The checks of `network.checks:`, one target and one collector per check and vantage
-    point: `NAME` from the console, `NAME@HOST` from a host over its SSH connection."""
+    """The checks of `network.checks:`, each run by one collector per vantage point."""
     net = config.network
     hosts = {c.name: c for c in (ssh.units if ssh is not None else []) if isinstance(c, SshCollector)}
-    infos: list[HostInfo] = []
     units: list[Collector] = []
     for check in net.checks:
         interval, timeout = net.interval_of(check), net.timeout_of(check)
         for vantage in check.from_:
             name = check_name(check.name, vantage)
-            facts = (("check", check.kind), ("from", vantage), ("target", check.where), ("name", check.name))
-            infos.append(
-                HostInfo(
-                    name, check.where, tuple(check.tags), check.group, interval, "check", "network", facts
-                )
-            )
             if vantage == CONSOLE:
                 units.append(CheckCollector(check, name, interval, timeout))
             else:
                 units.append(VantageCheckCollector(check, name, interval, timeout, hosts[vantage]))
-    return StaticSource("network", CHECK, infos, units)
+    return StaticSource("network", CHECK, check_infos(config), units)
 
 
 def from_config(config: Config) -> list[Source]:

@@ -134,6 +134,12 @@ def check_view(row: HostRow, fleet: FleetState) -> CheckView:
     )
 
 
+def check_rank(c: CheckView) -> tuple[int, float, float, str]:
+    """Worst first: not up, then most loss over the window, then slowest p95."""
+    up = c.row.state is HostState.UP
+    return (1 if up else 0, -(c.window_loss_pct or 0), -(c.p95_ms or 0), c.key)
+
+
 class CheckViews:
     """Check views for every check row, each recomputed only when its row changed."""
 

@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.widgets import Label, Static
 
 from tomconsole.engine import Snapshot
-from tomconsole.monitor.network import CheckView, InterfaceView, interfaces
+from tomconsole.monitor.network import CheckView, InterfaceView, check_rank, interfaces
 from tomconsole.ui.keys import FieldInput
 from tomconsole.ui.messages import CheckOpened, HostOpened, send
 from tomconsole.ui.palette import Palette
@@ -48,12 +48,6 @@ def check_matches(c: CheckView, query: str) -> bool:
 def if_matches(i: InterfaceView, query: str) -> bool:
     words = [w for w in query.lower().split() if ":" not in w]
     return all(w in i.host.lower() or w in i.name.lower() for w in words)
-
-
-def check_rank(c: CheckView) -> tuple[int, float, float, str]:
-    """Worst first: not up, then most loss over the window, then slowest p95."""
-    up = c.row.state.value == "up"
-    return (1 if up else 0, -(c.window_loss_pct or 0), -(c.p95_ms or 0), c.key)
 
 
 def arrange_checks(checks: list[CheckView], query: str, sort: str) -> list[CheckView]:
@@ -90,7 +84,9 @@ class NetworkPane(FilteredTablePane):
 
     def compose(self) -> ComposeResult:
         yield FieldInput(placeholder=self.FILTER_HINT, classes="pane-filter")
-        yield FleetTable(self.COLUMNS, on_select=self.row_chosen, id=self.TABLE_ID)
+        yield FleetTable(
+            self.COLUMNS, on_select=self.row_chosen, on_refit=self._render_rows, id=self.TABLE_ID
+        )
         yield Label("", id="network-if-title", classes="section")
         yield FleetTable(IF_COLUMNS, on_select=self.interface_chosen, id=IF_TABLE)
         yield Static(classes="pane-status")

@@ -40,8 +40,8 @@ CHECK_COLUMNS = (
 )
 
 IF_COLUMNS = (
-    Column("host", "Host", 10, flex=True, max_width=24),
-    Column("iface", "Interface", 10, flex=True, max_width=16),
+    Column("host", "Host", 10, flex=True, max_width=18),
+    Column("iface", "Interface", 10, flex=True, max_width=24),
     Column("oper", "Link", 5),
     Column("speed", "Speed", 5, right=True),
     Column("rx", "Rx/s", 5, right=True),
@@ -106,7 +106,7 @@ def check_cells(c: CheckView, p: Palette, strip_width: int) -> tuple[Text, ...]:
     row = c.row
     dim = row.state is not HostState.UP
     val = p.value_style(dim)
-    loss = c.loss_pct
+    loss = c.window_loss_pct  # over the rounds the strip shows, as smokeping gives it
     loss_style = Style(color=p.crit, bold=True) if loss else val
     return (
         Text(check_state_label(row.state), style=p.state_style(row.state)),

@@ -1,4 +1,6 @@
-"""Everything about one host: state and reason, facts, history charts, filesystems, interfaces."""
+"""Everything about one host: state and reason, facts, history charts, filesystems, its
+interfaces (rates, use of the link, errors and drops per second) and the network checks run
+from it, each opened with Enter as on the network pane."""
 
 from __future__ import annotations
 
@@ -11,15 +13,18 @@ from textual.widgets import DataTable, Footer, Label, Sparkline, Static
 
 from tomconsole.config import Thresholds
 from tomconsole.models import AcceptHostKey, HostState
+from tomconsole.monitor.network import check_rank, check_view, interfaces
 from tomconsole.monitor.state import FleetState, HostRow
 from tomconsole.probes import HOST
 from tomconsole.ui import format as fmt
-from tomconsole.ui.messages import ActionRequested, send
+from tomconsole.ui.messages import ActionRequested, CheckOpened, send
 from tomconsole.ui.palette import Palette
+from tomconsole.ui.render.network import CHECK_COLUMNS, IF_COLUMNS, check_cells, interface_cells
 from tomconsole.ui.rows import levels
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.widgets.fleetbar import FleetBar
 
+STRIP = 20  # rounds in a check's history strip here
 # The host kind's charted metrics, with their labels and units (defined in probes/host.py).
 CHARTS = tuple((m.name, m.label or m.name, m.unit) for name in HOST.charted if (m := HOST.metric(name)))
 
@@ -69,6 +74,10 @@ class HostScreen(Screen[None]):
             yield DataTable(id="host-fs", cursor_type="row", show_cursor=False)
             yield Label("Interfaces", classes="section")
             yield DataTable(id="host-if", cursor_type="row", show_cursor=False)
+            yield Label(
+                "Checks run from this host (Enter opens one)", id="host-checks-title", classes="section"
+            )
+            yield DataTable(id="host-checks", cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -76,16 +85,12 @@ class HostScreen(Screen[None]):
         for label in ("Mount", "Device", "Size", "Used", "Use%"):
             fs.add_column(Text(label), key=label)
         nics: DataTable[Text] = self.query_one("#host-if", DataTable)
-        for label in (
-            "Interface",
-            "Rx bytes",
-            "Tx bytes",
-            "Rx err",
-            "Tx err",
-            "Rx drop",
-            "Tx drop",
-        ):
-            nics.add_column(Text(label), key=label)
+        for c in IF_COLUMNS[1:]:  # the host is this screen's
+            nics.add_column(Text(c.label, justify="right" if c.right else "left"), key=c.key)
+        checks: DataTable[Text] = self.query_one("#host-checks", DataTable)
+        for c in CHECK_COLUMNS:
+            if c.key != "from":
+                checks.add_column(Text(c.label, justify="right" if c.right else "left"), key=c.key)
         self.refresh_from_state()
         self.set_interval(1.0, self.refresh_from_state)
 
@@ -174,18 +179,33 @@ class HostScreen(Screen[None]):
             )
         nics: DataTable[Text] = self.query_one("#host-if", DataTable)
         nics.clear()
-        for i in s.interfaces if s else ():
-            nics.add_row(
-                safe_text(i.name),
-                *(
-                    Text(str(v), justify="right")
-                    for v in (
-                        i.rx_bytes,
-                        i.tx_bytes,
-                        i.rx_errors,
-                        i.tx_errors,
-                        i.rx_drops,
-                        i.tx_drops,
-                    )
-                ),
-            )
+        for i in interfaces([row]):
+            nics.add_row(*interface_cells(i, self.palette)[1:])
+        self._checks()
+
+    def _checks(self) -> None:
+        """The checks whose vantage point is this host, worst first as on the network pane;
+        the cursor stays on the check it was on."""
+        table: DataTable[Text] = self.query_one("#host-checks", DataTable)
+        views = [
+            check_view(r, self.fleet)
+            for key, v in self.fleet.views.items()
+            if v.info.kind == "check"
+            and v.info.fact("from") == self.host_name
+            and (r := self.fleet.row(key)) is not None
+        ]
+        views.sort(key=check_rank)
+        at = table.cursor_row
+        table.clear()
+        skip = [c.key for c in CHECK_COLUMNS].index("from")
+        for c in views:
+            cells = check_cells(c, self.palette, STRIP)
+            table.add_row(*cells[:skip], *cells[skip + 1 :], key=c.key)
+        if views:
+            table.move_cursor(row=min(at, len(views) - 1))
+        table.display = bool(views)
+        self.query_one("#host-checks-title", Label).display = bool(views)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "host-checks" and event.row_key.value is not None:
+            send(self, CheckOpened(event.row_key.value))

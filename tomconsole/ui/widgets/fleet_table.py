@@ -76,14 +76,17 @@ class FleetTable(ScrollView, can_focus=True):
         *,
         volatile: int = 0,
         on_select: Callable[[str], None] | None = None,
+        on_refit: Callable[[], None] | None = None,
         id: str | None = None,
     ) -> None:
         """The last `volatile` columns change on their own (an age that ticks): they are
         drawn fresh on every render instead of invalidating the row's cached strip.
         `on_select(key)` runs on Enter, at once rather than as a queued message, so what it
-        opens exists before the next key of a burst is routed (ui/keys.py)."""
+        opens exists before the next key of a burst is routed (ui/keys.py). `on_refit` runs
+        after the columns took a new width (a resize), for cells drawn to fit one (a strip)."""
         super().__init__(id=id)
         self.on_select = on_select
+        self.on_refit = on_refit
         self.columns = tuple(columns)
         self._stable = len(columns) - volatile
         self._volatile: list[Callable[[], Sequence[Text]]] = []
@@ -183,6 +186,8 @@ class FleetTable(ScrollView, can_focus=True):
             self._cache.clear()
             self._header = None
             self.virtual_size = Size(self._total_width(), len(self._keys) + 1)
+            if self.on_refit is not None:
+                self.call_later(self.on_refit)  # not while this frame renders
         self._fitted_to = width
 
     # -- rendering --------------------------------------------------------------------
