@@ -165,8 +165,11 @@ async def test_host_screen_lists_the_checks_run_from_it() -> None:
         assert keys == [LOSSY, "check:shop-https@web-01"]  # the lossy one first
         ifs = app.screen.query_one("#host-if", DataTable)
         assert str(ifs.get_row_at(0)[0]) == "eth0"
-        table.focus()
-        await pilot.press("enter")
+        await pilot.press("tab")  # past the scrolling body; the other tables are read-only
+        await wait_until(pilot, lambda: app.focused is table, "the checks table focused")
+        await pilot.press("down")
+        await wait_until(pilot, lambda: table.cursor_row == 1, "the cursor on the second check")
+        await pilot.press("up", "enter")
         await wait_until(
             pilot,
             lambda: isinstance(app.screen, CheckScreen) and app.screen.key == LOSSY,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import random
 import ssl
 import time
@@ -57,6 +58,12 @@ class CheckCollector:
         self._answers = AnswerMemory()
         self._client: httpx.AsyncClient | None = None
         self._icmp_privileged: bool | None = None
+        self._resolver_address: str | None = None  # a resolver named by host name, looked up once
+
+    @functools.cached_property
+    def _where(self) -> tuple[str, int | None]:
+        """A tcp check's host and port, parsed (and validated) once."""
+        return split_host_port(self.check.target or "")
 
     def _obs(self, state: HostState, reason: str | None, sample: CheckResult | None) -> Observation:
         return Observation(self.name, state, reason, sample, kind="check")
@@ -83,7 +90,7 @@ class CheckCollector:
     # -- tcp ----------------------------------------------------------------------------------
 
     async def _tcp(self) -> Observation:
-        host, port = split_host_port(self.check.target or "")
+        host, port = self._where
         now, start = datetime.now(UTC), time.perf_counter()
         lost = CheckResult(now, 1, ())
         try:
@@ -181,7 +188,9 @@ class CheckCollector:
         resolver = dns.asyncresolver.Resolver(configure=c.resolver is None)
         if c.resolver is not None:
             host, port = split_host_port(c.resolver)
-            resolver.nameservers = [await _address_of(host)]
+            if self._resolver_address is None:
+                self._resolver_address = await _address_of(host)
+            resolver.nameservers = [self._resolver_address]
             resolver.port = port or 53
         now, start = datetime.now(UTC), time.perf_counter()
         lost = CheckResult(now, 1, ())
@@ -245,8 +254,9 @@ class CheckCollector:
 
     async def _echoes(self, address: str, privileged: bool) -> tuple[int, list[float]]:
         """`count` echo requests `spacing` apart on one socket, their replies read as they
-        come: a lost echo costs no wait of its own (icmplib's ping waits for each reply in
-        turn, so 20 lost echoes would take 20 timeouts). Returns (sent, answer times in ms)."""
+        come by a receiver that sleeps until a packet arrives: a lost echo costs no wait of
+        its own (icmplib's ping waits for each reply in turn, so 20 lost echoes would take 20
+        timeouts), and no timer wakes it in between. Returns (sent, answer times in ms)."""
         c = self.check
         loop = asyncio.get_running_loop()
         kind = icmplib.ICMPv6Socket if icmplib.is_ipv6_address(address) else icmplib.ICMPv4Socket
@@ -265,29 +275,34 @@ class CheckCollector:
                 if seq + 1 < c.count:
                     await asyncio.sleep(c.spacing)
 
-        sender = asyncio.create_task(send())
-        try:
-            done_at: float | None = None
-            while len(answered) < c.count and loop.time() < deadline:
-                if sender.done():
-                    sender.result()  # a send that failed raises here
-                    done_at = done_at or loop.time()
-                    if loop.time() > done_at + wait:
-                        break
+        async def receive() -> None:
+            while len(answered) < c.count:
                 try:
-                    reply = await sock.receive(None, min(0.2, max(0.01, deadline - loop.time())))
+                    reply = await sock.receive(None, max(0.01, deadline - loop.time()))
                 except icmplib.TimeoutExceeded:
-                    continue
+                    return
                 request = requests.get(reply.sequence)
                 if request is None or reply.type not in (0, 129) or reply.sequence in answered:
                     continue  # not an echo reply to us (raw sockets see every ICMP packet)
                 if reply.id != request.id:
                     continue
                 answered[reply.sequence] = max(0.0, (reply.time - request.time) * 1000)
+
+        sender = asyncio.create_task(send())
+        receiver = asyncio.create_task(receive())
+        try:
+            async with asyncio.timeout_at(deadline):
+                await sender  # a send that failed raises here
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(max(0.0, min(wait, deadline - loop.time()))):
+                    await receiver
+        except TimeoutError:
+            pass  # the deadline came while sending: what was answered so far counts
         finally:
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await sender
+            for task in (sender, receiver):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
             sock.close()
         return len(requests) or c.count, list(answered.values())
 

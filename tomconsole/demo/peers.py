@@ -89,7 +89,7 @@ def write_pair(key: ec.EllipticCurvePrivateKey, cert: x509.Certificate, director
     return path
 
 
-async def _answer_http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def answer_http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     with contextlib.suppress(OSError, asyncio.IncompleteReadError, ssl.SSLError, TimeoutError):
         async with asyncio.timeout(5):
             await reader.readuntil(b"\r\n\r\n")
@@ -145,7 +145,7 @@ class DemoPeers:
             pem = write_pair(*make_leaf(ca, address, days), self.directory, stem)
             ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ctx.load_cert_chain(pem)
-            server = await asyncio.start_server(_answer_http, address, 0, ssl=ctx)
+            server = await asyncio.start_server(answer_http, address, 0, ssl=ctx)
             self._servers.append(server)
             self.ports[stem] = int(server.sockets[0].getsockname()[1])
         loop = asyncio.get_running_loop()

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from tomconsole.config import RuleConfig
-from tomconsole.models import HostState
+from tomconsole.models import HostInfo, HostState
 from tomconsole.monitor.state import HostRow
 
 OPS: dict[str, Callable[[float, float], bool]] = {
@@ -154,6 +154,17 @@ class RuleEngine:
     # second must look at again even though nothing about them changed.
     waiting: dict[str, int] = field(default_factory=dict)
 
+    # The rules that apply to a target, worked out once per target (its info is immutable;
+    # a source that changes it hands over a new one).
+    _applicable: dict[str, tuple[HostInfo, list[Rule]]] = field(default_factory=dict)
+
+    def _rules_for(self, row: HostRow) -> list[Rule]:
+        got = self._applicable.get(row.info.key)
+        if got is None or got[0] is not row.info:
+            got = (row.info, [r for r in self.rules if r.applies_to(row)])
+            self._applicable[row.info.key] = got
+        return got[1]
+
     def restore(self, key: str, phase: Phase, since: float) -> None:
         """Resume an alert's phase after a restart (firing: its incident is open)."""
         self.states[key] = AlertState(phase, since)
@@ -187,9 +198,7 @@ class RuleEngine:
         out = []
         label = row.info.key
         points = by_metric(row)
-        for rule in self.rules:
-            if not rule.applies_to(row):
-                continue
+        for rule in self._rules_for(row):
             for obj, value in rule.values(row, points):
                 key = alert_key(rule.name, label, obj)
                 st = self.states.setdefault(key, AlertState())

@@ -29,6 +29,12 @@ STRIP = 20  # rounds in a check's history strip here
 CHARTS = tuple((m.name, m.label or m.name, m.unit) for name in HOST.charted if (m := HOST.metric(name)))
 
 
+def _read_only(table: DataTable[Text]) -> DataTable[Text]:
+    """A table to read, not to visit: Tab goes past it to the checks, which open."""
+    table.can_focus = False
+    return table
+
+
 class HostScreen(Screen[None]):
     """Opened with Enter on a host; Escape goes back to the fleet."""
 
@@ -59,6 +65,7 @@ class HostScreen(Screen[None]):
         self.thresholds = thresholds
         self.palette = palette
         self._shown_state: HostState | None = None
+        self._check_keys: list[str] = []  # the checks table's rows, in order
 
     def compose(self) -> ComposeResult:
         yield FleetBar(classes="fleetbar")  # fleet and incident counts on every screen
@@ -71,9 +78,9 @@ class HostScreen(Screen[None]):
                     yield Sparkline([], id=f"chart-{key}", summary_function=max)
                     yield Label("", id=f"chart-{key}-now", classes="chart-now")
             yield Label("Filesystems", classes="section")
-            yield DataTable(id="host-fs", cursor_type="row", show_cursor=False)
+            yield _read_only(DataTable(id="host-fs", cursor_type="row", show_cursor=False))
             yield Label("Interfaces", classes="section")
-            yield DataTable(id="host-if", cursor_type="row", show_cursor=False)
+            yield _read_only(DataTable(id="host-if", cursor_type="row", show_cursor=False))
             yield Label(
                 "Checks run from this host (Enter opens one)", id="host-checks-title", classes="section"
             )
@@ -195,14 +202,16 @@ class HostScreen(Screen[None]):
             and (r := self.fleet.row(key)) is not None
         ]
         views.sort(key=check_rank)
-        at = table.cursor_row
+        keys = [c.key for c in views]
+        was = self._check_keys[table.cursor_row] if 0 <= table.cursor_row < len(self._check_keys) else None
         table.clear()
         skip = [c.key for c in CHECK_COLUMNS].index("from")
         for c in views:
             cells = check_cells(c, self.palette, STRIP)
             table.add_row(*cells[:skip], *cells[skip + 1 :], key=c.key)
+        self._check_keys = keys
         if views:
-            table.move_cursor(row=min(at, len(views) - 1))
+            table.move_cursor(row=keys.index(was) if was in keys else 0)
         table.display = bool(views)
         self.query_one("#host-checks-title", Label).display = bool(views)
 
