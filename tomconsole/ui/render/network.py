@@ -18,6 +18,7 @@ from rich.text import Text
 
 from tomconsole.models import HostState
 from tomconsole.monitor.network import CheckView, InterfaceView
+from tomconsole.probes.network import percentile
 from tomconsole.ui import format as fmt
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.render.hosts import STATE_LABEL
@@ -163,8 +164,11 @@ def latency_chart(
     cols = max(4, width - axis_w - 1)
     med = list(c.latency)[-cols:]
     lo, hi, loss = list(lows)[-cols:], list(highs)[-cols:], list(c.loss)[-cols:]
-    known = [v for v in (*hi, *med) if not math.isnan(v)]
-    top = max(known) * 1.1 if known else 1.0
+    # Scaled to the medians and the 95th percentile of the spread, so one slow first answer
+    # does not flatten the rest; a spread above the top is clipped to the top row.
+    medians = [v for v in med if not math.isnan(v)]
+    spread_p95 = percentile(hi, 95) or 0.0
+    top = max([*medians, spread_p95, 1e-3]) * 1.1
     rows = max(2, height - 1)
     grid = [[(" ", Style())] * len(med) for _ in range(rows)]
 
