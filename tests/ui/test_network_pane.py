@@ -64,6 +64,15 @@ async def check_screen_of(pilot: Pilot[None], key: str) -> CheckScreen:
     return screen
 
 
+async def host_screen_of_web01(pilot: Pilot[None]) -> None:
+    """From the servers pane, web-01 filtered down to and opened with Enter."""
+    app = _app(pilot)
+    await main_screen_ready(pilot)
+    await pilot.press("slash", *"web-01", "enter")
+    await wait_until(pilot, lambda: app.pane.visible_hosts == ["web-01"], "web-01 alone")
+    await pilot.press("enter")
+
+
 async def test_worst_on_top_and_loss_drawn_as_loss() -> None:
     app = frozen_app(network=True)
     async with app.run_test(size=(160, 48)) as pilot:
@@ -150,10 +159,7 @@ async def test_interface_names_literal_in_the_pane() -> None:
 async def test_host_screen_lists_the_checks_run_from_it() -> None:
     app = frozen_app(network=True)
     async with app.run_test(size=(120, 44)) as pilot:
-        await main_screen_ready(pilot)
-        await pilot.press("slash", *"web-01", "enter")
-        await wait_until(pilot, lambda: app.pane.visible_hosts == ["web-01"], "web-01 alone")
-        await pilot.press("enter")
+        await host_screen_of_web01(pilot)
 
         def listed() -> bool:
             s = app.screen
@@ -199,10 +205,7 @@ def test_check_screen_snapshot(snap_compare: Callable[..., bool]) -> None:
 def test_host_screen_with_checks_snapshot(snap_compare: Callable[..., bool]) -> None:
     async def open_web01(pilot: Pilot[None]) -> None:
         app = _app(pilot)
-        await main_screen_ready(pilot)
-        await pilot.press("slash", *"web-01", "enter")
-        await wait_until(pilot, lambda: app.pane.visible_hosts == ["web-01"], "web-01 alone")
-        await pilot.press("enter")
+        await host_screen_of_web01(pilot)
 
         def filled() -> bool:
             s = app.screen
