@@ -37,7 +37,8 @@ from tomconsole.config import CheckConfig, Config, load_config
 from tomconsole.config.network import split_host_port
 from tomconsole.engine import Engine
 from tomconsole.models import HostState, Observation
-from tomconsole.probes.network import CONSOLE, curl_command, dig_command, ping_command, tcp_command
+from tomconsole.probes.network import CONSOLE
+from tomconsole.probes.remote_checks import curl_command, dig_command, ping_command, tcp_command
 
 
 class Tally:

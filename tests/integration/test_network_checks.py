@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -108,10 +110,14 @@ class Servers:
 
 
 @pytest.fixture
-async def servers(tmp_path: Path) -> AsyncIterator[Servers]:
-    s = await Servers(tmp_path).start()
+async def servers() -> AsyncIterator[Servers]:
+    # not under tmp_path (0700 parents): the test sshd's user reads the CA for checks from a host
+    directory = Path(tempfile.mkdtemp(prefix="tomconsole-lab-"))
+    directory.chmod(0o755)
+    s = await Servers(directory).start()
     yield s
     await s.stop()
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture
@@ -308,6 +314,38 @@ async def test_checks_run_from_a_host_over_its_ssh_connection(
         assert isinstance(dns.sample, CheckResult) and dns.sample.answer == ("192.0.2.10",)
         refused = await VantageCheckCollector(cases[5][0], "t", 10.0, 4.0, host).collect()
         assert refused.reason == "connection refused"
+        head = check(kind="http", url=f"http://127.0.0.1:{servers.ports['http']}/health", method="HEAD")
+        assert (await VantageCheckCollector(head, "t", 10.0, 4.0, host).collect()).state is HostState.UP
+    finally:
+        await host.close()
+
+
+async def test_https_from_a_host_reports_the_certificate_as_the_console_does(
+    sshd: Sshd, servers: Servers
+) -> None:
+    _remote_tools()
+    host = sshd.collector(sshd.normal[2])
+    https = "https://127.0.0.1:{}/health"
+    try:
+        assert (await host.collect()).state is HostState.UP
+
+        async def from_host(**kw: Any) -> tuple[Observation, CheckResult]:
+            obs = await VantageCheckCollector(check(kind="http", **kw), "t", 10.0, 4.0, host).collect()
+            assert isinstance(obs.sample, CheckResult), obs.reason
+            return obs, obs.sample
+
+        obs, res = await from_host(url=https.format(servers.ports["soon"]), ca_file=str(servers.ca))
+        assert obs.state is HostState.UP, obs.reason
+        assert res.cert_days is not None and 4 < res.cert_days <= 5
+        assert res.cert_issuer == "CN=tomconsole demo CA" and res.cert_subject == "CN=[b]markup[/b].test"
+        obs, res = await from_host(url=https.format(servers.ports["good"]))  # the lab CA is not known
+        assert obs.state is HostState.FAILED and res.cert_days is not None and 89 < res.cert_days <= 90
+        assert (obs.reason or "").startswith("certificate not trusted: "), obs.reason
+        obs, res = await from_host(url=https.format(servers.ports["wrong"]), ca_file=str(servers.ca))
+        assert obs.state is HostState.FAILED and res.cert_days is not None
+        assert (obs.reason or "").startswith("certificate is for another name than 127.0.0.1"), obs.reason
+        obs, res = await from_host(url=https.format(servers.ports["wrong"]), verify=False)
+        assert obs.state is HostState.UP and obs.reason == "certificate is for another name (verify: false)"
     finally:
         await host.close()
 

@@ -6,10 +6,11 @@ literally, never as markup."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from tests.ui.conftest import frozen_app
 from tests.ui.frozen_network import HOSTILE_ISSUER, HOSTILE_SUBJECT, HOSTILE_TXT, LOST
@@ -219,3 +220,44 @@ def test_host_screen_with_checks_snapshot(snap_compare: Callable[..., bool]) -> 
         await wait_until(pilot, filled, "web-01's screen with its checks")
 
     assert snap_compare(frozen_app(network=True), terminal_size=(120, 50), run_before=open_web01)
+
+
+async def test_a_check_incident_opens_the_checks_screen_and_its_window_names_the_check(
+    tmp_path: Path,
+) -> None:
+    from tomconsole.incidents.book import IncidentBook
+    from tomconsole.store import Store
+    from tomconsole.ui.panes.incidents import IncidentsPane
+    from tomconsole.ui.screens.ask import AskWindow
+
+    with Store(tmp_path) as store:  # what check-loss opens, as the demo's queue holds it
+        IncidentBook(store).open_manual("check-loss: branch-link from web-01", "tomconsole", LOSSY, "major")
+    app = frozen_app(data_dir=tmp_path, network=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await main_screen_ready(pilot)
+        await pilot.press("2")
+        pane = app.query_one(IncidentsPane)
+        await wait_until(pilot, lambda: pane.table.row_count == 1, "the check's incident listed")
+        await pilot.press("h")  # the target is a check: its own screen, not a host's
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, CheckScreen) and app.screen.key == LOSSY, "check screen"
+        )
+        await pilot.press("escape", "m")
+        await wait_until(pilot, lambda: isinstance(app.screen, AskWindow), "the window dialog")
+        scope = app.screen.query_one("#win-scope", Input)
+        assert scope.value == "host:branch-link@web-01"  # a scope that matches the check
+
+
+def test_the_filter_words_hold_for_interfaces_too() -> None:
+    from tomconsole.models import HostState
+    from tomconsole.monitor.network import InterfaceView
+    from tomconsole.ui.panes.network import if_matches
+
+    def nic(host: str, name: str, oper: str) -> InterfaceView:
+        return InterfaceView(host, name, HostState.UP, oper, 1000, True, 0, 0, 0, 0, 0, ("web",), "dc1")
+
+    eth, ifb = nic("app-01", "eth0", "up"), nic("localhost", "ifb0", "down")
+    assert [i.name for i in (eth, ifb) if if_matches(i, "state:down")] == ["ifb0"]
+    assert [i.name for i in (eth, ifb) if if_matches(i, "from:app-01")] == ["eth0"]
+    assert not if_matches(eth, "kind:dns") and if_matches(eth, "kind:interface")
+    assert if_matches(eth, "tag:web group:dc1 eth") and not if_matches(eth, "tag:db")

@@ -19,18 +19,19 @@ from tomconsole.probes.network import (
     CHECK,
     AnswerMemory,
     check_name,
-    curl_command,
-    dig_command,
     judge_dns,
     judge_http,
     name_matches,
-    parse_curl,
+    percentile,
+    split_check_name,
+)
+from tomconsole.probes.remote_checks import (
+    curl_command,
+    dig_command,
     parse_dig,
     parse_elapsed_ms,
     parse_ping,
-    percentile,
     ping_command,
-    split_check_name,
     tcp_command,
 )
 
@@ -87,13 +88,6 @@ def test_dig_answer_status_and_time() -> None:
     assert parse_dig(DIG, "A") == ("NOERROR", 12.0, ("192.0.2.10", "192.0.2.11"))
     assert parse_dig(DIG.replace("NOERROR", "NXDOMAIN"), "A")[0] == "NXDOMAIN"
     assert parse_dig(";; connection timed out; no servers could be reached\n", "A") == (None, None, ())
-
-
-def test_curl_status_time_and_body() -> None:
-    out = "ok [bold]x[/]\n@@tomconsole 503 0.041 0\n"
-    assert parse_curl(out) == (503, 0.041, "ok [bold]x[/]")
-    assert parse_curl("\n@@tomconsole 000 0.000116 0\n") == (None, 0.000116, "")
-    assert parse_curl("garbage") == (None, None, "")
 
 
 def test_tcp_timing_from_the_hosts_own_clock() -> None:

@@ -1,11 +1,11 @@
-"""Checks run from the console itself: TCP connect, HTTP(S) with the server's certificate,
-DNS with dnspython, ICMP echo with icmplib.
+"""Checks run from the console itself: TCP connect, HTTP(S) with the server's certificate
+(httpx; TLS details in collectors/tls.py), DNS with dnspython, ICMP echo (collectors/icmp.py).
 
 One collector per check, each on its own grid, so a check that hangs until its deadline
 never delays another. Every run ends in an Observation with a state and, when not up, a
-reason; nothing raises into the scheduler. For HTTPS the certificate's expiry, issuer and
-subject are read from the TLS session itself, and when verification fails a second,
-unverified handshake still reads them, so "expires in 3 days" shows beside "not trusted".
+reason; nothing raises into the scheduler. A run that reached for the network and got no
+answer is a lost round (a sample with no answer times), drawn and counted as loss; only a
+run that could not try at all (ICMP not permitted, a bug) has no sample.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import random
-import ssl
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -25,22 +24,23 @@ import dns.asyncresolver
 import dns.exception
 import dns.resolver
 import httpx
-import icmplib  # type: ignore[import-untyped]
-from cryptography import x509
 
+from tomconsole.collectors.icmp import EchoNotPermitted, echoes
+from tomconsole.collectors.tls import cert_facts, client_context, unverified_cert
 from tomconsole.config.network import CheckConfig, split_host_port
 from tomconsole.models import CheckResult, HostState, Observation
 from tomconsole.probes.network import (
     AnswerMemory,
-    days_until,
+    cert_public,
+    dns_memory_answer,
+    judge_certificate,
     judge_dns,
     judge_echoes,
     judge_http,
-    name_matches,
+    untrusted_reason,
 )
 
 BODY_CAP = 1 << 20  # bytes of an HTTP answer read for the body check
-CERT_FACTS = ("cert_days", "cert_issuer", "cert_subject")
 
 
 def _ms(start: float) -> float:
@@ -57,7 +57,6 @@ class CheckCollector:
         self.timeout = timeout
         self._answers = AnswerMemory()
         self._client: httpx.AsyncClient | None = None
-        self._icmp_privileged: bool | None = None
         self._resolver_address: str | None = None  # a resolver named by host name, looked up once
 
     @functools.cached_property
@@ -111,11 +110,8 @@ class CheckCollector:
     def _http_client(self) -> httpx.AsyncClient:
         if self._client is None:
             c = self.check
-            verify: ssl.SSLContext | bool = False
-            if c.verify:
-                verify = ssl.create_default_context(cafile=c.ca_file) if c.ca_file else True
             self._client = httpx.AsyncClient(
-                verify=verify,
+                verify=client_context(c.verify, c.ca_file),
                 timeout=self.timeout,
                 follow_redirects=c.redirects > 0,
                 max_redirects=c.redirects,
@@ -132,10 +128,10 @@ class CheckCollector:
         cert: dict[str, Any] = {}
         try:
             async with self._http_client().stream(c.method, url) as resp:
-                cert = _cert_facts(resp, urlsplit(url).hostname or "", now)
+                cert = cert_facts(resp, now)
                 body = await _read_capped(resp) if c.body is not None else None
                 elapsed = _ms(start)
-                status = resp.status_code
+                status, where = resp.status_code, resp.url.host
         except httpx.TimeoutException:
             return self._obs(
                 HostState.TIMEOUT, f"no HTTP answer within {self.timeout:g} s", CheckResult(now, 1, ())
@@ -146,61 +142,43 @@ class CheckCollector:
             why = _why(exc)
             state = HostState.UNREACHABLE
             if "CERTIFICATE_VERIFY_FAILED" in str(exc) or "certificate verify failed" in str(exc):
-                state, why = HostState.FAILED, f"certificate not trusted: {_verify_detail(exc)}"
-                cert = await self._unverified_cert(url, now)
-            return self._obs(state, _with_expiry(why, cert), CheckResult(now, 1, (), **_public(cert)))
+                parts = urlsplit(url)
+                state, why = HostState.FAILED, untrusted_reason(_verify_detail(exc), parts.hostname or "")
+                left = max(0.5, self.timeout - (time.perf_counter() - start))  # within the run's deadline
+                cert = await unverified_cert(parts.hostname or "", parts.port or 443, left, now)
+            return self._obs(state, _with_expiry(why, cert), CheckResult(now, 1, (), **cert_public(cert)))
         state, reason = judge_http(status, body, c.expect_status, c.body)
-        if (
-            not c.verify
-            and cert.get("_names") is not None
-            and not name_matches(urlsplit(url).hostname or "", cert["_names"])
-        ):
-            reason = (reason + "; " if reason else "") + "certificate is for another name (verify: false)"
-        sample = CheckResult(now, 1, (elapsed,), http_status=status, **_public(cert))
+        fails, said = judge_certificate(where, cert, c.verify, None)
+        if fails:
+            state = HostState.FAILED
+        if said:
+            reason = f"{said}; {reason}" if reason else said
+        sample = CheckResult(now, 1, (elapsed,), http_status=status, **cert_public(cert))
         return self._obs(state, reason, sample)
-
-    async def _unverified_cert(self, url: str, now: datetime) -> dict[str, Any]:
-        """The certificate a server presents, read with verification off (to report its
-        expiry when it is not trusted)."""
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        ctx = ssl.create_default_context()
-        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
-        try:
-            async with asyncio.timeout(self.timeout):
-                _r, writer = await asyncio.open_connection(
-                    host, parts.port or 443, ssl=ctx, server_hostname=host
-                )
-        except (OSError, TimeoutError, ssl.SSLError):
-            return {}
-        try:
-            der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
-            return _public(_facts_from_der(der, now)) if der else {}
-        finally:
-            writer.close()
-            with contextlib.suppress(OSError, ssl.SSLError):
-                await writer.wait_closed()
 
     # -- dns ----------------------------------------------------------------------------------
 
     async def _dns(self) -> Observation:
         c = self.check
         resolver = dns.asyncresolver.Resolver(configure=c.resolver is None)
+        now, start = datetime.now(UTC), time.perf_counter()
+        lost = CheckResult(now, 1, ())
         if c.resolver is not None:
             host, port = split_host_port(c.resolver)
             if self._resolver_address is None:
-                self._resolver_address = await _address_of(host)
+                try:
+                    self._resolver_address = await _address_of(host)
+                except OSError as exc:
+                    why = f"cannot resolve the resolver {host}: {_why(exc)}"
+                    return self._obs(HostState.UNREACHABLE, why, lost)
             resolver.nameservers = [self._resolver_address]
             resolver.port = port or 53
-        now, start = datetime.now(UTC), time.perf_counter()
-        lost = CheckResult(now, 1, ())
         try:
             ans = await resolver.resolve(
                 c.query or "", c.type.upper(), lifetime=self.timeout, raise_on_no_answer=False, search=False
             )
         except dns.resolver.NXDOMAIN:
-            state, reason = judge_dns("NXDOMAIN", (), c.expect)
-            return self._obs(state, reason, CheckResult(now, 1, (_ms(start),), answer=()))
+            return self._dns_answer("NXDOMAIN", _ms(start), (), now)
         except dns.exception.Timeout:
             return self._obs(HostState.TIMEOUT, f"no DNS answer within {self.timeout:g} s", lost)
         except dns.resolver.NoNameservers as exc:
@@ -212,7 +190,7 @@ class CheckCollector:
     def _dns_answer(
         self, rcode: str | None, elapsed: float | None, answer: tuple[str, ...], now: datetime
     ) -> Observation:
-        changed = self._answers.see(answer, now)
+        changed = self._answers.see(dns_memory_answer(rcode, answer), now)
         state, reason = judge_dns(rcode, answer, self.check.expect)
         sample = CheckResult(
             now,
@@ -230,81 +208,19 @@ class CheckCollector:
         c = self.check
         now = datetime.now(UTC)
         target = c.target or ""
+        lost = CheckResult(now, c.count, ())
         try:
-            address = target if not icmplib.is_hostname(target) else (await icmplib.async_resolve(target))[0]
-        except icmplib.NameLookupError:
-            return self._obs(HostState.UNREACHABLE, f"cannot resolve {target}", None)
-        for privileged in (False, True) if self._icmp_privileged is None else (self._icmp_privileged,):
-            try:
-                sent, rtts = await self._echoes(address, privileged)
-            except icmplib.SocketPermissionError:
-                continue
-            except icmplib.ICMPLibError as exc:
-                return self._obs(HostState.UNREACHABLE, str(exc) or type(exc).__name__, None)
-            self._icmp_privileged = privileged
-            sample = CheckResult(now, sent, tuple(rtts))
-            state, reason = judge_echoes(sample.sent, sample.latencies_ms)
-            return self._obs(state, reason, sample)
-        return self._obs(
-            HostState.ERROR,
-            "ICMP not permitted: unprivileged ICMP sockets are off (net.ipv4.ping_group_range) and "
-            "this is not root; run the check from a host instead (from: [HOST])",
-            None,
-        )
-
-    async def _echoes(self, address: str, privileged: bool) -> tuple[int, list[float]]:
-        """`count` echo requests `spacing` apart on one socket, their replies read as they
-        come by a receiver that sleeps until a packet arrives: a lost echo costs no wait of
-        its own (icmplib's ping waits for each reply in turn, so 20 lost echoes would take 20
-        timeouts), and no timer wakes it in between. Returns (sent, answer times in ms)."""
-        c = self.check
-        loop = asyncio.get_running_loop()
-        kind = icmplib.ICMPv6Socket if icmplib.is_ipv6_address(address) else icmplib.ICMPv4Socket
-        sock = icmplib.AsyncSocket(kind(privileged=privileged))
-        ident = random.randrange(1, 0xFFFF)
-        requests: dict[int, Any] = {}
-        answered: dict[int, float] = {}
-        wait = min(2.0, max(0.5, self.timeout - c.count * c.spacing))  # for the last reply
-        deadline = loop.time() + self.timeout
-
-        async def send() -> None:
-            for seq in range(c.count):
-                request = icmplib.ICMPRequest(address, ident, seq)
-                sock.send(request)
-                requests[seq] = request
-                if seq + 1 < c.count:
-                    await asyncio.sleep(c.spacing)
-
-        async def receive() -> None:
-            while len(answered) < c.count:
-                try:
-                    reply = await sock.receive(None, max(0.01, deadline - loop.time()))
-                except icmplib.TimeoutExceeded:
-                    return
-                request = requests.get(reply.sequence)
-                if request is None or reply.type not in (0, 129) or reply.sequence in answered:
-                    continue  # not an echo reply to us (raw sockets see every ICMP packet)
-                if reply.id != request.id:
-                    continue
-                answered[reply.sequence] = max(0.0, (reply.time - request.time) * 1000)
-
-        sender = asyncio.create_task(send())
-        receiver = asyncio.create_task(receive())
+            info = await asyncio.get_running_loop().getaddrinfo(target, None, type=socket.SOCK_RAW)
+        except OSError:
+            return self._obs(HostState.UNREACHABLE, f"cannot resolve {target}", lost)
         try:
-            async with asyncio.timeout_at(deadline):
-                await sender  # a send that failed raises here
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(max(0.0, min(wait, deadline - loop.time()))):
-                    await receiver
-        except TimeoutError:
-            pass  # the deadline came while sending: what was answered so far counts
-        finally:
-            for task in (sender, receiver):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-            sock.close()
-        return len(requests) or c.count, list(answered.values())
+            sent, rtts = await echoes(str(info[0][4][0]), c.count, c.spacing, self.timeout)
+        except EchoNotPermitted as exc:
+            return self._obs(HostState.FAILED, str(exc), None)  # not the network's doing: no loss
+        except OSError as exc:
+            return self._obs(HostState.UNREACHABLE, _why(exc), lost)
+        state, reason = judge_echoes(sent, rtts)
+        return self._obs(state, reason, CheckResult(now, sent, tuple(rtts)))
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -322,34 +238,6 @@ async def _read_capped(resp: httpx.Response) -> str:
         if len(got) >= BODY_CAP:
             break
     return got[:BODY_CAP].decode(resp.encoding or "utf-8", errors="replace")
-
-
-def _cert_facts(resp: httpx.Response, host: str, now: datetime) -> dict[str, Any]:
-    stream = resp.extensions.get("network_stream")
-    ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
-    if ssl_object is None:
-        return {}
-    der = ssl_object.getpeercert(binary_form=True)
-    return _facts_from_der(der, now) if der else {}
-
-
-def _facts_from_der(der: bytes, now: datetime) -> dict[str, Any]:
-    cert = x509.load_der_x509_certificate(der)
-    try:
-        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-        names = sans.value.get_values_for_type(x509.DNSName)
-    except x509.ExtensionNotFound:
-        names = []
-    return {
-        "cert_days": days_until(cert.not_valid_after_utc, now),
-        "cert_issuer": cert.issuer.rfc4514_string(),
-        "cert_subject": cert.subject.rfc4514_string(),
-        "_names": names,
-    }
-
-
-def _public(cert: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in cert.items() if k in CERT_FACTS}
 
 
 def _with_expiry(why: str, cert: dict[str, Any]) -> str:

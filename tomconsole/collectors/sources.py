@@ -19,7 +19,7 @@ from tomconsole.collectors.network import CheckCollector
 from tomconsole.collectors.prometheus import PrometheusCollector
 from tomconsole.collectors.ssh import SshCollector, SshTarget
 from tomconsole.collectors.ssh_keys import DEFAULT_KNOWN_HOSTS, trust_host_key
-from tomconsole.collectors.vantage import VantageCheckCollector
+from tomconsole.collectors.vantage import SESSIONS, VantageCheckCollector
 from tomconsole.config import Config
 from tomconsole.config.prometheus import PrometheusConfig
 from tomconsole.models import HostInfo
@@ -150,6 +150,7 @@ def network_source(config: Config, ssh: SshSource | None) -> StaticSource:
     """The checks of `network.checks:`, each run by one collector per vantage point."""
     net = config.network
     hosts = {c.name: c for c in (ssh.units if ssh is not None else []) if isinstance(c, SshCollector)}
+    sessions = {name: asyncio.Semaphore(SESSIONS) for name in hosts}
     units: list[Collector] = []
     for check in net.checks:
         interval, timeout = net.interval_of(check), net.timeout_of(check)
@@ -158,7 +159,9 @@ def network_source(config: Config, ssh: SshSource | None) -> StaticSource:
             if vantage == CONSOLE:
                 units.append(CheckCollector(check, name, interval, timeout))
             else:
-                units.append(VantageCheckCollector(check, name, interval, timeout, hosts[vantage]))
+                units.append(
+                    VantageCheckCollector(check, name, interval, timeout, hosts[vantage], sessions[vantage])
+                )
     return StaticSource("network", CHECK, check_infos(config), units)
 
 

@@ -512,7 +512,7 @@ async def _probe_error(probe: _ProbeChannel) -> str:
     """Why the probe ended, from its exit status and the start of its stderr."""
     chan = probe.chan
     assert chan is not None
-    with contextlib.suppress(*_GONE):
+    with contextlib.suppress(*GONE):
         async with asyncio.timeout(1):
             await chan.wait_closed()  # the exit status and stderr come before the close
     status = chan.get_exit_status()
@@ -526,9 +526,9 @@ async def _end_process(probe: _ProbeChannel) -> None:
     chan = probe.chan
     if chan is None:
         return
-    with contextlib.suppress(*_GONE):
+    with contextlib.suppress(*GONE):
         chan.send_signal("KILL")
-    with contextlib.suppress(*_GONE):
+    with contextlib.suppress(*GONE):
         async with asyncio.timeout(CLEANUP_S):
             await chan.wait_closed()  # exit-signal arrives, then the channel closes
     await _close_quietly(chan)
@@ -541,13 +541,13 @@ async def _close_quietly(
     if thing is None:
         return
     thing.close()
-    with contextlib.suppress(*_GONE):
+    with contextlib.suppress(*GONE):
         async with asyncio.timeout(CLEANUP_S):
             await thing.wait_closed()
 
 
 # What talking to a peer that is gone or wedged raises; anything else is a bug and surfaces.
-_GONE = (OSError, EOFError, TimeoutError, asyncssh.Error)
+GONE = (OSError, EOFError, TimeoutError, asyncssh.Error)
 
 
 def _describe(exc: BaseException) -> str:

@@ -12,20 +12,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import asyncssh
 
 from tomconsole.collectors.network import CheckCollector
-from tomconsole.collectors.ssh import SshCollector
+from tomconsole.collectors.ssh import CLEANUP_S, GONE, SshCollector
 from tomconsole.config.network import CheckConfig, split_host_port
 from tomconsole.models import CheckResult, HostState, Observation
 from tomconsole.probes.network import (
+    cert_public,
+    judge_certificate,
+    judge_echoes,
+    judge_http,
+    untrusted_reason,
+)
+from tomconsole.probes.remote_checks import (
     curl_command,
     dig_command,
     failure_reason,
-    judge_echoes,
-    judge_http,
     parse_curl,
     parse_dig,
     parse_elapsed_ms,
@@ -37,45 +44,80 @@ from tomconsole.probes.network import (
 OUTPUT_CAP = 128 * 1024
 MISSING = 127  # what a shell (or `timeout`) exits with when the tool is not installed
 KILLED = (124, 137)  # `timeout` ended it
+CURL_UNTRUSTED = 60  # curl: the peer's certificate was not verified
+CURL_BAD_CA = 77  # curl: the CA file cannot be read (a mistake on the host, not the network)
+SESSIONS = 8  # checks one host runs at once, on channels beside its probe (sshd MaxSessions 10)
 
 
+@dataclass(frozen=True)
 class RemoteRun:
     """What one remote command gave: its exit status, stdout and stderr."""
 
-    def __init__(self, status: int | None, out: str, err: str) -> None:
-        self.status, self.out, self.err = status, out, err
+    status: int | None
+    out: str
+    err: str
 
 
-async def run_on(conn: asyncssh.SSHClientConnection, command: str, limit_s: float) -> RemoteRun | None:
-    """Run a command; None when it did not end within `limit_s` (it is then killed)."""
-    proc = await conn.create_process(command, encoding="utf-8", errors="replace", stdin=asyncssh.DEVNULL)
+async def run_on(
+    conn: asyncssh.SSHClientConnection, command: str, limit_s: float, sessions: asyncio.Semaphore
+) -> RemoteRun | None:
+    """Run a command on one of the host's free sessions; None when it did not end within
+    `limit_s`, waiting for a session included. A run that did not end (a deadline, a cancel, a
+    connection error) has its process killed and its channel closed in the background."""
+    proc: asyncssh.SSHClientProcess[str] | None = None
+    done = False
     try:
-        async with asyncio.timeout(limit_s):
+        async with asyncio.timeout(limit_s), sessions:
+            proc = await conn.create_process(
+                command, encoding="utf-8", errors="replace", stdin=asyncssh.DEVNULL
+            )
             kept: list[str] = []
             size = 0
             while chunk := await proc.stdout.read(OUTPUT_CAP):  # beyond the cap: drained, not kept
                 if size < OUTPUT_CAP:
                     kept.append(chunk[: OUTPUT_CAP - size])
                     size += len(kept[-1])
-            out = "".join(kept)
             err = await proc.stderr.read(4096)
-            done = await proc.wait(check=False)
+            result = await proc.wait(check=False)
+            done = True
+            return RemoteRun(result.exit_status, "".join(kept), err)
     except TimeoutError:
-        with contextlib.suppress(OSError, asyncssh.Error):
-            proc.send_signal("KILL")
-        proc.close()
         return None
-    return RemoteRun(done.exit_status, out, err)
+    finally:
+        if proc is not None and not done:
+            _ending.add(task := asyncio.ensure_future(_end(proc)))
+            task.add_done_callback(_ending.discard)
+
+
+_ending: set[asyncio.Future[None]] = set()  # cleanups in flight (a task needs a reference)
+
+
+async def _end(proc: asyncssh.SSHClientProcess[str]) -> None:
+    """Signal a remote run that did not end (sshd kills its process group), then close it."""
+    with contextlib.suppress(*GONE):
+        proc.send_signal("KILL")
+    proc.close()
+    with contextlib.suppress(*GONE):
+        async with asyncio.timeout(CLEANUP_S):
+            await proc.wait_closed()
 
 
 class VantageCheckCollector(CheckCollector):
-    """Runs one check from one host over that host's SSH collector's connection."""
+    """Runs one check from one host over that host's SSH collector's connection, on one of
+    the sessions its checks share (OpenSSH allows 10 per connection; the probe holds one)."""
 
     def __init__(
-        self, check: CheckConfig, name: str, interval: float, timeout: float, host: SshCollector
+        self,
+        check: CheckConfig,
+        name: str,
+        interval: float,
+        timeout: float,
+        host: SshCollector,
+        sessions: asyncio.Semaphore | None = None,  # shared by the host's checks
     ) -> None:
         super().__init__(check, name, interval, timeout)
         self.host = host
+        self.sessions = sessions or asyncio.Semaphore(SESSIONS)
 
     async def collect(self) -> Observation:
         conn = await self.host.connection_soon(self.timeout)
@@ -86,7 +128,7 @@ class VantageCheckCollector(CheckCollector):
         c = self.check
         command = self._command()
         try:
-            got = await run_on(conn, command, self.timeout + 2)
+            got = await run_on(conn, command, self.timeout + 2, self.sessions)
         except (OSError, asyncssh.Error) as exc:
             return self._obs(HostState.STALE, f"vantage {self.host.name}: cannot run the check: {exc}", None)
         except Exception as exc:  # a surprise is this check's state, never the scheduler's crash
@@ -97,7 +139,7 @@ class VantageCheckCollector(CheckCollector):
             return self._obs(HostState.TIMEOUT, f"no answer within {self.timeout:g} s", lost)
         if got.status == MISSING and ("No such file" in got.err or "not found" in got.err):
             tool = {"icmp": "ping", "tcp": "bash", "http": "curl", "dns": "dig"}[c.kind]
-            return self._obs(HostState.ERROR, f"{tool} is not installed on {self.host.name}", None)
+            return self._obs(HostState.FAILED, f"{tool} is not installed on {self.host.name}", None)
         read: Callable[[RemoteRun, datetime], Observation] = getattr(self, f"_read_{c.kind}")
         return read(got, now)
 
@@ -128,15 +170,30 @@ class VantageCheckCollector(CheckCollector):
         return self._obs(HostState.UP, None, CheckResult(now, 1, (ms,)))
 
     def _read_http(self, got: RemoteRun, now: datetime) -> Observation:
-        status, secs, body = parse_curl(got.out)
-        if status is None or secs is None:
-            why = failure_reason(got.err).removeprefix("curl: ") or f"curl exit status {got.status}"
-            state = (
-                HostState.FAILED if "certificate" in why.lower() or "SSL" in why else HostState.UNREACHABLE
-            )
-            return self._obs(state, why, CheckResult(now, 1, ()))
-        state, reason = judge_http(status, body, self.check.expect_status, self.check.body)
-        return self._obs(state, reason, CheckResult(now, 1, (secs * 1000,), http_status=status))
+        c = self.check
+        ans = parse_curl(got.out, now)
+        facts = cert_public(ans.cert)
+        if ans.status is None or ans.seconds is None:
+            told = [line for line in got.err.split("\n") if line.startswith("curl: (")]
+            why = (told[-1] if told else failure_reason(got.err)).removeprefix("curl: ")
+            why = why or f"curl exit status {got.status}"
+            if got.status == CURL_UNTRUSTED:
+                detail = why.removeprefix("(60) ").split("problem: ")[-1]
+                why = untrusted_reason(detail, urlsplit(c.url or "").hostname or "")
+                days = facts.get("cert_days")
+                why += "" if days is None else f"; certificate expires in {days:.0f} days"
+            failed = got.status in (CURL_UNTRUSTED, CURL_BAD_CA) or "SSL" in why
+            state = HostState.FAILED if failed else HostState.UNREACHABLE
+            return self._obs(state, why, CheckResult(now, 1, (), **facts))
+        state, reason = judge_http(ans.status, ans.body, c.expect_status, c.body)
+        host = urlsplit(ans.url or c.url or "").hostname or ""
+        fails, said = judge_certificate(host, ans.cert, c.verify, None)  # curl verified, unless verify: false
+        if fails:
+            state = HostState.FAILED
+        if said:
+            reason = f"{said}; {reason}" if reason else said
+        sample = CheckResult(now, 1, (ans.seconds * 1000,), http_status=ans.status, **facts)
+        return self._obs(state, reason, sample)
 
     def _read_dns(self, got: RemoteRun, now: datetime) -> Observation:
         rcode, ms, answer = parse_dig(got.out, self.check.type)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -92,10 +93,16 @@ class CheckConfig(Strict):
                 raise ValueError("an icmp check's target is a host, without a port")
             if not 0.01 <= self.spacing <= 10:
                 raise ValueError("spacing is 0.01s to 10s (from a host, at least 0.2s: ping's limit)")
+            if self.spacing < 0.2 and any(v != "console" for v in self.from_):
+                raise ValueError("from a host, spacing is at least 0.2s (ping's limit for non-root users)")
         elif k == "http":
             parts = urlsplit(self.url or "")
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise ValueError("an http check needs `url: http(s)://host/...`")
+            if parts.username is not None or parts.password is not None:
+                raise ValueError("the url carries a user name or password: no secrets in the config")
+            if self.ca_file and "console" in self.from_ and not Path(self.ca_file).expanduser().is_file():
+                raise ValueError(f"ca_file {self.ca_file} is not a readable file here")
         else:
             if not self.query or not valid_host(self.query):
                 raise ValueError("a dns check needs `query:` a name to look up")
@@ -126,6 +133,17 @@ class NetworkConfig(Strict):
     def _sane(self) -> NetworkConfig:
         if self.interval < 1:
             raise ValueError("interval must be at least 1s")
+        if self.timeout > self.interval:
+            raise ValueError(f"timeout {self.timeout:g}s is longer than the interval {self.interval:g}s")
+        for c in self.checks:
+            if c.timeout is not None and c.timeout > self.interval_of(c):
+                every = self.interval_of(c)
+                raise ValueError(f"check {c.name}: timeout {c.timeout:g}s is over its interval {every:g}s")
+            if c.kind == "icmp" and (c.count - 1) * c.spacing >= self.timeout_of(c):
+                raise ValueError(
+                    f"check {c.name}: {c.count} echoes {c.spacing:g}s apart take longer than its "
+                    f"timeout of {self.timeout_of(c):g}s"
+                )
         return self
 
     def interval_of(self, check: CheckConfig) -> float:

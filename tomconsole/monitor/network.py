@@ -37,6 +37,8 @@ class InterfaceView:
     util_pct: float | None
     errors_ps: float | None
     drops_ps: float | None
+    tags: tuple[str, ...] = ()  # its host's
+    group: str | None = None
 
     @property
     def key(self) -> str:
@@ -78,6 +80,8 @@ def interfaces(rows: list[HostRow]) -> list[InterfaceView]:
                     rates.get((i.name, "util_pct")),
                     rates.get((i.name, "errors_ps")),
                     rates.get((i.name, "drops_ps")),
+                    r.info.tags,
+                    r.info.group,
                 )
             )
     out.sort(key=lambda v: (not v.physical, v.trouble, v.host, v.name))

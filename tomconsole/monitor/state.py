@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from array import array
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,9 +86,12 @@ class HostRow:
 
     def points(self) -> list[Value]:
         """This row's metric points as (object, metric, value). A target that is not up has
-        none: missing data neither fires nor clears a rule."""
+        none (missing data neither fires nor clears a rule), unless its kind measures in
+        failure too (a check's lost round) and this round brought a sample; a stale one never."""
         kind = self.kind or BUILTIN_KINDS.get(self.info.kind)
-        if kind is None or self.sample is None or self.state is not HostState.UP:
+        if kind is None or self.sample is None or self.state is HostState.STALE:
+            return []
+        if self.state is not HostState.UP and not kind.points_when_down:
             return []
         if self.sampled_points is not None:
             return list(self.sampled_points)
@@ -128,6 +131,8 @@ class HostView:
         self.state, self.reason, self.extra = obs.state, obs.reason, obs.extra
         new = obs.sample
         if new is None:
+            if self.kind.points_when_down:
+                self.points = ()  # no measure this round: the last round's points are not now's
             return
         values = list(self.kind.values(new))
         self._rates(values, now, new)
@@ -163,12 +168,18 @@ class HostView:
             self.rates += tuple(self.kind.derived(sample, per_object))
         self.rx_rate, self.tx_rate = totals.get("rx_bps"), totals.get("tx_bps")
 
+    def state_at(self, now: float, stale_after: float | None) -> HostState:
+        """Its state now: up turns stale when no sample came for `stale_after` intervals."""
+        last = self.sampled_mono
+        if self.state is not HostState.UP or last is None or stale_after is None:
+            return self.state
+        return HostState.STALE if now - last > stale_after * self.info.interval_s else self.state
+
     def row(self, now: float, stale_after: float | None) -> HostRow:
-        state, reason = self.state, self.reason
+        state, reason = self.state_at(now, stale_after), self.reason
         age = None if self.sampled_mono is None else now - self.sampled_mono
-        limit = None if stale_after is None else stale_after * self.info.interval_s
-        if state is HostState.UP and age is not None and limit is not None and age > limit:
-            state, reason = HostState.STALE, f"no fresh data for {age:.0f} s"
+        if state is not self.state:
+            reason = f"no fresh data for {age or 0:.0f} s"
         if self._recent[0] != self.version:  # rows are read several times between samples
             first = self.kind.charted[0] if self.kind.charted else None
             self._recent = (self.version, tuple(self.history[first].last(24)) if first else ())
@@ -295,6 +306,19 @@ class FleetState:
         now = self.clock()
         stale_after = self.stale_after if check_stale else None
         return [v.row(now, stale_after) for v in self.views.values()]
+
+    def rows_to_review(
+        self, looked: Mapping[str, tuple[int, HostState]], waiting: Container[str]
+    ) -> list[HostRow]:
+        """The rows whose (version, state) differs from what `looked` last saw, or that have
+        an alert waiting: what the incident clock looks at each second. Rows are built only
+        for those, so a quiet fleet of thousands of targets costs a dict walk."""
+        now, after = self.clock(), self.stale_after
+        return [
+            v.row(now, after)
+            for key, v in self.views.items()
+            if key in waiting or looked.get(key) != (v.version, v.state_at(now, after))
+        ]
 
     def row(self, name: str) -> HostRow | None:
         """The row of a target by its key (models.target_key): `web-01`, `check:api-tls`."""

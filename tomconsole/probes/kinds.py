@@ -28,6 +28,10 @@ class Kind:
     # Points computed from a sample and its counters' per-object rates (an interface's use of
     # its link speed); they join the rates.
     derived: Callable[[Any, Mapping[tuple[str, str], float]], Iterable[Value]] | None = None
+    # A sample that came with a failure still measured something (a check's lost round is
+    # 100 % loss, an untrusted certificate still has its expiry): rules see its points.
+    # Off for hosts: a host that is not up has no data of this round.
+    points_when_down: bool = False
     _by_name: dict[str, MetricDef] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -45,16 +49,25 @@ def rates(
     kind: Kind, old: Mapping[tuple[str, str], float], new: Mapping[tuple[str, str], float], dt: float
 ) -> dict[tuple[str, str], float]:
     """Per-second rates of a kind's counters between two samples `dt` seconds apart, for the
-    objects present in both. A counter that went backwards was reset (a reboot, a driver
-    reload): its rate is 0 this time rather than a huge negative."""
+    objects present in both. A counter that went backwards either wrapped (a 32-bit counter,
+    as some drivers and 32-bit kernels keep, that was in its upper half: the rate counts
+    through the wrap) or was reset (a reboot, a driver reload: its rate is 0 this time
+    rather than a huge negative)."""
     if dt <= 0:
         return {}
     out = {}
     for key, value in new.items():
         prev = old.get(key)
-        if prev is not None:
-            out[key] = max(0.0, value - prev) / dt
+        if prev is None:
+            continue
+        delta = value - prev
+        if delta < 0:
+            delta = value + WRAP_32 - prev if WRAP_32 // 2 <= prev < WRAP_32 else 0.0
+        out[key] = delta / dt
     return out
+
+
+WRAP_32 = 2**32
 
 
 def metric_names(kinds: Iterable[Kind], kind: str | None = None) -> dict[str, MetricDef]:

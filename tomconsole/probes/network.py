@@ -1,20 +1,17 @@
-"""The `check` kind (reachability checks: TCP, HTTP(S), DNS, ICMP) and the fixed commands a
-vantage host runs for them over its existing SSH connection, with their parsers.
-
-A check's name is `NAME` when the console runs it and `NAME@HOST` when HOST does, so the same
-check from several vantage points is several targets side by side (`check:vpn@web-01`).
-Everything a config gives reaches a remote shell only through `shlex.quote`, as an argument of
-a fixed script, never as part of the script. Pure: no I/O.
+"""The `check` kind (reachability checks: TCP, HTTP(S), DNS, ICMP): its metrics, its names
+(a check from a vantage host is `NAME@HOST`), and how an answer is judged, the same whether the
+console or a host ran it. The commands a host runs are in probes/remote_checks.py. Pure: no I/O.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import math
-import re
-import shlex
 import statistics
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from tomconsole.models import CheckResult, HostState, MetricDef
 from tomconsole.probes.kinds import Kind, Value
@@ -55,6 +52,7 @@ CHECK = Kind(
     ),
     values=check_values,
     charted=("latency_ms", "latency_min_ms", "latency_max_ms", "loss_pct"),
+    points_when_down=True,
 )
 
 CONSOLE = "console"  # the vantage point that is the console's own machine
@@ -80,11 +78,20 @@ def percentile(values: Iterable[float], pct: float) -> float | None:
 
 
 def name_matches(host: str, names: Sequence[str]) -> bool:
-    """Whether a certificate for `names` (its DNS subject alternative names) covers `host`, a
-    leading `*.` covering exactly one label, as browsers do."""
-    host = host.lower().rstrip(".")
+    """Whether a certificate for `names` (its subject alternative names: DNS names and IP
+    addresses) covers `host`, a leading `*.` covering exactly one label, as browsers do."""
+    host = host.lower().rstrip(".").strip("[]")
+    try:
+        ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(host)
+    except ValueError:
+        ip = None
     for n in names:
         n = n.lower().rstrip(".")
+        if ip is not None:
+            with contextlib.suppress(ValueError):
+                if ipaddress.ip_address(n) == ip:
+                    return True
+            continue
         if n == host:
             return True
         if n.startswith("*.") and "." in host and host.split(".", 1)[1] == n[2:]:
@@ -92,135 +99,41 @@ def name_matches(host: str, names: Sequence[str]) -> bool:
     return False
 
 
+CERT_FACTS = ("cert_days", "cert_issuer", "cert_subject")  # what a check reports of a certificate
+
+
+def cert_public(cert: Mapping[str, Any]) -> dict[str, Any]:
+    """A certificate's facts as a CheckResult takes them (its names stay behind)."""
+    return {k: v for k, v in cert.items() if k in CERT_FACTS}
+
+
+def untrusted_reason(detail: str, host: str) -> str:
+    """A verification failure in a person's words, the same from Python's ssl and from curl:
+    a certificate for another name says so; anything else is `not trusted: why`."""
+    low = detail.lower()
+    if "hostname mismatch" in low or "subject name" in low or "does not match" in low:
+        return f"certificate is for another name than {host}"
+    return f"certificate not trusted: {detail}"
+
+
+def judge_certificate(
+    host: str, cert: Mapping[str, Any], verify: bool, untrusted: str | None
+) -> tuple[bool, str | None]:
+    """(fails the check, what to say) of the certificate an HTTPS answer came with, the same
+    from the console and from a host. Under `verify`, a certificate not trusted or for another
+    name fails the check; under `verify: false` the name is only noted."""
+    if untrusted and verify:
+        return True, f"certificate not trusted: {untrusted}"
+    names = cert.get("_names")
+    if names is None or name_matches(host, names):
+        return False, None
+    if verify:
+        return True, f"certificate is for another name than {host}"
+    return False, "certificate is for another name (verify: false)"
+
+
 def days_until(moment: datetime, now: datetime) -> float:
     return (moment - now).total_seconds() / 86400
-
-
-# -- from a vantage host: fixed commands and their parsers -------------------------------------
-# Each command prints what the parser needs on stdout; its stderr says why it failed. All run
-# under `timeout`, so a probe the console gave up on also ends on the host by itself.
-
-MARK = "@@tomconsole"
-
-
-def _deadline(timeout: float) -> str:
-    return f"timeout -s KILL {max(1, math.ceil(timeout))}"
-
-
-def ping_command(target: str, count: int, spacing: float, timeout: float) -> str:
-    """iputils or busybox ping: `count` echoes `spacing` apart (at least 0.2 s, the least ping
-    allows a user other than root), the whole run within `timeout`."""
-    wait = max(1, math.ceil(timeout))
-    return (
-        f"LC_ALL=C {_deadline(timeout + 1)} ping -n -c {count} -i {max(0.2, spacing):g} -W {wait} -w {wait} "
-        f"-- {shlex.quote(target)}"
-    )
-
-
-_REPLY = re.compile(r"\bicmp_seq=(\d+)\b.*\btime[=<]([\d.]+) ?ms")
-_SENT = re.compile(r"(\d+) packets transmitted")
-
-
-def parse_ping(text: str, count: int) -> tuple[int, tuple[float, ...]]:
-    """(echoes sent, answer times in ms); a duplicate answer counts once."""
-    seen: dict[str, float] = {}
-    sent = count
-    for line in text.split("\n"):
-        if "DUP!" in line:
-            continue
-        m = _REPLY.search(line)
-        if m:
-            seen.setdefault(m.group(1), float(m.group(2)))
-        elif s := _SENT.search(line):
-            sent = int(s.group(1)) or count
-    return sent, tuple(seen.values())
-
-
-# bash's $EPOCHREALTIME times the connect on the host itself, with no fork around it
-_TCP_SCRIPT = 's=$EPOCHREALTIME; exec 3<>"/dev/tcp/$1/$2" && echo "' + MARK + ' $s $EPOCHREALTIME"'
-
-
-def tcp_command(host: str, port: int, timeout: float) -> str:
-    return f"{_deadline(timeout)} bash -c {shlex.quote(_TCP_SCRIPT)} tcp {shlex.quote(host)} {port}"
-
-
-def parse_elapsed_ms(text: str) -> float | None:
-    """The time between the two EPOCHREALTIME stamps a script printed after MARK."""
-    for line in text.split("\n"):
-        parts = line.split()
-        if len(parts) == 3 and parts[0] == MARK:
-            try:
-                return max(
-                    0.0, (float(parts[2].replace(",", ".")) - float(parts[1].replace(",", "."))) * 1000
-                )
-            except ValueError:
-                return None
-    return None
-
-
-def curl_command(
-    url: str, method: str, timeout: float, redirects: int, verify: bool, ca_file: str | None
-) -> str:
-    """The body (its last 64 KiB, enough for a health page's marker) then one line:
-    MARK status seconds verify-result."""
-    opts = ["-sS", "-o", "-", "--max-time", f"{timeout:g}", "-X", shlex.quote(method)]
-    opts += ["-w", shlex.quote(f"\\n{MARK} %{{http_code}} %{{time_total}} %{{ssl_verify_result}}\\n")]
-    if redirects:
-        opts += ["-L", "--max-redirs", str(redirects)]
-    if not verify:
-        opts.append("-k")
-    if ca_file:
-        opts += ["--cacert", shlex.quote(ca_file)]
-    return f"{_deadline(timeout + 1)} curl {' '.join(opts)} -- {shlex.quote(url)} | tail -c 65536"
-
-
-def parse_curl(text: str) -> tuple[int | None, float | None, str]:
-    """(status, seconds, body) from what curl_command printed; status None: no answer."""
-    body, _, tail = text.rpartition(f"\n{MARK} ")
-    if not tail or not _:
-        return None, None, ""
-    parts = tail.split()
-    try:
-        status, secs = int(parts[0]), float(parts[1])
-    except (IndexError, ValueError):
-        return None, None, body
-    return (status or None), secs, body
-
-
-def dig_command(query: str, rtype: str, resolver: str | None, port: int, timeout: float) -> str:
-    server = f"@{shlex.quote(resolver)} -p {port} " if resolver else ""
-    wait = max(1, math.ceil(timeout))
-    return (
-        f"LC_ALL=C {_deadline(timeout + 1)} dig +tries=1 +time={wait} +noall +answer +comments +stats "
-        f"{server}{shlex.quote(query)} {shlex.quote(rtype)}"
-    )
-
-
-_STATUS = re.compile(r"status: ([A-Z]+)")
-_QTIME = re.compile(r"Query time: (\d+) msec")
-
-
-def parse_dig(text: str, rtype: str) -> tuple[str | None, float | None, tuple[str, ...]]:
-    """(rcode, query ms, sorted answer data of the asked type) from dig's output."""
-    status = ms = None
-    answers = []
-    for line in text.split("\n"):
-        if line.startswith(";"):
-            if m := _STATUS.search(line):
-                status = m.group(1)
-            elif q := _QTIME.search(line):
-                ms = float(q.group(1))
-            continue
-        parts = line.split(None, 4)
-        if len(parts) == 5 and parts[3].upper() == rtype.upper():
-            answers.append(parts[4].strip())
-    return status, ms, tuple(sorted(answers))
-
-
-def failure_reason(stderr: str, limit: int = 160) -> str:
-    """The last meaningful line a remote tool wrote to stderr, shortened."""
-    lines = [ln.strip() for ln in stderr.split("\n") if ln.strip()]
-    return (lines[-1] if lines else "")[:limit]
 
 
 # -- judging an answer (the same from the console and from a vantage host) ---------------------
@@ -254,6 +167,13 @@ def judge_echoes(sent: int, latencies: Sequence[float]) -> tuple[HostState, str 
     if not latencies:
         return HostState.UNREACHABLE, f"no reply to {sent} echo request{'s' if sent != 1 else ''}"
     return HostState.UP, None
+
+
+def dns_memory_answer(rcode: str | None, answer: tuple[str, ...]) -> tuple[str, ...] | None:
+    """What a DNS round's answer is, for telling a change: the records (NOERROR), or none
+    (NXDOMAIN: the name went away). A failed query (SERVFAIL, REFUSED, no answer) is no
+    answer at all, so a passing SERVFAIL is not two changes."""
+    return answer if rcode == "NOERROR" else () if rcode == "NXDOMAIN" else None
 
 
 class AnswerMemory:

@@ -367,7 +367,16 @@ class TomConsole(KeyGate):
         self.screen.set_focus(pane.table)
 
     def on_host_opened(self, message: HostOpened) -> None:
-        if self.engine is not None:
+        """A target's own screen: a host's, or a check's when the target is a check (an
+        incident on `check:vpn@web-01`); a source has none."""
+        if self.engine is None:
+            return
+        row = self.engine.fleet.row(message.name)
+        if row is not None and row.info.kind == "check":
+            self.push_screen(CheckScreen(self.engine.fleet, row.info.key, self.palette))
+        elif row is not None and row.info.kind != "host":
+            self._say(f"{row.info.name} is a {row.info.kind}: it has no screen of its own", "warning")
+        else:
             self.push_screen(
                 HostScreen(self.engine.fleet, message.name, self.engine.config.thresholds, self.palette)
             )

@@ -77,9 +77,10 @@ def dialog_for(
         windows = engine.incidents.windows if engine.incidents is not None else None
         if windows is None:
             return engine.store_problem or "incidents are off: no data directory"
+        target = engine.fleet.row(message.host)  # a check's key is check:NAME; a scope names NAME
         ask(
             AskWindow(
-                message.host,
+                target.info.name if target is not None else message.host,
                 check=lambda v: window_problem(
                     windows, str(v.get("scope_text", "")), str(v.get("duration", ""))
                 ),

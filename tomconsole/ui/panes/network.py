@@ -3,7 +3,8 @@ host's interfaces (physical links first, virtual ones folded until `v`).
 
 A dumb pane: a snapshot in, `CheckOpened` / `HostOpened` out. `/` filters both tables:
 plain words match a check's name, target and vantage or a host and interface name;
-`from:web-01`, `kind:dns`, `state:down`, `tag:` and `group:` match one field.
+`from:web-01`, `kind:dns`, `state:down`, `tag:` and `group:` match one field (of an
+interface: its host, `state:` its link, `kind:interface`).
 """
 
 from __future__ import annotations
@@ -46,8 +47,28 @@ def check_matches(c: CheckView, query: str) -> bool:
 
 
 def if_matches(i: InterfaceView, query: str) -> bool:
-    words = [w for w in query.lower().split() if ":" not in w]
-    return all(w in i.host.lower() or w in i.name.lower() for w in words)
+    """Every word of the filter holds for the interface: a plain word is in its host's or
+    its own name; `from:`/`host:` its host, `state:` its link or its host's state, `tag:` and
+    `group:` its host's; `kind:` keeps interfaces only as `kind:interface` (or `kind:if`)."""
+    for word in query.lower().split():
+        field, sep, value = word.partition(":")
+        if not sep:
+            ok = word in i.host.lower() or word in i.name.lower()
+        elif field in ("from", "host"):
+            ok = value in i.host.lower()
+        elif field == "state":
+            ok = value in (i.operstate or "").lower() or value in i.host_state.value
+        elif field == "tag":
+            ok = any(value in t.lower() for t in i.tags)
+        elif field == "group":
+            ok = value in (i.group or "").lower()
+        elif field == "kind":
+            ok = value in ("interface", "if")
+        else:
+            ok = False
+        if not ok:
+            return False
+    return True
 
 
 def arrange_checks(checks: list[CheckView], query: str, sort: str) -> list[CheckView]:

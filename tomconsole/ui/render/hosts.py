@@ -22,6 +22,7 @@ STATE_LABEL = {
     HostState.TIMEOUT: "✖ timeout",
     HostState.STALE: "◐ stale",
     HostState.ERROR: "‼ error",
+    HostState.FAILED: "✖ failed",  # a check that got an answer, not the expected one
 }
 
 COLUMNS = (

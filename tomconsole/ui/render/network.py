@@ -99,10 +99,6 @@ def strip(latency: Sequence[float], loss: Sequence[float], width: int, p: Palett
     return out
 
 
-def check_state_label(state: HostState) -> str:
-    return "✖ failed" if state is HostState.FAILED else STATE_LABEL[state]
-
-
 def check_cells(c: CheckView, p: Palette, strip_width: int) -> tuple[Text, ...]:
     row = c.row
     dim = row.state is not HostState.UP
@@ -110,7 +106,7 @@ def check_cells(c: CheckView, p: Palette, strip_width: int) -> tuple[Text, ...]:
     loss = c.window_loss_pct  # over the rounds the strip shows, as smokeping gives it
     loss_style = Style(color=p.crit, bold=True) if loss else val
     return (
-        Text(check_state_label(row.state), style=p.state_style(row.state)),
+        Text(STATE_LABEL[row.state], style=p.state_style(row.state)),
         safe_text(c.name),
         safe_text(c.vantage, style="dim" if c.vantage == "console" else ""),
         Text(c.probe, style=val),
@@ -159,7 +155,8 @@ def latency_chart(
 ) -> Text:
     """Smokeping-style: per round (a column), the spread from the fastest to the slowest
     answer as a light bar with the median as a bright mark; a lost round is a column of
-    LOST in the critical colour. A value axis on the left (ms), time along the bottom."""
+    LOST in the critical colour. A value axis on the left (ms; none while nothing answered
+    in the window), time along the bottom."""
     axis_w = 7
     cols = max(4, width - axis_w - 1)
     med = list(c.latency)[-cols:]
@@ -179,7 +176,7 @@ def latency_chart(
         lost = not math.isnan(loss[x]) and loss[x] >= 100 if x < len(loss) else False
         if lost:
             for y in range(rows):
-                grid[y][x] = (LOST if y == 0 else "│", Style(color=p.crit, bold=True))
+                grid[y][x] = (LOST, Style(color=p.crit, bold=True))
             continue
         if math.isnan(m):
             continue
@@ -191,7 +188,8 @@ def latency_chart(
         grid[level(m)][x] = ("█", Style(color=p.warn if partial else p.accent, bold=True))
     out = Text(no_wrap=True)
     for y in range(rows - 1, -1, -1):
-        label = ms(top * (y + 1) / rows) if y in (rows - 1, rows // 2, 0) else ""
+        # no answer in the window: no scale to speak of, rather than a made-up 0.00
+        label = ms(top * (y + 1) / rows) if medians and y in (rows - 1, rows // 2, 0) else ""
         out.append(f"{label:>{axis_w - 1}} ┤" if label else " " * (axis_w - 1) + " │", style=p.muted)
         for ch, style in grid[y]:
             out.append(ch, style=style)

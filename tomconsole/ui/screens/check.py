@@ -18,7 +18,8 @@ from tomconsole.monitor.network import WINDOW, CheckView, check_view
 from tomconsole.monitor.state import FleetState
 from tomconsole.ui.messages import HostOpened, send
 from tomconsole.ui.palette import Palette
-from tomconsole.ui.render.network import check_state_label, latency_chart, ms, strip
+from tomconsole.ui.render.hosts import STATE_LABEL
+from tomconsole.ui.render.network import latency_chart, ms, strip
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.widgets.fleetbar import FleetBar
 
@@ -62,7 +63,7 @@ class CheckScreen(Screen[None]):
         title = Text(" ")
         title.append_text(safe_text(c.name, style="bold"))
         title.append_text(safe_text(f"  from {c.vantage}  {c.probe}  ", style="dim"))
-        title.append(check_state_label(row.state), style=self.palette.state_style(row.state))
+        title.append(STATE_LABEL[row.state], style=self.palette.state_style(row.state))
         self.query_one("#check-title", Static).update(title)
         self.query_one("#check-facts", Static).update(self._facts(c))
         width = max(20, self.size.width - 2)
@@ -140,7 +141,7 @@ class CheckScreen(Screen[None]):
             mark = "▶ " if key == self.key else "  "
             out.append(mark)
             out.append_text(safe_text(f"{other.vantage[:14]:<14}"))
-            out.append(f" {check_state_label(row.state):<10}", style=self.palette.state_style(row.state))
+            out.append(f" {STATE_LABEL[row.state]:<10}", style=self.palette.state_style(row.state))
             loss = "-" if other.window_loss_pct is None else f"{other.window_loss_pct:.0f}%"
             out.append(f" p50 {ms(other.p50_ms):>5}  p95 {ms(other.p95_ms):>5}  loss {loss:>4}  ")
             out.append_text(strip(other.latency, other.loss, 30, self.palette))
