@@ -180,5 +180,7 @@ def test_counters_are_wrap_safe_and_reset_safe() -> None:
 
 def test_a_timeout_past_the_interval_is_an_error_not_silently_cut() -> None:
     with pytest.raises(ConfigError) as err:
-        parse_config("network:\n  checks:\n    - {name: a, kind: tcp, target: 'h:1', interval: 10s, timeout: 60s}\n")
+        parse_config(
+            "network:\n  checks:\n    - {name: a, kind: tcp, target: 'h:1', interval: 10s, timeout: 60s}\n"
+        )
     assert "check a: timeout 60s is over its interval 10s" in str(err.value)
