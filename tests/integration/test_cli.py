@@ -36,6 +36,15 @@ async def test_poll_once_json_on_demo_fleet(demo_fleet: DemoFleet, tmp_path: Pat
     assert states[demo_fleet.hosts[-1].spec.name] == "unreachable"
     assert states[demo_fleet.hosts[0].spec.name] == "up"
     assert code == 1  # a host is not up
+    # the network pane's checks, against the demo's real peers, from the console and hosts
+    checks = {c["target_name"]: c for c in doc["network"]["checks"]}
+    assert checks["check:shop"]["state"] == "up" and checks["check:shop"]["cert_days"] > 80
+    assert 8 < checks["check:billing"]["cert_days"] <= 9  # what cert-expiring fires on
+    assert checks["check:www-dns"]["state"] == "up" and checks["check:www-dns"]["answer"]
+    assert checks["check:smtp-relay"]["state"] == "unreachable"
+    lossy = checks[f"check:branch-link@{demo_fleet.hosts[0].spec.name}"]  # run over its SSH connection
+    assert lossy["from"] == demo_fleet.hosts[0].spec.name and lossy["rounds"] == 1
+    assert lossy["latency_ms"]["last"] is not None or lossy["loss_pct"] == 100.0
 
 
 async def test_poll_count_jsonl_on_same_connections(demo_fleet: DemoFleet, tmp_path: Path) -> None:

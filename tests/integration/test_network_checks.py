@@ -392,7 +392,8 @@ def test_loss_through_a_random_drop_rule_is_reported_within_tolerance(
     lossy: LossyLink, tmp_path: Path
 ) -> None:
     """300 echoes through a rule that drops 20 % at random: the reported loss is within
-    8 points (about 3.5 standard deviations) of what was injected; the link stays up."""
+    8 points (about 3.5 standard deviations) of what was injected; the link stays up, and
+    the default check-loss rule (over 5 % in 3 of 10 rounds) opens its incident."""
     cfg = tmp_path / "net.yaml"
     cfg.write_text(
         "local: false\nnetwork:\n  checks:\n"
@@ -411,3 +412,5 @@ def test_loss_through_a_random_drop_rule_is_reported_within_tolerance(
     assert last["state"] == "up" and last["rounds"] == 3
     assert abs(last["window_loss_pct"] - INJECTED) <= 8, last
     assert last["latency_ms"]["p50"] is not None
+    opened = [(i["rule"], i["host"]) for i in rounds[-1]["incidents"]]
+    assert ("check-loss", "check:branch") in opened, opened

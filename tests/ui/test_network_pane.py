@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
@@ -122,12 +123,20 @@ async def test_keys_sort_filter_virtual_and_vantage_host() -> None:
         )
 
 
+def _shown(screen: CheckScreen, selector: str) -> str:
+    """What a Static shows, as text: it must hold a Text (styled spans, no markup parsed); a
+    str would be read as markup when drawn, and '[b]v2[/b]' would show as a bold v2."""
+    content = screen.query_one(selector, Static).content
+    assert isinstance(content, Text), type(content)
+    return content.plain
+
+
 async def test_check_screen_shows_remote_text_literally() -> None:
     app = frozen_app(network=True)
     async with app.run_test(size=(140, 44)) as pilot:
         await network_pane_shown(pilot)
         screen = await check_screen_of(pilot, "check:www-txt")
-        facts = str(screen.query_one("#check-facts", Static).content)
+        facts = _shown(screen, "#check-facts")
         assert safe_text(HOSTILE_TXT).plain in facts
         assert "[b]v2[/b]" in facts and "\x1b" not in facts and "\u202e" not in facts
         assert "changed at" in facts
@@ -135,15 +144,15 @@ async def test_check_screen_shows_remote_text_literally() -> None:
         await wait_until(pilot, lambda: not isinstance(app.screen, CheckScreen), "back on the pane")
 
         screen = await check_screen_of(pilot, "check:shop-https@web-01")
-        facts = str(screen.query_one("#check-facts", Static).content)
+        facts = _shown(screen, "#check-facts")
         assert HOSTILE_SUBJECT in facts and HOSTILE_ISSUER in facts
         assert "certificate expires in: 90 days" in facts
-        peers = str(screen.query_one("#check-peers", Static).content)
+        peers = _shown(screen, "#check-peers")
         assert "▶ web-01" in peers and "  console" in peers  # the same check from both vantages
 
         await pilot.press("escape")
         screen = await check_screen_of(pilot, LOSSY)
-        chart = str(screen.query_one("#check-chart", Static).content)
+        chart = _shown(screen, "#check-chart")
         assert chart.count(LOST_MARK) >= len(LOST) + 1  # the legend's mark and one per lost round
 
 
@@ -261,3 +270,45 @@ def test_the_filter_words_hold_for_interfaces_too() -> None:
     assert [i.name for i in (eth, ifb) if if_matches(i, "from:app-01")] == ["eth0"]
     assert not if_matches(eth, "kind:dns") and if_matches(eth, "kind:interface")
     assert if_matches(eth, "tag:web group:dc1 eth") and not if_matches(eth, "tag:db")
+
+
+async def test_help_lists_the_keys_of_where_the_operator_is() -> None:
+    from tomconsole.ui.screens.help import HelpScreen
+
+    def shown() -> str:
+        content = app.screen.query_one(Static).content
+        assert isinstance(content, Text)
+        return content.plain
+
+    app = frozen_app(network=True)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await network_pane_shown(pilot)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+        text = shown()
+        assert "On the Network pane" in text and "Virtual ifs" in text and "from:web-01" in text
+        assert "Severity" not in text  # the queue's keys are the queue's
+        await pilot.press("escape")
+        await check_screen_of(pilot, LOSSY)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "help on the check screen")
+        assert "Vantage host" in shown() and "Virtual ifs" not in shown()
+
+
+async def test_a_burst_of_keys_lands_where_the_same_keys_typed_slowly_would() -> None:
+    app = frozen_app(network=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await main_screen_ready(pilot)
+        # one paste: pane 3, filter to one check, open it, go to its vantage host
+        await pilot.press("3", "slash", *"from:web-01 shop", "enter", "enter", "h")
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, HostScreen) and app.screen.host_name == "web-01",
+            "web-01's screen after the burst",
+        )
+        await pilot.press("escape", "escape")
+        await wait_until(
+            pilot,
+            lambda: len(app.screen_stack) == 1 and _pane(pilot).shown_checks == ["check:shop-https@web-01"],
+            "back on the pane, its filter kept",
+        )

@@ -4,6 +4,7 @@ answer changes, the config's limits, and the rules seeing rounds in which a chec
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 import pytest
@@ -167,6 +168,8 @@ def test_whole_lost_rounds_count_as_loss_and_a_failed_answer_keeps_its_certifica
     stale = _apply(fleet, HostState.STALE, None)  # the vantage is down: no data, nothing moves
     row = fleet.row("check:api")
     assert stale == [] and row is not None and row.points() == []
+    loss = fleet.history("check:api", "loss_pct")
+    assert loss[-3:-1] == [100.0, 100.0] and math.isnan(loss[-1])  # a blank round, not a lost one
 
 
 def test_counters_are_wrap_safe_and_reset_safe() -> None:

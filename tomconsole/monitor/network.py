@@ -138,6 +138,16 @@ def check_view(row: HostRow, fleet: FleetState) -> CheckView:
     )
 
 
+def checks_where(fleet: FleetState, fact: str, value: str) -> list[CheckView]:
+    """The checks whose `fact` is `value` (`name`: one check from every vantage point;
+    `from`: the checks a host runs), as views, in config order."""
+    out = []
+    for key, v in fleet.views.items():
+        if v.info.kind == "check" and v.info.fact(fact) == value and (row := fleet.row(key)) is not None:
+            out.append(check_view(row, fleet))
+    return out
+
+
 def check_rank(c: CheckView) -> tuple[int, float, float, str]:
     """Worst first: not up, then most loss over the window, then slowest p95."""
     up = c.row.state is HostState.UP

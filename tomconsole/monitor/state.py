@@ -131,8 +131,10 @@ class HostView:
         self.state, self.reason, self.extra = obs.state, obs.reason, obs.extra
         new = obs.sample
         if new is None:
-            if self.kind.points_when_down:
-                self.points = ()  # no measure this round: the last round's points are not now's
+            if self.kind.points_when_down:  # a round that did not run (its vantage is down):
+                self.points = ()  # no points of now, and a blank in its history, not a lost round
+                for ring in self.history.values():
+                    ring.append(None)
             return
         values = list(self.kind.values(new))
         self._rates(values, now, new)

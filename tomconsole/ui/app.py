@@ -39,7 +39,7 @@ from tomconsole.ui.panes.network import NetworkPane
 from tomconsole.ui.panes.servers import ServersPane
 from tomconsole.ui.rows import summarize
 from tomconsole.ui.screens.check import CheckScreen
-from tomconsole.ui.screens.help import HelpScreen
+from tomconsole.ui.screens.help import EXTRA_KEYS, HelpScreen, key_lines
 from tomconsole.ui.screens.host import HostScreen
 from tomconsole.ui.screens.incident import IncidentScreen
 from tomconsole.ui.text import safe_text
@@ -385,28 +385,36 @@ class TomConsole(KeyGate):
         if self.engine is not None and self.engine.fleet.row(message.key) is not None:
             self.push_screen(CheckScreen(self.engine.fleet, message.key, self.palette))
 
+    def shown_pane(self) -> FilteredTablePane:
+        """The pane on the main screen's active tab."""
+        tab = self.screen_stack[0].query_one("#tabs", TabbedContent).active
+        return next((p for p in self.panes if _tab_id(p) == tab), self.panes[0])
+
     def action_help(self) -> None:
+        """The keys of where the operator is: the pushed screen's, or the shown pane's."""
         numbers = [Binding(str(i), "", p.TAB_TITLE) for i, p in enumerate(self.panes[:9], start=1)]
-        bindings = [*self.BINDINGS, *numbers, *FilteredTablePane.BINDINGS]
-        for pane in self.panes:
-            bindings += pane.BINDINGS
-        keys: list[tuple[str, str]] = []
-        for b in bindings:
-            if not isinstance(b, Binding) or not b.show or not b.description:
-                continue
-            entry = (b.key_display or b.key, b.description)
-            if entry not in keys:  # m is Maint on both panes: said once
-                keys.append(entry)
-        self.push_screen(HelpScreen(keys))
+        everywhere = ("Everywhere", key_lines([*self.BINDINGS, *numbers]) + list(EXTRA_KEYS))
+        if len(self.screen_stack) > 1:
+            here = self.screen
+            title = getattr(here, "HELP_TITLE", "On this screen")
+            self.push_screen(HelpScreen([(title, key_lines(here.BINDINGS)), everywhere]))
+            return
+        pane = self.shown_pane()
+        keys = key_lines([*FilteredTablePane.BINDINGS, *pane.BINDINGS])
+        self.push_screen(HelpScreen([(f"On the {pane.TAB_TITLE} pane", keys), everywhere], pane.FILTER_HINT))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Help: keys", "Every key and what it does", self.action_help)
-        pane = self.pane
-        yield SystemCommand("Servers: filter", "Filter hosts by name, tag or group", pane.action_filter)
-        yield SystemCommand(
-            "Servers: cycle sort", "worst, name, cpu, mem, disk, load", pane.action_cycle_sort
-        )
+        yield SystemCommand("Help: keys", "The keys of this pane or screen", self.action_help)
+        pane = self.shown_pane()
+        where = pane.TAB_TITLE
+        yield SystemCommand(f"{where}: filter", pane.FILTER_HINT, pane.action_filter)
+        sort = getattr(pane, "action_cycle_sort", None)
+        if sort is not None:
+            yield SystemCommand(f"{where}: cycle sort", "the next order of the table", sort)
+        toggle = getattr(pane, "action_toggle_virtual", None)
+        if toggle is not None:
+            yield SystemCommand(f"{where}: virtual interfaces", "show or fold lo, veth, docker, ...", toggle)
         yield SystemCommand("Theme: next tomconsole theme", "dark, light, wall", self.action_cycle_theme)
 
 

@@ -89,8 +89,8 @@ class NetworkPane(FilteredTablePane):
     TAB_TITLE = "Network"
     BINDINGS = [
         Binding("s", "cycle_sort", "Sort"),
-        Binding("v", "toggle_virtual", "Virtual"),
-        Binding("h", "vantage_host", "Host"),
+        Binding("v", "toggle_virtual", "Virtual ifs"),
+        Binding("h", "vantage_host", "Vantage host"),
     ]
 
     def __init__(self, palette: Palette, **kw: object) -> None:

@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from tomconsole.models import HostState
-from tomconsole.monitor.network import WINDOW, CheckView, check_view
+from tomconsole.monitor.network import WINDOW, CheckView, check_view, checks_where
 from tomconsole.monitor.state import FleetState
 from tomconsole.ui.messages import HostOpened, send
 from tomconsole.ui.palette import Palette
@@ -92,14 +92,12 @@ class CheckScreen(Screen[None]):
             out.append_text(why)
             out.append("\n")
         pairs: list[tuple[str, object]] = [
-            ("checks", c.where),
-            ("every", f"{row.info.interval_s:g} s"),
-            ("last", ms(c.last_ms) + " ms"),
-            ("p50", ms(c.p50_ms) + " ms"),
-            ("p95", ms(c.p95_ms) + " ms"),
-            ("loss now", "-" if c.loss_pct is None else f"{c.loss_pct:.0f}%"),
-            ("loss over window", "-" if c.window_loss_pct is None else f"{c.window_loss_pct:.1f}%"),
-            ("rounds", len(c.loss)),
+            ("target", c.where),
+            ("every", f"{row.info.interval_s:g}s"),
+            ("last", _ms_or_dash(c.last_ms)),  # number and unit as one word: never split by a wrap
+            ("p50", _ms_or_dash(c.p50_ms)),
+            ("p95", _ms_or_dash(c.p95_ms)),
+            ("loss", _loss(c)),
         ]
         if r is not None and r.http_status is not None:
             pairs.append(("http status", r.http_status))
@@ -130,21 +128,16 @@ class CheckScreen(Screen[None]):
     def _peers(self, c: CheckView) -> Text:
         """The same check from every vantage point, side by side."""
         out = Text("\nFrom every vantage point\n", style="bold")
-        for key, view in self.fleet.views.items():
-            info = view.info
-            if info.kind != "check" or info.fact("name") != c.name:
-                continue
-            row = self.fleet.row(key)
-            if row is None:
-                continue
-            other = check_view(row, self.fleet)
-            mark = "▶ " if key == self.key else "  "
+        width = max(8, min(30, self.app.size.width - 66))  # one line each, also at 80 columns
+        for other in checks_where(self.fleet, "name", c.name):
+            row = other.row
+            mark = "▶ " if other.key == self.key else "  "
             out.append(mark)
             out.append_text(safe_text(f"{other.vantage[:14]:<14}"))
             out.append(f" {STATE_LABEL[row.state]:<10}", style=self.palette.state_style(row.state))
             loss = "-" if other.window_loss_pct is None else f"{other.window_loss_pct:.0f}%"
             out.append(f" p50 {ms(other.p50_ms):>5}  p95 {ms(other.p95_ms):>5}  loss {loss:>4}  ")
-            out.append_text(strip(other.latency, other.loss, 30, self.palette))
+            out.append_text(strip(other.latency, other.loss, width, self.palette))
             out.append("\n")
         return out
 
@@ -154,3 +147,13 @@ class CheckScreen(Screen[None]):
             self.notify("this check runs from the console itself", timeout=3)
             return
         send(self, HostOpened(c.vantage))
+
+
+def _ms_or_dash(value: float | None) -> str:
+    return "-" if value is None else f"{ms(value)}ms"
+
+
+def _loss(c: CheckView) -> str:
+    now = "-" if c.loss_pct is None else f"{c.loss_pct:.0f}%"
+    window = "-" if c.window_loss_pct is None else f"{c.window_loss_pct:.1f}%"
+    return f"{now} now, {window} over {len(c.loss)} rounds"

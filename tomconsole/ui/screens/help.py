@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,32 +13,46 @@ from textual.widgets import Static
 
 EXTRA_KEYS = (
     ("↑ ↓ PgUp PgDn", "move in the table (also j k, g G for first and last)"),
-    ("Enter", "open the row under the cursor: the host, or the incident in the queue"),
+    ("Enter", "open the row under the cursor"),
     ("Esc", "back / clear the filter"),
-    ("ctrl+p", "command palette (themes, sort, quit, ...)"),
-    ("K", "on a host's screen: trust the key a new host offers (after comparing fingerprints)"),
+    ("ctrl+p", "command palette (themes, this pane's filter and sort, quit, ...)"),
 )
+
+Section = tuple[str, list[tuple[str, str]]]
+
+
+def key_lines(bindings: Iterable[object]) -> list[tuple[str, str]]:
+    """(key, what it does) of the shown bindings, each said once."""
+    out: list[tuple[str, str]] = []
+    for b in bindings:
+        if isinstance(b, Binding) and b.show and b.description:
+            entry = (b.key_display or b.key, b.description)
+            if entry not in out:
+                out.append(entry)
+    return out
 
 
 class HelpScreen(ModalScreen[None]):
+    """The keys of where the operator is (this pane or this screen), then those that work
+    everywhere, and this pane's filter words."""
+
     BINDINGS = [Binding("escape,q,question_mark", "app.pop_screen", "Close")]
 
-    def __init__(self, bindings: list[tuple[str, str]]) -> None:
+    def __init__(self, sections: list[Section], filter_hint: str | None = None) -> None:
         super().__init__()
-        self.keys = bindings
+        self.sections = sections
+        self.filter_hint = filter_hint
 
     def compose(self) -> ComposeResult:
-        text = Text("tomconsole keys\n\n", style="bold")
-        for key, what in [*self.keys, *EXTRA_KEYS]:
-            text.append(f"  {key:<14}", style="bold")
-            text.append(f"{what}\n")
-        text.append(
-            "\nServers filter: plain text, tag:NAME, group:NAME, state:down, source:prometheus\n",
-            style="dim",
-        )
-        text.append(
-            "Queue filter: plain text, state:ack, sev:critical, assignee:NAME, host:NAME\n", style="dim"
-        )
+        text = Text(no_wrap=False)
+        for title, keys in self.sections:
+            text.append(f"{title}\n", style="bold")
+            for key, what in keys:
+                text.append(f"  {key:<14}", style="bold")
+                text.append(f"{what}\n")
+            text.append("\n")
+        if self.filter_hint:
+            text.append(f"{self.filter_hint}\n", style="dim")
         text.append("Press Esc or ? to close.", style="dim")
         with VerticalScroll(id="help-box"):
             yield Static(text)

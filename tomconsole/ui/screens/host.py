@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, Label, Sparkline, Static
 
 from tomconsole.config import Thresholds
 from tomconsole.models import AcceptHostKey, HostState
-from tomconsole.monitor.network import check_rank, check_view, interfaces
+from tomconsole.monitor.network import check_rank, checks_where, interfaces
 from tomconsole.monitor.state import FleetState, HostRow
 from tomconsole.probes import HOST
 from tomconsole.ui import format as fmt
@@ -194,14 +194,7 @@ class HostScreen(Screen[None]):
         """The checks whose vantage point is this host, worst first as on the network pane;
         the cursor stays on the check it was on."""
         table: DataTable[Text] = self.query_one("#host-checks", DataTable)
-        views = [
-            check_view(r, self.fleet)
-            for key, v in self.fleet.views.items()
-            if v.info.kind == "check"
-            and v.info.fact("from") == self.host_name
-            and (r := self.fleet.row(key)) is not None
-        ]
-        views.sort(key=check_rank)
+        views = sorted(checks_where(self.fleet, "from", self.host_name), key=check_rank)
         keys = [c.key for c in views]
         was = self._check_keys[table.cursor_row] if 0 <= table.cursor_row < len(self._check_keys) else None
         table.clear()
