@@ -312,3 +312,16 @@ async def test_a_burst_of_keys_lands_where_the_same_keys_typed_slowly_would() ->
             lambda: len(app.screen_stack) == 1 and _pane(pilot).shown_checks == ["check:shop-https@web-01"],
             "back on the pane, its filter kept",
         )
+
+
+async def test_a_filter_that_leaves_only_interfaces_puts_the_cursor_on_them() -> None:
+    app = frozen_app(network=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await network_pane_shown(pilot)
+        pane = _pane(pilot)
+        await pilot.press("slash", *"eth0", "enter")  # no check is named so: the interfaces are
+        await wait_until(
+            pilot,
+            lambda: pane.shown_checks == [] and app.focused is pane.interfaces_table,
+            "the cursor on the interfaces",
+        )

@@ -122,6 +122,9 @@ def check_view(row: HostRow, fleet: FleetState) -> CheckView:
     known = [x for x in loss if not math.isnan(x)]
     last = row.sample if isinstance(row.sample, CheckResult) else None
     name, vantage = split_check_name(row.info.name)
+    # The first round after start times the console's own start-up too (every check at once,
+    # first connections): while it is still in the window, p50 and p95 leave it out.
+    timed = lat[1:] if len(lat) > 1 and len(fleet.history(key, "latency_ms")) <= WINDOW else lat
     return CheckView(
         row,
         row.info.fact("name", name),
@@ -129,8 +132,8 @@ def check_view(row: HostRow, fleet: FleetState) -> CheckView:
         row.info.fact("check", "?"),
         row.info.fact("target", row.info.address),
         (lat[-1] if lat and not math.isnan(lat[-1]) else None) if last is not None else None,
-        percentile(lat, 50),
-        percentile(lat, 95),
+        percentile(timed, 50),
+        percentile(timed, 95),
         last.loss_pct if last is not None else None,
         sum(known) / len(known) if known else None,
         lat,

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from tomconsole.engine import Snapshot
@@ -90,4 +91,9 @@ class FilteredTablePane(Vertical):
         event.stop()
         if not event.value:
             event.input.display = False
-        self.screen.set_focus(self.table)
+        self.screen.set_focus(self.focus_after_filter())
+
+    def focus_after_filter(self) -> Widget:
+        """Where Enter in the filter goes: the pane's table (a pane of several tables may
+        choose the first one the filter left rows in)."""
+        return self.table

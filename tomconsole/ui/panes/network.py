@@ -112,6 +112,12 @@ class NetworkPane(FilteredTablePane):
         yield FleetTable(IF_COLUMNS, on_select=self.interface_chosen, id=IF_TABLE)
         yield Static(classes="pane-status")
 
+    def focus_after_filter(self) -> FleetTable:
+        """The checks, unless the filter left only interfaces (`/eth0`, `/localhost`)."""
+        if self.table.row_count == 0 and self.interfaces_table.row_count > 0:
+            return self.interfaces_table
+        return self.table
+
     @property
     def interfaces_table(self) -> FleetTable:
         return self.query_one(f"#{IF_TABLE}", FleetTable)
@@ -165,7 +171,8 @@ class NetworkPane(FilteredTablePane):
         return Row(i.key, token, lambda: interface_cells(i, self.palette))
 
     def _update_status(self, checks: int, ifs: int) -> None:
-        status = Text(f" sort: {self.sort}  {checks} checks  {ifs} interfaces  ", style="dim")
+        counts = f"{checks} check{'s' * (checks != 1)}  {ifs} interface{'s' * (ifs != 1)}"
+        status = Text(f" sort: {self.sort}  {counts}  ", style="dim")
         if self.query_text:
             status.append("filter: ", style="dim")
             status.append_text(safe_text(self.query_text))

@@ -83,7 +83,9 @@ def strip(latency: Sequence[float], loss: Sequence[float], width: int, p: Palett
     rounds shown), a lost round as LOST, partial loss as the bar in the warning colour."""
     lat, lost = list(latency)[-width:], list(loss)[-width:]
     known = [v for v in lat if not math.isnan(v)]
-    top = max(known) if known else 0.0
+    # scaled to the 90th percentile once there are rounds enough: one slow round (the first,
+    # after start) is a full bar, not a reason to flatten every other
+    top = (percentile(known, 90) or 0.0) if len(known) >= 10 else max(known, default=0.0)
     out = Text(" " * (width - len(lat)), no_wrap=True)
     for v, gone in zip(lat, lost, strict=False):
         if not math.isnan(gone) and gone >= 100:
@@ -91,7 +93,7 @@ def strip(latency: Sequence[float], loss: Sequence[float], width: int, p: Palett
         elif math.isnan(v):
             out.append(" ")
         else:
-            frac = v / top if top > 0 else 0.0
+            frac = min(1.0, v / top) if top > 0 else 0.0
             bar = _BARS[min(len(_BARS) - 1, int(frac * (len(_BARS) - 1) + 0.5))]
             partial = not math.isnan(gone) and gone > 0
             style = Style(color=p.warn, bold=True) if partial else Style(color=p.accent)
