@@ -78,14 +78,17 @@ def speed(mbps: int | None) -> str:
     return f"{mbps // 1000}G" if mbps >= 1000 and mbps % 1000 == 0 else f"{mbps}M"
 
 
-def strip(latency: Sequence[float], loss: Sequence[float], width: int, p: Palette) -> Text:
-    """The last `width` rounds, newest on the right: a latency bar per round (scaled to the
-    rounds shown), a lost round as LOST, partial loss as the bar in the warning colour."""
+def strip(
+    latency: Sequence[float], loss: Sequence[float], width: int, p: Palette, top: float | None = None
+) -> Text:
+    """The last `width` rounds, newest on the right: a latency bar per round, a lost round as
+    LOST, partial loss as the bar in the warning colour. Bars are scaled to `top` (the
+    check's p95, which leaves out the start-up round: one slow round is a full bar, not a
+    reason to flatten every other), else to the slowest round shown."""
     lat, lost = list(latency)[-width:], list(loss)[-width:]
     known = [v for v in lat if not math.isnan(v)]
-    # scaled to the 90th percentile once there are rounds enough: one slow round (the first,
-    # after start) is a full bar, not a reason to flatten every other
-    top = (percentile(known, 90) or 0.0) if len(known) >= 10 else max(known, default=0.0)
+    if top is None:
+        top = max(known, default=0.0)
     out = Text(" " * (width - len(lat)), no_wrap=True)
     for v, gone in zip(lat, lost, strict=False):
         if not math.isnan(gone) and gone >= 100:
@@ -116,7 +119,7 @@ def check_cells(c: CheckView, p: Palette, strip_width: int) -> tuple[Text, ...]:
         Text(ms(c.p50_ms), style=val, justify="right"),
         Text(ms(c.p95_ms), style=val, justify="right"),
         Text(fmt.pct(loss), style=loss_style, justify="right"),
-        strip(c.latency, c.loss, strip_width, p),
+        strip(c.latency, c.loss, strip_width, p, c.p95_ms),
     )
 
 

@@ -137,7 +137,7 @@ class CheckScreen(Screen[None]):
             out.append(f" {STATE_LABEL[row.state]:<10}", style=self.palette.state_style(row.state))
             loss = "-" if other.window_loss_pct is None else f"{other.window_loss_pct:.0f}%"
             out.append(f" p50 {ms(other.p50_ms):>5}  p95 {ms(other.p95_ms):>5}  loss {loss:>4}  ")
-            out.append_text(strip(other.latency, other.loss, width, self.palette))
+            out.append_text(strip(other.latency, other.loss, width, self.palette, other.p95_ms))
             out.append("\n")
         return out
 
