@@ -70,6 +70,7 @@ class _EchoSocket:
 
     @classmethod
     def open(cls, family: int) -> _EchoSocket:
+        """A datagram ICMP socket where allowed, else a raw one; EchoNotPermitted when neither."""
         proto = socket.IPPROTO_ICMP if family == socket.AF_INET else socket.IPPROTO_ICMPV6
         for raw in (False, True):
             if not raw and family in _raw_only:
@@ -86,6 +87,7 @@ class _EchoSocket:
         raise EchoNotPermitted(NOT_PERMITTED)
 
     def readable(self) -> None:
+        """Read every reply queued on the socket and hand each to the echo waiting for it."""
         reply = 0 if self.family == socket.AF_INET else 129  # echo reply
         while True:
             try:

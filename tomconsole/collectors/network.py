@@ -68,6 +68,7 @@ class CheckCollector:
         return Observation(self.name, state, reason, sample, kind="check")
 
     async def collect(self) -> Observation:
+        """One run of the check, within its timeout (each kind also has its own deadline inside)."""
         try:
             async with asyncio.timeout(self.timeout + 1):  # each kind has its own deadline inside
                 run: Callable[[], Awaitable[Observation]] = getattr(self, f"_{self.check.kind}")
@@ -82,6 +83,7 @@ class CheckCollector:
             return self._obs(HostState.ERROR, f"error: {type(exc).__name__}: {exc}", None)
 
     async def close(self) -> None:
+        """Close the HTTP client, if this check made one."""
         if self._client is not None:
             await self._client.aclose()
             self._client = None

@@ -30,6 +30,7 @@ def client_context(verify: bool, ca_file: str | None) -> ssl.SSLContext:
 
 @functools.cache
 def unverified_context() -> ssl.SSLContext:
+    """A context that checks nothing: to read a certificate that verification refused."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
     return ctx

@@ -120,6 +120,7 @@ class VantageCheckCollector(CheckCollector):
         self.sessions = sessions or asyncio.Semaphore(SESSIONS)
 
     async def collect(self) -> Observation:
+        """One run on the vantage host; stale (naming the host's reason) while it is not connected."""
         conn = await self.host.connection_soon(self.timeout)
         if conn is None:
             why = self.host.down_reason or "not connected yet"

@@ -51,6 +51,8 @@ def split_host_port(text: str) -> tuple[str, int | None]:
 
 
 class CheckConfig(Strict):
+    """One check of `network.checks:`, as the README's contract writes it."""
+
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")]
     kind: Literal["tcp", "http", "dns", "icmp"]
     target: str | None = None  # tcp: host:port; icmp: host
@@ -125,6 +127,8 @@ class CheckConfig(Strict):
 
 
 class NetworkConfig(Strict):
+    """The `network:` section: default interval and timeout, and the checks."""
+
     interval: Duration = 30.0
     timeout: Duration = 5.0
     checks: list[CheckConfig] = []
@@ -147,6 +151,7 @@ class NetworkConfig(Strict):
         return self
 
     def interval_of(self, check: CheckConfig) -> float:
+        """How often a check runs: its own interval, else the section's (at least 1 s)."""
         return max(1.0, check.interval or self.interval)
 
     def timeout_of(self, check: CheckConfig) -> float:

@@ -26,6 +26,8 @@ VIRTUAL = (
 
 @dataclass(frozen=True, slots=True)
 class InterfaceView:
+    """One interface of one host as the pane shows it: link, speed and its counters as rates."""
+
     host: str
     name: str
     host_state: HostState
@@ -55,6 +57,7 @@ class InterfaceView:
 
 
 def is_physical(name: str, flag: bool | None) -> bool:
+    """The probe's word (a device backs it) when it gave one, else by name (lo, veth, docker, ...)."""
     return flag if flag is not None else not name.startswith(VIRTUAL)
 
 
@@ -116,6 +119,7 @@ class CheckView:
 
 
 def check_view(row: HostRow, fleet: FleetState) -> CheckView:
+    """A check row with its window: latency and loss per round, last, p50, p95, loss over the window."""
     key = row.info.key
     lat = tuple(fleet.history(key, "latency_ms", WINDOW))
     loss = tuple(fleet.history(key, "loss_pct", WINDOW))

@@ -14,6 +14,7 @@ def _r(value: float | None, nd: int = 1) -> float | None:
 
 
 def interface_json(i: InterfaceView) -> dict[str, Any]:
+    """An interface in poll's JSON (`network.interfaces[]`)."""
     return {
         "host": i.host,
         "name": i.name,
@@ -29,6 +30,7 @@ def interface_json(i: InterfaceView) -> dict[str, Any]:
 
 
 def check_json(c: CheckView) -> dict[str, Any]:
+    """A check from one vantage point in poll's JSON (`network.checks[]`), the README's contract."""
     r = c.result
     row = c.row
     return {
@@ -56,6 +58,7 @@ def check_json(c: CheckView) -> dict[str, Any]:
 
 
 def network_json(interfaces: list[InterfaceView], checks: list[CheckView]) -> dict[str, Any]:
+    """poll's `network` object: every interface and every check from every vantage point."""
     return {"interfaces": [interface_json(i) for i in interfaces], "checks": [check_json(c) for c in checks]}
 
 

@@ -28,6 +28,7 @@ METRICS = (
 
 
 def check_values(r: CheckResult) -> Iterator[Value]:
+    """A round's metric points: latency (median, min, max), loss, status, certificate, answer change."""
     lat = sorted(r.latencies_ms)
     yield "", "latency_ms", statistics.median(lat) if lat else None
     yield "", "latency_min_ms", lat[0] if lat else None
@@ -59,6 +60,7 @@ CONSOLE = "console"  # the vantage point that is the console's own machine
 
 
 def check_name(name: str, vantage: str) -> str:
+    """A check's target name from one vantage point: `NAME` from the console, `NAME@HOST` from a host."""
     return name if vantage == CONSOLE else f"{name}@{vantage}"
 
 
@@ -133,6 +135,7 @@ def judge_certificate(
 
 
 def days_until(moment: datetime, now: datetime) -> float:
+    """Days (fractional) from `now` to `moment`; negative once it has passed."""
     return (moment - now).total_seconds() / 86400
 
 
@@ -155,6 +158,7 @@ def judge_http(
 def judge_dns(
     rcode: str | None, answer: tuple[str, ...], expect: Sequence[str] | None
 ) -> tuple[HostState, str | None]:
+    """UP, or FAILED saying how the answer (rcode, records) differs from what the check expects."""
     if rcode not in (None, "NOERROR"):
         return HostState.FAILED, f"{rcode}" + (": no such name" if rcode == "NXDOMAIN" else "")
     if expect is not None and sorted(a.rstrip(".") for a in answer) != sorted(e.rstrip(".") for e in expect):
@@ -164,6 +168,7 @@ def judge_dns(
 
 
 def judge_echoes(sent: int, latencies: Sequence[float]) -> tuple[HostState, str | None]:
+    """UP when any echo was answered (loss is measured, not judged), else UNREACHABLE."""
     if not latencies:
         return HostState.UNREACHABLE, f"no reply to {sent} echo request{'s' if sent != 1 else ''}"
     return HostState.UP, None
@@ -185,6 +190,7 @@ class AnswerMemory:
         self.changed_at: datetime | None = None
 
     def see(self, answer: tuple[str, ...] | None, now: datetime) -> bool:
+        """Take this round's answer (None: no answer to compare); whether it differs from the last."""
         if answer is None:
             return False
         changed = self.last is not None and answer != self.last

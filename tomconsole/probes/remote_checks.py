@@ -62,6 +62,7 @@ _TCP_SCRIPT = 's=$EPOCHREALTIME; exec 3<>"/dev/tcp/$1/$2" && echo "' + MARK + ' 
 
 
 def tcp_command(host: str, port: int, timeout: float) -> str:
+    """bash connects to host:port and prints its own clock before and after, within `timeout`."""
     return f"{_deadline(timeout)} bash -c {shlex.quote(_TCP_SCRIPT)} tcp {shlex.quote(host)} {port}"
 
 
@@ -118,6 +119,7 @@ class CurlAnswer:
 
 
 def parse_curl(text: str, now: datetime) -> CurlAnswer:
+    """What curl_command printed: status, seconds, body, the final URL and the leaf certificate's facts."""
     body, sep, tail = text.rpartition(f"\n{MARK} ")
     if not sep:
         return CurlAnswer(None, None, "")
@@ -163,6 +165,7 @@ def _dn(openssl: str) -> str:
 
 
 def dig_command(query: str, rtype: str, resolver: str | None, port: int, timeout: float) -> str:
+    """dig asks `resolver` (else the host's own) once for `query` `rtype`, within `timeout`."""
     server = f"@{shlex.quote(resolver)} -p {port} " if resolver else ""
     wait = max(1, math.ceil(timeout))
     return (

@@ -30,6 +30,7 @@ IF_TABLE = "network-ifs"
 
 
 def check_matches(c: CheckView, query: str) -> bool:
+    """Every word of the filter holds for the check (see the module docstring)."""
     rest = []
     for word in query.lower().split():
         field, sep, value = word.partition(":")
@@ -72,6 +73,7 @@ def if_matches(i: InterfaceView, query: str) -> bool:
 
 
 def arrange_checks(checks: list[CheckView], query: str, sort: str) -> list[CheckView]:
+    """The checks the filter keeps, in the chosen order (worst first by default)."""
     shown = [c for c in checks if check_matches(c, query)] if query else list(checks)
     if sort == "name":
         return sorted(shown, key=lambda c: (c.name, c.vantage))
@@ -83,6 +85,8 @@ def arrange_checks(checks: list[CheckView], query: str, sort: str) -> list[Check
 
 
 class NetworkPane(FilteredTablePane):
+    """Pane 3: the checks table over the interfaces table."""
+
     COLUMNS = CHECK_COLUMNS
     TABLE_ID = "network-checks"
     FILTER_HINT = "filter: words, from:web-01, kind:dns, state:down, tag:web"
@@ -131,6 +135,7 @@ class NetworkPane(FilteredTablePane):
         return list(self.interfaces_table.keys)
 
     def take(self, snapshot: Snapshot) -> None:
+        """The new snapshot's checks and interfaces (drawn by the next render)."""
         self._checks = snapshot.checks
         self._ifs = interfaces(snapshot.hosts)
 
@@ -183,9 +188,11 @@ class NetworkPane(FilteredTablePane):
     # -- intents out ------------------------------------------------------------------
 
     def row_chosen(self, key: str) -> None:
+        """Enter on a check: its screen."""
         send(self, CheckOpened(key))
 
     def interface_chosen(self, key: str) -> None:
+        """Enter on an interface: its host's screen."""
         send(self, HostOpened(key.rsplit("/", 1)[0]))
 
     def action_vantage_host(self) -> None:
@@ -205,10 +212,12 @@ class NetworkPane(FilteredTablePane):
             send(self, HostOpened(check.vantage))
 
     def action_cycle_sort(self) -> None:
+        """s: worst, name, latency, loss."""
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
         self._render_rows()
         self.notify(f"checks sorted by {self.sort}", timeout=1.5)
 
     def action_toggle_virtual(self) -> None:
+        """v: show or fold the virtual interfaces."""
         self.show_virtual = not self.show_virtual
         self._render_rows()

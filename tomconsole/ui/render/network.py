@@ -67,12 +67,14 @@ def ms(value: float | None) -> str:
 
 
 def per_s(value: float | None) -> str:
+    """A per-second count (errors, drops) in few characters: 0, 3.5, 120."""
     if value is None:
         return "-"
     return "0" if value == 0 else (f"{value:.1f}" if value < 100 else f"{value:.0f}")
 
 
 def speed(mbps: int | None) -> str:
+    """A link speed in Mb/s as 100M, 1G, 10G."""
     if not mbps:
         return "-"
     return f"{mbps // 1000}G" if mbps >= 1000 and mbps % 1000 == 0 else f"{mbps}M"
@@ -105,6 +107,7 @@ def strip(
 
 
 def check_cells(c: CheckView, p: Palette, strip_width: int) -> tuple[Text, ...]:
+    """A check's row in the checks table (CHECK_COLUMNS), remote text through the sanitizer."""
     row = c.row
     dim = row.state is not HostState.UP
     val = p.value_style(dim)
@@ -124,6 +127,7 @@ def check_cells(c: CheckView, p: Palette, strip_width: int) -> tuple[Text, ...]:
 
 
 def interface_cells(i: InterfaceView, p: Palette) -> tuple[Text, ...]:
+    """An interface's row (IF_COLUMNS): host, name, link, speed, rates, use, errors, drops."""
     dim = i.host_state is not HostState.UP
     val = p.value_style(dim)
     oper = i.operstate or "-"

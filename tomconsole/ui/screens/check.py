@@ -56,6 +56,7 @@ class CheckScreen(Screen[None]):
         return None if row is None else check_view(row, self.fleet)
 
     def refresh_from_state(self) -> None:
+        """Redraw from the fleet state: title, facts, chart and the other vantage points."""
         c = self.view()
         if c is None:
             return
@@ -142,6 +143,7 @@ class CheckScreen(Screen[None]):
         return out
 
     def action_vantage_host(self) -> None:
+        """h: the screen of the host this check runs from (for the console, a note says so)."""
         c = self.view()
         if c is None or c.vantage == "console":
             self.notify("this check runs from the console itself", timeout=3)
