@@ -141,7 +141,8 @@ async def test_tcp_connect_and_a_refused_port(servers: Servers) -> None:
     closed = servers.ports["tcp"]
     await servers.stop()
     obs, res = await run(check(kind="tcp", target=f"127.0.0.1:{closed}"))
-    assert (obs.state, obs.reason, res.loss_pct) == (HostState.UNREACHABLE, "connection refused", 100.0)
+    # the port said no: the check is down, but no probe was lost (check-loss stays quiet)
+    assert (obs.state, obs.reason, res.loss_pct) == (HostState.UNREACHABLE, "connection refused", 0.0)
 
 
 async def test_http_latency_includes_a_server_that_answers_late(servers: Servers) -> None:
@@ -314,6 +315,7 @@ async def test_checks_run_from_a_host_over_its_ssh_connection(
         assert isinstance(dns.sample, CheckResult) and dns.sample.answer == ("192.0.2.10",)
         refused = await VantageCheckCollector(cases[5][0], "t", 10.0, 4.0, host).collect()
         assert refused.reason == "connection refused"
+        assert isinstance(refused.sample, CheckResult) and refused.sample.loss_pct == 0.0
         head = check(kind="http", url=f"http://127.0.0.1:{servers.ports['http']}/health", method="HEAD")
         assert (await VantageCheckCollector(head, "t", 10.0, 4.0, host).collect()).state is HostState.UP
     finally:

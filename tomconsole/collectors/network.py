@@ -4,8 +4,10 @@
 One collector per check, each on its own grid, so a check that hangs until its deadline
 never delays another. Every run ends in an Observation with a state and, when not up, a
 reason; nothing raises into the scheduler. A run that reached for the network and got no
-answer is a lost round (a sample with no answer times), drawn and counted as loss; only a
-run that could not try at all (ICMP not permitted, a bug) has no sample.
+answer is a lost round (a sample with no answer times), drawn and counted as loss; an answer
+that said no (a refused port, a certificate not trusted, SERVFAIL) is timed, so it fails the
+check without counting as loss; a run that could not try at all (ICMP not permitted, a bug)
+has no sample.
 """
 
 from __future__ import annotations
@@ -99,8 +101,9 @@ class CheckCollector:
                 _reader, writer = await asyncio.open_connection(host, port)
         except TimeoutError:
             return self._obs(HostState.TIMEOUT, f"no TCP connection within {self.timeout:g} s", lost)
-        except OSError as exc:
-            return self._obs(HostState.UNREACHABLE, _why(exc), lost)
+        except OSError as exc:  # a refusal is timed: an answer (the port said no), not a lost probe
+            said = CheckResult(now, 1, (_ms(start),)) if isinstance(exc, ConnectionRefusedError) else lost
+            return self._obs(HostState.UNREACHABLE, _why(exc), said)
         elapsed = _ms(start)
         writer.close()
         with contextlib.suppress(OSError):
@@ -143,12 +146,16 @@ class CheckCollector:
         except httpx.HTTPError as exc:
             why = _why(exc)
             state = HostState.UNREACHABLE
+            # a refusal or a certificate refused is an answer, timed; silence is a lost probe
+            timed = (_ms(start),) if why == "connection refused" else ()
             if "CERTIFICATE_VERIFY_FAILED" in str(exc) or "certificate verify failed" in str(exc):
                 parts = urlsplit(url)
                 state, why = HostState.FAILED, untrusted_reason(_verify_detail(exc), parts.hostname or "")
                 left = max(0.5, self.timeout - (time.perf_counter() - start))  # within the run's deadline
+                timed = (_ms(start),)
                 cert = await unverified_cert(parts.hostname or "", parts.port or 443, left, now)
-            return self._obs(state, _with_expiry(why, cert), CheckResult(now, 1, (), **cert_public(cert)))
+            sample = CheckResult(now, 1, timed, **cert_public(cert))
+            return self._obs(state, _with_expiry(why, cert), sample)
         state, reason = judge_http(status, body, c.expect_status, c.body)
         fails, said = judge_certificate(where, cert, c.verify, None)
         if fails:
@@ -183,8 +190,9 @@ class CheckCollector:
             return self._dns_answer("NXDOMAIN", _ms(start), (), now)
         except dns.exception.Timeout:
             return self._obs(HostState.TIMEOUT, f"no DNS answer within {self.timeout:g} s", lost)
-        except dns.resolver.NoNameservers as exc:
-            return self._obs(HostState.UNREACHABLE, f"resolver refused or failed: {exc}"[:200], lost)
+        except dns.resolver.NoNameservers as exc:  # it answered (SERVFAIL, REFUSED): timed
+            said = CheckResult(now, 1, (_ms(start),))
+            return self._obs(HostState.UNREACHABLE, f"resolver refused or failed: {exc}"[:200], said)
         elapsed = _ms(start)
         answer = tuple(sorted(r.to_text() for r in ans.rrset)) if ans.rrset is not None else ()
         return self._dns_answer("NOERROR", elapsed, answer, now)

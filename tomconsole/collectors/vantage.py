@@ -39,11 +39,13 @@ from tomconsole.probes.remote_checks import (
     parse_ping,
     ping_command,
     tcp_command,
+    tcp_connected,
 )
 
 OUTPUT_CAP = 128 * 1024
 MISSING = 127  # what a shell (or `timeout`) exits with when the tool is not installed
 KILLED = (124, 137)  # `timeout` ended it
+CURL_TIMEOUT = 28  # curl: no answer within --max-time
 CURL_UNTRUSTED = 60  # curl: the peer's certificate was not verified
 CURL_BAD_CA = 77  # curl: the CA file cannot be read (a mistake on the host, not the network)
 SESSIONS = 8  # checks one host runs at once, on channels beside its probe (sshd MaxSessions 10)
@@ -165,9 +167,10 @@ class VantageCheckCollector(CheckCollector):
 
     def _read_tcp(self, got: RemoteRun, now: datetime) -> Observation:
         ms = parse_elapsed_ms(got.out)
-        if ms is None:
+        if ms is None or not tcp_connected(got.out):
             why = failure_reason(got.err).rsplit(": ", 1)[-1].lower() or f"exit status {got.status}"
-            return self._obs(HostState.UNREACHABLE, why, CheckResult(now, 1, ()))
+            answered = () if ms is None else (ms,)  # refused in `ms`: an answer, not a lost probe
+            return self._obs(HostState.UNREACHABLE, why, CheckResult(now, 1, answered))
         return self._obs(HostState.UP, None, CheckResult(now, 1, (ms,)))
 
     def _read_http(self, got: RemoteRun, now: datetime) -> Observation:
@@ -185,7 +188,9 @@ class VantageCheckCollector(CheckCollector):
                 why += "" if days is None else f"; certificate expires in {days:.0f} days"
             failed = got.status in (CURL_UNTRUSTED, CURL_BAD_CA) or "SSL" in why
             state = HostState.FAILED if failed else HostState.UNREACHABLE
-            return self._obs(state, why, CheckResult(now, 1, (), **facts))
+            # an answer that said no (refused, not trusted) is timed; only silence is a lost probe
+            answered = (ans.seconds * 1000,) if ans.seconds and got.status != CURL_TIMEOUT else ()
+            return self._obs(state, why, CheckResult(now, 1, answered, **facts))
         state, reason = judge_http(ans.status, ans.body, c.expect_status, c.body)
         host = urlsplit(ans.url or c.url or "").hostname or ""
         fails, said = judge_certificate(host, ans.cert, c.verify, None)  # curl verified, unless verify: false

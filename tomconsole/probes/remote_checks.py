@@ -58,7 +58,11 @@ def parse_ping(text: str, count: int) -> tuple[int, tuple[float, ...]]:
 
 
 # bash's $EPOCHREALTIME times the connect on the host itself, with no fork around it
-_TCP_SCRIPT = 's=$EPOCHREALTIME; exec 3<>"/dev/tcp/$1/$2" && echo "' + MARK + ' $s $EPOCHREALTIME"'
+# a refusal is an answer too (the path works, the port does not): timed, and marked `no`
+_TCP_SCRIPT = (
+    's=$EPOCHREALTIME; if exec 3<>"/dev/tcp/$1/$2"; then echo "' + MARK + ' $s $EPOCHREALTIME"; '
+    'else echo "' + MARK + ' $s $EPOCHREALTIME no"; exit 1; fi'
+)
 
 
 def tcp_command(host: str, port: int, timeout: float) -> str:
@@ -67,10 +71,11 @@ def tcp_command(host: str, port: int, timeout: float) -> str:
 
 
 def parse_elapsed_ms(text: str) -> float | None:
-    """The time between the two EPOCHREALTIME stamps a script printed after MARK."""
+    """The time between the two EPOCHREALTIME stamps a script printed after MARK (also for
+    a connection refused: see tcp_connected)."""
     for line in text.split("\n"):
         parts = line.split()
-        if len(parts) == 3 and parts[0] == MARK:
+        if len(parts) in (3, 4) and parts[0] == MARK:
             try:
                 return max(
                     0.0, (float(parts[2].replace(",", ".")) - float(parts[1].replace(",", "."))) * 1000
@@ -86,6 +91,11 @@ _CURL_SCRIPT = (
     'u=$1; t=$2; shift 2; curl "$@" -- "$u" | tail -c 65536; s=${PIPESTATUS[0]}; '
     '[ "$s" = 60 ] && curl -sk --max-time "$t" -o /dev/null -w "%{certs}" -- "$u"; exit "$s"'
 )
+
+
+def tcp_connected(text: str) -> bool:
+    """Whether the tcp script's connection was made (a refusal is timed but marked `no`)."""
+    return any(ln.startswith(MARK) and not ln.rstrip().endswith(" no") for ln in text.split("\n"))
 
 
 def curl_command(
