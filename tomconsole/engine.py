@@ -24,7 +24,18 @@ from tomconsole.incidents.actions import answer
 from tomconsole.incidents.book import AUDIT
 from tomconsole.incidents.engine import IncidentEngine
 from tomconsole.incidents.model import Incident
-from tomconsole.models import AcceptHostKey, Acknowledge, Action, HostState, SourceState, SourceStatus
+from tomconsole.models import (
+    AcceptHostKey,
+    Acknowledge,
+    Action,
+    CancelQuery,
+    HostState,
+    SourceState,
+    SourceStatus,
+    TerminateSession,
+    visible,
+)
+from tomconsole.monitor.databases import DbView, db_view
 from tomconsole.monitor.network import CheckView, CheckViews
 from tomconsole.monitor.scheduler import Scheduler
 from tomconsole.monitor.state import FleetState, HostRow
@@ -45,6 +56,7 @@ class Snapshot:
     incidents: list[Incident]
     checks: list[CheckView] = field(default_factory=list)  # network checks, one per vantage
     targets: list[HostRow] = field(default_factory=list)  # every target, of every kind
+    databases: list[DbView] = field(default_factory=list)  # db: targets, in config order
 
 
 class Engine:
@@ -172,7 +184,8 @@ class Engine:
         rows = self.fleet.rows(check_stale=check_stale)
         hosts = [r for r in rows if r.info.kind == "host"]
         checks = self._check_views([r for r in rows if r.info.kind == "check"])
-        return Snapshot(hosts, self.source_statuses(), incidents, checks, rows)
+        dbs = [db_view(r) for r in rows if r.info.kind == "db"]
+        return Snapshot(hosts, self.source_statuses(), incidents, checks, rows, dbs)
 
     def source_statuses(self) -> list[SourceStatus]:
         """Each source's own state: a many-target source reports it; a per-host source (SSH,
@@ -204,6 +217,8 @@ class Engine:
         try:
             if isinstance(action, AcceptHostKey):
                 reply = await self._accept_host_key(action)
+            elif isinstance(action, CancelQuery | TerminateSession):
+                reply = await self._signal_session(action)
             else:
                 reply = answer(eng.book, eng.windows, action)
             await eng.store.durable()
@@ -260,3 +275,45 @@ class Engine:
             },
         )
         return {"ok": True, "host": action.host, "file": str(path)}
+
+    async def _signal_session(self, action: CancelQuery | TerminateSession) -> dict[str, Any]:
+        """Cancel a query or end a session on a database configured `write: true`; refused
+        (and still audited) otherwise. The audit says who, which session, what they saw."""
+        from tomconsole.collectors.db_clients import DbFailure
+        from tomconsole.collectors.sources import SignalsSessions
+
+        terminate = isinstance(action, TerminateSession)
+        verb = "terminate-session" if terminate else "cancel-query"
+        source = next((s for s in self.sources if isinstance(s, SignalsSessions)), None)
+        outcome: str
+        try:
+            if source is None:
+                raise ValueError("no databases are configured")
+            done = await source.signal_session(action.database, action.pid, terminate)
+            outcome = "done" if done else "no such session (it had ended)"
+        except PermissionError as exc:
+            outcome, error = "refused", str(exc)
+        except (ValueError, DbFailure, TimeoutError, OSError) as exc:
+            outcome, error = "failed", (str(exc) or type(exc).__name__)
+        except Exception as exc:  # a driver's own error: said, audited, never raised into the UI
+            outcome, error = "failed", f"{type(exc).__name__}: {exc}"
+        assert self.store is not None
+        self.store.append(
+            AUDIT,
+            {
+                "at": self._wall().isoformat(),
+                "who": action.by,
+                "action": verb,
+                "target": f"db:{action.database}",
+                "pid": action.pid,
+                "seen": action.seen,
+                "outcome": outcome,
+            },
+        )
+        what = f"{'session' if terminate else 'query of session'} {action.pid} on {action.database}"
+        if outcome in ("refused", "failed"):
+            return {
+                "ok": False,
+                "error": f"{visible(what)}: not {'ended' if terminate else 'cancelled'}: {error}",
+            }
+        return {"ok": True, "database": action.database, "message": f"{what}: {outcome}"}

@@ -176,6 +176,94 @@ class CheckResult:
 
 
 @dataclass(frozen=True, slots=True)
+class DbSession:
+    """One session of a database server: `blocked_by` are the pids holding the locks it
+    waits for; times are seconds (None: not in a query or transaction)."""
+
+    pid: int
+    user: str
+    database: str = ""
+    client: str = ""
+    state: str = ""  # active, idle, idle in transaction, ... as the engine says it
+    query: str = ""
+    query_s: float | None = None
+    xact_s: float | None = None
+    wait_s: float | None = None  # how long it has waited for a lock (None: not waiting)
+    blocked_by: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DbReplica:
+    """A replication peer as its primary sees it (or, on a replica, its primary)."""
+
+    name: str
+    state: str
+    lag_s: float | None = None
+    lag_bytes: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DbStatement:
+    """A statement the engine aggregates (pg_stat_statements, performance_schema)."""
+
+    query: str
+    calls: int
+    total_ms: float
+    mean_ms: float
+    rows: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DbFinding:
+    """A database setting that matters for security, with what shows it (for the findings pane)."""
+
+    check: str
+    severity: str  # critical, major, minor, info
+    title: str
+    evidence: str
+
+
+@dataclass(frozen=True, slots=True)
+class DbStatus:
+    """One round of one database: fast facts every interval, slow ones (sizes, statements,
+    settings, backups) carried from their last slow round. Counters (`xacts`, `commands`,
+    `evictions`) are raw; rates need two samples."""
+
+    sampled_at: datetime
+    engine: str
+    latency_ms: float
+    version: str | None = None
+    uptime_s: float | None = None
+    connections: int | None = None
+    max_connections: int | None = None
+    sessions: tuple[DbSession, ...] = ()
+    role: str | None = None  # primary, replica
+    lag_s: float | None = None  # a replica's, behind its primary
+    lag_bytes: float | None = None
+    replica_state: str | None = None
+    replicas: tuple[DbReplica, ...] = ()
+    cache_hit_pct: float | None = None
+    xacts: float | None = None  # commits + rollbacks (counter)
+    commands: float | None = None  # Redis: commands processed (counter)
+    size_bytes: float | None = None
+    sizes: tuple[tuple[str, float], ...] = ()
+    statements: tuple[DbStatement, ...] = ()
+    backup_age_s: float | None = None
+    backup_note: str | None = None  # why there is no backup age (no file matches, cannot read)
+    archive_failing: bool | None = None  # PostgreSQL's archiver: the last attempt failed
+    archive_age_s: float | None = None  # since the last WAL segment archived
+    memory_bytes: float | None = None  # Redis
+    memory_max_bytes: float | None = None
+    fragmentation: float | None = None
+    evictions: float | None = None  # counter
+    keyspace: tuple[tuple[str, int, int], ...] = ()  # (db, keys, expires)
+    repl_offset: float | None = None
+    findings: tuple[DbFinding, ...] = ()
+    ended_blockers: tuple[str, ...] = ()  # blockers gone since the last rounds (their alerts clear)
+    notes: tuple[str, ...] = ()  # what could not be read with this role (not assessed)
+
+
+@dataclass(frozen=True, slots=True)
 class ProbeResult:
     """A parsed answer: a sample, or the reason the text could not be read."""
 
@@ -231,7 +319,7 @@ class Observation:
     host: str
     state: HostState
     reason: str | None = None
-    sample: HostSample | CheckResult | None = None
+    sample: HostSample | CheckResult | DbStatus | None = None
     extra: dict[str, str] = field(default_factory=dict)
     kind: str = "host"
 
@@ -377,6 +465,27 @@ class AcceptHostKey:
     by: str
 
 
+@dataclass(frozen=True, slots=True)
+class CancelQuery:
+    """Cancel the query a database session runs (the session stays). `seen` is what the
+    operator confirmed (user, query, duration), kept in the audit."""
+
+    database: str
+    pid: int
+    by: str
+    seen: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TerminateSession:
+    """End a database session (its transaction rolls back)."""
+
+    database: str
+    pid: int
+    by: str
+    seen: str = ""
+
+
 Action = (
     Acknowledge
     | Resolve
@@ -389,4 +498,6 @@ Action = (
     | EndWindow
     | ExtendWindow
     | AcceptHostKey
+    | CancelQuery
+    | TerminateSession
 )

@@ -20,6 +20,7 @@ from tomconsole.cli.output import EXIT_DOWN, EXIT_OK, EXIT_STORE, error, note, s
 from tomconsole.config import Config
 from tomconsole.engine import Engine
 from tomconsole.models import HostState, SourceState
+from tomconsole.monitor.databases import databases_table, db_json
 from tomconsole.monitor.network import interfaces
 from tomconsole.monitor.network_report import checks_table, network_json
 from tomconsole.monitor.report import fleet_json, fleet_table, source_json
@@ -29,7 +30,9 @@ from tomconsole.store import Store, StoreError
 def add_parsers(
     command: Callable[[str, str], argparse.ArgumentParser], bounded: Callable[..., Callable[[str], Any]]
 ) -> None:
-    poll = command("poll", "poll headless and print the fleet (exit 1 when a host or check is not up)")
+    poll = command(
+        "poll", "poll headless and print the fleet (exit 1 when a host, check or database is not up)"
+    )
     mode = poll.add_mutually_exclusive_group()
     mode.add_argument("--once", action="store_true", help="one round, one document (the default)")
     mode.add_argument(
@@ -86,11 +89,14 @@ async def _poll(engine: Engine, rounds: int, interval: float | None, fmt: str, s
             doc["sources"] = [source_json(s) for s in snap.sources]
             doc["incidents"] = [i.summary() for i in snap.incidents]
             doc["network"] = network_json(interfaces(snap.hosts), snap.checks)
+            doc["databases"] = [db_json(d) for d in snap.databases]
             if fmt == "table":
-                if snap.hosts or not snap.checks:
+                if snap.hosts or not (snap.checks or snap.databases):
                     say(fleet_table(snap.hosts, snap.sources))
                 if snap.checks:
                     say(("\n" if snap.hosts else "") + checks_table(snap.checks))
+                if snap.databases:
+                    say(("\n" if snap.hosts or snap.checks else "") + databases_table(snap.databases))
             elif fmt == "jsonl" or rounds > 1:
                 print(json.dumps(doc, separators=(",", ":")), flush=True)
             else:
@@ -108,6 +114,7 @@ async def _poll(engine: Engine, rounds: int, interval: float | None, fmt: str, s
     healthy = (
         all(r.state is HostState.UP for r in snap.hosts)
         and all(c.row.state is HostState.UP for c in snap.checks)
+        and all(d.row.state is HostState.UP for d in snap.databases)
         and all(s.state is SourceState.UP for s in snap.sources)
     )
     return EXIT_OK if healthy else EXIT_DOWN

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from tomconsole.collectors import Collector
+from tomconsole.collectors.databases import DatabaseCollector
 from tomconsole.collectors.local import LocalCollector
 from tomconsole.collectors.network import CheckCollector
 from tomconsole.collectors.prometheus import PrometheusCollector
@@ -23,7 +24,7 @@ from tomconsole.collectors.vantage import SESSIONS, VantageCheckCollector
 from tomconsole.config import Config
 from tomconsole.config.prometheus import PrometheusConfig
 from tomconsole.models import HostInfo
-from tomconsole.probes import HOST
+from tomconsole.probes import DB, HOST
 from tomconsole.probes.kinds import Kind
 from tomconsole.probes.network import CHECK, CONSOLE, check_name
 
@@ -44,6 +45,13 @@ class TrustsHostKeys(Protocol):
     """A source that can be told to trust a host's key (SSH): returns the file written."""
 
     def accept_host_key(self, host: str, key: str, known_as: str | None = None) -> Path: ...
+
+
+@runtime_checkable
+class SignalsSessions(Protocol):
+    """A source whose targets have sessions an operator may cancel or end (databases)."""
+
+    async def signal_session(self, target: str, pid: int, terminate: bool) -> bool: ...
 
 
 @dataclass
@@ -165,6 +173,47 @@ def network_source(config: Config, ssh: SshSource | None) -> StaticSource:
     return StaticSource("network", CHECK, check_infos(config), units)
 
 
+def db_infos(config: Config) -> list[HostInfo]:
+    """One target per database, `db:NAME`, its engine and route as facts."""
+    out = []
+    for d in config.databases:
+        facts = [("engine", d.engine), ("endpoint", f"{d.host}:{d.port_or_default}")]
+        if d.via:
+            facts.append(("via", d.via))
+        facts.append(("write", "yes" if d.write else "no"))
+        address = f"{d.host}:{d.port_or_default}"
+        out.append(
+            HostInfo(d.name, address, tuple(d.tags), d.group, d.interval, "db", "databases", tuple(facts))
+        )
+    return out
+
+
+class DatabaseSource(StaticSource):
+    """The databases of `databases:`; an operator may cancel or end their sessions where
+    `write: true` allows it."""
+
+    async def signal_session(self, target: str, pid: int, terminate: bool) -> bool:
+        collector = next(
+            (c for c in self.units if isinstance(c, DatabaseCollector) and c.name == target), None
+        )
+        if collector is None:
+            raise ValueError(f"{target} is not a database of this console")
+        if not collector.db.write:
+            raise PermissionError(f"{target} is read-only here: set `write: true` on it to allow this")
+        return await collector.signal(pid, terminate)
+
+
+def database_source(config: Config, ssh: SshSource | None) -> DatabaseSource:
+    hosts = {c.name: c for c in (ssh.units if ssh is not None else []) if isinstance(c, SshCollector)}
+    sessions = {name: asyncio.Semaphore(SESSIONS) for name in hosts}
+    units: list[Collector] = []
+    for d in config.databases:
+        via = hosts.get(d.via) if d.via else None
+        on = d.backup_on or d.via
+        units.append(DatabaseCollector(d, via, hosts.get(on) if on else None, sessions.get(on or "")))
+    return DatabaseSource("databases", DB, db_infos(config), units)
+
+
 def from_config(config: Config) -> list[Source]:
     """The sources a config asks for, the console's own machine first when it is shown."""
     out: list[Source] = []
@@ -175,6 +224,8 @@ def from_config(config: Config) -> list[Source]:
         out.append(ssh)
     if config.network.checks:
         out.append(network_source(config, ssh))
+    if config.databases:
+        out.append(database_source(config, ssh))
     if config.prometheus is not None:
         out.append(prometheus_source(config.prometheus))
     return out

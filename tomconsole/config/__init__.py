@@ -27,6 +27,7 @@ from tomconsole.config._yaml import (
 )
 from tomconsole.config.alertmanager import AlertmanagerConfig
 from tomconsole.config.base import Duration, Strict, parse_duration
+from tomconsole.config.databases import DatabaseConfig
 from tomconsole.config.incidents import DAYS, IncidentPolicy, MaintenanceConfig, Member, Team, Weekly
 from tomconsole.config.network import CheckConfig, NetworkConfig
 from tomconsole.config.notify import Notifications, Webhook
@@ -52,6 +53,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "ConfigIssue",
+    "DatabaseConfig",
     "Duration",
     "HostConfig",
     "IncidentPolicy",
@@ -94,6 +96,7 @@ class Config(Strict):
     prometheus: PrometheusConfig | None = None
     alertmanager: AlertmanagerConfig | None = None
     network: NetworkConfig = NetworkConfig()
+    databases: list[DatabaseConfig] = []
 
     @property
     def effective_rules(self) -> list[RuleConfig]:
@@ -146,6 +149,7 @@ def parse_config(
             ("hosts", [h.name for h in config.hosts]),
             ("rules", [r.name for r in config.rules]),
             ("network.checks", [c.name for c in config.network.checks]),
+            ("databases", [d.name for d in config.databases]),
         ):
             seen: set[str] = set()
             for i, name in enumerate(names):
@@ -154,6 +158,7 @@ def parse_config(
                     issues.append(ConfigIssue(file, line_for(loc, lines), dotted(loc), "name is used twice"))
                 seen.add(name)
         issues.extend(_vantage_issues(config, file, lines))
+        issues.extend(_via_issues(config, file, lines))
         for i, rule in enumerate(config.rules):
             problem = metric_problem(rule, (kinds if kinds is not None else BUILTIN_KINDS.values()))
             if problem:
@@ -177,6 +182,20 @@ def _vantage_issues(config: Config, file: str, lines: dict[KeyPath, int]) -> Ite
                 known = ", ".join(["console", *sorted(hosts)])
                 why = f"{where} is not a host of `hosts:` (a check runs from: {known})"
                 yield ConfigIssue(file, line_for(loc, lines), dotted(loc), why)
+
+
+def _via_issues(config: Config, file: str, lines: dict[KeyPath, int]) -> Iterator[ConfigIssue]:
+    """A database's `via:` and `backup_on:` name hosts of `hosts:` (their SSH connections)."""
+    hosts = {h.name for h in config.hosts}
+    for i, db in enumerate(config.databases):
+        for key in ("via", "backup_on"):
+            where = getattr(db, key)
+            if where is not None and where not in hosts:
+                loc = ("databases", i, key)
+                known = ", ".join(sorted(hosts)) or "none configured"
+                yield ConfigIssue(
+                    file, line_for(loc, lines), dotted(loc), f"{where} is not a host of `hosts:` ({known})"
+                )
 
 
 def load_config(path: Path, check_theme: Callable[[str], str | None] | None = None) -> Config:

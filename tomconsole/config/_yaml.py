@@ -12,6 +12,14 @@ SECRET_KEYS = frozenset({"password", "passphrase", "secret", "token", "private_k
 
 _SSH_HINT = "use ssh-agent or an identity_file (keys with a passphrase belong in the agent)"
 _SECRET_HINTS = {"bearer_token": "use bearer_token_env or token_file"}
+_DB_HINT = "use password_env or password_file (PostgreSQL also reads ~/.pgpass, MariaDB an option_file)"
+
+
+def _secret_hint(path: tuple[str | int, ...]) -> str:
+    if path and path[0] == "databases":
+        return _DB_HINT
+    return _SECRET_HINTS.get(str(path[-1]).lower(), _SSH_HINT)
+
 
 KeyPath = tuple[str | int, ...]
 
@@ -61,8 +69,7 @@ def to_python(
                         file,
                         line,
                         dotted(sub),
-                        "plaintext secrets are not allowed in the config; "
-                        + _SECRET_HINTS.get(str(key).lower(), _SSH_HINT),
+                        "plaintext secrets are not allowed in the config; " + _secret_hint(sub),
                     )
                 )
             lines[sub] = line

@@ -38,7 +38,7 @@ class RuleConfig(Strict):
     labels: dict[str, str] = {}
     runbook: str | None = None
     scope: Scope = Scope()
-    target: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*:\S+$")] | None = None
+    target: Annotated[str, Field(pattern=r"^[a-z*?\[][^:\s]*:\S+$")] | None = None  # kind:name, globs allowed
     group: str | None = None
     tag: str | None = None
     enabled: bool = True
@@ -202,7 +202,88 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "otherwise look for a hijack or a stale record (the check's detail shows the answers).",
     },
     {
+        "name": "db-down",
+        "target": "db:*",
+        "state": ["unreachable", "timeout", "auth_failed", "error"],
+        "for": "30s",
+        "severity": "critical",
+        "runbook": "The database does not answer the console, or a query failed: the reason says "
+        "which (refused, no route, the SSH server refused the forwarding, login refused, a grant "
+        "missing). Check the server, its host, and the monitoring role's grants (README).",
+    },
+    {
+        "name": "db-replication-lag",
+        "target": "db:*",
+        "metric": "repl_lag_s",
+        "op": ">",
+        "threshold": 30,
+        "clear": 10,
+        "for": "1m",
+        "severity": "major",
+        "runbook": "A replica is behind its primary: replay paused or blocked by a long query on "
+        "the replica, a slow disk, or the network between them. The database screen lists the peers.",
+    },
+    {
+        "name": "db-connections",
+        "target": "db:*",
+        "metric": "conn_pct",
+        "op": ">",
+        "threshold": 90,
+        "clear": 80,
+        "for": "1m",
+        "severity": "major",
+        "runbook": "Connections near the server's maximum: new clients will be refused. Look for "
+        "a pool that leaks or idle sessions (the database screen), then raise the limit or add a pooler.",
+    },
+    {
+        "name": "db-blocked",
+        "target": "db:*",
+        "metric": "blocked_max_s",
+        "op": ">",
+        "threshold": 60,
+        "clear": 5,
+        "severity": "critical",
+        "runbook": "A session holds a lock others have waited for over a minute; the title names "
+        "it. The database screen shows the lock tree: ask its owner, or cancel its query / end the "
+        "session (write: true).",
+    },
+    {
+        "name": "db-idle-in-transaction",
+        "target": "db:*",
+        "metric": "idle_in_tx_max_s",
+        "op": ">",
+        "threshold": 300,
+        "clear": 60,
+        "severity": "minor",
+        "runbook": "A session left a transaction open and does nothing: it holds its locks and "
+        "stops vacuum. Find the application (client address, user) on the database screen.",
+    },
+    {
+        "name": "db-backup-old",
+        "target": "db:*",
+        "metric": "backup_age_s",
+        "op": ">",
+        "threshold": 93600,
+        "clear": 86400,
+        "severity": "major",
+        "runbook": "The newest backup file is older than 26 hours: the backup job failed or did "
+        "not run. Check its log and the space where backups are written.",
+    },
+    {
+        "name": "db-archiver-failing",
+        "target": "db:*",
+        "metric": "archive_failing",
+        "op": ">",
+        "threshold": 0.5,
+        "for": "5m",
+        "severity": "major",
+        "runbook": "PostgreSQL's WAL archiver fails (pg_stat_archiver): point-in-time recovery "
+        "is at risk and pg_wal grows. Check archive_command and its destination.",
+    },
+    {
         "name": "tomconsole-error",
+        # not a database: for a db, `error` is a failed query (db-down says so)
+        "target": "[!d]*:*",
         "state": ["error"],
         "severity": "major",
         "runbook": "tomconsole itself failed on this host (a bug): the reason names it; "

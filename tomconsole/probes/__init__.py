@@ -2,6 +2,7 @@
 provides as metric points. Nothing here does I/O or imports beyond models."""
 
 from tomconsole.models import HostState
+from tomconsole.probes.databases import DB
 from tomconsole.probes.host import HOST
 from tomconsole.probes.kinds import Kind
 from tomconsole.probes.network import CHECK
@@ -15,6 +16,6 @@ SOURCE = Kind(
     values=lambda _sample: (),
 )
 
-BUILTIN_KINDS: dict[str, Kind] = {HOST.name: HOST, SOURCE.name: SOURCE, CHECK.name: CHECK}
+BUILTIN_KINDS: dict[str, Kind] = {HOST.name: HOST, SOURCE.name: SOURCE, CHECK.name: CHECK, DB.name: DB}
 
-__all__ = ["BUILTIN_KINDS", "CHECK", "HOST", "SOURCE", "Kind"]
+__all__ = ["BUILTIN_KINDS", "CHECK", "DB", "HOST", "SOURCE", "Kind"]

@@ -1,0 +1,237 @@
+"""The `db` kind (PostgreSQL, MariaDB/MySQL, Redis): its metrics, how a round flattens to
+points, and the lock tree of who blocks whom, the same for every engine. What each engine is
+asked and how its answer is read is in probes/postgres.py, probes/mysql.py, probes/redis.py.
+
+A blocker is a metric point's object (`blocked_max_s` of `pid 4242 alice: UPDATE ...`): the
+incident the default blocker rule opens then names the database and the blocker, and a
+blocker that ends reports 0 for a few rounds (`DbStatus.ended_blockers`) so its alert
+clears instead of waiting for data that never comes. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterator, Sequence
+
+from tomconsole.models import DbSession, DbStatus, HostState, MetricDef
+from tomconsole.probes.kinds import Kind, Value
+
+ENGINES = ("postgresql", "mariadb", "redis")
+IDLE_IN_TX = ("idle in transaction", "idle in transaction (aborted)")
+
+METRICS = (
+    MetricDef("up", "", "1 while the database answers"),
+    MetricDef("latency_ms", "ms", "time to answer a trivial query", label="Latency ms"),
+    MetricDef("conn_pct", "%", "connections used of the server's maximum", label="Connections %"),
+    MetricDef("connections", "", "client connections open"),
+    MetricDef("active", "", "sessions running a query now", label="Active"),
+    MetricDef("idle_in_tx", "", "sessions idle inside an open transaction"),
+    MetricDef("idle_in_tx_max_s", "s", "the longest a session has been idle inside a transaction"),
+    MetricDef("blocked", "", "sessions waiting for a lock another session holds", label="Blocked"),
+    MetricDef("blocked_max_s", "s", "the longest current lock wait behind each blocker", per_object=True),
+    MetricDef("longest_query_s", "s", "the longest running query (lock waits included)"),
+    MetricDef("longest_tx_s", "s", "the oldest open transaction"),
+    MetricDef(
+        "repl_lag_s", "s", "replication lag: a replica's behind its primary, a primary's worst replica"
+    ),
+    MetricDef("repl_lag_bytes", "B", "replication lag in bytes (WAL, or Redis offsets)"),
+    MetricDef("cache_hit_pct", "%", "reads served from the buffer cache", label="Cache hit %"),
+    MetricDef("tps", "/s", "transactions (commits and rollbacks) per second", counter=True, label="Tx/s"),
+    MetricDef("ops_ps", "/s", "commands per second (Redis)", counter=True, label="Ops/s"),
+    MetricDef("evicted_ps", "/s", "keys evicted per second for lack of memory (Redis)", counter=True),
+    MetricDef("mem_pct", "%", "memory used of maxmemory (Redis, when maxmemory is set)"),
+    MetricDef("size_bytes", "B", "the size of every database of the server"),
+    MetricDef("backup_age_s", "s", "age of the newest non-empty file matching backup_glob"),
+    MetricDef("archive_failing", "", "1 when PostgreSQL's WAL archiver failed its last attempt"),
+)
+
+
+def first_line(query: str, width: int = 60) -> str:
+    """A query's first non-blank line, cut to `width` with an ellipsis (for titles)."""
+    line = next((ln.strip() for ln in query.split("\n") if ln.strip()), "")
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def blocker_label(s: DbSession) -> str:
+    """How an incident names a blocker: `pid 4242 alice: UPDATE accounts SET ...`."""
+    query = first_line(s.query)
+    return f"pid {s.pid} {s.user}" + (f": {query}" if query else "")
+
+
+def lock_tree(sessions: Sequence[DbSession]) -> list[tuple[int, DbSession]]:
+    """Who blocks whom, as (depth, session) in display order: each root blocker (a session
+    that blocks others and waits for no one, or a session of a deadlock cycle) at depth 0,
+    the most-waited-on first, each with the sessions waiting on it below. Sessions outside
+    any wait are left out."""
+    by_pid = {s.pid: s for s in sessions}
+    waiters: dict[int, list[DbSession]] = {}
+    for s in sessions:
+        for b in s.blocked_by:
+            waiters.setdefault(b, []).append(s)
+    if not waiters:
+        return []
+    roots = [p for p in waiters if p not in by_pid or not any(b in by_pid for b in by_pid[p].blocked_by)]
+    if not roots:  # every blocker waits too: a cycle (the engine will break it); show one of them
+        roots = [min(waiters)]
+    out: list[tuple[int, DbSession]] = []
+    seen: set[int] = set()
+
+    def walk(pid: int, depth: int) -> None:
+        if pid in seen:
+            return
+        seen.add(pid)
+        out.append((depth, by_pid.get(pid) or DbSession(pid, "?", state="not visible to this role")))
+        for w in sorted(waiters.get(pid, ()), key=lambda s: -(s.wait_s or 0)):
+            walk(w.pid, depth + 1)
+
+    for root in sorted(roots, key=lambda p: (-tree_wait(p, waiters), p)):
+        walk(root, 0)
+    return out
+
+
+def tree_wait(pid: int, waiters: dict[int, list[DbSession]]) -> float:
+    """The longest wait of any session behind `pid`, directly or further down."""
+    best, stack, seen = 0.0, [pid], set()
+    while stack:
+        p = stack.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        for w in waiters.get(p, ()):
+            best = max(best, w.wait_s or 0.0)
+            stack.append(w.pid)
+    return best
+
+
+def blockers(sessions: Sequence[DbSession]) -> list[tuple[str, float]]:
+    """(label, longest wait behind it) of each root blocker, worst first."""
+    tree = lock_tree(sessions)
+    if not tree:
+        return []
+    waiters: dict[int, list[DbSession]] = {}
+    for s in sessions:
+        for b in s.blocked_by:
+            waiters.setdefault(b, []).append(s)
+    return [(blocker_label(s), tree_wait(s.pid, waiters)) for depth, s in tree if depth == 0]
+
+
+def _max(values: Iterator[float | None]) -> float | None:
+    got = [v for v in values if v is not None]
+    return max(got) if got else None
+
+
+def db_values(s: DbStatus) -> Iterator[Value]:
+    """A round's metric points (see METRICS); counters raw."""
+    sessions = s.sessions
+    yield "", "up", 1.0
+    yield "", "latency_ms", s.latency_ms
+    pct = None
+    if s.connections is not None and s.max_connections:
+        pct = 100.0 * s.connections / s.max_connections
+    yield "", "conn_pct", pct
+    yield "", "connections", None if s.connections is None else float(s.connections)
+    if s.engine != "redis":
+        idle_tx = [x for x in sessions if x.state in IDLE_IN_TX]
+        yield "", "active", float(sum(1 for x in sessions if x.state == "active"))
+        yield "", "idle_in_tx", float(len(idle_tx))
+        yield "", "idle_in_tx_max_s", _max(x.xact_s for x in idle_tx) or 0.0
+        waiting = [x for x in sessions if x.blocked_by]
+        yield "", "blocked", float(len(waiting))
+        found = blockers(sessions)
+        for label, wait in found:
+            yield label, "blocked_max_s", wait
+        for label in s.ended_blockers:
+            yield label, "blocked_max_s", 0.0
+        if not found:
+            yield "", "blocked_max_s", 0.0
+        yield "", "longest_query_s", _max(x.query_s for x in sessions if x.state == "active") or 0.0
+        yield "", "longest_tx_s", _max(x.xact_s for x in sessions) or 0.0
+    lag_s, lag_b = s.lag_s, s.lag_bytes
+    if s.role == "primary" and s.replicas:
+        lag_s = _max(r.lag_s for r in s.replicas)
+        lag_b = _max(r.lag_bytes for r in s.replicas)
+    yield "", "repl_lag_s", lag_s
+    yield "", "repl_lag_bytes", lag_b
+    yield "", "cache_hit_pct", s.cache_hit_pct
+    yield "", "tps", s.xacts
+    yield "", "ops_ps", s.commands
+    yield "", "evicted_ps", s.evictions
+    mem = None
+    if s.memory_bytes is not None and s.memory_max_bytes:
+        mem = 100.0 * s.memory_bytes / s.memory_max_bytes
+    yield "", "mem_pct", mem
+    yield "", "size_bytes", s.size_bytes
+    yield "", "backup_age_s", s.backup_age_s
+    yield "", "archive_failing", None if s.archive_failing is None else float(s.archive_failing)
+
+
+DB = Kind(
+    name="db",
+    metrics=METRICS,
+    states=(
+        HostState.UP,
+        HostState.CONNECTING,
+        HostState.UNREACHABLE,
+        HostState.AUTH_FAILED,
+        HostState.TIMEOUT,
+        HostState.ERROR,
+        HostState.STALE,
+    ),
+    values=db_values,
+    charted=("latency_ms", "connections", "active", "blocked", "tps", "ops_ps", "repl_lag_s"),
+)
+
+
+class BlockerMemory:
+    """Blockers seen in recent rounds, so one that ends reports 0 for KEEP rounds (its alert
+    clears) instead of vanishing from the points."""
+
+    KEEP = 5
+
+    def __init__(self) -> None:
+        self.recent: dict[str, int] = {}
+
+    def see(self, current: Sequence[str]) -> tuple[str, ...]:
+        """This round's blockers in; the ones that ended lately out."""
+        now = set(current)
+        ended = []
+        for label in list(self.recent):
+            if label in now:
+                continue
+            self.recent[label] -= 1
+            if self.recent[label] <= 0:
+                del self.recent[label]
+            else:
+                ended.append(label)
+        for label in now:
+            self.recent[label] = self.KEEP
+        return tuple(ended)
+
+
+def short_version(text: str) -> str:
+    """`15.18 (Debian 15.18-0+deb12u1)` -> `15.18`; `10.11.6-MariaDB-0+deb12u1` -> `10.11.6`."""
+    head = text.strip().split(" ", 1)[0]
+    return head.split("-", 1)[0]
+
+
+def backup_command(pattern: str) -> str:
+    """A fixed sh script that prints the host's clock and the newest modification time of
+    the non-empty regular files matching `pattern` (the glob is expanded by the shell; the
+    pattern itself arrives quoted, so nothing in it runs)."""
+    return (
+        f"p={shlex.quote(pattern)}; best=; for f in $p; do "
+        '[ -f "$f" ] && [ -s "$f" ] || continue; m=$(stat -c %Y "$f") || continue; '
+        '{ [ -z "$best" ] || [ "$m" -gt "$best" ]; } && best=$m; done; '
+        'echo "now $(date +%s)"; echo "newest ${best:-none}"'
+    )
+
+
+def read_backup(out: str, pattern: str) -> tuple[float | None, str | None]:
+    """(age in seconds by the host's own clock, None) or (None, why there is none)."""
+    facts = dict(line.split(" ", 1) for line in out.split("\n") if " " in line)
+    now, newest = facts.get("now", ""), facts.get("newest", "")
+    if not now.strip().isdigit():
+        return None, f"cannot read the backup listing for {pattern}"
+    if not newest.strip().isdigit():
+        return None, f"no non-empty file matches {pattern}"
+    return max(0.0, float(now) - float(newest)), None

@@ -1,0 +1,187 @@
+"""MariaDB and MySQL: what a monitoring user (PROCESS, REPLICATION CLIENT, SLAVE MONITOR,
+SELECT on performance_schema) is asked, and how the rows read. Pure: no I/O.
+
+Rows come in as mappings (aiomysql's DictCursor); a value missing or of the wrong type reads
+as unknown. Lock waits come from InnoDB's own tables (INNODB_LOCK_WAITS joined to
+INNODB_TRX), which MariaDB 10.11 keeps; the thread ids there are the PROCESSLIST ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from tomconsole.models import DbFinding, DbSession, DbStatement
+from tomconsole.probes.databases import short_version
+
+Row = Mapping[str, Any]
+
+VERSION = "SELECT VERSION() AS version, @@max_connections AS max_connections, @@read_only AS read_only"
+
+STATUS = """
+SHOW GLOBAL STATUS WHERE Variable_name IN ('Uptime', 'Threads_connected', 'Com_commit',
+  'Com_rollback', 'Innodb_buffer_pool_read_requests', 'Innodb_buffer_pool_reads')
+"""
+
+SESSIONS = """
+SELECT p.ID AS pid, p.USER AS user, coalesce(p.DB, '') AS db, p.HOST AS client,
+       p.COMMAND AS command, coalesce(p.STATE, '') AS state, left(coalesce(p.INFO, ''), 4000) AS query,
+       p.TIME_MS / 1000 AS time_s,
+       TIMESTAMPDIFF(MICROSECOND, t.trx_started, NOW(6)) / 1e6 AS xact_s,
+       TIMESTAMPDIFF(MICROSECOND, t.trx_wait_started, NOW(6)) / 1e6 AS wait_s
+  FROM information_schema.PROCESSLIST p
+  LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID
+ WHERE p.ID <> CONNECTION_ID() AND p.COMMAND NOT IN ('Daemon', 'Binlog Dump', 'Slave_IO', 'Slave_SQL')
+"""
+
+LOCK_WAITS = """
+SELECT r.trx_mysql_thread_id AS waiting, b.trx_mysql_thread_id AS blocking
+  FROM information_schema.INNODB_LOCK_WAITS w
+  JOIN information_schema.INNODB_TRX r ON r.trx_id = w.requesting_trx_id
+  JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id
+"""
+
+REPLICA = "SHOW REPLICA STATUS"
+
+SIZES = """
+SELECT table_schema AS name, SUM(data_length + index_length) AS bytes
+  FROM information_schema.TABLES GROUP BY table_schema
+"""
+
+STATEMENTS = """
+SELECT left(coalesce(DIGEST_TEXT, ''), 2000) AS query, COUNT_STAR AS calls,
+       SUM_TIMER_WAIT / 1e9 AS total_ms, AVG_TIMER_WAIT / 1e9 AS mean_ms, SUM_ROWS_SENT AS rows_sent
+  FROM performance_schema.events_statements_summary_by_digest
+ ORDER BY SUM_TIMER_WAIT DESC LIMIT 15
+"""
+
+SECURITY = (
+    "SELECT @@have_ssl AS have_ssl, @@bind_address AS bind_address, @@skip_networking AS skip_networking"
+)
+
+CANCEL = "KILL QUERY %s"
+TERMINATE = "KILL CONNECTION %s"
+
+
+def _f(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _s(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value if isinstance(value, str) else "" if value is None else str(value)
+
+
+def server_facts(version: Row | None, status: Sequence[Row]) -> dict[str, Any]:
+    """The VERSION row and the STATUS rows as DbStatus fields."""
+    st = {_s(r.get("Variable_name")).lower(): _f(r.get("Value")) for r in status}
+    reads, misses = st.get("innodb_buffer_pool_read_requests"), st.get("innodb_buffer_pool_reads")
+    hit = 100.0 * (1 - misses / reads) if reads and misses is not None else None
+    commits, rollbacks = st.get("com_commit"), st.get("com_rollback")
+    out: dict[str, Any] = {
+        "uptime_s": st.get("uptime"),
+        "connections": int(c) if (c := st.get("threads_connected")) is not None else None,
+        "cache_hit_pct": hit,
+        "xacts": commits + rollbacks if commits is not None and rollbacks is not None else None,
+    }
+    if version is not None:
+        out["version"] = short_version(_s(version.get("version"))) or None
+        m = _f(version.get("max_connections"))
+        out["max_connections"] = int(m) if m is not None else None
+    return out
+
+
+def _state(command: str, state: str, in_tx: bool) -> str:
+    """The session's state in the words every engine shares (active, idle, idle in transaction)."""
+    if command == "Sleep":
+        return "idle in transaction" if in_tx else "idle"
+    return "active" if command in ("Query", "Execute") else command.lower() or state
+
+
+def sessions(rows: Sequence[Row], waits: Sequence[Row]) -> tuple[DbSession, ...]:
+    """PROCESSLIST (with each session's transaction) and the lock waits, as sessions."""
+    blocked: dict[int, list[int]] = {}
+    for w in waits:
+        a, b = _f(w.get("waiting")), _f(w.get("blocking"))
+        if a is not None and b is not None:
+            blocked.setdefault(int(a), []).append(int(b))
+    out = []
+    for r in rows:
+        pid = _f(r.get("pid"))
+        if pid is None:
+            continue
+        xact = _f(r.get("xact_s"))
+        state = _state(_s(r.get("command")), _s(r.get("state")), xact is not None)
+        by = tuple(sorted(set(blocked.get(int(pid), ()))))
+        out.append(
+            DbSession(
+                int(pid),
+                _s(r.get("user")),
+                _s(r.get("db")),
+                _s(r.get("client")),
+                state,
+                _s(r.get("query")),
+                _f(r.get("time_s")) if state == "active" else None,
+                xact,
+                _f(r.get("wait_s")) if by else None,
+                by,
+            )
+        )
+    return tuple(out)
+
+
+def replica_facts(row: Row | None) -> dict[str, Any]:
+    """SHOW REPLICA STATUS (no row: not a replica)."""
+    if row is None:
+        return {}
+    io, sql = _s(row.get("Slave_IO_Running")), _s(row.get("Slave_SQL_Running"))
+    state = "streaming" if io == "Yes" and sql == "Yes" else f"io {io or '?'}, sql {sql or '?'}"
+    error = _s(row.get("Last_Error") or row.get("Last_IO_Error"))
+    return {
+        "role": "replica",
+        "lag_s": _f(row.get("Seconds_Behind_Master")),
+        "replica_state": state + (f": {error}" if error else ""),
+    }
+
+
+def sizes(rows: Sequence[Row]) -> tuple[tuple[str, float], ...]:
+    got = [(_s(r.get("name")), _f(r.get("bytes")) or 0.0) for r in rows]
+    return tuple(sorted(got, key=lambda x: -x[1]))
+
+
+def statements(rows: Sequence[Row]) -> tuple[DbStatement, ...]:
+    return tuple(
+        DbStatement(
+            _s(r.get("query")),
+            int(_f(r.get("calls")) or 0),
+            _f(r.get("total_ms")) or 0.0,
+            _f(r.get("mean_ms")) or 0.0,
+            int(v) if (v := _f(r.get("rows_sent"))) is not None else None,
+        )
+        for r in rows
+    )
+
+
+def findings(row: Row | None) -> tuple[DbFinding, ...]:
+    """Settings that matter for security, as this user can see them (mysql.user, who may
+    log in from where without a password, needs more than the monitoring grants)."""
+    if row is None:
+        return ()
+    bind = _s(row.get("bind_address")) or "*"
+    remote = not _f(row.get("skip_networking")) and bind not in ("127.0.0.1", "localhost", "::1")
+    if remote and _s(row.get("have_ssl")) != "YES":
+        return (
+            DbFinding(
+                "mysql-tls-off",
+                "major",
+                "TLS is off on a server that listens beyond loopback",
+                f"have_ssl = {_s(row.get('have_ssl'))}, bind_address = {bind}",
+            ),
+        )
+    return ()

@@ -1,0 +1,221 @@
+"""PostgreSQL: what a `pg_monitor` role is asked, and how the rows read. Pure: no I/O.
+
+Three fast queries a round (the server's facts in one row, its client sessions with their
+lock waits, its replicas) and, on the slow interval, sizes, top statements and the settings
+that matter for security. Rows come in as mappings (asyncpg's Records are), and a value
+that is missing or of the wrong type reads as unknown, never as an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from tomconsole.models import DbFinding, DbReplica, DbSession, DbStatement
+from tomconsole.probes.databases import short_version
+
+Row = Mapping[str, Any]
+
+SERVER = """
+SELECT current_setting('server_version') AS version,
+       extract(epoch FROM now() - pg_postmaster_start_time())::float8 AS uptime_s,
+       current_setting('max_connections')::int AS max_connections,
+       pg_is_in_recovery() AS in_recovery,
+       (SELECT sum(xact_commit + xact_rollback)::float8 FROM pg_stat_database) AS xacts,
+       (SELECT sum(blks_hit)::float8 * 100 / nullif(sum(blks_hit) + sum(blks_read), 0)
+          FROM pg_stat_database) AS cache_hit_pct,
+       CASE WHEN pg_is_in_recovery() THEN
+         CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0::float8
+              ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8, 0) END
+       END AS lag_s,
+       CASE WHEN pg_is_in_recovery() THEN
+         pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::float8
+       END AS lag_bytes,
+       (SELECT status FROM pg_stat_wal_receiver LIMIT 1) AS receiver,
+       CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() END AS replay_paused,
+       current_setting('archive_mode') AS archive_mode,
+       (SELECT last_archived_time IS DISTINCT FROM NULL AND last_failed_time > last_archived_time
+               OR last_archived_time IS NULL AND last_failed_time IS NOT NULL
+          FROM pg_stat_archiver) AS archive_failing,
+       (SELECT extract(epoch FROM now() - last_archived_time)::float8 FROM pg_stat_archiver)
+         AS archive_age_s
+"""
+
+SESSIONS = """
+SELECT a.pid, coalesce(a.usename, '') AS usename, coalesce(a.datname, '') AS datname,
+       coalesce(host(a.client_addr), '') AS client, coalesce(a.state, '') AS state,
+       left(coalesce(a.query, ''), 4000) AS query,
+       CASE WHEN a.state = 'active' THEN extract(epoch FROM now() - a.query_start)::float8 END AS query_s,
+       extract(epoch FROM now() - a.xact_start)::float8 AS xact_s,
+       (SELECT extract(epoch FROM now() - min(l.waitstart))::float8
+          FROM pg_locks l WHERE l.pid = a.pid AND NOT l.granted) AS wait_s,
+       pg_blocking_pids(a.pid) AS blocked_by
+  FROM pg_stat_activity a
+ WHERE a.backend_type = 'client backend' AND a.pid <> pg_backend_pid()
+"""
+
+REPLICAS = """
+SELECT coalesce(application_name, '') AS name, coalesce(host(client_addr), 'local') AS addr,
+       coalesce(state, '') AS state,
+       pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn()
+                            ELSE pg_current_wal_lsn() END, replay_lsn)::float8 AS lag_bytes,
+       extract(epoch FROM replay_lag)::float8 AS lag_s
+  FROM pg_stat_replication
+"""
+
+SIZES = "SELECT datname, pg_database_size(datname)::float8 AS bytes FROM pg_database WHERE datallowconn"
+
+HAS_STATEMENTS = "SELECT to_regclass('pg_stat_statements') IS NOT NULL AS present"
+
+STATEMENTS = """
+SELECT left(query, 2000) AS query, calls, total_exec_time AS total_ms, mean_exec_time AS mean_ms, rows
+  FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15
+"""
+
+SECURITY = """
+SELECT current_setting('ssl') AS ssl, current_setting('listen_addresses') AS listen,
+       current_setting('password_encryption') AS password_encryption,
+       (SELECT string_agg(rolname, ', ' ORDER BY rolname) FROM pg_roles
+         WHERE rolsuper AND rolcanlogin) AS superusers
+"""
+
+CANCEL = "SELECT pg_cancel_backend($1)"
+TERMINATE = "SELECT pg_terminate_backend($1)"
+
+
+def _f(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _s(value: Any) -> str:
+    return value if isinstance(value, str) else "" if value is None else str(value)
+
+
+def server_facts(row: Row | None) -> dict[str, Any]:
+    """The SERVER row as DbStatus fields."""
+    if row is None:
+        return {}
+    recovery = row.get("in_recovery") is True
+    out: dict[str, Any] = {
+        "version": short_version(_s(row.get("version"))) or None,
+        "uptime_s": _f(row.get("uptime_s")),
+        "max_connections": int(m) if (m := _f(row.get("max_connections"))) is not None else None,
+        "role": "replica" if recovery else "primary",
+        "xacts": _f(row.get("xacts")),
+        "cache_hit_pct": _f(row.get("cache_hit_pct")),
+    }
+    if recovery:
+        out["lag_s"] = _f(row.get("lag_s"))
+        out["lag_bytes"] = _f(row.get("lag_bytes"))
+        state = _s(row.get("receiver")) or "not receiving"
+        if row.get("replay_paused") is True:
+            state += ", replay paused"
+        out["replica_state"] = state
+    if _s(row.get("archive_mode")) in ("on", "always"):
+        out["archive_failing"] = row.get("archive_failing") is True
+        out["archive_age_s"] = _f(row.get("archive_age_s"))
+    return out
+
+
+def sessions(rows: Sequence[Row]) -> tuple[DbSession, ...]:
+    """The SESSIONS rows as sessions (blockers as pids)."""
+    out = []
+    for r in rows:
+        pid = _f(r.get("pid"))
+        if pid is None:
+            continue
+        blocked = r.get("blocked_by") or ()
+        out.append(
+            DbSession(
+                int(pid),
+                _s(r.get("usename")),
+                _s(r.get("datname")),
+                _s(r.get("client")),
+                _s(r.get("state")),
+                _s(r.get("query")),
+                _f(r.get("query_s")),
+                _f(r.get("xact_s")),
+                _f(r.get("wait_s")),
+                tuple(int(b) for b in blocked if isinstance(b, int)),
+            )
+        )
+    return tuple(out)
+
+
+def replicas(rows: Sequence[Row]) -> tuple[DbReplica, ...]:
+    return tuple(
+        DbReplica(
+            _s(r.get("name")) or _s(r.get("addr")),
+            _s(r.get("state")),
+            _f(r.get("lag_s"))
+            if r.get("lag_s") is not None
+            else 0.0
+            if _f(r.get("lag_bytes")) == 0
+            else None,
+            _f(r.get("lag_bytes")),
+        )
+        for r in rows
+    )
+
+
+def sizes(rows: Sequence[Row]) -> tuple[tuple[str, float], ...]:
+    got = [(_s(r.get("datname")), _f(r.get("bytes")) or 0.0) for r in rows]
+    return tuple(sorted(got, key=lambda x: -x[1]))
+
+
+def statements(rows: Sequence[Row]) -> tuple[DbStatement, ...]:
+    return tuple(
+        DbStatement(
+            _s(r.get("query")),
+            int(_f(r.get("calls")) or 0),
+            _f(r.get("total_ms")) or 0.0,
+            _f(r.get("mean_ms")) or 0.0,
+            int(v) if (v := _f(r.get("rows"))) is not None else None,
+        )
+        for r in rows
+    )
+
+
+LOCAL_LISTEN = ("localhost", "127.0.0.1", "::1", "")
+
+
+def findings(row: Row | None) -> tuple[DbFinding, ...]:
+    """Settings that matter for security, as this role can see them. pg_hba.conf (trust
+    rules, who may log in without a password) is readable by superusers only and is left
+    to the findings pane's host checks."""
+    if row is None:
+        return ()
+    out = []
+    listen = [a.strip() for a in _s(row.get("listen_addresses") or row.get("listen")).split(",")]
+    remote = any(a not in LOCAL_LISTEN for a in listen)
+    if remote and _s(row.get("ssl")) != "on":
+        out.append(
+            DbFinding(
+                "pg-tls-off",
+                "major",
+                "TLS is off on a server that listens beyond loopback",
+                f"ssl = {_s(row.get('ssl'))}, listen_addresses = {', '.join(listen)}",
+            )
+        )
+    if _s(row.get("password_encryption")) == "md5":
+        out.append(
+            DbFinding(
+                "pg-md5-passwords", "minor", "new passwords are stored as MD5", "password_encryption = md5"
+            )
+        )
+    supers = _s(row.get("superusers"))
+    if remote and supers:
+        out.append(
+            DbFinding(
+                "pg-superuser-login",
+                "info",
+                "superuser roles can log in on a server that listens beyond loopback",
+                f"superusers with LOGIN: {supers}; check pg_hba.conf keeps them local",
+            )
+        )
+    return tuple(out)
