@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import service_unavailable
+from tests.harness.apt import ensure_packages
 from tests.harness.prometheus import PromLab
 from tests.harness.sshd import SshdFleet, Unavailable, aliases
 from tomconsole.collectors.ssh import SshCollector, SshTarget
+from tomconsole.demo.dbservers import DbLab, Missing, pg_bin
 from tomconsole.demo.fleet import DemoFleet
 
 PROM_FLEET = 1000  # the scale-out case: one round must bring back every one of them
@@ -99,3 +101,29 @@ async def demo_fleet(tmp_path: Path) -> AsyncIterator[DemoFleet]:
     await fleet.start(interval=1.0)
     yield fleet
     await fleet.stop()
+
+
+@pytest.fixture(scope="session")
+def dblab() -> Iterator[DbLab]:
+    """PostgreSQL 15 with a streaming replica, MariaDB 10.11 and Redis 7 with a replica, from
+    Debian's packages (installed when missing), each on a free loopback port."""
+    try:
+        ensure_packages(
+            "database servers",
+            ["postgresql", "mariadb-server", "mariadb-client", "redis-server", "redis-tools"],
+            ["/usr/sbin/mariadbd", "/usr/bin/redis-server", "/usr/bin/mariadb", "/usr/bin/redis-cli"],
+        )
+        pg_bin("initdb")
+    except (Unavailable, Missing) as exc:
+        service_unavailable(str(exc))
+    lab = DbLab(Path(tempfile.mkdtemp(prefix="tomconsole-db-")))
+    try:
+        lab.start_postgres()
+        lab.start_mariadb()
+        lab.start_redis()
+    except BaseException:
+        lab.stop()
+        raise
+    yield lab
+    lab.stop()
+    shutil.rmtree(lab.root, ignore_errors=True)

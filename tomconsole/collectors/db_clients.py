@@ -257,7 +257,6 @@ class RedisClient:
             "socket_timeout": limit_s,
             "decode_responses": True,
             "client_name": rd.OWN_NAME,
-            "retry_on_timeout": False,
         }
         if at.socket:
             kw["unix_socket_path"] = at.socket

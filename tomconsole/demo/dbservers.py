@@ -185,14 +185,16 @@ class DbLab:
         pw = self.password
         self.psql(
             f"ALTER ROLE postgres PASSWORD '{pw}';"
-            f"CREATE ROLE {MONITOR} LOGIN PASSWORD '{pw}' IN ROLE pg_monitor;"
+            f"CREATE ROLE {MONITOR} LOGIN PASSWORD '{pw}' IN ROLE pg_monitor, pg_signal_backend;"
+            f"CREATE ROLE app LOGIN PASSWORD '{pw}';"
             "CREATE DATABASE orders; CREATE DATABASE shop;"
         )
         for db in ("orders", "shop", "postgres"):
             self.psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements;", db=db)
         self.psql(
             "CREATE TABLE accounts (id int PRIMARY KEY, balance int);"
-            "INSERT INTO accounts SELECT g, 100 FROM generate_series(1, 100) g;",
+            "INSERT INTO accounts SELECT g, 100 FROM generate_series(1, 100) g;"
+            "GRANT SELECT, UPDATE ON accounts TO app;",
             db="orders",
         )
         if replica:
@@ -291,7 +293,8 @@ class DbLab:
         self.mariadb(
             f"CREATE USER '{MONITOR}'@'127.0.0.1' IDENTIFIED BY '{pw}';"
             f"CREATE USER '{MONITOR}'@'localhost' IDENTIFIED BY '{pw}';"
-            "GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR ON *.* "
+            # CONNECTION ADMIN: only for `write: true` (cancel a query, end a session)
+            "GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR, CONNECTION ADMIN ON *.* "
             f"TO '{MONITOR}'@'127.0.0.1', '{MONITOR}'@'localhost';"
             f"GRANT SELECT ON performance_schema.* TO '{MONITOR}'@'127.0.0.1', '{MONITOR}'@'localhost';"
             f"CREATE USER 'app'@'127.0.0.1' IDENTIFIED BY '{pw}'; CREATE DATABASE shop;"

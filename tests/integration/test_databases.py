@@ -1,0 +1,276 @@
+"""The databases source against real servers on loopback (PostgreSQL 15 with a streaming
+replica, MariaDB 10.11, Redis 7 with a replica): each situation is made for real (a lock
+held, a replica paused, a stale backup file, a wrong password, a server frozen) and the
+engine is polled until it shows it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from tomconsole.config import parse_config
+from tomconsole.demo.dbservers import DbLab
+from tomconsole.engine import Engine
+from tomconsole.models import CancelQuery, TerminateSession
+from tomconsole.monitor.databases import db_json
+
+PW_ENV = "TOMCONSOLE_TEST_DB_PW"
+
+
+def config_text(lab: DbLab, extra: str = "", write: bool = False, rules: str = "", orders: str = "") -> str:
+    p = lab.ports
+    w = "true" if write else "false"
+    return f"""
+local: false
+databases:
+  - {{name: orders, engine: postgresql, port: {p["postgresql"]}, user: monitor, password_env: {PW_ENV},
+     dbname: orders, write: {w}, timeout: 2, interval: 2, slow_interval: 5{orders}}}
+  - {{name: orders-replica, engine: postgresql, port: {p["postgresql-replica"]}, user: monitor,
+     password_env: {PW_ENV}, timeout: 2, interval: 2}}
+  - {{name: shop, engine: mariadb, port: {p["mariadb"]}, user: monitor, password_env: {PW_ENV},
+     write: {w}, timeout: 2, interval: 2}}
+  - {{name: sessions, engine: redis, port: {p["redis"]}, user: monitor, password_env: {PW_ENV},
+     timeout: 2, interval: 2}}
+  - {{name: sessions-replica, engine: redis, port: {p["redis-replica"]}, user: monitor,
+     password_env: {PW_ENV}, timeout: 2, interval: 2}}
+{extra}
+{rules}
+"""
+
+
+@pytest.fixture
+async def engine_for(
+    dblab: DbLab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Callable[..., Engine]]:
+    monkeypatch.setenv(PW_ENV, dblab.password)
+    made: list[Engine] = []
+
+    def make(**kw: object) -> Engine:
+        cfg = parse_config(config_text(dblab, **kw))  # type: ignore[arg-type]
+        eng = Engine(cfg, data_dir=tmp_path / f"data{len(made)}", background=False, role="cli")
+        made.append(eng)
+        return eng
+
+    yield make
+    for eng in made:
+        await eng.stop()
+
+
+async def rounds_until(eng: Engine, cond: Callable[[], bool], what: str, limit_s: float = 30.0) -> None:
+    """Poll rounds until `cond` holds (state, not time: each round asks the servers)."""
+    deadline = time.monotonic() + limit_s
+    while not cond():
+        if time.monotonic() > deadline:
+            snap = eng.snapshot(check_stale=False)
+            raise AssertionError(f"{what}: not within {limit_s} s; {[db_json(d) for d in snap.databases]}")
+        await eng.round()
+        await asyncio.sleep(0.2)
+
+
+def db(eng: Engine, name: str) -> dict[str, object]:
+    snap = eng.snapshot(check_stale=False)
+    return next(db_json(d) for d in snap.databases if d.name == name)
+
+
+async def admin_pg(lab: DbLab) -> asyncpg.Connection:
+    return await asyncpg.connect(
+        host=lab.pg_socket, port=lab.ports["postgresql"], user="postgres", database="orders"
+    )
+
+
+async def test_every_engine_reports_its_facts(engine_for: Callable[..., Engine]) -> None:
+    eng = engine_for()
+    await rounds_until(
+        eng, lambda: all(db(eng, n)["state"] == "up" for n in ("orders", "shop", "sessions")), "up"
+    )
+    orders, shop, cache = db(eng, "orders"), db(eng, "shop"), db(eng, "sessions")
+    assert str(orders["version"]).startswith("15.")
+    assert str(shop["version"]).startswith("10.11.")
+    assert str(cache["version"]).startswith("7.")
+    assert orders["max_connections"] == 40 and shop["max_connections"] == 40
+    assert cache["max_connections"] == 10000  # maxclients
+    assert orders["replication"]["role"] == "primary"  # type: ignore[index]
+    assert db(eng, "orders-replica")["replication"]["role"] == "replica"  # type: ignore[index]
+    assert orders["size_bytes"] and float(orders["size_bytes"]) > 1e6  # type: ignore[arg-type]
+    assert cache["replication"]["role"] == "primary"  # type: ignore[index]
+    await rounds_until(
+        eng, lambda: db(eng, "sessions-replica")["replication"]["state"] == "link up", "redis link"
+    )  # type: ignore[index]
+
+
+async def test_a_blocker_is_the_root_of_its_tree_and_opens_an_incident_naming_it(
+    engine_for: Callable[..., Engine], dblab: DbLab
+) -> None:
+    rules = "rules:\n  - {name: db-blocked, threshold: 1}\n"
+    eng = engine_for(rules=rules)
+    holder = await admin_pg(dblab)
+    waiters = [await admin_pg(dblab) for _ in range(2)]
+    tasks: list[asyncio.Task[object]] = []
+    try:
+        holder_pid = await holder.fetchval("SELECT pg_backend_pid()")
+        waiter_pids = [await w.fetchval("SELECT pg_backend_pid()") for w in waiters]
+        await holder.execute("BEGIN")
+        await holder.execute("UPDATE accounts SET balance = balance + 1 WHERE id = 7")
+        for w in waiters:
+            tasks.append(asyncio.create_task(w.execute("UPDATE accounts SET balance = 0 WHERE id = 7")))
+        await rounds_until(eng, lambda: db(eng, "orders")["blocked"] == 2, "two blocked sessions")
+        view = next(d for d in eng.snapshot().databases if d.name == "orders")
+        assert view.blocker is not None and view.blocker.startswith(
+            f"pid {holder_pid} postgres: UPDATE accounts"
+        )
+        from tomconsole.probes.databases import lock_tree
+
+        assert view.status is not None
+        tree = lock_tree(view.status.sessions)
+        assert [(depth, s.pid) for depth, s in tree][0] == (0, holder_pid)
+        # both wait behind it (the second also queues behind the first, as PostgreSQL says)
+        assert len(tree) == 3 and all(depth >= 1 for depth, _ in tree[1:])
+        assert {s.pid for _, s in tree[1:]} == set(waiter_pids)
+        assert eng.incidents is not None
+
+        def opened() -> bool:
+            return any(i.rule == "db-blocked" for i in eng.incidents.book.open())  # type: ignore[union-attr]
+
+        await rounds_until(eng, opened, "db-blocked incident")
+        inc = next(i for i in eng.incidents.book.open() if i.rule == "db-blocked")
+        assert (
+            "db:orders" in inc.title
+            and f"pid {holder_pid} postgres" in inc.title
+            and "UPDATE accounts" in inc.title
+        )
+    finally:
+        await holder.execute("ROLLBACK")
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for c in (holder, *waiters):
+            await c.close()
+
+
+async def test_cancel_is_refused_without_write_and_done_and_audited_with_it(
+    engine_for: Callable[..., Engine], dblab: DbLab
+) -> None:
+    for write in (False, True):
+        eng = engine_for(write=write)
+        await rounds_until(eng, lambda e=eng: db(e, "orders")["state"] == "up", "up")
+        victim = await asyncpg.connect(
+            host="127.0.0.1",
+            port=dblab.ports["postgresql"],
+            user="app",
+            password=dblab.password,
+            database="orders",
+        )
+        pid = await victim.fetchval("SELECT pg_backend_pid()")
+        sleeper = asyncio.create_task(victim.execute("SELECT pg_sleep(60)"))
+        try:
+            await rounds_until(
+                eng, lambda e=eng: (db(e, "orders")["longest_query_s"] or 0) > 0, "a long query"
+            )  # type: ignore[operator]
+            reply = await eng.act(CancelQuery("orders", pid, "alice", seen=f"pid {pid} pg_sleep"))
+            audit = [a for a in eng.store.all("audit") if a.get("action") == "cancel-query"]  # type: ignore[union-attr]
+            assert audit and audit[-1]["who"] == "alice" and audit[-1]["pid"] == pid
+            if not write:
+                assert not reply["ok"] and "write: true" in reply["error"]
+                assert audit[-1]["outcome"] == "refused"
+                assert not sleeper.done()
+            else:
+                assert reply["ok"], reply
+                assert audit[-1]["outcome"] == "done"
+                with pytest.raises(asyncpg.QueryCanceledError):
+                    await asyncio.wait_for(sleeper, 10)
+        finally:
+            sleeper.cancel()
+            await asyncio.gather(sleeper, return_exceptions=True)
+            victim.terminate()
+
+
+async def test_terminate_ends_a_mariadb_session(engine_for: Callable[..., Engine], dblab: DbLab) -> None:
+    import aiomysql
+
+    eng = engine_for(write=True)
+    await rounds_until(eng, lambda: db(eng, "shop")["state"] == "up", "up")
+    conn = await aiomysql.connect(
+        host="127.0.0.1", port=dblab.ports["mariadb"], user="app", password=dblab.password
+    )
+    async with conn.cursor() as cur:
+        await cur.execute("SELECT CONNECTION_ID()")
+        (pid,) = await cur.fetchone()
+    reply = await eng.act(TerminateSession("shop", int(pid), "bob"))
+    assert reply["ok"], reply
+    with pytest.raises(Exception):  # noqa: B017 - the server closed it: any driver error
+        async with conn.cursor() as cur:
+            await cur.execute("SELECT 1")
+    conn.close()
+
+
+async def test_a_paused_replica_lags(engine_for: Callable[..., Engine], dblab: DbLab) -> None:
+    eng = engine_for()
+    replica = await asyncpg.connect(
+        host=dblab.pg_socket, port=dblab.ports["postgresql-replica"], user="postgres"
+    )
+    primary = await admin_pg(dblab)
+    try:
+        await replica.execute("SELECT pg_wal_replay_pause()")
+        await primary.execute("UPDATE accounts SET balance = balance + 1")
+
+        def lagging() -> bool:
+            r = db(eng, "orders-replica")["replication"]
+            return bool(r["lag_bytes"]) and "paused" in (r["state"] or "")  # type: ignore[index]
+
+        await rounds_until(eng, lagging, "replay paused with bytes behind")
+        assert (db(eng, "orders")["replication"]["lag_bytes"] or 0) > 0  # type: ignore[index,operator]
+    finally:
+        await replica.execute("SELECT pg_wal_replay_resume()")
+        await replica.close()
+        await primary.close()
+
+
+async def test_wrong_password_down_and_frozen_servers_are_states_within_the_deadline(
+    engine_for: Callable[..., Engine], dblab: DbLab, tmp_path: Path
+) -> None:
+    wrong = tmp_path / "wrong.pw"
+    wrong.write_text("not-the-password\n")
+    extra = (
+        f"  - {{name: wrongpw, engine: mariadb, port: {dblab.ports['mariadb']}, user: monitor,"
+        f" password_file: {wrong}, timeout: 2, interval: 2}}\n"
+        "  - {name: nothing, engine: postgresql, port: 1, user: monitor, timeout: 2, interval: 2}\n"
+    )
+    eng = engine_for(extra=extra)
+    await rounds_until(eng, lambda: db(eng, "sessions-replica")["state"] == "up", "up")
+    assert db(eng, "wrongpw")["state"] == "auth_failed"
+    assert "login refused" in str(db(eng, "wrongpw")["reason"])
+    assert db(eng, "nothing")["state"] == "unreachable"
+    assert "refused" in str(db(eng, "nothing")["reason"])
+    dblab.pause("redis-replica")
+    try:
+        started = time.monotonic()
+        await eng.round()
+        took = time.monotonic() - started
+        assert db(eng, "sessions-replica")["state"] == "timeout"
+        assert db(eng, "sessions")["state"] == "up" and db(eng, "orders")["state"] == "up"
+        assert took < 2 * 2 + 3  # one deadline, not one per query (not a timing test: a bound)
+    finally:
+        dblab.resume("redis-replica")
+    await rounds_until(eng, lambda: db(eng, "sessions-replica")["state"] == "up", "back up")
+
+
+async def test_a_stale_backup_file_gives_its_age(engine_for: Callable[..., Engine], tmp_path: Path) -> None:
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    old = backups / "orders-1.dump"
+    old.write_bytes(b"x" * 100)
+    (backups / "orders-2.dump").write_bytes(b"")  # newer, but empty: no backup
+    two_days = time.time() - 2 * 86400
+    os.utime(old, (two_days, two_days))
+    eng = engine_for(orders=f', backup_glob: "{backups}/*.dump"')
+    await rounds_until(eng, lambda: db(eng, "orders")["backup_age_s"] is not None, "a backup age")
+    age = float(db(eng, "orders")["backup_age_s"])  # type: ignore[arg-type]
+    assert 2 * 86400 - 60 < age < 2 * 86400 + 600
+    assert eng.incidents is not None
+    await rounds_until(
+        eng, lambda: any(i.rule == "db-backup-old" for i in eng.incidents.book.open()), "incident"
+    )  # type: ignore[union-attr]
