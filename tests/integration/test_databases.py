@@ -128,7 +128,7 @@ async def test_a_blocker_is_the_root_of_its_tree_and_opens_an_incident_naming_it
 
         assert view.status is not None
         tree = lock_tree(view.status.sessions)
-        assert [(depth, s.pid) for depth, s in tree][0] == (0, holder_pid)
+        assert next((depth, s.pid) for depth, s in tree) == (0, holder_pid)
         # both wait behind it (the second also queues behind the first, as PostgreSQL says)
         assert len(tree) == 3 and all(depth >= 1 for depth, _ in tree[1:])
         assert {s.pid for _, s in tree[1:]} == set(waiter_pids)

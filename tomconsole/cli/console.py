@@ -72,7 +72,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from tomconsole.ui.app import TomConsole
 
     with tempfile.TemporaryDirectory(prefix="tomconsole-demo-") as tmp:
-        fleet = DemoFleet(Path(tmp), args.hosts)
+        fleet = DemoFleet(Path(tmp), args.hosts, databases=True)
         directory = Path(args.data_dir) if args.data_dir else Path(tmp) / "data"
 
         async def start() -> Engine:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import asyncssh
 
+from tomconsole.demo.databases import DemoDatabases
 from tomconsole.demo.peers import DemoPeers
 from tomconsole.demo.sim import SimHost, SimSpec
 from tomconsole.probes.linux import PROBE_COMMAND
@@ -160,11 +161,13 @@ class DemoFleet:
         base: str = "127.77.0.",
         fill_period_s: float = 720.0,
         checks: bool = True,
+        databases: bool = False,
     ) -> None:
         """`checks`: also serve the network pane's peers (HTTPS, DNS, a refused port) and
         configure checks against them, two hosts pinging as vantage points."""
         self.directory = directory
         self.peers = DemoPeers(directory) if checks else None
+        self.databases = DemoDatabases(directory) if databases else None
         self.hosts = plan(hosts, base, fill_period_s)
         self.port = port
         self._servers: list[asyncssh.SSHAcceptor] = []
@@ -198,6 +201,8 @@ class DemoFleet:
         self._write_known_hosts()
         if self.peers is not None:
             await self.peers.start()
+        if self.databases is not None:
+            self.databases.start()
         self.config_path.write_text(self.config_text(interval), encoding="utf-8")
 
     def _write_known_hosts(self) -> None:
@@ -237,9 +242,13 @@ class DemoFleet:
         if self.peers is not None:
             served = [h.spec.name for h in self.hosts if h.serve and not h.flaps][:2]
             out += self.peers.checks_yaml(served, self.hosts[0].spec.name)
+        if self.databases is not None:
+            out += self.databases.config_lines()
         return "\n".join(out) + "\n"
 
     async def stop(self) -> None:
+        if self.databases is not None:
+            await self.databases.stop()
         if self.peers is not None:
             await self.peers.stop()
         for s in self._servers:

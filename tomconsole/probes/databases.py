@@ -10,6 +10,7 @@ clears instead of waiting for data that never comes. Pure: no I/O.
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Iterator, Sequence
 
@@ -235,3 +236,12 @@ def read_backup(out: str, pattern: str) -> tuple[float | None, str | None]:
     if not newest.strip().isdigit():
         return None, f"no non-empty file matches {pattern}"
     return max(0.0, float(now) - float(newest)), None
+
+
+_PASSWORD = re.compile(r"(?i)(password\s*(?:=\s*)?)'(?:[^']|'')*'")
+
+
+def redact(query: str) -> str:
+    """A statement with its password literals hidden (pg_stat_statements keeps utility
+    statements such as CREATE ROLE ... PASSWORD '...' as they were typed)."""
+    return _PASSWORD.sub(r"\1'…'", query)

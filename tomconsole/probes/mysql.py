@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tomconsole.models import DbFinding, DbSession, DbStatement
-from tomconsole.probes.databases import short_version
+from tomconsole.probes.databases import redact, short_version
 
 Row = Mapping[str, Any]
 
@@ -126,7 +126,7 @@ def sessions(rows: Sequence[Row], waits: Sequence[Row]) -> tuple[DbSession, ...]
                 _s(r.get("db")),
                 _s(r.get("client")),
                 state,
-                _s(r.get("query")),
+                redact(_s(r.get("query"))),
                 _f(r.get("time_s")) if state == "active" else None,
                 xact,
                 _f(r.get("wait_s")) if by else None,
@@ -158,7 +158,7 @@ def sizes(rows: Sequence[Row]) -> tuple[tuple[str, float], ...]:
 def statements(rows: Sequence[Row]) -> tuple[DbStatement, ...]:
     return tuple(
         DbStatement(
-            _s(r.get("query")),
+            redact(_s(r.get("query"))),
             int(_f(r.get("calls")) or 0),
             _f(r.get("total_ms")) or 0.0,
             _f(r.get("mean_ms")) or 0.0,

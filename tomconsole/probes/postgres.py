@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tomconsole.models import DbFinding, DbReplica, DbSession, DbStatement
-from tomconsole.probes.databases import short_version
+from tomconsole.probes.databases import redact, short_version
 
 Row = Mapping[str, Any]
 
@@ -137,7 +137,7 @@ def sessions(rows: Sequence[Row]) -> tuple[DbSession, ...]:
                 _s(r.get("datname")),
                 _s(r.get("client")),
                 _s(r.get("state")),
-                _s(r.get("query")),
+                redact(_s(r.get("query"))),
                 _f(r.get("query_s")),
                 _f(r.get("xact_s")),
                 _f(r.get("wait_s")),
@@ -171,7 +171,7 @@ def sizes(rows: Sequence[Row]) -> tuple[tuple[str, float], ...]:
 def statements(rows: Sequence[Row]) -> tuple[DbStatement, ...]:
     return tuple(
         DbStatement(
-            _s(r.get("query")),
+            redact(_s(r.get("query"))),
             int(_f(r.get("calls")) or 0),
             _f(r.get("total_ms")) or 0.0,
             _f(r.get("mean_ms")) or 0.0,

@@ -31,14 +31,16 @@ from tomconsole.monitor.state import FleetState
 from tomconsole.store import Store, StoreError
 from tomconsole.ui.intents import dialog_for
 from tomconsole.ui.keys import KeyGate
-from tomconsole.ui.messages import ActionRequested, CheckOpened, HostOpened, IncidentOpened
+from tomconsole.ui.messages import ActionRequested, CheckOpened, DatabaseOpened, HostOpened, IncidentOpened
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.panes.base import FilteredTablePane
+from tomconsole.ui.panes.databases import DatabasesPane
 from tomconsole.ui.panes.incidents import IncidentsPane
 from tomconsole.ui.panes.network import NetworkPane
 from tomconsole.ui.panes.servers import ServersPane
 from tomconsole.ui.rows import summarize
 from tomconsole.ui.screens.check import CheckScreen
+from tomconsole.ui.screens.database import DatabaseScreen
 from tomconsole.ui.screens.help import EXTRA_KEYS, HelpScreen, key_lines
 from tomconsole.ui.screens.host import HostScreen
 from tomconsole.ui.screens.incident import IncidentScreen
@@ -101,6 +103,7 @@ class TomConsole(KeyGate):
             lambda p: ServersPane(p, id="servers-pane"),
             lambda p: IncidentsPane(p, wall_clock, id="incidents-pane"),
             lambda p: NetworkPane(p, id="network-pane"),
+            lambda p: DatabasesPane(p, id="databases-pane"),
         )
         self.panes = [make(self.palette) for make in makers]
         for i, pane in enumerate(self.panes[:9], start=1):
@@ -329,6 +332,8 @@ class TomConsole(KeyGate):
             self._say(f"{inc['id']}: {_verb(action)} saved ({inc['state']})", timeout=3)
             if "warning" in reply:  # the ack stands; its Alertmanager silence failed
                 self._say(reply["warning"], severity="warning", timeout=8)
+        elif "database" in reply:
+            self._say(reply["message"], timeout=5)
         elif "host" in reply:
             self._say(f"{reply['host']}: key trusted, written to {reply['file']}; connecting", timeout=6)
         else:
@@ -349,6 +354,8 @@ class TomConsole(KeyGate):
             self.on_host_opened(intent)
         elif isinstance(intent, CheckOpened):
             self.on_check_opened(intent)
+        elif isinstance(intent, DatabaseOpened):
+            self.open_database(intent.key)
 
     def exit_code(self) -> int:
         """The process's exit status: non-zero when the app ended on an error."""
@@ -374,6 +381,8 @@ class TomConsole(KeyGate):
         row = self.engine.fleet.row(message.name)
         if row is not None and row.info.kind == "check":
             self.push_screen(CheckScreen(self.engine.fleet, row.info.key, self.palette))
+        elif row is not None and row.info.kind == "db":
+            self.open_database(row.info.key)
         elif row is not None and row.info.kind != "host":
             self._say(f"{row.info.name} is a {row.info.kind}: it has no screen of its own", "warning")
         else:
@@ -384,6 +393,10 @@ class TomConsole(KeyGate):
     def on_check_opened(self, message: CheckOpened) -> None:
         if self.engine is not None and self.engine.fleet.row(message.key) is not None:
             self.push_screen(CheckScreen(self.engine.fleet, message.key, self.palette))
+
+    def open_database(self, key: str) -> None:
+        if self.engine is not None and self.engine.fleet.row(key) is not None:
+            self.push_screen(DatabaseScreen(self.engine.fleet, key, self.palette, self.operator))
 
     def shown_pane(self) -> FilteredTablePane:
         """The pane on the main screen's active tab."""

@@ -57,6 +57,13 @@ class CheckOpened(Message):
 
 
 @dataclass
+class DatabaseOpened(Message):
+    """The operator asked to see one database in full (its key, `db:orders`)."""
+
+    key: str
+
+
+@dataclass
 class IncidentOpened(Message):
     """The operator asked to see one incident in full."""
 

@@ -1,0 +1,101 @@
+"""The databases pane: every configured database, worst on top (down, then a blocker, lag,
+connections near the maximum, an old backup), coloured by the display levels.
+
+A dumb pane: a snapshot in, `DatabaseOpened` out. `/` filters: plain words match the name,
+engine and endpoint; `engine:redis`, `state:down`, `tag:` and `group:` match one field.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.binding import Binding
+
+from tomconsole.engine import Snapshot
+from tomconsole.monitor.databases import DbView, db_rank
+from tomconsole.ui.messages import DatabaseOpened, send
+from tomconsole.ui.palette import Palette
+from tomconsole.ui.panes.base import FilteredTablePane
+from tomconsole.ui.render.databases import DB_COLUMNS, db_cells
+from tomconsole.ui.rows import matches
+from tomconsole.ui.text import safe_text
+from tomconsole.ui.widgets.fleet_table import Row
+
+SORTS = ("worst", "name", "connections", "lag")
+
+
+def db_matches(v: DbView, query: str) -> bool:
+    rest = []
+    for word in query.lower().split():
+        field, sep, value = word.partition(":")
+        if sep and field == "engine":
+            if value not in v.engine:
+                return False
+        elif not sep and (word in v.engine or word in v.endpoint.lower()):
+            continue
+        else:
+            rest.append(word)
+    return matches(v.row, " ".join(rest)) if rest else True
+
+
+def arrange(views: list[DbView], query: str, sort: str) -> list[DbView]:
+    shown = [v for v in views if db_matches(v, query)] if query else list(views)
+    if sort == "name":
+        return sorted(shown, key=lambda v: v.name)
+    if sort == "connections":
+        return sorted(shown, key=lambda v: (-(v.conn_pct or -1), v.key))
+    if sort == "lag":
+        return sorted(shown, key=lambda v: (-(v.lag_s or -1), v.key))
+    return sorted(shown, key=db_rank)
+
+
+class DatabasesPane(FilteredTablePane):
+    """Pane 4."""
+
+    COLUMNS = DB_COLUMNS
+    TABLE_ID = "databases"
+    FILTER_HINT = "filter: words, engine:redis, state:down, tag:prod, group:"
+    TAB_TITLE = "Databases"
+    BINDINGS = [Binding("s", "cycle_sort", "Sort")]
+
+    def __init__(self, palette: Palette, **kw: object) -> None:
+        super().__init__(**kw)
+        self.palette = palette
+        self.sort = "worst"
+        self._views: list[DbView] = []
+        self._generation = 0
+
+    @property
+    def shown(self) -> list[str]:
+        return list(self.table.keys)
+
+    def take(self, snapshot: Snapshot) -> None:
+        self._views = snapshot.databases
+
+    def repaint(self, palette: Palette) -> None:
+        self.palette = palette
+        self._generation += 1
+        if self.is_mounted:
+            self.table.invalidate()
+
+    def _render_rows(self) -> None:
+        views = arrange(self._views, self.query_text, self.sort)
+        self.table.set_rows([self._row(v) for v in views])
+        status = Text(f" sort: {self.sort}  {len(views)} database{'s' * (len(views) != 1)}  ", style="dim")
+        if self.query_text:
+            status.append("filter: ", style="dim")
+            status.append_text(safe_text(self.query_text))
+        if not self._views:
+            status.append("  no databases configured: `databases:` in the config (see README)", style="dim")
+        self.set_status(status)
+
+    def _row(self, v: DbView) -> Row:
+        token = (v.row.version, v.row.state, v.row.reason, self._generation)
+        return Row(v.key, token, lambda: db_cells(v, self.palette))
+
+    def row_chosen(self, key: str) -> None:
+        send(self, DatabaseOpened(key))
+
+    def action_cycle_sort(self) -> None:
+        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+        self._render_rows()
+        self.notify(f"databases sorted by {self.sort}", timeout=1.5)
