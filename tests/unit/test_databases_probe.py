@@ -16,6 +16,7 @@ from tomconsole.probes.databases import (
     lock_tree,
     redact,
     short_version,
+    statements,
 )
 
 NOW = datetime(2026, 12, 3, tzinfo=UTC)
@@ -71,8 +72,8 @@ def test_password_literals_are_hidden() -> None:
     assert redact("CREATE ROLE x LOGIN PASSWORD 'se''cret'") == "CREATE ROLE x LOGIN PASSWORD '…'"
     assert "hunter2" not in redact("SET PASSWORD = 'hunter2'")
     assert redact("SELECT 'password'") == "SELECT 'password'"
-    rows = [{"query": "ALTER ROLE a PASSWORD 'p'", "calls": 1, "total_ms": 1.0, "mean_ms": 1.0, "rows": 0}]
-    assert "'p'" not in pg.statements(rows)[0].query
+    rows = [{"query": "ALTER ROLE a PASSWORD 'p'", "calls": 1, "total_ms": 1.0, "mean_ms": 1.0, "rows_n": 0}]
+    assert "'p'" not in statements(rows)[0].query
 
 
 def test_versions_are_short() -> None:

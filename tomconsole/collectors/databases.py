@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import glob
 import os
-import socket
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -30,13 +29,11 @@ from typing import Any
 import asyncssh
 
 from tomconsole.collectors.db_clients import (
-    REDIS_AUTH,
-    REDIS_DOWN,
-    REDIS_REFUSED,
     DbFailure,
     Endpoint,
     EngineClient,
     client_for,
+    down_reason,
 )
 from tomconsole.collectors.ssh import SshCollector
 from tomconsole.collectors.vantage import run_on
@@ -143,21 +140,9 @@ class DatabaseCollector:
             if exc.state is not HostState.ERROR:
                 self.client.abort()
             return self._obs(exc.state, exc.reason)
-        except REDIS_AUTH as exc:
-            self.client.abort()
-            return self._obs(HostState.AUTH_FAILED, f"login refused: {exc}")
-        except REDIS_DOWN as exc:
-            self.client.abort()
-            return self._obs(HostState.UNREACHABLE, _down(exc))
-        except REDIS_REFUSED as exc:
-            text = str(exc)
-            if "WRONGPASS" in text or "NOAUTH" in text or "invalid username-password" in text:
-                self.client.abort()
-                return self._obs(HostState.AUTH_FAILED, f"login refused: {text}")
-            return self._obs(HostState.ERROR, f"query failed: {text}")
         except OSError as exc:
             self.client.abort()
-            return self._obs(HostState.UNREACHABLE, _down(exc))
+            return self._obs(HostState.UNREACHABLE, down_reason(exc))
         except Exception as exc:  # a driver's own error on a broken connection, or a bug of ours
             self.client.abort()
             return self._obs(HostState.ERROR, f"error: {type(exc).__name__}: {exc}")
@@ -233,15 +218,3 @@ def _local_backup(pattern: str) -> dict[str, Any]:
     if not files:
         return {"backup_age_s": None, "backup_note": f"no non-empty file matches {pattern}"}
     return {"backup_age_s": max(0.0, time.time() - max(files)), "backup_note": None}
-
-
-def _down(exc: BaseException) -> str:
-    """A connect failure in a person's words: refused, no route, cannot resolve."""
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, socket.gaierror):
-        return f"cannot resolve the name: {exc.strerror or exc}"
-    text = str(exc) or type(exc).__name__
-    if "refused" in text.lower():
-        return "connection refused"
-    return text

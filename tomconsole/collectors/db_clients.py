@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -25,6 +27,7 @@ from tomconsole.models import HostState
 from tomconsole.probes import mysql as my
 from tomconsole.probes import postgres as pg
 from tomconsole.probes import redis as rd
+from tomconsole.probes.databases import sizes, statements
 
 
 class DbFailure(Exception):
@@ -111,15 +114,14 @@ class PostgresClient:
         return out
 
     async def slow(self) -> dict[str, Any]:
-        sizes = pg.sizes(await self._rows(pg.SIZES))
-        out: dict[str, Any] = {"sizes": sizes, "size_bytes": sum(b for _, b in sizes)}
+        out = _sized(sizes(await self._rows(pg.SIZES)))
         if self._statements is None:
             got = await self._rows(pg.HAS_STATEMENTS)
             self._statements = bool(got and got[0]["present"])
         notes = []
         if self._statements:
             try:
-                out["statements"] = pg.statements(await self._rows(pg.STATEMENTS))
+                out["statements"] = statements(await self._rows(pg.STATEMENTS))
             except DbFailure as exc:  # the extension exists but is not loaded
                 notes.append(f"top statements: {exc.reason}")
         else:
@@ -209,11 +211,10 @@ class MariaClient:
         return out
 
     async def slow(self) -> dict[str, Any]:
-        sizes = my.sizes(await self._rows(my.SIZES))
-        out: dict[str, Any] = {"sizes": sizes, "size_bytes": sum(b for _, b in sizes)}
+        out = _sized(sizes(await self._rows(my.SIZES)))
         notes = []
         try:
-            out["statements"] = my.statements(await self._rows(my.STATEMENTS))
+            out["statements"] = statements(await self._rows(my.STATEMENTS))
             if not out["statements"]:
                 notes.append("top statements: performance_schema records none (is it ON?)")
         except DbFailure as exc:
@@ -265,7 +266,8 @@ class RedisClient:
         conn = aioredis.Redis(**kw)
         self._password = password
         try:
-            await conn.ping()
+            with _redis_failures():
+                await conn.ping()
         except BaseException:
             with contextlib.suppress(Exception):
                 await conn.aclose()
@@ -274,25 +276,28 @@ class RedisClient:
 
     async def ping(self) -> None:
         assert self.conn is not None
-        await self.conn.ping()
+        with _redis_failures():
+            await self.conn.ping()
 
     async def fast(self) -> dict[str, Any]:
         assert self.conn is not None
-        info = await self.conn.info()
-        out = rd.server_facts(info, _number(info.get("maxclients")))
-        try:
-            out["sessions"] = rd.sessions(await self.conn.client_list())
-        except redis_errors.NoPermissionError:
-            out["notes"] = ("sessions: this user may not run CLIENT LIST",)
+        with _redis_failures():
+            info = await self.conn.info()
+            out = rd.server_facts(info, _number(info.get("maxclients")))
+            try:
+                out["sessions"] = rd.sessions(await self.conn.client_list())
+            except redis_errors.NoPermissionError:
+                out["notes"] = ("sessions: this user may not run CLIENT LIST",)
         return out
 
     async def slow(self) -> dict[str, Any]:
         assert self.conn is not None
-        try:
-            got = await self.conn.config_get("bind")
-            prot = await self.conn.config_get("protected-mode")
-        except (redis_errors.NoPermissionError, redis_errors.ResponseError):
-            return {"notes": ("security settings: not assessed (this user may not run CONFIG GET)",)}
+        with _redis_failures():
+            try:
+                got = await self.conn.config_get("bind")
+                prot = await self.conn.config_get("protected-mode")
+            except (redis_errors.NoPermissionError, redis_errors.ResponseError):
+                return {"notes": ("security settings: not assessed (this user may not run CONFIG GET)",)}
         return {"findings": rd.findings(got.get("bind"), prot.get("protected-mode"), bool(self._password))}
 
     async def signal(self, pid: int, terminate: bool) -> bool:
@@ -319,6 +324,11 @@ async def _close_redis(conn: aioredis.Redis) -> None:
             await conn.connection_pool.disconnect(inuse_connections=True)
 
 
+def _sized(found: tuple[tuple[str, float], ...]) -> dict[str, Any]:
+    """Per-database sizes and their total, as DbStatus fields."""
+    return {"sizes": found, "size_bytes": sum(b for _, b in found)}
+
+
 def _number(value: Any) -> float | None:
     try:
         return float(value) if value is not None else None
@@ -343,3 +353,31 @@ def client_for(db: DatabaseConfig) -> EngineClient:
 REDIS_AUTH = (redis_errors.AuthenticationError, redis_errors.AuthenticationWrongNumberOfArgsError)
 REDIS_DOWN = (redis_errors.ConnectionError, redis_errors.BusyLoadingError)
 REDIS_REFUSED = (redis_errors.NoPermissionError, redis_errors.ResponseError)
+
+
+@contextlib.contextmanager
+def _redis_failures() -> Iterator[None]:
+    """redis-py's errors as states: a refused login, a server not reachable, a command refused."""
+    try:
+        yield
+    except REDIS_AUTH as exc:
+        raise DbFailure(HostState.AUTH_FAILED, f"login refused: {exc}") from None
+    except REDIS_DOWN as exc:
+        raise DbFailure(HostState.UNREACHABLE, down_reason(exc)) from None
+    except REDIS_REFUSED as exc:
+        text = str(exc)
+        if "WRONGPASS" in text or "NOAUTH" in text or "invalid username-password" in text:
+            raise DbFailure(HostState.AUTH_FAILED, f"login refused: {text}") from None
+        raise DbFailure(HostState.ERROR, f"query failed: {text}") from None
+
+
+def down_reason(exc: BaseException) -> str:
+    """A connect failure in a person's words: refused, no route, cannot resolve."""
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, socket.gaierror):
+        return f"cannot resolve the name: {exc.strerror or exc}"
+    text = str(exc) or type(exc).__name__
+    if "refused" in text.lower():
+        return "connection refused"
+    return text

@@ -14,7 +14,17 @@ from typing import Any
 
 from tomconsole.models import DbStatus, HostState, Level, visible
 from tomconsole.monitor.state import HostRow
-from tomconsole.probes.databases import IDLE_IN_TX, blockers
+from tomconsole.probes.databases import (
+    IDLE_IN_TX,
+    blocked_count,
+    blockers,
+    conn_pct,
+    count_in,
+    idle_in_tx_max_s,
+    longest_query_s,
+    longest_tx_s,
+    repl_lag,
+)
 
 # (warn, crit) per measure the pane paints
 LEVELS: dict[str, tuple[float, float]] = {
@@ -59,64 +69,45 @@ class DbView:
 
     @property
     def conn_pct(self) -> float | None:
-        s = self.status
-        if s is None or s.connections is None or not s.max_connections:
-            return None
-        return 100.0 * s.connections / s.max_connections
+        return None if self.status is None else conn_pct(self.status)
 
     @property
     def lag_s(self) -> float | None:
-        s = self.status
-        if s is None:
-            return None
-        if s.role == "primary" and s.replicas:
-            lags = [r.lag_s for r in s.replicas if r.lag_s is not None]
-            return max(lags) if lags else None
-        return s.lag_s
+        return None if self.status is None else repl_lag(self.status)[0]
 
     @property
     def lag_bytes(self) -> float | None:
+        return None if self.status is None else repl_lag(self.status)[1]
+
+    @property
+    def _sql(self) -> DbStatus | None:
+        """The status when it has SQL sessions (Redis has no transactions or lock waits)."""
         s = self.status
-        if s is None:
-            return None
-        if s.role == "primary" and s.replicas:
-            lags = [r.lag_bytes for r in s.replicas if r.lag_bytes is not None]
-            return max(lags) if lags else None
-        return s.lag_bytes
+        return None if s is None or s.engine == "redis" else s
 
     def count(self, states: tuple[str, ...]) -> int | None:
-        s = self.status
-        if s is None or s.engine == "redis":
-            return None
-        return sum(1 for x in s.sessions if x.state in states)
+        s = self._sql
+        return None if s is None else count_in(s, states)
 
     @property
     def blocked(self) -> int | None:
-        s = self.status
-        if s is None or s.engine == "redis":
-            return None
-        return sum(1 for x in s.sessions if x.blocked_by)
+        s = self._sql
+        return None if s is None else blocked_count(s)
 
     @property
     def longest_query_s(self) -> float | None:
-        s = self.status
-        if s is None or s.engine == "redis":
-            return None
-        return max((x.query_s or 0.0 for x in s.sessions if x.state == "active"), default=0.0)
+        s = self._sql
+        return None if s is None else longest_query_s(s)
 
     @property
     def longest_tx_s(self) -> float | None:
-        s = self.status
-        if s is None or s.engine == "redis":
-            return None
-        return max((x.xact_s or 0.0 for x in s.sessions), default=0.0)
+        s = self._sql
+        return None if s is None else longest_tx_s(s)
 
     @property
     def idle_in_tx_max_s(self) -> float | None:
-        s = self.status
-        if s is None or s.engine == "redis":
-            return None
-        return max((x.xact_s or 0.0 for x in s.sessions if x.state in IDLE_IN_TX), default=0.0)
+        s = self._sql
+        return None if s is None else idle_in_tx_max_s(s)
 
     def levels(self) -> dict[str, Level]:
         s = self.status

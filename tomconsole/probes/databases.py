@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
-from tomconsole.models import DbSession, DbStatus, HostState, MetricDef
+from tomconsole.models import DbSession, DbStatement, DbStatus, HostState, MetricDef
 from tomconsole.probes.kinds import Kind, Value
 
 ENGINES = ("postgresql", "mariadb", "redis")
@@ -59,18 +60,27 @@ def blocker_label(s: DbSession) -> str:
     return f"pid {s.pid} {s.user}" + (f": {query}" if query else "")
 
 
+def waiters_of(sessions: Sequence[DbSession]) -> dict[int, list[DbSession]]:
+    """Who waits for whom: each blocking pid with the sessions waiting on it."""
+    waiters: dict[int, list[DbSession]] = {}
+    for s in sessions:
+        for b in s.blocked_by:
+            waiters.setdefault(b, []).append(s)
+    return waiters
+
+
 def lock_tree(sessions: Sequence[DbSession]) -> list[tuple[int, DbSession]]:
     """Who blocks whom, as (depth, session) in display order: each root blocker (a session
     that blocks others and waits for no one, or a session of a deadlock cycle) at depth 0,
     the most-waited-on first, each with the sessions waiting on it below. Sessions outside
     any wait are left out."""
-    by_pid = {s.pid: s for s in sessions}
-    waiters: dict[int, list[DbSession]] = {}
-    for s in sessions:
-        for b in s.blocked_by:
-            waiters.setdefault(b, []).append(s)
+    return _tree(sessions, waiters_of(sessions))
+
+
+def _tree(sessions: Sequence[DbSession], waiters: dict[int, list[DbSession]]) -> list[tuple[int, DbSession]]:
     if not waiters:
         return []
+    by_pid = {s.pid: s for s in sessions}
     roots = [p for p in waiters if p not in by_pid or not any(b in by_pid for b in by_pid[p].blocked_by)]
     if not roots:  # every blocker waits too: a cycle (the engine will break it); show one of them
         roots = [min(waiters)]
@@ -106,14 +116,10 @@ def tree_wait(pid: int, waiters: dict[int, list[DbSession]]) -> float:
 
 def blockers(sessions: Sequence[DbSession]) -> list[tuple[str, float]]:
     """(label, longest wait behind it) of each root blocker, worst first."""
-    tree = lock_tree(sessions)
-    if not tree:
-        return []
-    waiters: dict[int, list[DbSession]] = {}
-    for s in sessions:
-        for b in s.blocked_by:
-            waiters.setdefault(b, []).append(s)
-    return [(blocker_label(s), tree_wait(s.pid, waiters)) for depth, s in tree if depth == 0]
+    waiters = waiters_of(sessions)
+    return [
+        (blocker_label(s), tree_wait(s.pid, waiters)) for depth, s in _tree(sessions, waiters) if depth == 0
+    ]
 
 
 def _max(values: Iterator[float | None]) -> float | None:
@@ -121,36 +127,67 @@ def _max(values: Iterator[float | None]) -> float | None:
     return max(got) if got else None
 
 
+# -- measures of a round, the same for the points, the pane and poll ------------------------
+
+
+def conn_pct(s: DbStatus) -> float | None:
+    """Connections used of the server's maximum."""
+    if s.connections is None or not s.max_connections:
+        return None
+    return 100.0 * s.connections / s.max_connections
+
+
+def repl_lag(s: DbStatus) -> tuple[float | None, float | None]:
+    """(seconds, bytes): a replica's own lag, a primary's worst replica's."""
+    if s.role == "primary" and s.replicas:
+        return _max(r.lag_s for r in s.replicas), _max(r.lag_bytes for r in s.replicas)
+    return s.lag_s, s.lag_bytes
+
+
+def count_in(s: DbStatus, states: Sequence[str]) -> int:
+    """Sessions in one of `states`."""
+    return sum(1 for x in s.sessions if x.state in states)
+
+
+def blocked_count(s: DbStatus) -> int:
+    """Sessions waiting for a lock another holds."""
+    return sum(1 for x in s.sessions if x.blocked_by)
+
+
+def longest_query_s(s: DbStatus) -> float:
+    """The longest running query (lock waits included); 0 when none runs."""
+    return _max(x.query_s for x in s.sessions if x.state == "active") or 0.0
+
+
+def longest_tx_s(s: DbStatus) -> float:
+    return _max(x.xact_s for x in s.sessions) or 0.0
+
+
+def idle_in_tx_max_s(s: DbStatus) -> float:
+    return _max(x.xact_s for x in s.sessions if x.state in IDLE_IN_TX) or 0.0
+
+
 def db_values(s: DbStatus) -> Iterator[Value]:
     """A round's metric points (see METRICS); counters raw."""
-    sessions = s.sessions
     yield "", "up", 1.0
     yield "", "latency_ms", s.latency_ms
-    pct = None
-    if s.connections is not None and s.max_connections:
-        pct = 100.0 * s.connections / s.max_connections
-    yield "", "conn_pct", pct
+    yield "", "conn_pct", conn_pct(s)
     yield "", "connections", None if s.connections is None else float(s.connections)
     if s.engine != "redis":
-        idle_tx = [x for x in sessions if x.state in IDLE_IN_TX]
-        yield "", "active", float(sum(1 for x in sessions if x.state == "active"))
-        yield "", "idle_in_tx", float(len(idle_tx))
-        yield "", "idle_in_tx_max_s", _max(x.xact_s for x in idle_tx) or 0.0
-        waiting = [x for x in sessions if x.blocked_by]
-        yield "", "blocked", float(len(waiting))
-        found = blockers(sessions)
+        yield "", "active", float(count_in(s, ("active",)))
+        yield "", "idle_in_tx", float(count_in(s, IDLE_IN_TX))
+        yield "", "idle_in_tx_max_s", idle_in_tx_max_s(s)
+        yield "", "blocked", float(blocked_count(s))
+        found = blockers(s.sessions)
         for label, wait in found:
             yield label, "blocked_max_s", wait
         for label in s.ended_blockers:
             yield label, "blocked_max_s", 0.0
         if not found:
             yield "", "blocked_max_s", 0.0
-        yield "", "longest_query_s", _max(x.query_s for x in sessions if x.state == "active") or 0.0
-        yield "", "longest_tx_s", _max(x.xact_s for x in sessions) or 0.0
-    lag_s, lag_b = s.lag_s, s.lag_bytes
-    if s.role == "primary" and s.replicas:
-        lag_s = _max(r.lag_s for r in s.replicas)
-        lag_b = _max(r.lag_bytes for r in s.replicas)
+        yield "", "longest_query_s", longest_query_s(s)
+        yield "", "longest_tx_s", longest_tx_s(s)
+    lag_s, lag_b = repl_lag(s)
     yield "", "repl_lag_s", lag_s
     yield "", "repl_lag_bytes", lag_b
     yield "", "cache_hit_pct", s.cache_hit_pct
@@ -245,3 +282,43 @@ def redact(query: str) -> str:
     """A statement with its password literals hidden (pg_stat_statements keeps utility
     statements such as CREATE ROLE ... PASSWORD '...' as they were typed)."""
     return _PASSWORD.sub(r"\1'…'", query)
+
+
+# -- reading drivers' rows (the same for every engine) -------------------------------------
+
+
+def as_float(value: Any) -> float | None:
+    """A number from a driver's row, None for anything else (a bool is not a number here)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def as_text(value: Any) -> str:
+    """Text from a driver's row: bytes decoded (bad bytes replaced), None as ''."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value if isinstance(value, str) else "" if value is None else str(value)
+
+
+def sizes(rows: Sequence[Mapping[str, Any]]) -> tuple[tuple[str, float], ...]:
+    """`name`, `bytes` rows as (name, bytes), biggest first."""
+    got = [(as_text(r.get("name")), as_float(r.get("bytes")) or 0.0) for r in rows]
+    return tuple(sorted(got, key=lambda x: -x[1]))
+
+
+def statements(rows: Sequence[Mapping[str, Any]]) -> tuple[DbStatement, ...]:
+    """`query`, `calls`, `total_ms`, `mean_ms`, `rows_n` rows as statements (passwords hidden)."""
+    return tuple(
+        DbStatement(
+            redact(as_text(r.get("query"))),
+            int(as_float(r.get("calls")) or 0),
+            as_float(r.get("total_ms")) or 0.0,
+            as_float(r.get("mean_ms")) or 0.0,
+            int(v) if (v := as_float(r.get("rows_n"))) is not None else None,
+        )
+        for r in rows
+    )

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tomconsole.models import DbFinding, DbSession, DbStatement
-from tomconsole.probes.databases import redact, short_version
+from tomconsole.models import DbFinding, DbSession
+from tomconsole.probes.databases import as_float, as_text, redact, short_version
 
 Row = Mapping[str, Any]
 
@@ -50,7 +50,7 @@ SELECT table_schema AS name, SUM(data_length + index_length) AS bytes
 
 STATEMENTS = """
 SELECT left(coalesce(DIGEST_TEXT, ''), 2000) AS query, COUNT_STAR AS calls,
-       SUM_TIMER_WAIT / 1e9 AS total_ms, AVG_TIMER_WAIT / 1e9 AS mean_ms, SUM_ROWS_SENT AS rows_sent
+       SUM_TIMER_WAIT / 1e9 AS total_ms, AVG_TIMER_WAIT / 1e9 AS mean_ms, SUM_ROWS_SENT AS rows_n
   FROM performance_schema.events_statements_summary_by_digest
  ORDER BY SUM_TIMER_WAIT DESC LIMIT 15
 """
@@ -63,24 +63,9 @@ CANCEL = "KILL QUERY %s"
 TERMINATE = "KILL CONNECTION %s"
 
 
-def _f(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _s(value: Any) -> str:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return value if isinstance(value, str) else "" if value is None else str(value)
-
-
 def server_facts(version: Row | None, status: Sequence[Row]) -> dict[str, Any]:
     """The VERSION row and the STATUS rows as DbStatus fields."""
-    st = {_s(r.get("Variable_name")).lower(): _f(r.get("Value")) for r in status}
+    st = {as_text(r.get("Variable_name")).lower(): as_float(r.get("Value")) for r in status}
     reads, misses = st.get("innodb_buffer_pool_read_requests"), st.get("innodb_buffer_pool_reads")
     hit = 100.0 * (1 - misses / reads) if reads and misses is not None else None
     commits, rollbacks = st.get("com_commit"), st.get("com_rollback")
@@ -91,8 +76,8 @@ def server_facts(version: Row | None, status: Sequence[Row]) -> dict[str, Any]:
         "xacts": commits + rollbacks if commits is not None and rollbacks is not None else None,
     }
     if version is not None:
-        out["version"] = short_version(_s(version.get("version"))) or None
-        m = _f(version.get("max_connections"))
+        out["version"] = short_version(as_text(version.get("version"))) or None
+        m = as_float(version.get("max_connections"))
         out["max_connections"] = int(m) if m is not None else None
     return out
 
@@ -108,28 +93,28 @@ def sessions(rows: Sequence[Row], waits: Sequence[Row]) -> tuple[DbSession, ...]
     """PROCESSLIST (with each session's transaction) and the lock waits, as sessions."""
     blocked: dict[int, list[int]] = {}
     for w in waits:
-        a, b = _f(w.get("waiting")), _f(w.get("blocking"))
+        a, b = as_float(w.get("waiting")), as_float(w.get("blocking"))
         if a is not None and b is not None:
             blocked.setdefault(int(a), []).append(int(b))
     out = []
     for r in rows:
-        pid = _f(r.get("pid"))
+        pid = as_float(r.get("pid"))
         if pid is None:
             continue
-        xact = _f(r.get("xact_s"))
-        state = _state(_s(r.get("command")), _s(r.get("state")), xact is not None)
+        xact = as_float(r.get("xact_s"))
+        state = _state(as_text(r.get("command")), as_text(r.get("state")), xact is not None)
         by = tuple(sorted(set(blocked.get(int(pid), ()))))
         out.append(
             DbSession(
                 int(pid),
-                _s(r.get("user")),
-                _s(r.get("db")),
-                _s(r.get("client")),
+                as_text(r.get("user")),
+                as_text(r.get("db")),
+                as_text(r.get("client")),
                 state,
-                redact(_s(r.get("query"))),
-                _f(r.get("time_s")) if state == "active" else None,
+                redact(as_text(r.get("query"))),
+                as_float(r.get("time_s")) if state == "active" else None,
                 xact,
-                _f(r.get("wait_s")) if by else None,
+                as_float(r.get("wait_s")) if by else None,
                 by,
             )
         )
@@ -140,32 +125,14 @@ def replica_facts(row: Row | None) -> dict[str, Any]:
     """SHOW REPLICA STATUS (no row: not a replica)."""
     if row is None:
         return {}
-    io, sql = _s(row.get("Slave_IO_Running")), _s(row.get("Slave_SQL_Running"))
+    io, sql = as_text(row.get("Slave_IO_Running")), as_text(row.get("Slave_SQL_Running"))
     state = "streaming" if io == "Yes" and sql == "Yes" else f"io {io or '?'}, sql {sql or '?'}"
-    error = _s(row.get("Last_Error") or row.get("Last_IO_Error"))
+    error = as_text(row.get("Last_Error") or row.get("Last_IO_Error"))
     return {
         "role": "replica",
-        "lag_s": _f(row.get("Seconds_Behind_Master")),
+        "lag_s": as_float(row.get("Seconds_Behind_Master")),
         "replica_state": state + (f": {error}" if error else ""),
     }
-
-
-def sizes(rows: Sequence[Row]) -> tuple[tuple[str, float], ...]:
-    got = [(_s(r.get("name")), _f(r.get("bytes")) or 0.0) for r in rows]
-    return tuple(sorted(got, key=lambda x: -x[1]))
-
-
-def statements(rows: Sequence[Row]) -> tuple[DbStatement, ...]:
-    return tuple(
-        DbStatement(
-            redact(_s(r.get("query"))),
-            int(_f(r.get("calls")) or 0),
-            _f(r.get("total_ms")) or 0.0,
-            _f(r.get("mean_ms")) or 0.0,
-            int(v) if (v := _f(r.get("rows_sent"))) is not None else None,
-        )
-        for r in rows
-    )
 
 
 def findings(row: Row | None) -> tuple[DbFinding, ...]:
@@ -173,15 +140,15 @@ def findings(row: Row | None) -> tuple[DbFinding, ...]:
     log in from where without a password, needs more than the monitoring grants)."""
     if row is None:
         return ()
-    bind = _s(row.get("bind_address")) or "*"
-    remote = not _f(row.get("skip_networking")) and bind not in ("127.0.0.1", "localhost", "::1")
-    if remote and _s(row.get("have_ssl")) != "YES":
+    bind = as_text(row.get("bind_address")) or "*"
+    remote = not as_float(row.get("skip_networking")) and bind not in ("127.0.0.1", "localhost", "::1")
+    if remote and as_text(row.get("have_ssl")) != "YES":
         return (
             DbFinding(
                 "mysql-tls-off",
                 "major",
                 "TLS is off on a server that listens beyond loopback",
-                f"have_ssl = {_s(row.get('have_ssl'))}, bind_address = {bind}",
+                f"have_ssl = {as_text(row.get('have_ssl'))}, bind_address = {bind}",
             ),
         )
     return ()

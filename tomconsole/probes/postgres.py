@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tomconsole.models import DbFinding, DbReplica, DbSession, DbStatement
-from tomconsole.probes.databases import redact, short_version
+from tomconsole.models import DbFinding, DbReplica, DbSession
+from tomconsole.probes.databases import as_float, as_text, redact, short_version
 
 Row = Mapping[str, Any]
 
@@ -63,12 +63,15 @@ SELECT coalesce(application_name, '') AS name, coalesce(host(client_addr), 'loca
   FROM pg_stat_replication
 """
 
-SIZES = "SELECT datname, pg_database_size(datname)::float8 AS bytes FROM pg_database WHERE datallowconn"
+SIZES = (
+    "SELECT datname AS name, pg_database_size(datname)::float8 AS bytes FROM pg_database WHERE datallowconn"
+)
 
 HAS_STATEMENTS = "SELECT to_regclass('pg_stat_statements') IS NOT NULL AS present"
 
 STATEMENTS = """
-SELECT left(query, 2000) AS query, calls, total_exec_time AS total_ms, mean_exec_time AS mean_ms, rows
+SELECT left(query, 2000) AS query, calls, total_exec_time AS total_ms, mean_exec_time AS mean_ms,
+       rows AS rows_n
   FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15
 """
 
@@ -83,42 +86,29 @@ CANCEL = "SELECT pg_cancel_backend($1)"
 TERMINATE = "SELECT pg_terminate_backend($1)"
 
 
-def _f(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _s(value: Any) -> str:
-    return value if isinstance(value, str) else "" if value is None else str(value)
-
-
 def server_facts(row: Row | None) -> dict[str, Any]:
     """The SERVER row as DbStatus fields."""
     if row is None:
         return {}
     recovery = row.get("in_recovery") is True
     out: dict[str, Any] = {
-        "version": short_version(_s(row.get("version"))) or None,
-        "uptime_s": _f(row.get("uptime_s")),
-        "max_connections": int(m) if (m := _f(row.get("max_connections"))) is not None else None,
+        "version": short_version(as_text(row.get("version"))) or None,
+        "uptime_s": as_float(row.get("uptime_s")),
+        "max_connections": int(m) if (m := as_float(row.get("max_connections"))) is not None else None,
         "role": "replica" if recovery else "primary",
-        "xacts": _f(row.get("xacts")),
-        "cache_hit_pct": _f(row.get("cache_hit_pct")),
+        "xacts": as_float(row.get("xacts")),
+        "cache_hit_pct": as_float(row.get("cache_hit_pct")),
     }
     if recovery:
-        out["lag_s"] = _f(row.get("lag_s"))
-        out["lag_bytes"] = _f(row.get("lag_bytes"))
-        state = _s(row.get("receiver")) or "not receiving"
+        out["lag_s"] = as_float(row.get("lag_s"))
+        out["lag_bytes"] = as_float(row.get("lag_bytes"))
+        state = as_text(row.get("receiver")) or "not receiving"
         if row.get("replay_paused") is True:
             state += ", replay paused"
         out["replica_state"] = state
-    if _s(row.get("archive_mode")) in ("on", "always"):
+    if as_text(row.get("archive_mode")) in ("on", "always"):
         out["archive_failing"] = row.get("archive_failing") is True
-        out["archive_age_s"] = _f(row.get("archive_age_s"))
+        out["archive_age_s"] = as_float(row.get("archive_age_s"))
     return out
 
 
@@ -126,21 +116,21 @@ def sessions(rows: Sequence[Row]) -> tuple[DbSession, ...]:
     """The SESSIONS rows as sessions (blockers as pids)."""
     out = []
     for r in rows:
-        pid = _f(r.get("pid"))
+        pid = as_float(r.get("pid"))
         if pid is None:
             continue
         blocked = r.get("blocked_by") or ()
         out.append(
             DbSession(
                 int(pid),
-                _s(r.get("usename")),
-                _s(r.get("datname")),
-                _s(r.get("client")),
-                _s(r.get("state")),
-                redact(_s(r.get("query"))),
-                _f(r.get("query_s")),
-                _f(r.get("xact_s")),
-                _f(r.get("wait_s")),
+                as_text(r.get("usename")),
+                as_text(r.get("datname")),
+                as_text(r.get("client")),
+                as_text(r.get("state")),
+                redact(as_text(r.get("query"))),
+                as_float(r.get("query_s")),
+                as_float(r.get("xact_s")),
+                as_float(r.get("wait_s")),
                 tuple(int(b) for b in blocked if isinstance(b, int)),
             )
         )
@@ -150,32 +140,14 @@ def sessions(rows: Sequence[Row]) -> tuple[DbSession, ...]:
 def replicas(rows: Sequence[Row]) -> tuple[DbReplica, ...]:
     return tuple(
         DbReplica(
-            _s(r.get("name")) or _s(r.get("addr")),
-            _s(r.get("state")),
-            _f(r.get("lag_s"))
+            as_text(r.get("name")) or as_text(r.get("addr")),
+            as_text(r.get("state")),
+            as_float(r.get("lag_s"))
             if r.get("lag_s") is not None
             else 0.0
-            if _f(r.get("lag_bytes")) == 0
+            if as_float(r.get("lag_bytes")) == 0
             else None,
-            _f(r.get("lag_bytes")),
-        )
-        for r in rows
-    )
-
-
-def sizes(rows: Sequence[Row]) -> tuple[tuple[str, float], ...]:
-    got = [(_s(r.get("datname")), _f(r.get("bytes")) or 0.0) for r in rows]
-    return tuple(sorted(got, key=lambda x: -x[1]))
-
-
-def statements(rows: Sequence[Row]) -> tuple[DbStatement, ...]:
-    return tuple(
-        DbStatement(
-            redact(_s(r.get("query"))),
-            int(_f(r.get("calls")) or 0),
-            _f(r.get("total_ms")) or 0.0,
-            _f(r.get("mean_ms")) or 0.0,
-            int(v) if (v := _f(r.get("rows"))) is not None else None,
+            as_float(r.get("lag_bytes")),
         )
         for r in rows
     )
@@ -191,24 +163,24 @@ def findings(row: Row | None) -> tuple[DbFinding, ...]:
     if row is None:
         return ()
     out = []
-    listen = [a.strip() for a in _s(row.get("listen_addresses") or row.get("listen")).split(",")]
+    listen = [a.strip() for a in as_text(row.get("listen_addresses") or row.get("listen")).split(",")]
     remote = any(a not in LOCAL_LISTEN for a in listen)
-    if remote and _s(row.get("ssl")) != "on":
+    if remote and as_text(row.get("ssl")) != "on":
         out.append(
             DbFinding(
                 "pg-tls-off",
                 "major",
                 "TLS is off on a server that listens beyond loopback",
-                f"ssl = {_s(row.get('ssl'))}, listen_addresses = {', '.join(listen)}",
+                f"ssl = {as_text(row.get('ssl'))}, listen_addresses = {', '.join(listen)}",
             )
         )
-    if _s(row.get("password_encryption")) == "md5":
+    if as_text(row.get("password_encryption")) == "md5":
         out.append(
             DbFinding(
                 "pg-md5-passwords", "minor", "new passwords are stored as MD5", "password_encryption = md5"
             )
         )
-    supers = _s(row.get("superusers"))
+    supers = as_text(row.get("superusers"))
     if remote and supers:
         out.append(
             DbFinding(

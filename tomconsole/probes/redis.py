@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tomconsole.models import DbFinding, DbReplica, DbSession
+from tomconsole.probes.databases import as_float, as_text
 
 Info = Mapping[str, Any]
 
@@ -21,59 +22,44 @@ OWN_NAME = "tomconsole"  # the client name this console's connections carry (lef
 SECTIONS = ("server", "clients", "memory", "persistence", "stats", "replication", "keyspace")
 
 
-def _f(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _seconds(value: Any) -> float | None:
     """A count of seconds Redis gives as -1 when it has none."""
-    v = _f(value)
+    v = as_float(value)
     return v if v is not None and v >= 0 else None
-
-
-def _s(value: Any) -> str:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return value if isinstance(value, str) else "" if value is None else str(value)
 
 
 def server_facts(info: Info, maxclients: float | None) -> dict[str, Any]:
     """INFO as DbStatus fields; `maxclients` from CONFIG GET when this user may (else the
     default of 10000 is not assumed: unknown)."""
-    hits, misses = _f(info.get("keyspace_hits")), _f(info.get("keyspace_misses"))
+    hits, misses = as_float(info.get("keyspace_hits")), as_float(info.get("keyspace_misses"))
     hit = (
         100.0 * hits / (hits + misses) if hits is not None and misses is not None and hits + misses else None
     )
     out: dict[str, Any] = {
-        "version": _s(info.get("redis_version")) or None,
-        "uptime_s": _f(info.get("uptime_in_seconds")),
-        "connections": int(c) if (c := _f(info.get("connected_clients"))) is not None else None,
+        "version": as_text(info.get("redis_version")) or None,
+        "uptime_s": as_float(info.get("uptime_in_seconds")),
+        "connections": int(c) if (c := as_float(info.get("connected_clients"))) is not None else None,
         "max_connections": int(maxclients) if maxclients else None,
         "cache_hit_pct": hit,
-        "commands": _f(info.get("total_commands_processed")),
-        "memory_bytes": _f(info.get("used_memory")),
-        "memory_max_bytes": _f(info.get("maxmemory")) or None,
-        "fragmentation": _f(info.get("mem_fragmentation_ratio")),
-        "evictions": _f(info.get("evicted_keys")),
-        "repl_offset": _f(info.get("master_repl_offset")),
+        "commands": as_float(info.get("total_commands_processed")),
+        "memory_bytes": as_float(info.get("used_memory")),
+        "memory_max_bytes": as_float(info.get("maxmemory")) or None,
+        "fragmentation": as_float(info.get("mem_fragmentation_ratio")),
+        "evictions": as_float(info.get("evicted_keys")),
+        "repl_offset": as_float(info.get("master_repl_offset")),
         "keyspace": tuple(
-            (k, int(_f(v.get("keys")) or 0), int(_f(v.get("expires")) or 0))
+            (k, int(as_float(v.get("keys")) or 0), int(as_float(v.get("expires")) or 0))
             for k, v in sorted(info.items())
             if k.startswith("db") and k[2:].isdigit() and isinstance(v, Mapping)
         ),
     }
-    role = _s(info.get("role"))
+    role = as_text(info.get("role"))
     if role == "slave":
-        link = _s(info.get("master_link_status"))
+        link = as_text(info.get("master_link_status"))
         out["role"] = "replica"
         out["replica_state"] = f"link {link}" if link else "unknown"
         out["lag_s"] = _seconds(info.get("master_last_io_seconds_ago"))
-        mine, theirs = _f(info.get("slave_repl_offset")), _f(info.get("master_repl_offset"))
+        mine, theirs = as_float(info.get("slave_repl_offset")), as_float(info.get("master_repl_offset"))
         out["lag_bytes"] = max(0.0, theirs - mine) if mine is not None and theirs is not None else None
         if link and link != "up":  # the time since it last heard from its primary
             out["lag_s"] = _seconds(info.get("master_link_down_since_seconds")) or out["lag_s"]
@@ -83,11 +69,14 @@ def server_facts(info: Info, maxclients: float | None) -> dict[str, Any]:
         peers = []
         for k, v in sorted(info.items()):
             if k.startswith("slave") and k[5:].isdigit() and isinstance(v, Mapping):
-                off = _f(v.get("offset"))
+                off = as_float(v.get("offset"))
                 behind = max(0.0, offset - off) if offset is not None and off is not None else None
                 peers.append(
                     DbReplica(
-                        f"{_s(v.get('ip'))}:{_s(v.get('port'))}", _s(v.get("state")), _f(v.get("lag")), behind
+                        f"{as_text(v.get('ip'))}:{as_text(v.get('port'))}",
+                        as_text(v.get("state")),
+                        as_float(v.get("lag")),
+                        behind,
                     )
                 )
         out["replicas"] = tuple(peers)
@@ -99,25 +88,25 @@ def sessions(clients: Sequence[Mapping[str, Any]]) -> tuple[DbSession, ...]:
     command is not reported by Redis, only its idle time)."""
     out = []
     for c in clients:
-        pid = _f(c.get("id"))
+        pid = as_float(c.get("id"))
         if pid is None or c.get("name") == OWN_NAME:
             continue
-        cmd = _s(c.get("cmd"))
-        flags = _s(c.get("flags"))
+        cmd = as_text(c.get("cmd"))
+        flags = as_text(c.get("flags"))
         state = (
             "replica" if "S" in flags else "active" if cmd not in ("", "NULL") and "b" in flags else "idle"
         )
         out.append(
             DbSession(
                 int(pid),
-                _s(c.get("user")),
-                f"db{_s(c.get('db'))}",
-                _s(c.get("addr")),
+                as_text(c.get("user")),
+                f"db{as_text(c.get('db'))}",
+                as_text(c.get("addr")),
                 state,
                 cmd,
                 None,
                 None,
-                _f(c.get("idle")) if "b" in flags else None,
+                as_float(c.get("idle")) if "b" in flags else None,
             )
         )
     return tuple(out)
