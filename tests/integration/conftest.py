@@ -30,6 +30,7 @@ class Sshd:
     hang: str
     flood: str
     broken: str
+    noforward: str  # its sshd refuses port forwarding
 
     def target(self, address: str, **over: object) -> SshTarget:
         kw: dict[str, object] = {"name": address, "address": address, **self.fleet.target_kwargs()}
@@ -51,8 +52,8 @@ def sshd() -> Iterator[Sshd]:
     # Not under pytest's tmp dir: that is 0700 and the probe user must read its keys file.
     work = Path(tempfile.mkdtemp(prefix="tomconsole-sshd-"))
     work.chmod(0o755)
-    addrs = aliases(7)
-    normal, hang, flood, broken = addrs[:4], addrs[4], addrs[5], addrs[6]
+    addrs = aliases(8)
+    normal, hang, flood, broken, noforward = addrs[:4], addrs[4], addrs[5], addrs[6], addrs[7]
     hang_bin, flood_bin = work / "hang-bin", work / "flood-bin"
     hang_bin.mkdir()
     flood_bin.mkdir()
@@ -65,6 +66,7 @@ def sshd() -> Iterator[Sshd]:
         f"Match LocalAddress {flood}\n    SetEnv PATH={flood_bin}:/usr/bin:/bin\n"
         # A host where the probe cannot even start (no awk, no sh on PATH).
         f"Match LocalAddress {broken}\n    SetEnv PATH=/nonexistent\n"
+        f"Match LocalAddress {noforward}\n    AllowTcpForwarding no\n"
     )
     fleet = SshdFleet(work, addrs, extra_config=extra)
     try:
@@ -72,7 +74,7 @@ def sshd() -> Iterator[Sshd]:
     except Unavailable as exc:
         fleet.stop()
         service_unavailable(str(exc))
-    yield Sshd(fleet, normal, hang, flood, broken)
+    yield Sshd(fleet, normal, hang, flood, broken, noforward)
     fleet.stop()
     shutil.rmtree(work, ignore_errors=True)
 

@@ -334,6 +334,9 @@ class DbLab:
                 f'port {port}\nbind 127.0.0.1\ndir {data}\nsave ""\nappendonly no\n'
                 f"requirepass {self.password}\n{acl}\n"
                 f"masterauth {self.password}\n"
+                # The primary pings each second, so a replica's "seconds since last contact"
+                # means silence, not an idle primary (Redis's default period is 10 s).
+                "repl-ping-replica-period 1\n"
             )
             if name == "redis-replica":
                 conf += f"replicaof 127.0.0.1 {self.ports['redis']}\n"
