@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import subprocess
 import time
 from pathlib import Path
@@ -167,7 +168,9 @@ async def test_connection_dropped_mid_poll_recovers(sshd: Sshd) -> None:
         before = set(sshd.fleet.session_pids())
         assert before
         for pid in before:  # only the session processes of daemons we started
-            psutil.Process(pid).kill()
+            # A session of an earlier test may end on its own between listing and killing.
+            with contextlib.suppress(psutil.NoSuchProcess):
+                psutil.Process(pid).kill()
         dropped = await c.collect()
         assert dropped.state is HostState.UNREACHABLE
         assert "connection lost" in (dropped.reason or "")
