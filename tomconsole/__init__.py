@@ -2,6 +2,7 @@
 
 import _thread
 import sys
+import warnings
 from types import TracebackType
 from typing import Any
 
@@ -29,3 +30,8 @@ def _unraisable_hook(unraisable: Any) -> None:
 
 sys.excepthook = _interrupted_hook
 sys.unraisablehook = _unraisable_hook
+
+# cryptography 51 deprecates DSA, and asyncssh imports its DSA support whether or not a host
+# uses it: the warning would be a stray stderr line on every command, which the operator can do
+# nothing about (tomconsole never offers DSA keys).
+warnings.filterwarnings("ignore", message="DSA is deprecated", module="asyncssh")
