@@ -39,6 +39,7 @@ from tomconsole.monitor.databases import DbView, db_view
 from tomconsole.monitor.network import CheckView, CheckViews
 from tomconsole.monitor.scheduler import Scheduler
 from tomconsole.monitor.state import FleetState, HostRow
+from tomconsole.monitor.views import RowViews
 from tomconsole.probes import BUILTIN_KINDS
 from tomconsole.store import Store, StoreError, describe
 
@@ -90,6 +91,7 @@ class Engine:
         infos = [info for s in self.sources for info in s.targets()] if poll else config.host_infos()
         self.fleet = FleetState(infos, config.history_points, config.stale_after, clock=clock, kinds=kinds)
         self._check_views = CheckViews(self.fleet)
+        self._db_views = RowViews(db_view)
         self.scheduler = Scheduler(self.fleet, [c for s in self.sources for c in s.collectors()])
         self.store: Store | None = None
         self.store_error: StoreError | None = None  # why there is no store, when there is none
@@ -184,7 +186,7 @@ class Engine:
         rows = self.fleet.rows(check_stale=check_stale)
         hosts = [r for r in rows if r.info.kind == "host"]
         checks = self._check_views([r for r in rows if r.info.kind == "check"])
-        dbs = [db_view(r) for r in rows if r.info.kind == "db"]
+        dbs = self._db_views([r for r in rows if r.info.kind == "db"])
         return Snapshot(hosts, self.source_statuses(), incidents, checks, rows, dbs)
 
     def source_statuses(self) -> list[SourceStatus]:

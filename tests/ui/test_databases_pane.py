@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.text import Text
 from textual.widgets import Static
 
+from tests.ui.test_servers_pane import wait_for
 from tomconsole.collectors.sources import StaticSource, db_infos
 from tomconsole.config import Config
 from tomconsole.engine import Engine
@@ -47,7 +48,9 @@ def engine_with_a_blocker(data_dir: Path) -> Engine:
         DbSession(300, "eve", state="active", query="SELECT 1", query_s=1.0),
     )
     now = datetime(2026, 12, 3, tzinfo=UTC)
-    status = DbStatus(now, "postgresql", 0.5, "15.18", 3600.0, 4, 100, sessions, role="primary")
+    status = DbStatus(
+        now, "postgresql", 0.5, "15.18", 3600.0, 4, 100, sessions, role="primary", backup_age_s=30 * 3600.0
+    )
     engine.fleet.apply(Observation("orders", HostState.UP, None, status, kind="db"))
     engine.fleet.apply(Observation("cache", HostState.UNREACHABLE, "connection refused", kind="db"))
     return engine
@@ -77,3 +80,23 @@ async def test_the_pane_shows_databases_worst_first_and_the_screen_the_lock_tree
         await pilot.pause()
         assert isinstance(app.screen, DatabaseScreen)  # no confirmation: the database is read-only
         assert any("write: true" in str(n.message) for n in app._notifications)
+
+
+async def test_at_80_columns_the_rate_size_active_count_and_role_give_way(tmp_path: Path) -> None:
+    """The blocker, the lag and the backup (the last column, drawn) stay in view on an 80x24
+    terminal; a wide one shows every column. A note (the demo's missing servers) is on the status line."""
+    keys = [c.key for c in DatabasesPane.COLUMNS]
+    for size, hidden in (((80, 24), {"rate", "size", "active", "role"}), ((200, 60), set())):
+        app = TomConsole(engine_with_a_blocker(tmp_path / str(size[0])))
+        pane = next(p for p in app.panes if isinstance(p, DatabasesPane))
+        pane.note = "demo: redis-server not installed (apt-get install redis-server)"  # as run_demo
+        async with app.run_test(size=size) as pilot:
+            await pilot.press("4")
+            await wait_for(pilot, lambda p=pane: "db:orders" in p.shown and p.table._fitted_to > 0)
+            table = pane.table
+            assert {k for i, k in enumerate(keys) if table.width_of(i) == 0} == hidden
+            assert table._total_width() <= table.scrollable_content_region.width
+            drawn = table.render_line(1 + pane.shown.index("db:orders")).text
+            assert drawn.rstrip().endswith(" 30h"), drawn  # the last column, the backup's age
+            status = pane.query_one(".pane-status", Static).content
+            assert isinstance(status, Text) and "apt-get install redis-server" in status.plain

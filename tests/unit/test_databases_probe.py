@@ -10,9 +10,11 @@ from tomconsole.probes import mysql as my
 from tomconsole.probes import postgres as pg
 from tomconsole.probes import redis as rd
 from tomconsole.probes.databases import (
+    MIN_CACHE_READS,
     BlockerMemory,
     blocker_label,
     db_values,
+    hit_pct,
     lock_tree,
     redact,
     short_version,
@@ -108,3 +110,24 @@ def test_garbage_rows_read_as_unknown_never_raise() -> None:
     assert got[0].state == "idle in transaction"
     assert my.server_facts(None, [{"Variable_name": "Uptime", "Value": "oops"}])["uptime_s"] is None
     assert rd.sessions([{"id": "x"}, {"id": 4, "name": rd.OWN_NAME}]) == ()
+
+
+def test_a_cache_hit_ratio_over_too_few_reads_is_not_reported() -> None:
+    """A fresh MariaDB (1,596 page reads asked for, 319 from disk: 80 %) says nothing about its
+    cache; a busy one does. The same threshold holds for every engine."""
+
+    def maria(reads: int, misses: int) -> float | None:
+        rows = [
+            {"Variable_name": "Innodb_buffer_pool_read_requests", "Value": str(reads)},
+            {"Variable_name": "Innodb_buffer_pool_reads", "Value": str(misses)},
+        ]
+        return my.server_facts(None, rows)["cache_hit_pct"]  # type: ignore[no-any-return]
+
+    assert maria(1596, 319) is None
+    assert maria(2_000_000, 20_000) == 99.0
+    assert pg.server_facts({"blks_hit": 3710, "blks_wanted": 3988})["cache_hit_pct"] is None
+    assert pg.server_facts({"blks_hit": 95_000.0, "blks_wanted": 100_000.0})["cache_hit_pct"] == 95.0
+    assert rd.server_facts({"keyspace_hits": 10, "keyspace_misses": 5}, None)["cache_hit_pct"] is None
+    assert rd.server_facts({"keyspace_hits": 9000, "keyspace_misses": 3000}, None)["cache_hit_pct"] == 75.0
+    assert hit_pct(MIN_CACHE_READS - 1, MIN_CACHE_READS - 1) is None
+    assert hit_pct(MIN_CACHE_READS, MIN_CACHE_READS) == 100.0

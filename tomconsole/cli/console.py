@@ -70,6 +70,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from tomconsole.demo.fleet import DemoFleet
     from tomconsole.engine import Engine
     from tomconsole.ui.app import TomConsole
+    from tomconsole.ui.panes.databases import DatabasesPane
 
     with tempfile.TemporaryDirectory(prefix="tomconsole-demo-") as tmp:
         fleet = DemoFleet(Path(tmp), args.hosts, databases=True)
@@ -83,5 +84,9 @@ def run_demo(args: argparse.Namespace) -> int:
         app = TomConsole(
             start, theme_name=args.theme, subtitle="demo fleet", teardown=fleet.stop, operator=args.who
         )
+        if fleet.databases is not None:
+            for pane in app.panes:
+                if isinstance(pane, DatabasesPane):
+                    pane.note = fleet.databases.missing_note
         app.run()
         return app.exit_code()

@@ -49,7 +49,7 @@ class DemoDatabases:
         # users, who must reach their data directories.
         self.lab = DbLab(Path(tempfile.mkdtemp(prefix="tomconsole-demo-db-")))
         self.backups = directory / "backups"
-        self.missing: list[str] = []
+        self.missing: list[str] = []  # Debian packages whose servers the demo could not find
         self._task: asyncio.Task[None] | None = None
         self._engines: list[str] = []
         for engine, present in (
@@ -60,10 +60,16 @@ class DemoDatabases:
             if present:
                 self._engines.append(engine)
             else:
-                package = PACKAGES[engine]
-                self.missing.append(f"{package} is not installed (apt-get install {package})")
+                self.missing.append(PACKAGES[engine])
         for name in ("postgresql", "postgresql-replica", "mariadb", "redis", "redis-replica"):
             self.lab.ports[name] = free_port()
+
+    @property
+    def missing_note(self) -> str | None:
+        """What the databases pane says when some demo servers cannot start, or None."""
+        if not self.missing:
+            return None
+        return f"demo: {', '.join(self.missing)} not installed (apt-get install {' '.join(self.missing)})"
 
     def config_lines(self) -> list[str]:
         """The `databases:` section for the engines that are installed."""

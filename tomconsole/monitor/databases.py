@@ -58,6 +58,7 @@ class DbView:
     rate: float | None  # transactions (SQL) or commands (Redis) per second
     blocked_max_s: float | None
     blocker: str | None  # the worst root blocker's label
+    levels: dict[str, Level]  # measure_levels of this round
 
     @property
     def key(self) -> str:
@@ -109,17 +110,19 @@ class DbView:
         s = self._sql
         return None if s is None else idle_in_tx_max_s(s)
 
-    def levels(self) -> dict[str, Level]:
-        s = self.status
-        return {
-            "conn": level("conn_pct", self.conn_pct),
-            "lag": level("lag_s", self.lag_s),
-            "blocked": level("blocked_s", self.blocked_max_s),
-            "query": level("longest_query_s", self.longest_query_s),
-            "idle_tx": level("idle_in_tx_s", self.idle_in_tx_max_s),
-            "backup": level("backup_age_s", s.backup_age_s if s else None),
-            "cache": level("cache_hit_pct_low", s.cache_hit_pct if s else None),
-        }
+
+def measure_levels(s: DbStatus | None, blocked_max_s: float | None) -> dict[str, Level]:
+    """How bad each measure the pane paints looks (worked out once per round, not per redraw)."""
+    sql = None if s is None or s.engine == "redis" else s
+    return {
+        "conn": level("conn_pct", conn_pct(s) if s else None),
+        "lag": level("lag_s", repl_lag(s)[0] if s else None),
+        "blocked": level("blocked_s", blocked_max_s),
+        "query": level("longest_query_s", longest_query_s(sql) if sql else None),
+        "idle_tx": level("idle_in_tx_s", idle_in_tx_max_s(sql) if sql else None),
+        "backup": level("backup_age_s", s.backup_age_s if s else None),
+        "cache": level("cache_hit_pct_low", s.cache_hit_pct if s else None),
+    }
 
 
 def db_view(row: HostRow) -> DbView:
@@ -127,6 +130,7 @@ def db_view(row: HostRow) -> DbView:
     rates = {m: v for o, m, v in row.rates if not o}
     rate = rates.get("ops_ps") if row.info.fact("engine") == "redis" else rates.get("tps")
     found = blockers(s.sessions) if s is not None else []
+    blocked_max_s = found[0][1] if found else (0.0 if s is not None and s.engine != "redis" else None)
     return DbView(
         row,
         row.info.fact("engine", "?"),
@@ -135,8 +139,9 @@ def db_view(row: HostRow) -> DbView:
         row.info.fact("write") == "yes",
         s,
         rate,
-        found[0][1] if found else (0.0 if s is not None and s.engine != "redis" else None),
+        blocked_max_s,
         found[0][0] if found else None,
+        measure_levels(s, blocked_max_s),
     )
 
 
@@ -146,7 +151,7 @@ _RANK = {Level.CRIT: 2, Level.WARN: 1, Level.OK: 0}
 def db_rank(v: DbView) -> tuple[int, int, float, str]:
     """Worst first: not up, then the worst level any measure has, then the longest lock wait."""
     up = v.row.state is HostState.UP
-    worst = max((_RANK[x] for x in v.levels().values()), default=0)
+    worst = max((_RANK[x] for x in v.levels.values()), default=0)
     return (1 if up else 0, -worst, -(v.blocked_max_s or 0), v.key)
 
 

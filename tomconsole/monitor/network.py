@@ -9,10 +9,11 @@ so a strip can draw it as loss, never as a gap.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from tomconsole.models import CheckResult, HostSample, HostState
 from tomconsole.monitor.state import FleetState, HostRow
+from tomconsole.monitor.views import RowViews
 from tomconsole.probes.network import percentile, split_check_name
 
 WINDOW = 60  # rounds a check's median, p95 and strip look back over
@@ -161,25 +162,8 @@ def check_rank(c: CheckView) -> tuple[int, float, float, str]:
     return (1 if up else 0, -(c.window_loss_pct or 0), -(c.p95_ms or 0), c.key)
 
 
-class CheckViews:
+class CheckViews(RowViews[CheckView]):
     """Check views for every check row, each recomputed only when its row changed."""
 
     def __init__(self, fleet: FleetState) -> None:
-        self.fleet = fleet
-        self._memo: dict[str, tuple[int, HostState, CheckView]] = {}
-
-    def __call__(self, rows: list[HostRow]) -> list[CheckView]:
-        out = []
-        for r in rows:
-            key = r.info.key
-            got = self._memo.get(key)
-            if got is None or got[0] != r.version or got[1] is not r.state:
-                got = (r.version, r.state, check_view(r, self.fleet))
-                self._memo[key] = got
-            out.append(got[2] if got[2].row is r else _with_row(got[2], r))
-        return out
-
-
-def _with_row(view: CheckView, row: HostRow) -> CheckView:
-    """The same rounds with the newest row (its age moves between observations)."""
-    return replace(view, row=row)
+        super().__init__(lambda row: check_view(row, fleet))

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tomconsole.models import DbFinding, DbSession
-from tomconsole.probes.databases import as_float, as_text, redact, short_version
+from tomconsole.probes.databases import as_float, as_text, hit_pct, redact, short_version
 
 Row = Mapping[str, Any]
 
@@ -67,7 +67,7 @@ def server_facts(version: Row | None, status: Sequence[Row]) -> dict[str, Any]:
     """The VERSION row and the STATUS rows as DbStatus fields."""
     st = {as_text(r.get("Variable_name")).lower(): as_float(r.get("Value")) for r in status}
     reads, misses = st.get("innodb_buffer_pool_read_requests"), st.get("innodb_buffer_pool_reads")
-    hit = 100.0 * (1 - misses / reads) if reads and misses is not None else None
+    hit = hit_pct(reads - misses, reads) if reads is not None and misses is not None else None
     commits, rollbacks = st.get("com_commit"), st.get("com_rollback")
     out: dict[str, Any] = {
         "uptime_s": st.get("uptime"),

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tomconsole.models import DbFinding, DbReplica, DbSession
-from tomconsole.probes.databases import as_float, as_text, redact, short_version
+from tomconsole.probes.databases import as_float, as_text, hit_pct, redact, short_version
 
 Row = Mapping[str, Any]
 
@@ -22,8 +22,8 @@ SELECT current_setting('server_version') AS version,
        current_setting('max_connections')::int AS max_connections,
        pg_is_in_recovery() AS in_recovery,
        (SELECT sum(xact_commit + xact_rollback)::float8 FROM pg_stat_database) AS xacts,
-       (SELECT sum(blks_hit)::float8 * 100 / nullif(sum(blks_hit) + sum(blks_read), 0)
-          FROM pg_stat_database) AS cache_hit_pct,
+       (SELECT sum(blks_hit)::float8 FROM pg_stat_database) AS blks_hit,
+       (SELECT sum(blks_hit + blks_read)::float8 FROM pg_stat_database) AS blks_wanted,
        CASE WHEN pg_is_in_recovery() THEN
          CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0::float8
               ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8, 0) END
@@ -97,7 +97,7 @@ def server_facts(row: Row | None) -> dict[str, Any]:
         "max_connections": int(m) if (m := as_float(row.get("max_connections"))) is not None else None,
         "role": "replica" if recovery else "primary",
         "xacts": as_float(row.get("xacts")),
-        "cache_hit_pct": as_float(row.get("cache_hit_pct")),
+        "cache_hit_pct": hit_pct(as_float(row.get("blks_hit")), as_float(row.get("blks_wanted"))),
     }
     if recovery:
         out["lag_s"] = as_float(row.get("lag_s"))

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tomconsole.models import DbFinding, DbReplica, DbSession
-from tomconsole.probes.databases import as_float, as_text
+from tomconsole.probes.databases import as_float, as_text, hit_pct
 
 Info = Mapping[str, Any]
 
@@ -32,9 +32,7 @@ def server_facts(info: Info, maxclients: float | None) -> dict[str, Any]:
     """INFO as DbStatus fields; `maxclients` from CONFIG GET when this user may (else the
     default of 10000 is not assumed: unknown)."""
     hits, misses = as_float(info.get("keyspace_hits")), as_float(info.get("keyspace_misses"))
-    hit = (
-        100.0 * hits / (hits + misses) if hits is not None and misses is not None and hits + misses else None
-    )
+    hit = hit_pct(hits, hits + misses) if hits is not None and misses is not None else None
     out: dict[str, Any] = {
         "version": as_text(info.get("redis_version")) or None,
         "uptime_s": as_float(info.get("uptime_in_seconds")),

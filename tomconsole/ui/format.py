@@ -32,7 +32,7 @@ def size(n: int | None) -> str:
 
 
 def duration(seconds: float | None) -> str:
-    """Compact: 45s, 12m, 5h, 3d."""
+    """Compact: 45s, 12m, 5h, 30h, 3d (hours up to two days: a 30-hour-old backup is not "1d")."""
     if seconds is None:
         return "-"
     s = max(0, int(seconds))
@@ -40,7 +40,7 @@ def duration(seconds: float | None) -> str:
         return f"{s}s"
     if s < 3600:
         return f"{s // 60}m"
-    if s < 86400:
+    if s < 2 * 86400:
         return f"{s // 3600}h"
     return f"{s // 86400}d"
 

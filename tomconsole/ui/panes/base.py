@@ -27,6 +27,7 @@ class FilteredTablePane(Vertical):
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
     COLUMNS: Sequence[Column] = ()
+    VOLATILE = 1  # trailing columns drawn fresh on every render (an age that ticks): Row.volatile
     TABLE_ID = "table"
     FILTER_HINT = "filter"
     TAB_TITLE = "Pane"
@@ -37,7 +38,7 @@ class FilteredTablePane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield FieldInput(placeholder=self.FILTER_HINT, classes="pane-filter")
-        yield FleetTable(self.COLUMNS, volatile=1, on_select=self.row_chosen, id=self.TABLE_ID)
+        yield FleetTable(self.COLUMNS, volatile=self.VOLATILE, on_select=self.row_chosen, id=self.TABLE_ID)
         yield Static(classes="pane-status")
 
     def on_mount(self) -> None:

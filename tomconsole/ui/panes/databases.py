@@ -52,6 +52,7 @@ class DatabasesPane(FilteredTablePane):
     """Pane 4."""
 
     COLUMNS = DB_COLUMNS
+    VOLATILE = 0  # every cell changes only with a new round
     TABLE_ID = "databases"
     FILTER_HINT = "filter: words, engine:redis, state:down, tag:prod, group:"
     TAB_TITLE = "Databases"
@@ -63,6 +64,7 @@ class DatabasesPane(FilteredTablePane):
         self.sort = "worst"
         self._views: list[DbView] = []
         self._generation = 0
+        self.note: str | None = None  # said on the status line (the demo's missing servers)
 
     @property
     def shown(self) -> list[str]:
@@ -84,7 +86,10 @@ class DatabasesPane(FilteredTablePane):
         if self.query_text:
             status.append("filter: ", style="dim")
             status.append_text(safe_text(self.query_text))
-        if not self._views:
+        if self.note:
+            status.append("  ")
+            status.append_text(safe_text(self.note, style="bold"))
+        elif not self._views:
             status.append("  no databases configured: `databases:` in the config (see README)", style="dim")
         self.set_status(status)
 

@@ -16,20 +16,22 @@ from tomconsole.ui.render.hosts import STATE_LABEL
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.widgets.fleet_table import Column
 
+# At 80 columns the rate, size, active count and role give way (in that order, then the
+# idle-in-transaction count on a narrower screen), so the name, blocker, lag and backup stay.
 DB_COLUMNS = (
     Column("state", "State", 9),
-    Column("name", "Database", 10, flex=True, max_width=24),
-    Column("engine", "Engine", 12),
+    Column("name", "Database", 12, flex=True, max_width=24),
+    Column("engine", "Engine", 12, flex=True, max_width=15),
     Column("conn", "Conn", 7, right=True),
-    Column("active", "Act", 3, right=True),
-    Column("idle_tx", "IdTx", 4, right=True),
+    Column("active", "Act", 3, right=True, drop=3),
+    Column("idle_tx", "IdTx", 4, right=True, drop=1),
     Column("blocked", "Blk", 3, right=True),
     Column("query", "LongQ", 5, right=True),
-    Column("role", "Role", 4),
+    Column("role", "Role", 4, drop=2),
     Column("lag", "Lag", 5, right=True),
     Column("hit", "Hit", 4, right=True),
-    Column("rate", "Tx/s", 5, right=True),
-    Column("size", "Size", 5, right=True),
+    Column("rate", "Tx/s", 5, right=True, drop=5),
+    Column("size", "Size", 5, right=True, drop=4),
     Column("backup", "Bkup", 4, right=True),
 )
 
@@ -55,7 +57,7 @@ def db_cells(v: DbView, p: Palette) -> tuple[Text, ...]:
     row, s = v.row, v.status
     dim = row.state is not HostState.UP
     val = p.value_style(dim)
-    lv = v.levels()
+    lv = v.levels
 
     def cell(text: str, level: Level = Level.OK) -> Text:
         return Text(text, style=p.level_style(level, dim) if level is not Level.OK else val, justify="right")

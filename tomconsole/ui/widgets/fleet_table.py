@@ -31,6 +31,7 @@ class Column:
     flex: bool = False  # takes the spare width (up to max_width)
     max_width: int = 40
     right: bool = False  # numbers are right-aligned, and so is their header
+    drop: int = 0  # when the columns do not fit, the highest `drop` is hidden first (0: never)
 
 
 def _no_cells() -> Sequence[Text]:
@@ -169,14 +170,23 @@ class FleetTable(ScrollView, can_focus=True):
     # -- geometry ---------------------------------------------------------------------
 
     def _total_width(self) -> int:
-        return sum(self._widths) + len(self._widths)
+        return sum(w + 1 for w in self._widths if w)
 
     def _fit(self, width: int) -> None:
-        """Share the spare width among the flexible columns, in column order, each up to its
-        max_width; drop every cached strip if that changed."""
-        spare = max(0, width - sum(c.width for c in self.columns) - len(self.columns) - 1)
+        """Hide the droppable columns, highest `drop` first, until the rest fit; share the
+        spare width among the flexible columns, in column order, each up to its max_width;
+        drop every cached strip if that changed. A hidden column has width 0."""
+        shown = list(self.columns)
+        for c in sorted((c for c in self.columns if c.drop), key=lambda c: -c.drop):
+            if sum(x.width + 1 for x in shown) + 1 <= width:
+                break
+            shown.remove(c)
+        spare = max(0, width - sum(c.width + 1 for c in shown) - 1)
         grown = []
         for c in self.columns:
+            if c not in shown:
+                grown.append(0)
+                continue
             extra = min(spare, c.max_width - c.width) if c.flex else 0
             spare -= max(0, extra)
             grown.append(c.width + max(0, extra))
@@ -193,7 +203,10 @@ class FleetTable(ScrollView, can_focus=True):
     # -- rendering --------------------------------------------------------------------
 
     def _cell(self, text: Text, width: int, base: Style, out: list[Segment]) -> None:
-        """Append one cell, padded or cut to `width`, and its trailing gap."""
+        """Append one cell, padded or cut to `width`, and its trailing gap (a hidden
+        column, width 0, adds nothing)."""
+        if not width:
+            return
         if text.cell_len > width:
             text = text.copy()
             text.truncate(width, overflow="ellipsis")
