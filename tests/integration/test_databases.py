@@ -82,6 +82,13 @@ def db(eng: Engine, name: str) -> dict[str, object]:
     return next(db_json(d) for d in snap.databases if d.name == name)
 
 
+def active(eng: Engine, name: str, pid: int) -> bool:
+    """The session `pid` is running a query, as the last round saw it (a cancel sent before
+    its query began would find nothing to cancel)."""
+    view = next(d for d in eng.snapshot(check_stale=False).databases if d.name == name)
+    return view.status is not None and any(x.pid == pid and x.state == "active" for x in view.status.sessions)
+
+
 async def admin_pg(lab: DbLab) -> asyncpg.Connection:
     return await asyncpg.connect(
         host=lab.pg_socket, port=lab.ports["postgresql"], user="postgres", database="orders"
@@ -171,9 +178,7 @@ async def test_cancel_is_refused_without_write_and_done_and_audited_with_it(
         pid = await victim.fetchval("SELECT pg_backend_pid()")
         sleeper = asyncio.create_task(victim.execute("SELECT pg_sleep(60)"))
         try:
-            await rounds_until(
-                eng, lambda e=eng: (db(e, "orders")["longest_query_s"] or 0) > 0, "a long query"
-            )  # type: ignore[operator]
+            await rounds_until(eng, lambda e=eng, p=pid: active(e, "orders", p), "the victim's query running")
             reply = await eng.act(CancelQuery("orders", pid, "alice", seen=f"pid {pid} pg_sleep"))
             audit = [a for a in eng.store.all("audit") if a.get("action") == "cancel-query"]  # type: ignore[union-attr]
             assert audit and audit[-1]["who"] == "alice" and audit[-1]["pid"] == pid
@@ -190,6 +195,32 @@ async def test_cancel_is_refused_without_write_and_done_and_audited_with_it(
             sleeper.cancel()
             await asyncio.gather(sleeper, return_exceptions=True)
             victim.terminate()
+
+
+async def test_a_refused_or_vanished_session_is_said_in_plain_words(
+    engine_for: Callable[..., Engine], dblab: DbLab
+) -> None:
+    """The monitor role may not signal a superuser's session: the reply names the server's
+    refusal without a driver's class name, and the audit says it failed. A MariaDB session
+    that has already ended is `no such session`, not an error."""
+    eng = engine_for(write=True)
+    await rounds_until(
+        eng, lambda: db(eng, "orders")["state"] == "up" and db(eng, "shop")["state"] == "up", "up"
+    )
+    su = await admin_pg(dblab)
+    try:
+        pid = await su.fetchval("SELECT pg_backend_pid()")
+        reply = await eng.act(TerminateSession("orders", pid, "carol", seen=f"pid {pid}"))
+        assert not reply["ok"]
+        assert "the server refused: " in reply["error"] and "superuser" in reply["error"], reply
+        assert "Error" not in reply["error"], reply  # no asyncpg.InsufficientPrivilegeError
+        audit = [a for a in eng.store.all("audit") if a.get("action") == "terminate-session"]  # type: ignore[union-attr]
+        assert audit[-1]["outcome"] == "failed" and audit[-1]["pid"] == pid
+        assert not su.is_closed()
+    finally:
+        su.terminate()
+    reply = await eng.act(CancelQuery("shop", 987654, "carol", seen="pid 987654"))
+    assert reply["ok"] and reply["message"].endswith("no such session (it had ended)"), reply
 
 
 async def test_terminate_ends_a_mariadb_session(engine_for: Callable[..., Engine], dblab: DbLab) -> None:

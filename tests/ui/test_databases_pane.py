@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.text import Text
-from textual.widgets import Static
+from textual.widgets import Label, Static
 
 from tests.ui.test_servers_pane import wait_for
 from tomconsole.collectors.sources import StaticSource, db_infos
@@ -18,17 +18,18 @@ from tomconsole.models import DbSession, DbStatus, HostState, Observation
 from tomconsole.probes import DB
 from tomconsole.ui.app import TomConsole
 from tomconsole.ui.panes.databases import DatabasesPane
+from tomconsole.ui.screens.ask import AskChoice
 from tomconsole.ui.screens.database import DatabaseScreen
 
 HOSTILE = "UPDATE t SET x = '[bold red]PWNED[/]'\x1b[2J -- \x07"
 
 
-def engine_with_a_blocker(data_dir: Path) -> Engine:
+def engine_with_a_blocker(data_dir: Path, write: bool = False) -> Engine:
     config = Config.model_validate(
         {
             "default_rules": False,
             "databases": [
-                {"name": "orders", "engine": "postgresql", "port": 5432},
+                {"name": "orders", "engine": "postgresql", "port": 5432, "write": write},
                 {"name": "cache", "engine": "redis", "port": 6379},
             ],
         }
@@ -100,3 +101,34 @@ async def test_at_80_columns_the_rate_size_active_count_and_role_give_way(tmp_pa
             assert drawn.rstrip().endswith(" 30h"), drawn  # the last column, the backup's age
             status = pane.query_one(".pane-status", Static).content
             assert isinstance(status, Text) and "apt-get install redis-server" in status.plain
+
+
+async def test_the_confirmation_shows_the_session_and_an_idle_blocker_is_ended_not_cancelled(
+    tmp_path: Path,
+) -> None:
+    """With write: true, `c` on a session idle in its transaction says there is no query to
+    cancel (cancelling would leave its locks held); `k` asks first, showing the session's
+    user, state, duration and query, the query's markup literal; `no` does nothing."""
+    app = TomConsole(engine_with_a_blocker(tmp_path, write=True))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("4")
+        pane = next(p for p in app.panes if isinstance(p, DatabasesPane))
+        await wait_for(pilot, lambda: "db:orders" in pane.shown)
+        await pilot.press(*["down"] * pane.shown.index("db:orders"), "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DatabaseScreen))
+        screen = app.screen
+        assert isinstance(screen, DatabaseScreen) and screen.sessions_table.cursor_key == "100"
+        await pilot.press("c")
+        await wait_for(pilot, lambda: any("no query to cancel" in str(n.message) for n in app._notifications))
+        assert app.screen is screen
+        await pilot.press("k")
+        await wait_for(pilot, lambda: isinstance(app.screen, AskChoice))
+        shown = app.screen.query_one(Label).content
+        assert isinstance(shown, Text)
+        assert "End session 100 on orders?" in shown.plain
+        assert "user alice  state idle in transaction  for 2m" in shown.plain
+        assert "[bold red]PWNED[/]" in shown.plain and "\\x1b" in shown.plain and "\x1b" not in shown.plain
+        await pilot.press("down", "enter")  # no
+        await wait_for(pilot, lambda: app.screen is screen)
+        assert app.engine is not None and app.engine.store is not None
+        assert not [a for a in app.engine.store.all("audit") if a.get("action") == "terminate-session"]

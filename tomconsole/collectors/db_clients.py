@@ -133,7 +133,10 @@ class PostgresClient:
 
     async def signal(self, pid: int, terminate: bool) -> bool:
         assert self.conn is not None
-        got = await self.conn.fetchval(pg.TERMINATE if terminate else pg.CANCEL, pid)
+        try:
+            got = await self.conn.fetchval(pg.TERMINATE if terminate else pg.CANCEL, pid)
+        except asyncpg.PostgresError as exc:  # e.g. a superuser's session, without superuser
+            raise DbFailure(HostState.ERROR, f"the server refused: {exc}") from None
         return bool(got)
 
     def abort(self) -> None:
@@ -226,8 +229,13 @@ class MariaClient:
 
     async def signal(self, pid: int, terminate: bool) -> bool:
         assert self.conn is not None
-        async with self.conn.cursor() as cur:
-            await cur.execute(my.TERMINATE if terminate else my.CANCEL, (pid,))
+        try:
+            async with self.conn.cursor() as cur:
+                await cur.execute(my.TERMINATE if terminate else my.CANCEL, (pid,))
+        except pymysql.err.MySQLError as exc:
+            if exc.args and exc.args[0] == 1094:  # ER_NO_SUCH_THREAD
+                return False
+            raise DbFailure(HostState.ERROR, f"the server refused: {exc.args[-1]}") from None
         return True
 
     def abort(self) -> None:
@@ -302,10 +310,16 @@ class RedisClient:
 
     async def signal(self, pid: int, terminate: bool) -> bool:
         assert self.conn is not None
-        if not terminate:
-            got = await self.conn.execute_command("CLIENT", "UNBLOCK", pid, "ERROR")  # type: ignore[no-untyped-call]
-            return bool(got)
-        await self.conn.execute_command("CLIENT", "KILL", "ID", pid)  # type: ignore[no-untyped-call]
+        with _redis_failures():
+            if not terminate:
+                got = await self.conn.execute_command("CLIENT", "UNBLOCK", pid, "ERROR")  # type: ignore[no-untyped-call]
+                return bool(got)
+            try:
+                await self.conn.execute_command("CLIENT", "KILL", "ID", pid)  # type: ignore[no-untyped-call]
+            except redis_errors.ResponseError as exc:
+                if "no such client" in str(exc).lower():
+                    return False
+                raise
         return True
 
     def abort(self) -> None:

@@ -125,9 +125,11 @@ class DemoDatabases:
             except Exception:
                 log.exception("demo %s did not start", engine)
 
-    async def _admin(self, port: str = "postgresql", db: str = "orders") -> asyncpg.Connection:
+    async def _admin(
+        self, port: str = "postgresql", db: str = "orders", user: str = "postgres"
+    ) -> asyncpg.Connection:
         return await asyncpg.connect(
-            host=self.lab.pg_socket, port=self.lab.ports[port], user="postgres", database=db
+            host=self.lab.pg_socket, port=self.lab.ports[port], user=user, database=db
         )
 
     async def _scenario(self) -> None:
@@ -138,8 +140,10 @@ class DemoDatabases:
             await asyncio.sleep(BLOCK_EVERY_S - BLOCK_FOR_S - 120)
 
     async def _blocker(self) -> None:
-        holder = await self._admin()
-        waiters = [await self._admin() for _ in range(2)]
+        # As the application's role, not a superuser: the console's monitor role may then end
+        # the blocker (a superuser's session can only be signalled by a superuser).
+        holder = await self._admin(user="app")
+        waiters = [await self._admin(user="app") for _ in range(2)]
         tasks = []
         try:
             await holder.execute("BEGIN")

@@ -120,7 +120,8 @@ def ordered_sessions(s: DbStatus) -> list[tuple[int, DbSession]]:
 
 
 def details(s: DbStatus | None, p: Palette) -> Text:
-    """Replication, sizes, statements, Redis memory and notes, as text blocks."""
+    """Replication, sizes, statements, Redis memory and notes, as text blocks (the screen cuts
+    a line too long for it: #db-details in the stylesheet)."""
     out = Text()
     if s is None:
         return Text("no data yet", style="dim")

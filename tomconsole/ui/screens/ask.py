@@ -46,13 +46,16 @@ class AskText(_Modal):
 
 
 class AskChoice(_Modal):
-    def __init__(self, title: str, choices: list[str]) -> None:
+    def __init__(self, title: str | Text, choices: list[str]) -> None:
+        """`title` as a string is untrusted and shown as one line through the sanitizer; as a
+        Text it is the caller's (built with safe_text) and may span lines."""
         super().__init__()
         self.title_text, self.choices = title, choices
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="ask-box"):
-            yield Label(safe_text(self.title_text))
+            title = self.title_text
+            yield Label(title if isinstance(title, Text) else safe_text(title))
             yield OptionList(*[safe_text(c) for c in self.choices], id="ask-options")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

@@ -21,7 +21,7 @@ from textual.widgets import Footer, Static
 from tomconsole.models import CancelQuery, DbSession, HostState, TerminateSession
 from tomconsole.monitor.databases import DbView, db_view
 from tomconsole.monitor.state import FleetState
-from tomconsole.probes.databases import first_line
+from tomconsole.probes.databases import IDLE_IN_TX, first_line
 from tomconsole.ui import format as fmt
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.render.databases import (
@@ -47,7 +47,8 @@ class DatabaseScreen(Screen[None]):
     BINDINGS = [
         Binding("escape,q", "app.pop_screen", "Back"),
         Binding("c", "cancel_query", "Cancel query"),
-        Binding("k", "terminate", "End session"),
+        # priority: the sessions table's own `k` (vi's up) would otherwise take it first
+        Binding("k", "terminate", "End session", priority=True),
     ]
 
     def __init__(self, fleet: FleetState, key: str, palette: Palette, operator: str) -> None:
@@ -131,10 +132,26 @@ class DatabaseScreen(Screen[None]):
                 markup=False,
             )
             return
+        if not terminate and x.state in IDLE_IN_TX:
+            self.notify(
+                f"session {x.pid} is idle in its transaction: there is no query to cancel; "
+                "k ends the session (its transaction is rolled back)",
+                severity="warning",
+                timeout=6,
+                markup=False,
+            )
+            return
         took = fmt.duration(x.query_s if x.query_s is not None else x.xact_s)
         seen = f"pid {x.pid} user {x.user} ({x.state}, {took}): {first_line(x.query, 120)}"
         verb = "End session" if terminate else "Cancel the query of session"
-        question = f"{verb} {x.pid} on {v.name}?\n{seen}"
+        question = Text(f"{verb} {x.pid} on ", style="bold")
+        question.append_text(safe_text(v.name, style="bold"))
+        question.append("?\n\nuser ")
+        question.append_text(safe_text(x.user, style="bold"))
+        question.append("  state ")
+        question.append_text(safe_text(x.state))
+        question.append(f"  for {took}\n")
+        question.append_text(safe_text(first_line(x.query, 200), style="italic"))  # wraps in the box
         action = (
             TerminateSession(v.name, x.pid, self.operator, seen)
             if terminate
