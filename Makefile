@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.outage --hosts 500
 	$(BIN)/python -m bench.prometheus --hosts 1000 5000
 	$(BIN)/python -m bench.network
+	$(BIN)/python -m bench.databases
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

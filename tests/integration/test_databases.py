@@ -437,3 +437,89 @@ async def test_a_database_reached_only_through_its_hosts_ssh_connection(
         await admin.close()
     owners = _owner_names_of_client_ports([r["client_port"] for r in rows], p["postgresql"])
     assert "sshd" in owners and any(n.startswith("python") for n in owners), owners
+
+
+async def test_security_findings_come_from_the_servers_own_rules(
+    engine_for: Callable[..., Engine], dblab: DbLab
+) -> None:
+    """Made for real: pg_hba.conf lines letting other hosts in (trust for everyone, a password
+    for the superuser), MariaDB accounts from any host without a password or with SUPER, a
+    Redis whose default user needs no password. Each is a finding with its evidence; the
+    servers listen on loopback only, so the password-less ones are minor or info."""
+    hba = dblab.root / "pg-primary" / "pg_hba.conf"
+    before = hba.read_text()
+    hba.write_text(before + "host all all 10.0.0.0/8 trust\nhost all postgres 192.168.0.0/16 scram-sha-256\n")
+    dblab.psql("SELECT pg_reload_conf();")
+    dblab.mariadb(
+        "CREATE USER 'nopw'@'%'; CREATE USER 'boss'@'%' IDENTIFIED BY 'x'; GRANT SUPER ON *.* TO 'boss'@'%';"
+    )
+    dblab.redis_cli("ACL", "SETUSER", "default", "nopass")
+    try:
+        eng = engine_for()
+
+        def checks(name: str) -> dict[str, dict[str, str]]:
+            return {f["check"]: f for f in db(eng, name)["findings"]}  # type: ignore[attr-defined]
+
+        await rounds_until(
+            eng,
+            lambda: (
+                "pg-superuser-remote" in checks("orders")
+                and "mysql-superuser-remote" in checks("shop")
+                and "redis-no-auth" in checks("sessions")
+            ),
+            "findings on every engine",
+        )
+        pg_trust, pg_super = checks("orders")["pg-trust-remote"], checks("orders")["pg-superuser-remote"]
+        assert pg_trust["severity"] == "minor" and "host all all 10.0.0.0/8 trust" in pg_trust["evidence"]
+        assert "listen_addresses = 127.0.0.1" in pg_trust["evidence"]
+        assert pg_super["evidence"].startswith("postgres by pg_hba.conf line ")
+        maria = checks("shop")
+        assert maria["mysql-no-password-remote"]["evidence"].startswith("'nopw'@'%'")
+        assert maria["mysql-superuser-remote"]["evidence"].startswith("'boss'@'%'")
+        redis = checks("sessions")["redis-no-auth"]
+        assert redis["severity"] == "info" and "127.0.0.1" in redis["evidence"]
+        assert "redis-no-auth" not in checks("sessions-replica")  # its default user has a password
+    finally:
+        hba.write_text(before)
+        dblab.psql("SELECT pg_reload_conf();")
+        dblab.mariadb("DROP USER 'nopw'@'%'; DROP USER 'boss'@'%';")
+        dblab.redis_cli("ACL", "SETUSER", "default", "resetpass", f">{dblab.password}")
+
+
+async def test_without_the_optional_grants_the_logins_are_not_assessed(
+    dblab: DbLab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A login with only the README's required grants still gets a full round; who may log in
+    from other hosts is then a note, not a silent pass."""
+    pw = dblab.password
+    dblab.psql(f"CREATE ROLE plainmon LOGIN PASSWORD '{pw}' IN ROLE pg_monitor;")
+    dblab.mariadb(
+        f"CREATE USER 'plainmon'@'127.0.0.1' IDENTIFIED BY '{pw}';"
+        "GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR ON *.* TO 'plainmon'@'127.0.0.1';"
+        "GRANT SELECT ON performance_schema.* TO 'plainmon'@'127.0.0.1';"
+    )
+    monkeypatch.setenv(PW_ENV, pw)
+    p = dblab.ports
+    cfg = parse_config(
+        f"""
+local: false
+databases:
+  - {{name: orders, engine: postgresql, port: {p["postgresql"]}, user: plainmon, password_env: {PW_ENV},
+     dbname: orders, timeout: 2, interval: 2}}
+  - {{name: shop, engine: mariadb, port: {p["mariadb"]}, user: plainmon, password_env: {PW_ENV},
+     timeout: 2, interval: 2}}
+"""
+    )
+    eng = Engine(cfg, data_dir=tmp_path / "data", background=False, role="cli")
+    try:
+        await rounds_until(
+            eng, lambda: all(d.row.state.value == "up" for d in eng.snapshot().databases), "up"
+        )
+        for view in eng.snapshot(check_stale=False).databases:
+            assert view.status is not None
+            notes = " ".join(view.status.notes)
+            assert "who may log in from other hosts: not assessed" in notes, (view.name, notes)
+    finally:
+        await eng.stop()
+        dblab.psql("DROP ROLE plainmon;")
+        dblab.mariadb("DROP USER 'plainmon'@'127.0.0.1';")

@@ -127,7 +127,13 @@ class PostgresClient:
         else:
             notes.append("top statements: pg_stat_statements is not installed in this database")
         security = await self._rows(pg.SECURITY)
-        out["findings"] = pg.findings(security[0] if security else None)
+        settings = security[0] if security else None
+        found = pg.findings(settings)
+        try:
+            found += pg.hba_findings(await self._rows(pg.HBA), settings)
+        except DbFailure:
+            notes.append("who may log in from other hosts: not assessed (pg_hba_file_rules: see README)")
+        out["findings"] = found
         out["notes"] = tuple(notes)
         return out
 
@@ -223,7 +229,13 @@ class MariaClient:
         except DbFailure as exc:
             notes.append(f"top statements: {exc.reason}")
         security = await self._rows(my.SECURITY)
-        out["findings"] = my.findings(security[0] if security else None)
+        settings = security[0] if security else None
+        found = my.findings(settings)
+        try:
+            found += my.account_findings(await self._rows(my.USERS), settings)
+        except DbFailure:
+            notes.append("who may log in from other hosts: not assessed (mysql.user: see README)")
+        out["findings"] = found
         out["notes"] = tuple(notes)
         return out
 
@@ -253,6 +265,7 @@ class RedisClient:
         self.db = db
         self.conn: aioredis.Redis | None = None
         self._password: str | None = None
+        self._at: Endpoint | None = None
 
     @property
     def connected(self) -> bool:
@@ -272,7 +285,7 @@ class RedisClient:
         else:
             kw.update(host=at.host, port=at.port)
         conn = aioredis.Redis(**kw)
-        self._password = password
+        self._password, self._at = password, at
         try:
             with _redis_failures():
                 await conn.ping()
@@ -299,14 +312,10 @@ class RedisClient:
         return out
 
     async def slow(self) -> dict[str, Any]:
-        assert self.conn is not None
-        with _redis_failures():
-            try:
-                got = await self.conn.config_get("bind")
-                prot = await self.conn.config_get("protected-mode")
-            except (redis_errors.NoPermissionError, redis_errors.ResponseError):
-                return {"notes": ("security settings: not assessed (this user may not run CONFIG GET)",)}
-        return {"findings": rd.findings(got.get("bind"), prot.get("protected-mode"), bool(self._password))}
+        assert self.conn is not None and self._at is not None
+        at = self._at
+        open_ = not self._password or await _answers_without_password(at)
+        return {"findings": rd.findings(open_, self.db.host if at.socket else at.host)}
 
     async def signal(self, pid: int, terminate: bool) -> bool:
         assert self.conn is not None
@@ -330,6 +339,22 @@ class RedisClient:
 
 
 _closing: set[asyncio.Future[None]] = set()
+
+
+async def _answers_without_password(at: Endpoint) -> bool:
+    """Whether the server answers a PING from a client that gives no credentials (a second,
+    short connection; the round's deadline bounds it)."""
+    where: dict[str, Any] = (
+        {"unix_socket_path": at.socket} if at.socket else {"host": at.host, "port": at.port}
+    )
+    probe = aioredis.Redis(**where, client_name=rd.OWN_NAME)
+    try:
+        return bool(await probe.ping())
+    except redis_errors.RedisError:  # NOAUTH, or DENIED by protected mode: a password is needed
+        return False
+    finally:
+        with contextlib.suppress(Exception):
+            await probe.aclose()
 
 
 async def _close_redis(conn: aioredis.Redis) -> None:

@@ -190,7 +190,13 @@ class DbLab:
             "CREATE DATABASE orders; CREATE DATABASE shop;"
         )
         for db in ("orders", "shop", "postgres"):
-            self.psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements;", db=db)
+            self.psql(
+                "CREATE EXTENSION IF NOT EXISTS pg_stat_statements;"
+                # optional, in each database the console logs in to: who may log in from where
+                f"GRANT SELECT ON pg_hba_file_rules TO {MONITOR};"
+                f"GRANT EXECUTE ON FUNCTION pg_hba_file_rules() TO {MONITOR};",
+                db=db,
+            )
         self.psql(
             "CREATE TABLE accounts (id int PRIMARY KEY, balance int);"
             "INSERT INTO accounts SELECT g, 100 FROM generate_series(1, 100) g;"
@@ -297,6 +303,9 @@ class DbLab:
             "GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR, CONNECTION ADMIN ON *.* "
             f"TO '{MONITOR}'@'127.0.0.1', '{MONITOR}'@'localhost';"
             f"GRANT SELECT ON performance_schema.* TO '{MONITOR}'@'127.0.0.1', '{MONITOR}'@'localhost';"
+            # optional: who may log in from where (the security findings)
+            "GRANT SELECT (User, Host, plugin, authentication_string, Super_priv) ON mysql.user "
+            f"TO '{MONITOR}'@'127.0.0.1', '{MONITOR}'@'localhost';"
             f"CREATE USER 'app'@'127.0.0.1' IDENTIFIED BY '{pw}'; CREATE DATABASE shop;"
             "GRANT ALL ON shop.* TO 'app'@'127.0.0.1';"
             "CREATE TABLE shop.stock (id INT PRIMARY KEY, qty INT) ENGINE=InnoDB;"

@@ -59,6 +59,13 @@ SECURITY = (
     "SELECT @@have_ssl AS have_ssl, @@bind_address AS bind_address, @@skip_networking AS skip_networking"
 )
 
+# Readable only with the optional column grant in the README; without it, who may log in
+# from other hosts is "not assessed". The hash is compared here, never fetched.
+USERS = (
+    "SELECT User AS user, Host AS host, plugin, authentication_string = '' AS no_password,"
+    " Super_priv AS super_priv FROM mysql.user"
+)
+
 CANCEL = "KILL QUERY %s"
 TERMINATE = "KILL CONNECTION %s"
 
@@ -135,13 +142,22 @@ def replica_facts(row: Row | None) -> dict[str, Any]:
     }
 
 
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def _bind(row: Row | None) -> tuple[str, bool]:
+    """bind_address, and whether the server listens beyond loopback."""
+    row = row or {}
+    bind = as_text(row.get("bind_address")) or "*"
+    return bind, not as_float(row.get("skip_networking")) and bind not in LOCAL_HOSTS
+
+
 def findings(row: Row | None) -> tuple[DbFinding, ...]:
-    """Settings that matter for security, as this user can see them (mysql.user, who may
-    log in from where without a password, needs more than the monitoring grants)."""
+    """Settings that matter for security, as this user can see them (the accounts are judged
+    by `account_findings` when the login may read them)."""
     if row is None:
         return ()
-    bind = as_text(row.get("bind_address")) or "*"
-    remote = not as_float(row.get("skip_networking")) and bind not in ("127.0.0.1", "localhost", "::1")
+    bind, remote = _bind(row)
     if remote and as_text(row.get("have_ssl")) != "YES":
         return (
             DbFinding(
@@ -152,3 +168,41 @@ def findings(row: Row | None) -> tuple[DbFinding, ...]:
             ),
         )
     return ()
+
+
+def account_findings(rows: Sequence[Row], settings: Row | None) -> tuple[DbFinding, ...]:
+    """Accounts that other hosts may log in as without a password, and superusers (SUPER) who
+    may log in from other hosts. Critical or major when the server listens beyond loopback;
+    minor when it does not (yet)."""
+    bind, remote = _bind(settings)
+
+    def name(r: Row) -> str:
+        return f"'{as_text(r.get('user'))}'@'{as_text(r.get('host'))}'"
+
+    others = [r for r in rows if as_text(r.get("host")) not in LOCAL_HOSTS]
+    open_ = [
+        r
+        for r in others
+        if as_float(r.get("no_password")) and as_text(r.get("plugin")) in ("", "mysql_native_password")
+    ]
+    supers = [r for r in others if as_text(r.get("super_priv")) == "Y"]
+    out = []
+    if open_:
+        out.append(
+            DbFinding(
+                "mysql-no-password-remote",
+                "critical" if remote else "minor",
+                "accounts that other hosts may log in as without a password",
+                f"{', '.join(name(r) for r in open_[:5])}; bind_address = {bind}",
+            )
+        )
+    if supers:
+        out.append(
+            DbFinding(
+                "mysql-superuser-remote",
+                "major" if remote else "minor",
+                "superusers (SUPER) may log in from other hosts",
+                f"{', '.join(name(r) for r in supers[:5])}; bind_address = {bind}",
+            )
+        )
+    return tuple(out)

@@ -8,6 +8,7 @@ that is missing or of the wrong type reads as unknown, never as an exception.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -82,6 +83,13 @@ SELECT current_setting('ssl') AS ssl, current_setting('listen_addresses') AS lis
          WHERE rolsuper AND rolcanlogin) AS superusers
 """
 
+# Readable only with the optional grants in the README (SELECT on the view, EXECUTE on its
+# function); without them, who may log in without a password is "not assessed".
+HBA = """
+SELECT line_number, type, database, user_name, address, netmask, auth_method
+  FROM pg_hba_file_rules WHERE error IS NULL ORDER BY line_number
+"""
+
 CANCEL = "SELECT pg_cancel_backend($1)"
 TERMINATE = "SELECT pg_terminate_backend($1)"
 
@@ -154,17 +162,24 @@ def replicas(rows: Sequence[Row]) -> tuple[DbReplica, ...]:
 
 
 LOCAL_LISTEN = ("localhost", "127.0.0.1", "::1", "")
+# pg_hba address fields that only ever match this machine
+LOCAL_ADDRESSES = ("127.0.0.1", "::1", "localhost", "samehost")
+HOST_TYPES = ("host", "hostssl", "hostnossl", "hostgssenc", "hostnogssenc")
+
+
+def _listen(row: Row | None) -> tuple[list[str], bool]:
+    """listen_addresses as a list, and whether any of them is beyond loopback."""
+    listen = [a.strip() for a in as_text((row or {}).get("listen")).split(",")]
+    return listen, any(a not in LOCAL_LISTEN for a in listen)
 
 
 def findings(row: Row | None) -> tuple[DbFinding, ...]:
-    """Settings that matter for security, as this role can see them. pg_hba.conf (trust
-    rules, who may log in without a password) is readable by superusers only and is left
-    to the findings pane's host checks."""
+    """Settings that matter for security, as this role can see them (pg_hba.conf is judged
+    by `hba_findings` when the role may read it)."""
     if row is None:
         return ()
     out = []
-    listen = [a.strip() for a in as_text(row.get("listen_addresses") or row.get("listen")).split(",")]
-    remote = any(a not in LOCAL_LISTEN for a in listen)
+    listen, remote = _listen(row)
     if remote and as_text(row.get("ssl")) != "on":
         out.append(
             DbFinding(
@@ -180,14 +195,72 @@ def findings(row: Row | None) -> tuple[DbFinding, ...]:
                 "pg-md5-passwords", "minor", "new passwords are stored as MD5", "password_encryption = md5"
             )
         )
-    supers = as_text(row.get("superusers"))
-    if remote and supers:
+    return tuple(out)
+
+
+def _names(value: Any) -> list[str]:
+    """A pg_hba database or user field (a text[] from the driver) as a list of names."""
+    if isinstance(value, list | tuple):
+        return [as_text(v) for v in value]
+    return [as_text(value)] if value is not None else []
+
+
+def _cidr(address: str, netmask: str) -> str:
+    """`10.0.0.0` and `255.0.0.0` as written in pg_hba.conf: `10.0.0.0/8`."""
+    try:
+        return ipaddress.ip_interface(f"{address}/{netmask}").with_prefixlen  # the address as written
+    except ValueError:
+        return f"{address}/{netmask}" if netmask else address
+
+
+def _rule_text(r: Row) -> str:
+    where = _cidr(as_text(r.get("address")), as_text(r.get("netmask")))
+    return (
+        f"pg_hba.conf line {as_text(r.get('line_number'))}: {as_text(r.get('type'))} "
+        f"{','.join(_names(r.get('database')))} {','.join(_names(r.get('user_name')))} {where} "
+        f"{as_text(r.get('auth_method'))}"
+    )
+
+
+def _from_other_hosts(r: Row) -> bool:
+    """A rule that lets a connection from another machine in (a TCP rule whose address is not
+    loopback). The first rule matching a connection decides; rules for loopback come first
+    in most files, so a later rule for other addresses is still the one they meet."""
+    if as_text(r.get("type")) not in HOST_TYPES or as_text(r.get("auth_method")) == "reject":
+        return False
+    address = as_text(r.get("address"))
+    return not (address in LOCAL_ADDRESSES or address.startswith("127."))
+
+
+def hba_findings(rules: Sequence[Row], settings: Row | None) -> tuple[DbFinding, ...]:
+    """Who may log in from other hosts, from pg_hba.conf as the server loaded it: `trust`
+    (no password at all) and superusers. Critical or major when the server listens beyond
+    loopback; minor when it does not (yet): one listen_addresses change away."""
+    listen, remote = _listen(settings)
+    where = f"listen_addresses = {', '.join(listen)}"
+    out = []
+    trusting = [r for r in rules if _from_other_hosts(r) and as_text(r.get("auth_method")) == "trust"]
+    if trusting:
         out.append(
             DbFinding(
-                "pg-superuser-login",
-                "info",
-                "superuser roles can log in on a server that listens beyond loopback",
-                f"superusers with LOGIN: {supers}; check pg_hba.conf keeps them local",
+                "pg-trust-remote",
+                "critical" if remote else "minor",
+                "pg_hba.conf lets other hosts log in without a password (trust)",
+                "; ".join(_rule_text(r) for r in trusting[:3]) + f"; {where}",
             )
         )
+    supers = [n for n in as_text((settings or {}).get("superusers")).split(", ") if n]
+    for r in rules:
+        users = _names(r.get("user_name"))
+        allowed = [n for n in supers if "all" in users or n in users]
+        if allowed and _from_other_hosts(r) and r not in trusting:
+            out.append(
+                DbFinding(
+                    "pg-superuser-remote",
+                    "major" if remote else "minor",
+                    "superusers may log in from other hosts",
+                    f"{', '.join(allowed)} by {_rule_text(r)}; {where}",
+                )
+            )
+            break
     return tuple(out)

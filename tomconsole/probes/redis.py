@@ -110,24 +110,31 @@ def sessions(clients: Sequence[Mapping[str, Any]]) -> tuple[DbSession, ...]:
     return tuple(out)
 
 
-LOOPBACK = ("127.0.0.1", "::1", "-::1", "localhost")
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
-def findings(bind: str | None, protected: str | None, auth_required: bool) -> tuple[DbFinding, ...]:
-    """Redis without a password on a non-loopback bind. `bind`/`protected` come from CONFIG
-    GET when this user may read them (else not assessed); `auth_required` is whether the
-    console had to authenticate."""
-    if bind is None:
+def findings(answered_without_password: bool, address: str) -> tuple[DbFinding, ...]:
+    """Redis that serves a client who gave no password. Found by asking (a PING with no
+    credentials), not from CONFIG GET, which would also hand the monitor login `requirepass`.
+    `address` is where the console (or its `via` host) reached the server: beyond loopback,
+    other machines can do the same (critical); on loopback, whether it also listens beyond is
+    not known from here (info)."""
+    if not answered_without_password:
         return ()
-    addrs = bind.split()
-    remote = not addrs or any(a not in LOOPBACK for a in addrs)
-    if remote and not auth_required and protected != "yes":
+    if address.startswith("127.") or address in LOOPBACK or address.startswith("/"):
         return (
             DbFinding(
                 "redis-no-auth",
-                "critical",
-                "Redis accepts clients without a password on a non-loopback address",
-                f"bind = {bind or '(all)'}, protected-mode = {protected}, no password needed",
+                "info",
+                "Redis serves clients that give no password",
+                f"answered PING without a password at {address}; check that `bind` keeps it on loopback",
             ),
         )
-    return ()
+    return (
+        DbFinding(
+            "redis-no-auth",
+            "critical",
+            "Redis serves clients from other hosts without a password",
+            f"answered PING without a password at {address}",
+        ),
+    )
