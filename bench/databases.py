@@ -37,7 +37,7 @@ INTERVAL_S = 5
 SLOW_S = 60
 # Queries (or commands) per round, fast and every slow_interval, as the collectors ask them
 # (collectors/db_clients.py): a trivial one for the latency, then the engine's own.
-QUERIES = {"postgresql": (4, 5), "mariadb": (6, 4), "redis": (3, 1)}
+QUERIES = {"postgresql": (4, 4), "mariadb": (6, 4), "redis": (3, 1)}
 
 
 def write_config(work: Path, lab: DbLab, counts: dict[str, int]) -> Path:

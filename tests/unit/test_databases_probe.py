@@ -74,6 +74,8 @@ def test_password_literals_are_hidden() -> None:
     assert redact("CREATE ROLE x LOGIN PASSWORD 'se''cret'") == "CREATE ROLE x LOGIN PASSWORD '…'"
     assert "hunter2" not in redact("SET PASSWORD = 'hunter2'")
     assert redact("SELECT 'password'") == "SELECT 'password'"
+    maria = "CREATE USER 'a'@'%' IDENTIFIED BY 'se\\'cr''et'; SET PASSWORD FOR a = PASSWORD('hunter2')"
+    assert redact(maria) == "CREATE USER 'a'@'%' IDENTIFIED BY '…'; SET PASSWORD FOR a = PASSWORD('…')"
     rows = [{"query": "ALTER ROLE a PASSWORD 'p'", "calls": 1, "total_ms": 1.0, "mean_ms": 1.0, "rows_n": 0}]
     assert "'p'" not in statements(rows)[0].query
 

@@ -23,6 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MONITOR = "monitor"
+# The README's view for the MariaDB login findings (created by an administrator; the
+# monitoring login gets SELECT on the view only).
+ACCOUNTS_VIEW = (
+    "CREATE SQL SECURITY DEFINER VIEW tomconsole.accounts AS SELECT User AS user, Host AS host,"
+    " plugin, authentication_string = '' AS no_password, Super_priv AS super_priv, is_role"
+    " FROM mysql.user"
+)
 PACKAGES = {"postgresql": "postgresql", "mariadb": "mariadb-server", "redis": "redis-server"}
 
 
@@ -303,9 +310,10 @@ class DbLab:
             "GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR, CONNECTION ADMIN ON *.* "
             f"TO '{MONITOR}'@'127.0.0.1', '{MONITOR}'@'localhost';"
             f"GRANT SELECT ON performance_schema.* TO '{MONITOR}'@'127.0.0.1', '{MONITOR}'@'localhost';"
-            # optional: who may log in from where (the security findings)
-            "GRANT SELECT (User, Host, plugin, authentication_string, Super_priv) ON mysql.user "
-            f"TO '{MONITOR}'@'127.0.0.1', '{MONITOR}'@'localhost';"
+            # optional: who may log in from where (the security findings), through a view so
+            # that the monitoring login never reads password hashes
+            f"CREATE DATABASE tomconsole; {ACCOUNTS_VIEW};"
+            f"GRANT SELECT ON tomconsole.accounts TO '{MONITOR}'@'127.0.0.1', '{MONITOR}'@'localhost';"
             f"CREATE USER 'app'@'127.0.0.1' IDENTIFIED BY '{pw}'; CREATE DATABASE shop;"
             "GRANT ALL ON shop.* TO 'app'@'127.0.0.1';"
             "CREATE TABLE shop.stock (id INT PRIMARY KEY, qty INT) ENGINE=InnoDB;"
@@ -338,7 +346,10 @@ class DbLab:
         for name in ("redis", "redis-replica") if replica else ("redis",):
             data = self._dir(name, "redis")
             port = self.ports.setdefault(name, free_port())
-            acl = f"user {MONITOR} on >{self.password} -@all +ping +info +client|list +role +client|setname"
+            acl = (
+                f"user {MONITOR} on >{self.password} -@all +ping +info +client|list +role +client|setname"
+                " +client|kill +client|unblock"  # these two only for `write: true`
+            )
             conf = (
                 f'port {port}\nbind 127.0.0.1\ndir {data}\nsave ""\nappendonly no\n'
                 f"requirepass {self.password}\n{acl}\n"

@@ -9,7 +9,9 @@ backup, long idle-in-transaction sessions.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from tomconsole.models import DbStatus, HostState, Level, visible
@@ -58,7 +60,7 @@ class DbView:
     rate: float | None  # transactions (SQL) or commands (Redis) per second
     blocked_max_s: float | None
     blocker: str | None  # the worst root blocker's label
-    levels: dict[str, Level]  # measure_levels of this round
+    levels: Mapping[str, Level]  # measure_levels of this round (read-only)
 
     @property
     def key(self) -> str:
@@ -111,18 +113,20 @@ class DbView:
         return None if s is None else idle_in_tx_max_s(s)
 
 
-def measure_levels(s: DbStatus | None, blocked_max_s: float | None) -> dict[str, Level]:
+def measure_levels(s: DbStatus | None, blocked_max_s: float | None) -> Mapping[str, Level]:
     """How bad each measure the pane paints looks (worked out once per round, not per redraw)."""
     sql = None if s is None or s.engine == "redis" else s
-    return {
-        "conn": level("conn_pct", conn_pct(s) if s else None),
-        "lag": level("lag_s", repl_lag(s)[0] if s else None),
-        "blocked": level("blocked_s", blocked_max_s),
-        "query": level("longest_query_s", longest_query_s(sql) if sql else None),
-        "idle_tx": level("idle_in_tx_s", idle_in_tx_max_s(sql) if sql else None),
-        "backup": level("backup_age_s", s.backup_age_s if s else None),
-        "cache": level("cache_hit_pct_low", s.cache_hit_pct if s else None),
-    }
+    return MappingProxyType(
+        {
+            "conn": level("conn_pct", conn_pct(s) if s else None),
+            "lag": level("lag_s", repl_lag(s)[0] if s else None),
+            "blocked": level("blocked_s", blocked_max_s),
+            "query": level("longest_query_s", longest_query_s(sql) if sql else None),
+            "idle_tx": level("idle_in_tx_s", idle_in_tx_max_s(sql) if sql else None),
+            "backup": level("backup_age_s", s.backup_age_s if s else None),
+            "cache": level("cache_hit_pct_low", s.cache_hit_pct if s else None),
+        }
+    )
 
 
 def db_view(row: HostRow) -> DbView:

@@ -27,13 +27,16 @@ class RowViews(Generic[V]):
         self._memo: dict[str, tuple[int, Any, V]] = {}
 
     def __call__(self, rows: list[HostRow]) -> list[V]:
-        out = []
+        """The views of these rows; targets no longer among them are forgotten."""
+        out, memo = [], {}
         for r in rows:
             key = r.info.key
             got = self._memo.get(key)
-            if got is None or got[0] != r.version or got[1] is not r.state:
+            # the info too: a target's state rebuilt (a config reload) counts versions anew
+            if got is None or got[0] != r.version or got[1] is not r.state or got[2].row.info is not r.info:
                 got = (r.version, r.state, self.build(r))
-                self._memo[key] = got
+            memo[key] = got
             view = got[2]
             out.append(view if view.row is r else cast(V, dataclasses.replace(cast(Any, view), row=r)))
+        self._memo = memo
         return out

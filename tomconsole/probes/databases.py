@@ -10,6 +10,7 @@ clears instead of waiting for data that never comes. Pure: no I/O.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import shlex
 from collections.abc import Iterator, Mapping, Sequence
@@ -275,13 +276,35 @@ def read_backup(out: str, pattern: str) -> tuple[float | None, str | None]:
     return max(0.0, float(now) - float(newest)), None
 
 
-_PASSWORD = re.compile(r"(?i)(password\s*(?:=\s*)?)'(?:[^']|'')*'")
+# PASSWORD '...' (PostgreSQL), IDENTIFIED BY '...' and PASSWORD('...') (MariaDB/MySQL)
+_PASSWORD = re.compile(r"(?i)((?:password|identified\s+by)\s*(?:=\s*)?\(?\s*)'(?:[^'\\]|''|\\.)*'")
 
 
 def redact(query: str) -> str:
-    """A statement with its password literals hidden (pg_stat_statements keeps utility
-    statements such as CREATE ROLE ... PASSWORD '...' as they were typed)."""
+    """A statement with its password literals hidden (pg_stat_statements and
+    performance_schema keep statements such as CREATE ROLE ... PASSWORD '...' or
+    CREATE USER ... IDENTIFIED BY '...' as they were typed)."""
     return _PASSWORD.sub(r"\1'…'", query)
+
+
+def is_loopback(address: str) -> bool:
+    """Whether a listen/bind address or host name only ever means this machine: `localhost`,
+    127.0.0.0/8, ::1, a unix socket path. Anything else (a wildcard, a name, an interface
+    address, '' meaning all) may be reached from other machines."""
+    address = address.strip().strip("[]")
+    if address == "localhost" or address.startswith("/"):
+        return True
+    try:
+        return ipaddress.ip_address(address.lstrip("-")).is_loopback  # Redis's "-::1": optional
+    except ValueError:
+        return False
+
+
+def listens_beyond_loopback(addresses: str) -> bool:
+    """A comma- or space-separated list of listen/bind addresses (PostgreSQL's
+    listen_addresses, MariaDB's bind_address, Redis's bind) reaches beyond loopback."""
+    parts = [a for a in re.split(r"[,\s]+", addresses) if a]
+    return not parts or not all(is_loopback(a) for a in parts)
 
 
 # -- reading drivers' rows (the same for every engine) -------------------------------------

@@ -12,7 +12,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tomconsole.models import DbFinding, DbSession
-from tomconsole.probes.databases import as_float, as_text, hit_pct, redact, short_version
+from tomconsole.probes.databases import (
+    as_float,
+    as_text,
+    hit_pct,
+    is_loopback,
+    listens_beyond_loopback,
+    redact,
+    short_version,
+)
 
 Row = Mapping[str, Any]
 
@@ -59,12 +67,10 @@ SECURITY = (
     "SELECT @@have_ssl AS have_ssl, @@bind_address AS bind_address, @@skip_networking AS skip_networking"
 )
 
-# Readable only with the optional column grant in the README; without it, who may log in
-# from other hosts is "not assessed". The hash is compared here, never fetched.
-USERS = (
-    "SELECT User AS user, Host AS host, plugin, authentication_string = '' AS no_password,"
-    " Super_priv AS super_priv FROM mysql.user"
-)
+# Readable only through the optional definer view in the README (a view, so the monitoring
+# login never reads password hashes: the comparison happens inside it); without it, who may
+# log in from other hosts is "not assessed".
+USERS = "SELECT user, host, plugin, no_password, super_priv, is_role FROM tomconsole.accounts"
 
 CANCEL = "KILL QUERY %s"
 TERMINATE = "KILL CONNECTION %s"
@@ -142,14 +148,20 @@ def replica_facts(row: Row | None) -> dict[str, Any]:
     }
 
 
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+# Plugins that check the client some other way than a password: an empty authentication
+# string is no open door for them.
+EXTERNAL_AUTH = (
+    "unix_socket", "auth_socket", "pam", "auth_pam", "authentication_pam", "gssapi",
+    "auth_gssapi_client", "authentication_windows", "named_pipe", "authentication_ldap_sasl",
+    "authentication_ldap_simple",
+)  # fmt: skip
 
 
 def _bind(row: Row | None) -> tuple[str, bool]:
-    """bind_address, and whether the server listens beyond loopback."""
+    """bind_address, and whether the server listens beyond loopback (it may be a list)."""
     row = row or {}
-    bind = as_text(row.get("bind_address")) or "*"
-    return bind, not as_float(row.get("skip_networking")) and bind not in LOCAL_HOSTS
+    bind = as_text(row.get("bind_address")).strip()
+    return bind or "*", not as_float(row.get("skip_networking")) and listens_beyond_loopback(bind)
 
 
 def findings(row: Row | None) -> tuple[DbFinding, ...]:
@@ -179,11 +191,11 @@ def account_findings(rows: Sequence[Row], settings: Row | None) -> tuple[DbFindi
     def name(r: Row) -> str:
         return f"'{as_text(r.get('user'))}'@'{as_text(r.get('host'))}'"
 
-    others = [r for r in rows if as_text(r.get("host")) not in LOCAL_HOSTS]
+    others = [
+        r for r in rows if as_text(r.get("is_role")) != "Y" and not is_loopback(as_text(r.get("host")))
+    ]  # a role (host '') logs no one in
     open_ = [
-        r
-        for r in others
-        if as_float(r.get("no_password")) and as_text(r.get("plugin")) in ("", "mysql_native_password")
+        r for r in others if as_float(r.get("no_password")) and as_text(r.get("plugin")) not in EXTERNAL_AUTH
     ]
     supers = [r for r in others if as_text(r.get("super_priv")) == "Y"]
     out = []

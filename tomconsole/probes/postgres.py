@@ -8,12 +8,19 @@ that is missing or of the wrong type reads as unknown, never as an exception.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tomconsole.models import DbFinding, DbReplica, DbSession
-from tomconsole.probes.databases import as_float, as_text, hit_pct, redact, short_version
+from tomconsole.probes import pg_hba
+from tomconsole.probes.databases import (
+    as_float,
+    as_text,
+    hit_pct,
+    listens_beyond_loopback,
+    redact,
+    short_version,
+)
 
 Row = Mapping[str, Any]
 
@@ -161,16 +168,11 @@ def replicas(rows: Sequence[Row]) -> tuple[DbReplica, ...]:
     )
 
 
-LOCAL_LISTEN = ("localhost", "127.0.0.1", "::1", "")
-# pg_hba address fields that only ever match this machine
-LOCAL_ADDRESSES = ("127.0.0.1", "::1", "localhost", "samehost")
-HOST_TYPES = ("host", "hostssl", "hostnossl", "hostgssenc", "hostnogssenc")
-
-
-def _listen(row: Row | None) -> tuple[list[str], bool]:
-    """listen_addresses as a list, and whether any of them is beyond loopback."""
-    listen = [a.strip() for a in as_text((row or {}).get("listen")).split(",")]
-    return listen, any(a not in LOCAL_LISTEN for a in listen)
+def _listen(row: Row | None) -> tuple[str, bool]:
+    """listen_addresses, and whether the server listens beyond loopback ('' is unix sockets
+    only)."""
+    listen = as_text((row or {}).get("listen")).strip()
+    return listen, bool(listen) and listens_beyond_loopback(listen)
 
 
 def findings(row: Row | None) -> tuple[DbFinding, ...]:
@@ -186,7 +188,7 @@ def findings(row: Row | None) -> tuple[DbFinding, ...]:
                 "pg-tls-off",
                 "major",
                 "TLS is off on a server that listens beyond loopback",
-                f"ssl = {as_text(row.get('ssl'))}, listen_addresses = {', '.join(listen)}",
+                f"ssl = {as_text(row.get('ssl'))}, listen_addresses = {listen}",
             )
         )
     if as_text(row.get("password_encryption")) == "md5":
@@ -198,69 +200,9 @@ def findings(row: Row | None) -> tuple[DbFinding, ...]:
     return tuple(out)
 
 
-def _names(value: Any) -> list[str]:
-    """A pg_hba database or user field (a text[] from the driver) as a list of names."""
-    if isinstance(value, list | tuple):
-        return [as_text(v) for v in value]
-    return [as_text(value)] if value is not None else []
-
-
-def _cidr(address: str, netmask: str) -> str:
-    """`10.0.0.0` and `255.0.0.0` as written in pg_hba.conf: `10.0.0.0/8`."""
-    try:
-        return ipaddress.ip_interface(f"{address}/{netmask}").with_prefixlen  # the address as written
-    except ValueError:
-        return f"{address}/{netmask}" if netmask else address
-
-
-def _rule_text(r: Row) -> str:
-    where = _cidr(as_text(r.get("address")), as_text(r.get("netmask")))
-    return (
-        f"pg_hba.conf line {as_text(r.get('line_number'))}: {as_text(r.get('type'))} "
-        f"{','.join(_names(r.get('database')))} {','.join(_names(r.get('user_name')))} {where} "
-        f"{as_text(r.get('auth_method'))}"
-    )
-
-
-def _from_other_hosts(r: Row) -> bool:
-    """A rule that lets a connection from another machine in (a TCP rule whose address is not
-    loopback). The first rule matching a connection decides; rules for loopback come first
-    in most files, so a later rule for other addresses is still the one they meet."""
-    if as_text(r.get("type")) not in HOST_TYPES or as_text(r.get("auth_method")) == "reject":
-        return False
-    address = as_text(r.get("address"))
-    return not (address in LOCAL_ADDRESSES or address.startswith("127."))
-
-
-def hba_findings(rules: Sequence[Row], settings: Row | None) -> tuple[DbFinding, ...]:
-    """Who may log in from other hosts, from pg_hba.conf as the server loaded it: `trust`
-    (no password at all) and superusers. Critical or major when the server listens beyond
-    loopback; minor when it does not (yet): one listen_addresses change away."""
+def hba_findings(rows: Sequence[Row], settings: Row | None) -> tuple[DbFinding, ...]:
+    """Who may log in from other machines (probes/pg_hba.py), with the SECURITY row's
+    superusers and listen_addresses."""
     listen, remote = _listen(settings)
-    where = f"listen_addresses = {', '.join(listen)}"
-    out = []
-    trusting = [r for r in rules if _from_other_hosts(r) and as_text(r.get("auth_method")) == "trust"]
-    if trusting:
-        out.append(
-            DbFinding(
-                "pg-trust-remote",
-                "critical" if remote else "minor",
-                "pg_hba.conf lets other hosts log in without a password (trust)",
-                "; ".join(_rule_text(r) for r in trusting[:3]) + f"; {where}",
-            )
-        )
-    supers = [n for n in as_text((settings or {}).get("superusers")).split(", ") if n]
-    for r in rules:
-        users = _names(r.get("user_name"))
-        allowed = [n for n in supers if "all" in users or n in users]
-        if allowed and _from_other_hosts(r) and r not in trusting:
-            out.append(
-                DbFinding(
-                    "pg-superuser-remote",
-                    "major" if remote else "minor",
-                    "superusers may log in from other hosts",
-                    f"{', '.join(allowed)} by {_rule_text(r)}; {where}",
-                )
-            )
-            break
-    return tuple(out)
+    supers = [n.strip() for n in as_text((settings or {}).get("superusers")).split(",") if n.strip()]
+    return pg_hba.hba_findings(rows, supers, remote, f"listen_addresses = {listen or '(none)'}")

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tomconsole.models import DbFinding, DbReplica, DbSession
-from tomconsole.probes.databases import as_float, as_text, hit_pct
+from tomconsole.probes.databases import as_float, as_text, hit_pct, is_loopback
 
 Info = Mapping[str, Any]
 
@@ -110,9 +110,6 @@ def sessions(clients: Sequence[Mapping[str, Any]]) -> tuple[DbSession, ...]:
     return tuple(out)
 
 
-LOOPBACK = ("127.0.0.1", "::1", "localhost")
-
-
 def findings(answered_without_password: bool, address: str) -> tuple[DbFinding, ...]:
     """Redis that serves a client who gave no password. Found by asking (a PING with no
     credentials), not from CONFIG GET, which would also hand the monitor login `requirepass`.
@@ -121,7 +118,7 @@ def findings(answered_without_password: bool, address: str) -> tuple[DbFinding, 
     not known from here (info)."""
     if not answered_without_password:
         return ()
-    if address.startswith("127.") or address in LOOPBACK or address.startswith("/"):
+    if is_loopback(address):
         return (
             DbFinding(
                 "redis-no-auth",

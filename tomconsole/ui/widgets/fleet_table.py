@@ -176,15 +176,17 @@ class FleetTable(ScrollView, can_focus=True):
         """Hide the droppable columns, highest `drop` first, until the rest fit; share the
         spare width among the flexible columns, in column order, each up to its max_width;
         drop every cached strip if that changed. A hidden column has width 0."""
-        shown = list(self.columns)
-        for c in sorted((c for c in self.columns if c.drop), key=lambda c: -c.drop):
-            if sum(x.width + 1 for x in shown) + 1 <= width:
+        shown = set(range(len(self.columns)))
+        for i in sorted(
+            (i for i, c in enumerate(self.columns) if c.drop), key=lambda i: -self.columns[i].drop
+        ):
+            if sum(self.columns[j].width + 1 for j in shown) + 1 <= width:
                 break
-            shown.remove(c)
-        spare = max(0, width - sum(c.width + 1 for c in shown) - 1)
+            shown.discard(i)
+        spare = max(0, width - sum(self.columns[j].width + 1 for j in shown) - 1)
         grown = []
-        for c in self.columns:
-            if c not in shown:
+        for i, c in enumerate(self.columns):
+            if i not in shown:
                 grown.append(0)
                 continue
             extra = min(spare, c.max_width - c.width) if c.flex else 0
