@@ -10,6 +10,7 @@ clears instead of waiting for data that never comes. Pure: no I/O.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import shlex
@@ -280,6 +281,7 @@ def read_backup(out: str, pattern: str) -> tuple[float | None, str | None]:
 _PASSWORD = re.compile(r"(?i)((?:password|identified\s+by)\s*(?:=\s*)?\(?\s*)'(?:[^'\\]|''|\\.)*'")
 
 
+@functools.lru_cache(maxsize=4096)  # every session's query, every round: the same texts recur
 def redact(query: str) -> str:
     """A statement with its password literals hidden (pg_stat_statements and
     performance_schema keep statements such as CREATE ROLE ... PASSWORD '...' or
