@@ -132,3 +132,19 @@ async def test_the_confirmation_shows_the_session_and_an_idle_blocker_is_ended_n
         await wait_for(pilot, lambda: app.screen is screen)
         assert app.engine is not None and app.engine.store is not None
         assert not [a for a in app.engine.store.all("audit") if a.get("action") == "terminate-session"]
+
+
+async def test_a_database_that_stopped_answering_says_how_old_its_facts_are(tmp_path: Path) -> None:
+    engine = engine_with_a_blocker(tmp_path)
+    engine.fleet.apply(Observation("orders", HostState.TIMEOUT, "no answer within 5 s", kind="db"))
+    app = TomConsole(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        pane = next(p for p in app.panes if isinstance(p, DatabasesPane))
+        await wait_for(pilot, lambda: "db:orders" in pane.shown)
+        await pilot.press(*["down"] * pane.shown.index("db:orders"), "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DatabaseScreen))
+        title = app.screen.query_one("#db-title", Static).content
+        assert isinstance(title, Text)
+        assert "no answer within 5 s" in title.plain
+        assert "ago: what follows is from then" in title.plain, title.plain

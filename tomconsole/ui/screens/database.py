@@ -10,6 +10,7 @@ user, query and duration; the engine applies and audits the typed Action.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -89,6 +90,9 @@ class DatabaseScreen(Screen[None]):
         if row.state is not HostState.UP and row.reason:
             title.append("\n ")
             title.append_text(safe_text(row.reason))
+        if s is not None and row.state is not HostState.UP:
+            age = (datetime.now(UTC) - s.sampled_at).total_seconds()
+            title.append(f"\n last answer {fmt.duration(age)} ago: what follows is from then", style="dim")
         if s is not None:
             title.append(
                 f"\n up {fmt.duration(s.uptime_s)}  latency {s.latency_ms:.1f} ms  "
