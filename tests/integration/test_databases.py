@@ -259,6 +259,12 @@ async def test_a_paused_replica_lags(engine_for: Callable[..., Engine], dblab: D
 
         await rounds_until(eng, lagging, "replay paused with bytes behind")
         assert (db(eng, "orders")["replication"]["lag_bytes"] or 0) > 0  # type: ignore[index,operator]
+        await replica.execute("SELECT pg_wal_replay_resume()")
+
+        def caught_up() -> bool:
+            return all(db(eng, n)["replication"]["lag_s"] == 0 for n in ("orders", "orders-replica"))  # type: ignore[index]
+
+        await rounds_until(eng, caught_up, "no lag once replay resumed, on both ends")
     finally:
         await replica.execute("SELECT pg_wal_replay_resume()")
         await replica.close()

@@ -133,3 +133,21 @@ def test_a_cache_hit_ratio_over_too_few_reads_is_not_reported() -> None:
     assert rd.server_facts({"keyspace_hits": 9000, "keyspace_misses": 3000}, None)["cache_hit_pct"] == 75.0
     assert hit_pct(MIN_CACHE_READS - 1, MIN_CACHE_READS - 1) is None
     assert hit_pct(MIN_CACHE_READS, MIN_CACHE_READS) == 100.0
+
+
+def test_a_caught_up_replica_has_no_lag_whatever_the_clocks_say() -> None:
+    """On a quiet pair the replica's time since its last replayed transaction grows and the
+    primary's replay_lag keeps its last value: with a few bytes behind and replay running,
+    that is no lag (it opened and closed a lag incident every few rounds); paused, it is."""
+    quiet = {"in_recovery": True, "lag_s": 540.0, "lag_bytes": 104.0, "replay_paused": False}
+    assert pg.server_facts(quiet)["lag_s"] == 0.0
+    paused = quiet | {"replay_paused": True}
+    assert pg.server_facts(paused)["lag_s"] == 540.0
+    behind = quiet | {"lag_bytes": 5e6}
+    assert pg.server_facts(behind)["lag_s"] == 540.0
+    (stale,) = pg.replicas([{"name": "walreceiver", "state": "streaming", "lag_s": 42.0, "lag_bytes": 0.0}])
+    assert stale.lag_s == 0.0
+    (far,) = pg.replicas([{"name": "r", "state": "streaming", "lag_s": 42.0, "lag_bytes": 9e6}])
+    assert far.lag_s == 42.0
+    (unknown,) = pg.replicas([{"name": "r", "state": "catchup", "lag_s": None, "lag_bytes": 9e6}])
+    assert unknown.lag_s is None

@@ -101,6 +101,21 @@ CANCEL = "SELECT pg_cancel_backend($1)"
 TERMINATE = "SELECT pg_terminate_backend($1)"
 
 
+# Under this many bytes of WAL behind, a replica whose replay runs is caught up, whatever the
+# clocks say: on an idle primary a replica's "time since the last replayed transaction" grows
+# while only bookkeeping records (standby snapshots, checkpoints) arrive, and a primary's
+# replay_lag keeps its last measured value for a while after the replica caught up. Read as
+# lag, both opened and closed a lag incident every few rounds on a quiet pair.
+CAUGHT_UP_BYTES = 16 * 1024
+
+
+def lag_seconds(lag_s: float | None, lag_bytes: float | None, paused: bool = False) -> float | None:
+    """Seconds behind, with the bytes as the judge of caught up (see CAUGHT_UP_BYTES)."""
+    if not paused and lag_bytes is not None and lag_bytes < CAUGHT_UP_BYTES:
+        return 0.0
+    return lag_s
+
+
 def server_facts(row: Row | None) -> dict[str, Any]:
     """The SERVER row as DbStatus fields."""
     if row is None:
@@ -115,10 +130,11 @@ def server_facts(row: Row | None) -> dict[str, Any]:
         "cache_hit_pct": hit_pct(as_float(row.get("blks_hit")), as_float(row.get("blks_wanted"))),
     }
     if recovery:
-        out["lag_s"] = as_float(row.get("lag_s"))
+        paused = row.get("replay_paused") is True
         out["lag_bytes"] = as_float(row.get("lag_bytes"))
+        out["lag_s"] = lag_seconds(as_float(row.get("lag_s")), out["lag_bytes"], paused)
         state = as_text(row.get("receiver")) or "not receiving"
-        if row.get("replay_paused") is True:
+        if paused:
             state += ", replay paused"
         out["replica_state"] = state
     if as_text(row.get("archive_mode")) in ("on", "always"):
@@ -157,11 +173,7 @@ def replicas(rows: Sequence[Row]) -> tuple[DbReplica, ...]:
         DbReplica(
             as_text(r.get("name")) or as_text(r.get("addr")),
             as_text(r.get("state")),
-            as_float(r.get("lag_s"))
-            if r.get("lag_s") is not None
-            else 0.0
-            if as_float(r.get("lag_bytes")) == 0
-            else None,
+            lag_seconds(as_float(r.get("lag_s")), as_float(r.get("lag_bytes"))),
             as_float(r.get("lag_bytes")),
         )
         for r in rows
