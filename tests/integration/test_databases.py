@@ -6,6 +6,7 @@ engine is polled until it shows it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import AsyncIterator, Callable
@@ -530,3 +531,37 @@ databases:
         await eng.stop()
         dblab.psql("DROP ROLE plainmon;")
         dblab.mariadb("DROP USER 'plainmon'@'127.0.0.1';")
+
+
+async def test_the_demo_quits_while_its_blocker_holds_a_lock(dblab: DbLab, tmp_path: Path) -> None:
+    """`q` in the demo mid-blocker once waited for ever: the waiters' UPDATEs were gathered
+    while the holder still held the lock. Stopping now ends the scenario and every server.
+    (`dblab` only makes sure the servers' packages are installed.)"""
+    from tomconsole.demo.databases import DemoDatabases
+
+    demo = DemoDatabases(tmp_path)
+    demo.config_lines()
+    demo.start()
+    try:
+        waiting = 0
+        deadline = time.monotonic() + 120
+        while waiting < 2:  # the blocker's two waiters queue on its row lock
+            assert time.monotonic() < deadline, "the demo's blocker never started"
+            await asyncio.sleep(0.5)
+            if "postgresql" not in demo.lab.procs:
+                continue
+            with contextlib.suppress(OSError, asyncpg.PostgresError):
+                conn = await asyncpg.connect(
+                    host=demo.lab.pg_socket,
+                    port=demo.lab.ports["postgresql"],
+                    user="postgres",
+                    database="orders",
+                )
+                waiting = await conn.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                )
+                await conn.close()
+        procs = list(demo.lab.procs.values())
+    finally:
+        await asyncio.wait_for(demo.stop(), 90)  # a hang guard, not a timing: it used to never end
+    assert procs and all(p.poll() is not None for p in procs)

@@ -154,9 +154,11 @@ class DemoDatabases:
             with contextlib.suppress(Exception):
                 await holder.execute("ROLLBACK")
         finally:
-            await asyncio.gather(*tasks, return_exceptions=True)
+            # The holder first: its lock gone, the waiters' UPDATEs end; gathering them while it
+            # still held the lock (the demo quit mid-scenario) waited for ever.
             for c in (holder, *waiters):
                 c.terminate()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _lagging_replica(self) -> None:
         replica = await self._admin("postgresql-replica", "postgres")
@@ -176,7 +178,7 @@ class DemoDatabases:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(BaseException):
-                await self._task
+            with contextlib.suppress(BaseException):  # bounded: quitting never waits on a server
+                await asyncio.wait_for(self._task, 5.0)
         await asyncio.to_thread(self.lab.stop)
         await asyncio.to_thread(shutil.rmtree, self.lab.root, True)
