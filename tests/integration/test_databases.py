@@ -487,6 +487,8 @@ async def test_security_findings_come_from_the_servers_own_rules(
         redis = checks("sessions")["redis-no-auth"]
         assert redis["severity"] == "info" and "127.0.0.1" in redis["evidence"]
         assert "redis-no-auth" not in checks("sessions-replica")  # its default user has a password
+        replica = next(d for d in eng.snapshot().databases if d.name == "sessions-replica")
+        assert replica.status is not None and not any("not assessed" in n for n in replica.status.notes)
     finally:
         hba.write_text(before)
         dblab.psql("SELECT pg_reload_conf();")

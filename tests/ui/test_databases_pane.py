@@ -66,6 +66,10 @@ async def test_the_pane_shows_databases_worst_first_and_the_screen_the_lock_tree
         assert pane.shown == ["db:cache", "db:orders"]  # down first
         cells = pane.table.cells("db:orders")
         assert cells[3].plain == "4/100" and cells[6].plain == "1"  # connections, blocked
+        status = pane.query_one(".pane-status", Static).content
+        assert isinstance(status, Text)
+        assert "blocker on orders: pid 100 alice: UPDATE t SET x = '[bold red]PWNED[/]'" in status.plain
+        assert "(longest wait 1m)" in status.plain and "\x1b" not in status.plain
         await pilot.press("down", "enter")
         await pilot.pause()
         screen = app.screen
@@ -108,7 +112,8 @@ async def test_the_confirmation_shows_the_session_and_an_idle_blocker_is_ended_n
 ) -> None:
     """With write: true, `c` on a session idle in its transaction says there is no query to
     cancel (cancelling would leave its locks held); `k` asks first, showing the session's
-    user, state, duration and query, the query's markup literal; `no` does nothing."""
+    user, state, duration and query, the query's markup literal; `no` is the default and
+    does nothing."""
     app = TomConsole(engine_with_a_blocker(tmp_path, write=True))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("4")
@@ -128,7 +133,7 @@ async def test_the_confirmation_shows_the_session_and_an_idle_blocker_is_ended_n
         assert "End session 100 on orders?" in shown.plain
         assert "user alice  state idle in transaction  for 2m" in shown.plain
         assert "[bold red]PWNED[/]" in shown.plain and "\\x1b" in shown.plain and "\x1b" not in shown.plain
-        await pilot.press("down", "enter")  # no
+        await pilot.press("enter")  # the highlighted answer is no: Enter alone ends nothing
         await wait_for(pilot, lambda: app.screen is screen)
         assert app.engine is not None and app.engine.store is not None
         assert not [a for a in app.engine.store.all("audit") if a.get("action") == "terminate-session"]

@@ -114,9 +114,10 @@ async def _answers_without_password(at: Endpoint, limit_s: float) -> bool | None
     try:
         async with asyncio.timeout(limit_s):
             return bool(await probe.ping())
-    except (redis_errors.AuthenticationError, redis_errors.ResponseError) as exc:
-        text = str(exc)
-        return False if "NOAUTH" in text or "DENIED" in text or "Authentication" in text else None
+    except redis_errors.AuthenticationError:  # NOAUTH, as redis-py 8 raises it
+        return False
+    except redis_errors.ResponseError as exc:  # DENIED by protected mode; NOAUTH from older clients
+        return False if str(exc).startswith(("NOAUTH", "DENIED")) else None
     except (redis_errors.RedisError, OSError, TimeoutError):
         return None
     finally:

@@ -12,6 +12,7 @@ from textual.binding import Binding
 
 from tomconsole.engine import Snapshot
 from tomconsole.monitor.databases import DbView, db_rank
+from tomconsole.ui import format as fmt
 from tomconsole.ui.messages import DatabaseOpened, send
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.panes.base import FilteredTablePane
@@ -86,6 +87,14 @@ class DatabasesPane(FilteredTablePane):
         if self.query_text:
             status.append("filter: ", style="dim")
             status.append_text(safe_text(self.query_text))
+        blocked = [v for v in views if v.blocker and v.blocked_max_s]
+        if blocked:  # the row says how many wait; this says who holds them, worst first
+            worst = max(blocked, key=lambda v: v.blocked_max_s or 0)
+            status.append("  blocker on ", style=f"bold {self.palette.crit}")
+            status.append_text(safe_text(worst.name, style="bold"))
+            status.append(": ")
+            status.append_text(safe_text(worst.blocker))
+            status.append(f" (longest wait {fmt.duration(worst.blocked_max_s)})")
         if self.note:
             status.append("  ")
             status.append_text(safe_text(self.note, style="bold"))

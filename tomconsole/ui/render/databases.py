@@ -42,8 +42,10 @@ SESSION_COLUMNS = (
     Column("query_s", "Query", 5, right=True),
     Column("xact_s", "Tx", 5, right=True),
     Column("wait", "Wait", 5, right=True),
-    Column("query", "Query text", 20, flex=True),
+    Column("query", "Query text", 20, flex=True, max_width=400),
 )
+# PostgreSQL's state names, as an operator says them (they fit the column at 80 wide)
+SHORT_STATE = {"idle in transaction": "idle in tx", "idle in transaction (aborted)": "idle in tx (aborted)"}
 
 
 def engine_label(v: DbView) -> str:
@@ -97,7 +99,7 @@ def session_cells(depth: int, x: DbSession, p: Palette) -> tuple[Text, ...]:
     return (
         pid,
         safe_text(x.user),
-        safe_text(x.state, style=bad if x.blocked_by else ""),
+        safe_text(SHORT_STATE.get(x.state, x.state), style=bad if x.blocked_by else ""),
         Text(fmt.duration(x.query_s) if x.query_s is not None else "-", justify="right"),
         Text(fmt.duration(x.xact_s) if x.xact_s is not None else "-", justify="right"),
         Text(

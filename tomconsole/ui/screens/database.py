@@ -166,7 +166,7 @@ class DatabaseScreen(Screen[None]):
             if answer == YES:
                 self.app.act(action)  # type: ignore[attr-defined]
 
-        self.app.push_screen(AskChoice(question, [YES, "no"]), then)
+        self.app.push_screen(AskChoice(question, ["no", YES]), then)  # no first: Enter alone ends nothing
 
     def action_cancel_query(self) -> None:
         self._ask(terminate=False)
