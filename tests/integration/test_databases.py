@@ -110,6 +110,15 @@ async def test_every_engine_reports_its_facts(engine_for: Callable[..., Engine])
     assert orders["replication"]["role"] == "primary"  # type: ignore[index]
     assert db(eng, "orders-replica")["replication"]["role"] == "replica"  # type: ignore[index]
     assert orders["size_bytes"] and float(orders["size_bytes"]) > 1e6  # type: ignore[arg-type]
+    view = next(d for d in eng.snapshot().databases if d.name == "orders")
+    assert view.status is not None
+    sizes = dict(view.status.sizes)
+    assert orders["size_bytes"] == sizes["orders"] < sum(sizes.values())  # its own, not the server's
+    texts = [st.query for st in view.status.statements]
+    assert any("accounts" in q for q in texts), texts  # what others ran in orders
+    assert not any("FROM pg_stat_activity" in q or "FROM pg_stat_statements" in q for q in texts), (
+        texts
+    )  # ours
     assert cache["replication"]["role"] == "primary"  # type: ignore[index]
     await rounds_until(
         eng, lambda: db(eng, "sessions-replica")["replication"]["state"] == "link up", "redis link"

@@ -54,9 +54,11 @@ class EngineClient(Protocol):
     def connected(self) -> bool: ...
 
 
-def sized(found: tuple[tuple[str, float], ...]) -> dict[str, Any]:
-    """Per-database sizes and their total, as DbStatus fields."""
-    return {"sizes": found, "size_bytes": sum(b for _, b in found)}
+def sized(found: tuple[tuple[str, float], ...], dbname: str | None) -> dict[str, Any]:
+    """Per-database sizes and the size of the database the config names (`dbname`), else of
+    them all, as DbStatus fields: the `orders` row shows orders' size, not its server's."""
+    own = next((b for name, b in found if name == dbname), None) if dbname else None
+    return {"sizes": found, "size_bytes": own if own is not None else sum(b for _, b in found)}
 
 
 def cause(exc: BaseException) -> str:

@@ -82,7 +82,7 @@ class MariaClient:
         return out
 
     async def slow(self) -> dict[str, Any]:
-        out = sized(sizes(await self._rows(my.SIZES)))
+        out = sized(sizes(await self._rows(my.SIZES)), self.db.dbname)
         notes = []
         try:
             out["statements"] = statements(await self._rows(my.STATEMENTS))

@@ -63,7 +63,7 @@ class PostgresClient:
         return out
 
     async def slow(self) -> dict[str, Any]:
-        out = sized(sizes(await self._rows(pg.SIZES)))
+        out = sized(sizes(await self._rows(pg.SIZES)), self.db.dbname)
         if self._statements is None:
             got = await self._rows(pg.HAS_STATEMENTS)
             self._statements = bool(got and got[0]["present"])

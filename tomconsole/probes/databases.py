@@ -44,7 +44,7 @@ METRICS = (
     MetricDef("ops_ps", "/s", "commands per second (Redis)", counter=True, label="Ops/s"),
     MetricDef("evicted_ps", "/s", "keys evicted per second for lack of memory (Redis)", counter=True),
     MetricDef("mem_pct", "%", "memory used of maxmemory (Redis, when maxmemory is set)"),
-    MetricDef("size_bytes", "B", "the size of every database of the server"),
+    MetricDef("size_bytes", "B", "the size of the configured database (dbname), else of every database"),
     MetricDef("backup_age_s", "s", "age of the newest non-empty file matching backup_glob"),
     MetricDef("archive_failing", "", "1 when PostgreSQL's WAL archiver failed its last attempt"),
 )

@@ -80,7 +80,10 @@ HAS_STATEMENTS = "SELECT to_regclass('pg_stat_statements') IS NOT NULL AS presen
 STATEMENTS = """
 SELECT left(query, 2000) AS query, calls, total_exec_time AS total_ms, mean_exec_time AS mean_ms,
        rows AS rows_n
-  FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15
+  FROM pg_stat_statements
+ WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+   AND userid <> current_user::regrole::oid  -- not the console's own questions
+ ORDER BY total_exec_time DESC LIMIT 15
 """
 
 SECURITY = """

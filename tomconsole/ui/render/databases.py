@@ -157,16 +157,20 @@ def details(s: DbStatus | None, p: Palette) -> Text:
             out.append(f" {fmt.rate(size)}   ")
     if s.statements:
         out.append("\nTop statements by total time", style=head)
+        out.append(f"\n  {'total':>8} {'calls':>8} {'mean':>11}  statement", style="dim")
         for st in s.statements[:10]:
-            out.append(f"\n  {st.total_ms / 1000:8.1f}s {st.calls:>8} calls {st.mean_ms:8.2f} ms  ")
+            out.append(f"\n  {st.total_ms / 1000:7.1f}s {st.calls:>8} {st.mean_ms:8.2f} ms  ")
             out.append_text(safe_text(first_line(st.query, 120)))
     out.append("\nBackup  ", style=head)
     if s.backup_age_s is not None:
         out.append(f"newest file {fmt.duration(s.backup_age_s)} old")
     else:
         out.append_text(safe_text(s.backup_note or "no backup_glob configured", style="dim"))
+    out.append("\nSecurity  ", style=head)
+    if not s.findings:
+        out.append("nothing found in the settings this login can read", style="dim")
     for f in s.findings:
-        out.append("\nFinding  ", style=head)
+        out.append("\n  ")
         out.append_text(safe_text(f"[{f.severity}] {f.title}: {f.evidence}"))
     for note in s.notes:
         out.append("\n")
