@@ -157,3 +157,15 @@ async def test_check_config_warns_about_key_files_it_cannot_use(tmp_path: Path) 
     assert code == 0 and out == f"{cfg}: ok (1 host)\n"
     assert err.startswith(f"warning: {cfg}: hosts[0].identity_file: ") and str(missing) in err
     assert err.count("\n") == 1
+
+
+async def test_check_config_counts_checks_and_databases(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(
+        "local: false\n"
+        "network:\n  checks:\n    - {name: api, kind: tcp, target: '127.0.0.1:9'}\n"
+        "databases:\n  - {name: orders, engine: postgresql, port: 5432}\n"
+        "  - {name: cache, engine: redis}\n"
+    )
+    code, out, _ = await _run("check-config", str(cfg))
+    assert code == 0 and out == f"{cfg}: ok (0 hosts, 1 check, 2 databases)\n"

@@ -25,6 +25,9 @@ def run(args: argparse.Namespace, theme_problem: Callable[[str], str | None]) ->
         print(f"warning: {safe(target)}: {safe(warning)}", file=sys.stderr)
     n = len(config.hosts)
     sources = [f"{n} host{'' if n == 1 else 's'}"]
+    for count, what in ((len(config.network.checks), "check"), (len(config.databases), "database")):
+        if count:
+            sources.append(f"{count} {what}{'' if count == 1 else 's'}")
     if config.prometheus is not None:
         sources.append(f"prometheus at {safe(config.prometheus.url)}")
     say(f"{target}: ok ({', '.join(sources)})")

@@ -139,13 +139,21 @@ class DatabaseCollector:
         except DbFailure as exc:
             if exc.state is not HostState.ERROR:
                 self.client.abort()
-            return self._obs(exc.state, exc.reason)
+            return self._obs(exc.state, self._at_where(exc.state, exc.reason))
         except OSError as exc:
             self.client.abort()
-            return self._obs(HostState.UNREACHABLE, down_reason(exc))
+            return self._obs(HostState.UNREACHABLE, self._at_where(HostState.UNREACHABLE, down_reason(exc)))
         except Exception as exc:  # a driver's own error on a broken connection, or a bug of ours
             self.client.abort()
             return self._obs(HostState.ERROR, f"error: {type(exc).__name__}: {exc}")
+
+    def _at_where(self, state: HostState, reason: str) -> str:
+        """An unreachable database's reason names where it was sought (`connection refused
+        (10.0.0.21:5432)`); through a tunnel the reason already names the host."""
+        if state is not HostState.UNREACHABLE or self.tunnel is not None:
+            return reason
+        where = self.db.host if self.db.host.startswith("/") else f"{self.db.host}:{self.db.port_or_default}"
+        return reason if where in reason else f"{reason} ({where})"
 
     async def _round(self) -> Observation:
         db = self.db
