@@ -92,9 +92,8 @@ class DatabasesPane(FilteredTablePane):
             worst = max(blocked, key=lambda v: v.blocked_max_s or 0)
             status.append("  blocker on ", style=f"bold {self.palette.crit}")
             status.append_text(safe_text(worst.name, style="bold"))
-            status.append(": ")
+            status.append(f" (longest wait {fmt.duration(worst.blocked_max_s)}): ")
             status.append_text(safe_text(worst.blocker))
-            status.append(f" (longest wait {fmt.duration(worst.blocked_max_s)})")
         if self.note:
             status.append("  ")
             status.append_text(safe_text(self.note, style="bold"))

@@ -16,8 +16,9 @@ from tomconsole.ui.render.hosts import STATE_LABEL
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.widgets.fleet_table import Column
 
-# At 80 columns the rate, size, active count and role give way (in that order, then the
-# idle-in-transaction count on a narrower screen), so the name, blocker, lag and backup stay.
+# At 80 columns the latency, longest transaction, rate, size, active count and role give way
+# (in that order, then the idle-in-transaction count on a narrower screen), so the name,
+# blocker, lag and backup stay; a wide screen shows them all.
 DB_COLUMNS = (
     Column("state", "State", 9),
     Column("name", "Database", 12, flex=True, max_width=24),
@@ -27,12 +28,14 @@ DB_COLUMNS = (
     Column("idle_tx", "IdTx", 4, right=True, drop=1),
     Column("blocked", "Blk", 3, right=True),
     Column("query", "LongQ", 5, right=True),
+    Column("xact", "LongTx", 6, right=True, drop=6),
     Column("role", "Role", 4, drop=2),
     Column("lag", "Lag", 5, right=True),
     Column("hit", "Hit", 4, right=True),
     Column("rate", "Tx/s", 5, right=True, drop=5),
     Column("size", "Size", 5, right=True, drop=4),
     Column("backup", "Bkup", 4, right=True),
+    Column("latency", "Ping ms", 7, right=True, drop=7),
 )
 
 SESSION_COLUMNS = (
@@ -79,12 +82,14 @@ def db_cells(v: DbView, p: Palette) -> tuple[Text, ...]:
         cell(_n(v.count(("idle in transaction", "idle in transaction (aborted)"))), lv["idle_tx"]),
         cell(_n(v.blocked), lv["blocked"]),
         cell(fmt.duration(v.longest_query_s) if v.longest_query_s else "-", lv["query"]),
+        cell(fmt.duration(v.longest_tx_s) if v.longest_tx_s else "-"),
         Text(role, style=val),
         cell(fmt.duration(v.lag_s) if v.lag_s is not None else "-", lv["lag"]),
         cell(fmt.pct(s.cache_hit_pct) if s else "-", lv["cache"]),
         cell(f"{v.rate:.0f}" if v.rate is not None else "-"),
         cell(fmt.rate(s.size_bytes).rstrip("B") if s and s.size_bytes else "-"),
         cell(fmt.duration(s.backup_age_s) if s and s.backup_age_s is not None else "-", lv["backup"]),
+        cell(f"{s.latency_ms:.1f}" if s else "-"),
     )
 
 
