@@ -29,6 +29,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from bench.network import spread
 from tests.harness.apt import Unavailable, ensure_packages
 from tomconsole.demo.dbservers import DbLab
 
@@ -69,10 +70,6 @@ def run_side(
     result["us_per_round"] = result["cpu_s"] * 1e6 / rounds
     result["server_us_per_round"] = result["server_cpu_s"] * 1e6 / rounds
     return result
-
-
-def spread(values: list[float]) -> str:
-    return f"{statistics.median(values):.2f}x ({min(values):.2f}-{max(values):.2f})"
 
 
 def main() -> None:

@@ -31,10 +31,9 @@ import pymysql
 import redis.asyncio as aioredis
 import redis.exceptions as redis_errors
 
-from bench.netsides import Tally, measure
+from bench.netsides import Tally, counting, measure, running_engine
 from tomconsole.config import Config, DatabaseConfig, load_config
 from tomconsole.engine import Engine
-from tomconsole.models import HostState, Observation
 from tomconsole.probes import mysql as my
 from tomconsole.probes import postgres as pg
 from tomconsole.probes import redis as rd
@@ -66,36 +65,10 @@ async def measured(tally: Tally, servers: list[int], warm: float, seconds: float
     return result
 
 
-def counting(engine: Engine, tally: Tally) -> None:
-    """Count the database observations the scheduler applies (the bench's only hook)."""
-    apply = engine.fleet.apply
-
-    def counted(obs: Observation) -> None:
-        if obs.kind == "db":
-            tally.add(obs.state is HostState.UP)
-        apply(obs)
-
-    engine.fleet.apply = counted  # type: ignore[method-assign]
-
-
 async def side_tomconsole(config: Config, servers: list[int], warm: float, seconds: float) -> dict[str, Any]:
     tally = Tally()
-    engine = Engine(config, data_dir=Path(tempfile.mkdtemp(prefix="tomconsole-bench-db-")))
-    counting(engine, tally)
-    engine.start()
-
-    async def every_second() -> None:  # what the console does besides polling
-        while True:
-            await asyncio.sleep(1)
-            engine.tick()
-            await engine.housekeeping()
-
-    ticker = asyncio.create_task(every_second())
-    try:
+    async with running_engine(config, tally, "db"):
         return await measured(tally, servers, warm, seconds)
-    finally:
-        ticker.cancel()
-        await engine.stop()
 
 
 async def side_ui(config: Config, servers: list[int], warm: float, seconds: float) -> dict[str, Any]:
@@ -103,7 +76,7 @@ async def side_ui(config: Config, servers: list[int], warm: float, seconds: floa
 
     tally = Tally()
     engine = Engine(config, data_dir=Path(tempfile.mkdtemp(prefix="tomconsole-bench-db-ui-")))
-    counting(engine, tally)
+    counting(engine, tally, "db")
     app = TomConsole(engine)
     async with app.run_test(size=(200, 60)) as pilot:
         await pilot.press("4")

@@ -22,7 +22,7 @@ import ssl
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -72,22 +72,23 @@ async def measure(tally: Tally, warm: float, seconds: float) -> dict[str, float]
     }
 
 
-def counting(engine: Engine, tally: Tally) -> None:
-    """Count the check observations the scheduler applies (the bench's only hook)."""
+def counting(engine: Engine, tally: Tally, kind: str = "check") -> None:
+    """Count the observations of one kind the scheduler applies (the bench's only hook)."""
     apply = engine.fleet.apply
 
     def counted(obs: Observation) -> None:
-        if obs.kind == "check":
+        if obs.kind == kind:
             tally.add(obs.state is HostState.UP)
         apply(obs)
 
     engine.fleet.apply = counted  # type: ignore[method-assign]
 
 
-async def side_tomconsole(config: Config, warm: float, seconds: float) -> dict[str, float]:
-    tally = Tally()
-    engine = Engine(config, data_dir=Path(tempfile.mkdtemp(prefix="tomconsole-bench-net-")))
-    counting(engine, tally)
+@contextlib.asynccontextmanager
+async def running_engine(config: Config, tally: Tally, kind: str) -> AsyncIterator[Engine]:
+    """The engine, headless, counting `kind` rounds, ticking each second as the console does."""
+    engine = Engine(config, data_dir=Path(tempfile.mkdtemp(prefix=f"tomconsole-bench-{kind}-")))
+    counting(engine, tally, kind)
     engine.start()
 
     async def every_second() -> None:  # what the console does besides polling
@@ -98,10 +99,16 @@ async def side_tomconsole(config: Config, warm: float, seconds: float) -> dict[s
 
     ticker = asyncio.create_task(every_second())
     try:
-        return await measure(tally, warm, seconds)
+        yield engine
     finally:
         ticker.cancel()
         await engine.stop()
+
+
+async def side_tomconsole(config: Config, warm: float, seconds: float) -> dict[str, float]:
+    tally = Tally()
+    async with running_engine(config, tally, "check"):
+        return await measure(tally, warm, seconds)
 
 
 async def side_ui(config: Config, warm: float, seconds: float) -> dict[str, float]:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.text import Text
+from textual.pilot import Pilot
 from textual.widgets import Label, Static
 
 from tests.ui.test_servers_pane import wait_for
@@ -55,6 +56,15 @@ def engine_with_a_blocker(data_dir: Path, write: bool = False) -> Engine:
     engine.fleet.apply(Observation("orders", HostState.UP, None, status, kind="db"))
     engine.fleet.apply(Observation("cache", HostState.UNREACHABLE, "connection refused", kind="db"))
     return engine
+
+
+async def open_orders(app: TomConsole, pilot: Pilot[None]) -> None:
+    """Pane 4, the cursor onto `orders` wherever it ranks, Enter: its screen."""
+    await pilot.press("4")
+    pane = next(p for p in app.panes if isinstance(p, DatabasesPane))
+    await wait_for(pilot, lambda: "db:orders" in pane.shown)
+    await pilot.press(*["down"] * pane.shown.index("db:orders"), "enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, DatabaseScreen))
 
 
 async def test_the_pane_shows_databases_worst_first_and_the_screen_the_lock_tree(tmp_path: Path) -> None:
@@ -121,11 +131,7 @@ async def test_the_confirmation_shows_the_session_and_an_idle_blocker_is_ended_n
     does nothing."""
     app = TomConsole(engine_with_a_blocker(tmp_path, write=True))
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("4")
-        pane = next(p for p in app.panes if isinstance(p, DatabasesPane))
-        await wait_for(pilot, lambda: "db:orders" in pane.shown)
-        await pilot.press(*["down"] * pane.shown.index("db:orders"), "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, DatabaseScreen))
+        await open_orders(app, pilot)
         screen = app.screen
         assert isinstance(screen, DatabaseScreen) and screen.sessions_table.cursor_key == "100"
         await pilot.press("c")
@@ -149,11 +155,7 @@ async def test_a_database_that_stopped_answering_says_how_old_its_facts_are(tmp_
     engine.fleet.apply(Observation("orders", HostState.TIMEOUT, "no answer within 5 s", kind="db"))
     app = TomConsole(engine)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("4")
-        pane = next(p for p in app.panes if isinstance(p, DatabasesPane))
-        await wait_for(pilot, lambda: "db:orders" in pane.shown)
-        await pilot.press(*["down"] * pane.shown.index("db:orders"), "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, DatabaseScreen))
+        await open_orders(app, pilot)
         title = app.screen.query_one("#db-title", Static).content
         assert isinstance(title, Text)
         assert "no answer within 5 s" in title.plain
