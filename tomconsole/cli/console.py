@@ -18,7 +18,12 @@ MAX_DEMO_HOSTS = 254  # one 127.77.0.x address each
 def add_parsers(
     command: Callable[[str, str], argparse.ArgumentParser], bounded: Callable[..., Callable[[str], Any]]
 ) -> None:
-    demo = command("demo", "run the console on a simulated fleet that speaks SSH on loopback")
+    demo = command(
+        "demo",
+        "run the console on a simulated fleet that speaks SSH on loopback, with network peers and "
+        "throwaway PostgreSQL, MariaDB and Redis servers when Debian's packages are installed "
+        "(its store is a temporary directory unless --data-dir is given)",
+    )
     demo.add_argument(
         "--hosts", type=bounded(int, 1, MAX_DEMO_HOSTS), default=25, help="how many hosts (default 25)"
     )
