@@ -29,7 +29,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.network import spread
+from bench.network import side_summary, spread
 from tests.harness.apt import Unavailable, ensure_packages
 from tomconsole.demo.dbservers import DbLab
 
@@ -127,12 +127,9 @@ def main() -> None:
         ("baseline (same queries, same drivers)", base),
         ("console UI, pane 4", [ui]),
     ):
-        rounds = "/".join(f"{x['rounds']} ({x['up']})" for x in runs)
-        us = statistics.median(x["us_per_round"] for x in runs)
+        rounds, us, lag = side_summary(runs)
         srv = statistics.median(x["server_us_per_round"] for x in runs)
-        p99 = statistics.median(x["lag_p99_ms"] for x in runs)
-        lag = f"{p99:.1f} / {max(x['lag_max_ms'] for x in runs):.1f} ms"
-        print(f"| {label} | {rounds} | {us:.0f} µs | {srv:.0f} µs | {lag} |")
+        print(f"| {label} | {rounds} | {us} | {srv:.0f} µs | {lag} |")
     print(f"\nCPU per database-round, tomconsole / baseline: {spread(ratios)} (goal <= 1.2x)")
     print(f"servers' CPU per database-round, tomconsole / baseline: {spread(server)}")
     per = ", ".join(f"{e} {fast} (+{slow} every {SLOW_S} s)" for e, (fast, slow) in QUERIES.items())

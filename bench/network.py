@@ -103,6 +103,14 @@ def run_side(side: str, cfg: Path, warm: float, seconds: float) -> dict[str, Any
     return result
 
 
+def side_summary(runs: list[dict[str, Any]]) -> tuple[str, str, str]:
+    """One side's table cells: rounds per window (up), median CPU per round, loop lag."""
+    rounds = "/".join(f"{x['rounds']} ({x['up']})" for x in runs)
+    us = statistics.median(x["us_per_round"] for x in runs)
+    p99 = statistics.median(x["lag_p99_ms"] for x in runs)
+    return rounds, f"{us:.0f} µs", f"{p99:.1f} / {max(x['lag_max_ms'] for x in runs):.1f} ms"
+
+
 def spread(values: list[float]) -> str:
     return f"{statistics.median(values):.2f}x ({min(values):.2f}-{max(values):.2f})"
 
@@ -161,11 +169,8 @@ def main() -> None:
         ("baseline (plain libraries)", base),
         ("console UI, pane 3", [ui]),
     ):
-        rounds = "/".join(f"{x['rounds']} ({x['up']})" for x in runs)
-        us = statistics.median(x["us_per_round"] for x in runs)
-        p99 = statistics.median(x["lag_p99_ms"] for x in runs)
-        lag = f"{p99:.1f} / {max(x['lag_max_ms'] for x in runs):.1f} ms"
-        print(f"| {label} | {rounds} | {us:.0f} µs | {lag} |")
+        rounds, us, lag = side_summary(runs)
+        print(f"| {label} | {rounds} | {us} | {lag} |")
     print(f"\nCPU per check-round, tomconsole / baseline: {spread(ratios)} (goal <= 1.2x)")
     print(f"console UI on the network pane: lag p99 {ui['lag_p99_ms']} ms (goal < 50 ms)")
 
