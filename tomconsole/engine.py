@@ -289,8 +289,15 @@ class Engine:
         source = next((s for s in self.sources if isinstance(s, SignalsSessions)), None)
         outcome: str
         try:
+            db = next((d for d in self.config.databases if d.name == action.database), None)
+            if db is None:
+                raise ValueError(f"{action.database} is not a database of this console")
+            if not db.write:
+                raise PermissionError(
+                    f"{action.database} is read-only here: set `write: true` on it to allow this"
+                )
             if source is None:
-                raise ValueError("no databases are configured")
+                raise ValueError("no databases are polled")
             done = await source.signal_session(action.database, action.pid, terminate)
             outcome = "done" if done else "no such session (it had ended)"
         except PermissionError as exc:

@@ -189,8 +189,8 @@ def db_infos(config: Config) -> list[HostInfo]:
 
 
 class DatabaseSource(StaticSource):
-    """The databases of `databases:`; an operator may cancel or end their sessions where
-    `write: true` allows it."""
+    """The databases of `databases:`, whose sessions an operator may cancel or end (where
+    `write: true` allows it: the engine decides)."""
 
     async def signal_session(self, target: str, pid: int, terminate: bool) -> bool:
         collector = next(
@@ -198,9 +198,7 @@ class DatabaseSource(StaticSource):
         )
         if collector is None:
             raise ValueError(f"{target} is not a database of this console")
-        if not collector.db.write:
-            raise PermissionError(f"{target} is read-only here: set `write: true` on it to allow this")
-        return await collector.signal(pid, terminate)
+        return await collector.signal(pid, terminate)  # `write: true` is checked by Engine.act
 
 
 def database_source(config: Config, ssh: SshSource | None) -> DatabaseSource:

@@ -83,17 +83,19 @@ class DatabasesPane(FilteredTablePane):
     def _render_rows(self) -> None:
         views = arrange(self._views, self.query_text, self.sort)
         self.table.set_rows([self._row(v) for v in views])
-        status = Text(f" sort: {self.sort}  {len(views)} database{'s' * (len(views) != 1)}  ", style="dim")
+        status = Text()
+        blocked = [v for v in views if v.blocker and v.blocked_max_s]
+        if blocked:  # the row says how many wait; this says who holds them, first on the line
+            worst = max(blocked, key=lambda v: v.blocked_max_s or 0)
+            status.append(" blocker on ", style=f"bold {self.palette.crit}")
+            status.append_text(safe_text(worst.name, style="bold"))
+            status.append(f" ({fmt.duration(worst.blocked_max_s)}): ")
+            status.append_text(safe_text(worst.blocker))
+            status.append(" ")
+        status.append(f" sort: {self.sort}  {len(views)} database{'s' * (len(views) != 1)}  ", style="dim")
         if self.query_text:
             status.append("filter: ", style="dim")
             status.append_text(safe_text(self.query_text))
-        blocked = [v for v in views if v.blocker and v.blocked_max_s]
-        if blocked:  # the row says how many wait; this says who holds them, worst first
-            worst = max(blocked, key=lambda v: v.blocked_max_s or 0)
-            status.append("  blocker on ", style=f"bold {self.palette.crit}")
-            status.append_text(safe_text(worst.name, style="bold"))
-            status.append(f" (longest wait {fmt.duration(worst.blocked_max_s)}): ")
-            status.append_text(safe_text(worst.blocker))
         if self.note:
             status.append("  ")
             status.append_text(safe_text(self.note, style="bold"))

@@ -93,6 +93,15 @@ def db_cells(v: DbView, p: Palette) -> tuple[Text, ...]:
     )
 
 
+def _ms(ms: float) -> str:
+    """A statement's time: 0.27 ms, 10.9 ms, 72.3 s, 3.5 h."""
+    if ms < 10:
+        return f"{ms:.2f} ms"
+    if ms < 10_000:
+        return f"{ms:.0f} ms" if ms >= 100 else f"{ms:.1f} ms"
+    return f"{ms / 1000:.1f} s" if ms < 3_600_000 else f"{ms / 3_600_000:.1f} h"
+
+
 def _n(value: int | None) -> str:
     return "-" if value is None else str(value)
 
@@ -162,9 +171,9 @@ def details(s: DbStatus | None, p: Palette) -> Text:
             out.append(f" {fmt.rate(size)}   ")
     if s.statements:
         out.append("\nTop statements by total time", style=head)
-        out.append(f"\n  {'total':>8} {'calls':>8} {'mean':>11}  statement", style="dim")
+        out.append(f"\n  {'total':>9} {'calls':>8} {'mean':>9}  statement", style="dim")
         for st in s.statements[:10]:
-            out.append(f"\n  {st.total_ms / 1000:7.1f}s {st.calls:>8} {st.mean_ms:8.2f} ms  ")
+            out.append(f"\n  {_ms(st.total_ms):>9} {st.calls:>8} {_ms(st.mean_ms):>9}  ")
             out.append_text(safe_text(first_line(st.query, 120)))
     out.append("\nBackup  ", style=head)
     if s.backup_age_s is not None:

@@ -128,13 +128,15 @@ class DatabaseScreen(Screen[None]):
             self.notify("no session under the cursor", severity="warning", timeout=3)
             return
         v, x = got
-        if not v.write:
-            self.notify(
-                f"{v.name} is read-only here: set `write: true` on it to cancel or end sessions",
-                severity="warning",
-                timeout=5,
-                markup=False,
-            )
+        took = fmt.duration(x.query_s if x.query_s is not None else x.xact_s)
+        seen = f"pid {x.pid} user {x.user} ({x.state}, {took}): {first_line(x.query, 120)}"
+        action = (
+            TerminateSession(v.name, x.pid, self.operator, seen)
+            if terminate
+            else CancelQuery(v.name, x.pid, self.operator, seen)
+        )
+        if not v.write:  # the engine refuses it, audits the attempt and says why
+            self.app.act(action)  # type: ignore[attr-defined]
             return
         if not terminate and x.state in IDLE_IN_TX:
             self.notify(
@@ -145,8 +147,6 @@ class DatabaseScreen(Screen[None]):
                 markup=False,
             )
             return
-        took = fmt.duration(x.query_s if x.query_s is not None else x.xact_s)
-        seen = f"pid {x.pid} user {x.user} ({x.state}, {took}): {first_line(x.query, 120)}"
         verb = "End session" if terminate else "Cancel the query of session"
         question = Text(f"{verb} {x.pid} on ", style="bold")
         question.append_text(safe_text(v.name, style="bold"))
@@ -156,16 +156,12 @@ class DatabaseScreen(Screen[None]):
         question.append_text(safe_text(x.state))
         question.append(f"  for {took}\n")
         question.append_text(safe_text(first_line(x.query, 200), style="italic"))  # wraps in the box
-        action = (
-            TerminateSession(v.name, x.pid, self.operator, seen)
-            if terminate
-            else CancelQuery(v.name, x.pid, self.operator, seen)
-        )
 
         def then(answer: object) -> None:
             if answer == YES:
                 self.app.act(action)  # type: ignore[attr-defined]
 
+        self.app.clear_notifications()  # a warning left on screen would overlap the dialog
         self.app.push_screen(AskChoice(question, ["no", YES]), then)  # no first: Enter alone ends nothing
 
     def action_cancel_query(self) -> None:
