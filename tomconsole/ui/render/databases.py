@@ -39,7 +39,7 @@ DB_COLUMNS = (
 )
 
 SESSION_COLUMNS = (
-    Column("pid", "Pid", 12),
+    Column("pid", "Pid", 10),  # room for two levels of the lock tree: "  └ 123456"
     Column("user", "User", 8, flex=True, max_width=16),
     Column("state", "State", 10, flex=True, max_width=20),
     Column("query_s", "Query", 5, right=True),
