@@ -9,7 +9,7 @@ from rich.text import Text
 
 from tomconsole.models import DbSession, DbStatus, HostState, Level
 from tomconsole.monitor.databases import DbView
-from tomconsole.probes.databases import first_line, lock_tree
+from tomconsole.probes.databases import IDLE_IN_TX, first_line, lock_tree
 from tomconsole.ui import format as fmt
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.render.hosts import STATE_LABEL
@@ -79,7 +79,7 @@ def db_cells(v: DbView, p: Palette) -> tuple[Text, ...]:
         safe_text(engine_label(v), style=val),
         cell(conns, lv["conn"]),
         cell(_n(v.count(("active",)))),
-        cell(_n(v.count(("idle in transaction", "idle in transaction (aborted)"))), lv["idle_tx"]),
+        cell(_n(v.count(IDLE_IN_TX)), lv["idle_tx"]),
         cell(_n(v.blocked), lv["blocked"]),
         cell(fmt.duration(v.longest_query_s) if v.longest_query_s else "-", lv["query"]),
         cell(fmt.duration(v.longest_tx_s) if v.longest_tx_s else "-"),
