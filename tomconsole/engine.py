@@ -20,16 +20,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tomconsole.config import Config
+from tomconsole.findings.actions import apply_finding_action
+from tomconsole.findings.book import FindingBook
+from tomconsole.findings.feed import FindingFeed
 from tomconsole.incidents.actions import answer
 from tomconsole.incidents.book import AUDIT
 from tomconsole.incidents.engine import IncidentEngine
 from tomconsole.incidents.model import Incident
 from tomconsole.models import (
     AcceptHostKey,
+    AcceptRisk,
     Acknowledge,
     Action,
     CancelQuery,
+    HostInfo,
     HostState,
+    ImportFindings,
     SourceState,
     SourceStatus,
     TerminateSession,
@@ -58,6 +64,8 @@ class Snapshot:
     checks: list[CheckView] = field(default_factory=list)  # network checks, one per vantage
     targets: list[HostRow] = field(default_factory=list)  # every target, of every kind
     databases: list[DbView] = field(default_factory=list)  # db: targets, in config order
+    findings: list[dict[str, Any]] = field(default_factory=list)  # the finding book, resolved too
+    scans: list[HostRow] = field(default_factory=list)  # scan: targets (their patch state)
 
 
 class Engine:
@@ -97,6 +105,8 @@ class Engine:
         self.store_error: StoreError | None = None  # why there is no store, when there is none
         self.store_problem: str | None = None  # the same, as the console's banner says it
         self.incidents: IncidentEngine | None = None
+        self.findings: FindingBook | None = None
+        self.feed: FindingFeed | None = None
         if data_dir is not None:
             try:
                 self.store = Store(
@@ -106,6 +116,14 @@ class Engine:
                 self.store_error, self.store_problem = exc, f"incidents unavailable: {exc}"
             else:
                 self.incidents = IncidentEngine(self.fleet, config, self.store, wall=wall)
+                self.findings = FindingBook(
+                    self.store, wall, config.security.incident_severity, infos=self._host_info
+                )
+                self.incidents.extra_rows.append(self.findings.rows)
+                self.incidents.delegate = lambda a: apply_finding_action(self.findings, a)  # type: ignore[arg-type]
+                self.findings.listeners.append(self._incidents_changed)
+                if poll:
+                    self.feed = FindingFeed(self.fleet, self.findings, config, clock)
         self._wall = wall
         self._background = background
         self.alertmanager: AlertmanagerSync | None = None
@@ -148,6 +166,11 @@ class Engine:
         if self.incidents is not None:
             await self.incidents.process_inbox()
             await self.incidents.archive_due()
+        if self.findings is not None and not self.findings.store.read_only:
+            with contextlib.suppress(StoreError):  # reported by the store's listeners
+                self.findings.tick()
+                if self.feed is not None:
+                    self.feed.import_dropped()
         if self.alertmanager is not None:
             if wait:  # a poll round reports what Alertmanager said in it
                 await self.alertmanager.sync_due()
@@ -187,7 +210,13 @@ class Engine:
         hosts = [r for r in rows if r.info.kind == "host"]
         checks = self._check_views([r for r in rows if r.info.kind == "check"])
         dbs = self._db_views([r for r in rows if r.info.kind == "db"])
-        return Snapshot(hosts, self.source_statuses(), incidents, checks, rows, dbs)
+        findings = self.findings.listing(everything=True) if self.findings is not None else []
+        scans = [r for r in rows if r.info.kind == "scan"]
+        return Snapshot(hosts, self.source_statuses(), incidents, checks, rows, dbs, findings, scans)
+
+    def _host_info(self, name: str) -> HostInfo | None:
+        view = self.fleet.views.get(name)
+        return None if view is None else view.info
 
     def source_statuses(self) -> list[SourceStatus]:
         """Each source's own state: a many-target source reports it; a per-host source (SSH,
@@ -221,6 +250,9 @@ class Engine:
                 reply = await self._accept_host_key(action)
             elif isinstance(action, CancelQuery | TerminateSession):
                 reply = await self._signal_session(action)
+            elif isinstance(action, AcceptRisk | ImportFindings):
+                assert self.findings is not None
+                reply = apply_finding_action(self.findings, action)
             else:
                 reply = answer(eng.book, eng.windows, action)
             await eng.store.durable()

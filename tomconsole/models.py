@@ -319,7 +319,7 @@ class Observation:
     host: str
     state: HostState
     reason: str | None = None
-    sample: HostSample | CheckResult | DbStatus | None = None
+    sample: HostSample | CheckResult | DbStatus | ScanResult | None = None
     extra: dict[str, str] = field(default_factory=dict)
     kind: str = "host"
 
@@ -330,6 +330,56 @@ class Observation:
     @property
     def key(self) -> str:
         return target_key(self.kind, self.host)
+
+
+# -- security findings ---------------------------------------------------------------------
+
+FINDING_SEVERITIES = ("critical", "high", "medium", "low", "info")  # worst first
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What one check or scanner saw on one target, before the finding book gives it a state:
+    `check` (`ssh-root-login`, `lynis:SSH-7408`, `trivy`) and `obj` (a port, an account, a
+    package and CVE) make it the same finding in every later scan. `assessed=False`: the
+    check could not run (its title says why, e.g. it needs root); it is shown, never judged."""
+
+    check: str
+    severity: str  # one of FINDING_SEVERITIES
+    title: str
+    evidence: str = ""
+    obj: str = ""
+    why: str = ""  # why it matters
+    fix: str = ""  # how to fix it
+    assessed: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class PatchState:
+    """A host's packages and kernel as its package manager and /lib/modules say (None: unknown)."""
+
+    manager: str | None = None  # apt, dnf, yum, apk
+    pending: int | None = None
+    security: int | None = None
+    reboot_required: bool | None = None
+    running_kernel: str | None = None
+    newest_kernel: str | None = None
+
+    @property
+    def kernel_outdated(self) -> bool:
+        return bool(self.running_kernel and self.newest_kernel and self.running_kernel != self.newest_kernel)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """One security scan of one host over SSH: what it found, which checks it could judge
+    (a finding of a judged check that is no longer found is fixed), and the patch state."""
+
+    sampled_at: datetime
+    findings: tuple[Finding, ...] = ()
+    assessed: tuple[str, ...] = ()
+    patches: PatchState = PatchState()
+    seconds: float | None = None  # how long the scan ran on the host
 
 
 # -- sources and metric points ------------------------------------------------------------
@@ -486,6 +536,28 @@ class TerminateSession:
     seen: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class AcceptRisk:
+    """Accept a finding's risk until `until` (an ISO date or time; it reopens then)."""
+
+    finding: str  # its id (FND-000012) or key
+    by: str
+    reason: str
+    until: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportFindings:
+    """A scanner's report for one host, already read (findings/imports.py): its findings
+    replace what the same scanner reported there before."""
+
+    host: str
+    scanner: str  # lynis, trivy
+    findings: tuple[Finding, ...]
+    by: str
+    file: str = ""
+
+
 Action = (
     Acknowledge
     | Resolve
@@ -500,4 +572,6 @@ Action = (
     | AcceptHostKey
     | CancelQuery
     | TerminateSession
+    | AcceptRisk
+    | ImportFindings
 )

@@ -110,7 +110,7 @@ def add_parsers(command: Command) -> None:
 # -- reads ----------------------------------------------------------------------------------
 
 
-def _reader(config: Config, data_dir: Path) -> Engine:
+def reader(config: Config, data_dir: Path) -> Engine:
     """The Engine, read-only and without the lock (nothing is polled or started)."""
     engine = Engine(config, data_dir=data_dir, read_only=True, background=False, poll=False)
     if engine.store is None or engine.incidents is None:
@@ -123,14 +123,14 @@ def _reader(config: Config, data_dir: Path) -> Engine:
 def run(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
     cmd = args.incidents_command
     if cmd in ("list", "show", "export"):
-        engine = _reader(config, data_dir)
+        engine = reader(config, data_dir)
         try:
             assert engine.incidents is not None
             return _read(cmd, args, engine.incidents.book)
         finally:
             engine.close()
     action = _action(cmd, args)
-    return _report(_write(action, config, data_dir), action)
+    return _report(write_action(action, config, data_dir), action)
 
 
 def _read(cmd: str, args: argparse.Namespace, book: IncidentBook) -> int:
@@ -164,7 +164,7 @@ def _table(incs: list[Incident]) -> str:
 def run_windows(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
     cmd = args.windows_command
     if cmd == "list":
-        engine = _reader(config, data_dir)
+        engine = reader(config, data_dir)
         try:
             assert engine.incidents is not None
             book = engine.incidents.windows
@@ -191,7 +191,7 @@ def run_windows(args: argparse.Namespace, config: Config, data_dir: Path) -> int
         action = EndWindow(args.window, args.who)
     else:
         action = ExtendWindow(args.window, args.who, args.duration)
-    return _report(_write(action, config, data_dir), action)
+    return _report(write_action(action, config, data_dir), action)
 
 
 # -- writes ---------------------------------------------------------------------------------
@@ -253,7 +253,7 @@ def _no_turning_back() -> None:
         signal.signal(s, signal.SIG_IGN)
 
 
-def _write(action: Action, config: Config, data_dir: Path) -> dict[str, Any]:
+def write_action(action: Action, config: Config, data_dir: Path) -> dict[str, Any]:
     """Apply a write through the Engine under the store's lock (nothing is polled), or hand
     it to the console that holds the lock."""
     engine = Engine(

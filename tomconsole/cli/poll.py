@@ -19,6 +19,8 @@ from typing import Any
 from tomconsole.cli.output import EXIT_DOWN, EXIT_OK, EXIT_STORE, error, note, say
 from tomconsole.config import Config
 from tomconsole.engine import Engine
+from tomconsole.findings.book import public
+from tomconsole.findings.report import patch_json, patch_summary, severity_counts
 from tomconsole.models import HostState, SourceState
 from tomconsole.monitor.databases import databases_table, db_json
 from tomconsole.monitor.network import interfaces
@@ -90,6 +92,8 @@ async def _poll(engine: Engine, rounds: int, interval: float | None, fmt: str, s
             doc["incidents"] = [i.summary() for i in snap.incidents]
             doc["network"] = network_json(interfaces(snap.hosts), snap.checks)
             doc["databases"] = [db_json(d) for d in snap.databases]
+            doc["findings"] = [public(f) for f in snap.findings if f["state"] != "resolved"]
+            doc["patches"] = [patch_json(r) for r in snap.scans]
             if fmt == "table":
                 if snap.hosts or not (snap.checks or snap.databases):
                     say(fleet_table(snap.hosts, snap.sources))
@@ -97,6 +101,11 @@ async def _poll(engine: Engine, rounds: int, interval: float | None, fmt: str, s
                     say(("\n" if snap.hosts else "") + checks_table(snap.checks))
                 if snap.databases:
                     say(("\n" if snap.hosts or snap.checks else "") + databases_table(snap.databases))
+                if snap.findings:
+                    open_ = ", ".join(f"{n} {s}" for s, n in severity_counts(snap.findings).items() if n)
+                    say(f"\nfindings open: {open_ or 'none'}")
+                if snap.scans:
+                    say(patch_summary(snap.scans))
             elif fmt == "jsonl" or rounds > 1:
                 print(json.dumps(doc, separators=(",", ":")), flush=True)
             else:

@@ -18,15 +18,17 @@ from tomconsole.collectors.databases import DatabaseCollector
 from tomconsole.collectors.local import LocalCollector
 from tomconsole.collectors.network import CheckCollector
 from tomconsole.collectors.prometheus import PrometheusCollector
+from tomconsole.collectors.security import SecurityCollector
 from tomconsole.collectors.ssh import SshCollector, SshTarget
 from tomconsole.collectors.ssh_keys import DEFAULT_KNOWN_HOSTS, trust_host_key
 from tomconsole.collectors.vantage import SESSIONS, VantageCheckCollector
 from tomconsole.config import Config
 from tomconsole.config.prometheus import PrometheusConfig
 from tomconsole.models import HostInfo
-from tomconsole.probes import DB, HOST
+from tomconsole.probes import DB, HOST, SCAN
 from tomconsole.probes.kinds import Kind
 from tomconsole.probes.network import CHECK, CONSOLE, check_name
+from tomconsole.probes.security import ScanPolicy
 
 
 class Source(Protocol):
@@ -212,6 +214,21 @@ def database_source(config: Config, ssh: SshSource | None) -> DatabaseSource:
     return DatabaseSource("databases", DB, db_infos(config), units)
 
 
+def security_source(config: Config, ssh: SshSource) -> StaticSource:
+    """The security scan of every SSH host (`scan:NAME`), over the host's kept connection."""
+    sec = config.security
+    infos: list[HostInfo] = []
+    units: list[Collector] = []
+    for c in ssh.units:
+        if not isinstance(c, SshCollector):
+            continue
+        h = next(h for h in config.hosts if h.name == c.name)
+        policy = ScanPolicy(sec.allowed_for(h.group), sec.failed_logins, tuple(sec.world_writable_paths))
+        infos.append(HostInfo(h.name, h.address, tuple(h.tags), h.group, sec.interval, "scan", "security"))
+        units.append(SecurityCollector(c, policy, sec.interval, sec.timeout))
+    return StaticSource("security", SCAN, infos, units)
+
+
 def from_config(config: Config) -> list[Source]:
     """The sources a config asks for, the console's own machine first when it is shown."""
     out: list[Source] = []
@@ -226,4 +243,6 @@ def from_config(config: Config) -> list[Source]:
         out.append(database_source(config, ssh))
     if config.prometheus is not None:
         out.append(prometheus_source(config.prometheus))
+    if ssh is not None and config.security.enabled:
+        out.append(security_source(config, ssh))
     return out

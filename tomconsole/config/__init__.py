@@ -40,6 +40,7 @@ from tomconsole.config.rules import (
     merge_defaults,
     metric_problem,
 )
+from tomconsole.config.security import SecurityConfig
 from tomconsole.config.ssh import HostConfig, SshDefaults
 from tomconsole.config.ui import Threshold, Thresholds
 from tomconsole.models import HostInfo
@@ -64,6 +65,7 @@ __all__ = [
     "PrometheusConfig",
     "RuleConfig",
     "Scope",
+    "SecurityConfig",
     "SshDefaults",
     "Team",
     "Threshold",
@@ -97,6 +99,7 @@ class Config(Strict):
     alertmanager: AlertmanagerConfig | None = None
     network: NetworkConfig = NetworkConfig()
     databases: list[DatabaseConfig] = []
+    security: SecurityConfig = SecurityConfig()
 
     @property
     def effective_rules(self) -> list[RuleConfig]:

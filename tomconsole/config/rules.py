@@ -281,6 +281,18 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "is at risk and pg_wal grows. Check archive_command and its destination.",
     },
     {
+        "name": "security-findings",
+        # one incident per target, not one per finding: the finding book counts the open
+        # ones at or above security.incident_severity (accepted ones are not counted)
+        "target": "findings:*",
+        "metric": "severe_findings",
+        "op": ">",
+        "threshold": 0,
+        "severity": "major",
+        "runbook": "Open the findings pane (5) and filter host:NAME: fix what it lists, or "
+        "accept a risk with a reason and an expiry (k). The incident resolves when none is open.",
+    },
+    {
         "name": "tomconsole-error",
         # not a database: for a db, `error` is a failed query (db-down says so)
         "target": "[!d]*:*",

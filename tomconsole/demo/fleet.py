@@ -23,6 +23,7 @@ import asyncssh
 
 from tomconsole.demo.databases import DemoDatabases
 from tomconsole.demo.peers import DemoPeers
+from tomconsole.demo.security import scan_reply, trivy_sample
 from tomconsole.demo.sim import SimHost, SimSpec
 from tomconsole.probes.linux import PROBE_COMMAND
 
@@ -43,6 +44,7 @@ class FleetHost:
     key: asyncssh.SSHKey | None = None
     sim: SimHost | None = None
     conns: set[asyncssh.SSHServerConnection] = field(default_factory=set)
+    index: int = 0  # its place in the plan (which insecurity it plays)
 
     def flap_down(self, now: float) -> bool:
         return self.flaps and (now % (FLAP_UP_S + FLAP_DOWN_S)) >= FLAP_UP_S
@@ -63,7 +65,7 @@ def plan(n: int, base: str = "127.77.0.", fill_period_s: float = 720.0) -> list[
             base_cpu=0.15 + 0.5 * ((i * 37) % 10) / 10,
             role=role,
         )
-        hosts.append(FleetHost(spec, f"{base}{i + 1}", "prod" if i % 3 else "staging"))
+        hosts.append(FleetHost(spec, f"{base}{i + 1}", "prod" if i % 3 else "staging", index=i))
     if n >= 6:
         hosts[2].spec.fills_disk = True
         hosts[2].spec.fill_period_s = fill_period_s
@@ -127,6 +129,11 @@ async def _serve_ping(host: FleetHost, process: asyncssh.SSHServerProcess[str]) 
 
 
 async def _serve_probe(host: FleetHost, process: asyncssh.SSHServerProcess[str]) -> None:
+    if process.command is not None and "@@sshd-config" in process.command:  # the security scan
+        with contextlib.suppress(asyncssh.Error, ConnectionError):
+            process.stdout.write(scan_reply(host.spec, host.index))
+        process.exit(0)
+        return
     if process.command is not None and " ping " in process.command and process.command != PROBE_COMMAND:
         await _serve_ping(host, process)
         return
@@ -203,6 +210,9 @@ class DemoFleet:
             await self.peers.start()
         if self.databases is not None:
             self.databases.start()
+        reports = self.directory / "reports" / self.hosts[1 % len(self.hosts)].spec.name
+        reports.mkdir(parents=True, exist_ok=True)
+        (reports / "trivy-app-image.json").write_text(trivy_sample(), encoding="utf-8")
         self.config_path.write_text(self.config_text(interval), encoding="utf-8")
 
     def _write_known_hosts(self) -> None:
@@ -229,6 +239,11 @@ class DemoFleet:
             "team:",
             "  members: [{name: ana}, {name: ben}, {name: cho}]",
             "  escalation: [ana, ben, cho]",
+            "security:",
+            "  interval: 10m",
+            "  allowed_ports: [tcp/22]",
+            "  allowed_ports_by_group: {prod: [tcp/80, tcp/443], staging: [tcp/80, tcp/443]}",
+            f"  drop_folder: {self.directory / 'reports'}",
             "hosts:",
         ]
         for h in self.hosts:

@@ -7,6 +7,7 @@ is the one place they take effect (the books audit them), `answer` wraps a refus
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,12 +18,15 @@ from tomconsole.incidents.book import IncidentBook
 from tomconsole.incidents.windows import WindowBook
 from tomconsole.models import (
     AcceptHostKey,
+    AcceptRisk,
     Acknowledge,
     Action,
     Assign,
     EndWindow,
     Escalate,
     ExtendWindow,
+    Finding,
+    ImportFindings,
     Note,
     OpenIncident,
     OpenWindow,
@@ -141,6 +145,23 @@ def to_wire(action: Action) -> dict[str, Any]:
                 "key": action.key,
                 "who": who,
             }
+        case AcceptRisk():
+            return {
+                "action": "accept-risk",
+                "finding": action.finding,
+                "who": who,
+                "reason": action.reason,
+                "until": action.until,
+            }
+        case ImportFindings():
+            return {
+                "action": "import-findings",
+                "host": action.host,
+                "scanner": action.scanner,
+                "who": who,
+                "file": action.file,
+                "findings": [dataclasses.asdict(f) for f in action.findings],
+            }
     raise ValueError(f"unknown action {action!r}")
 
 
@@ -173,10 +194,19 @@ def from_wire(req: dict[str, Any]) -> Action:
             return EndWindow(str(req["window"]), who)
         if name == "window-extend":
             return ExtendWindow(str(req["window"]), who, str(req.get("duration", "1h")))
+        if name == "accept-risk":
+            return AcceptRisk(str(req["finding"]), who, str(req.get("reason") or ""), str(req["until"]))
+        if name == "import-findings":
+            found = tuple(Finding(**f) for f in req["findings"])
+            return ImportFindings(
+                str(req["host"]), str(req["scanner"]), found, who, str(req.get("file") or "")
+            )
         if name == "accept-host-key":
             return AcceptHostKey(str(req["host"]), str(req["fingerprint"]), str(req["key"]), who)
     except KeyError as exc:
         raise ValueError(f"{name}: {exc.args[0]} is missing") from None
+    except TypeError:
+        raise ValueError(f"{name}: a finding has unknown fields") from None
     except ValidationError:
         raise ValueError("a window's scope lists hosts, groups and tags by name") from None
     raise ValueError(f"unknown action {name}")

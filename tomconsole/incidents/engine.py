@@ -10,14 +10,23 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tomconsole.config import Config
-from tomconsole.incidents.actions import answer
+from tomconsole.incidents.actions import answer, from_wire
 from tomconsole.incidents.book import IncidentBook, Policy, write_archive
 from tomconsole.incidents.inbox import process
 from tomconsole.incidents.notify import Notifier
 from tomconsole.incidents.windows import WindowBook
-from tomconsole.models import HostInfo, HostState, SourceState, SourceStatus
+from tomconsole.models import (
+    AcceptRisk,
+    Action,
+    HostInfo,
+    HostState,
+    ImportFindings,
+    SourceState,
+    SourceStatus,
+)
 from tomconsole.monitor.rules import Phase, RuleEngine, Transition, rules_from_config
 from tomconsole.monitor.state import FleetState, HostRow
 from tomconsole.store import KEY, Store, StoreError
@@ -65,6 +74,10 @@ class IncidentEngine:
         self._silenced: dict[str, Transition] = {}
         self._looked: dict[str, tuple[int, HostState]] = {}
         self.listeners: list[Callable[[], None]] = []
+        # Targets that are not the fleet's (the finding book's `findings:NAME` counts), for
+        # the rules, and who applies the actions handed in that are not incident actions.
+        self.extra_rows: list[Callable[[], list[HostRow]]] = []
+        self.delegate: Callable[[Action], dict[str, Any]] | None = None
         self._wall = wall
         self._restore_alerts()
         fleet.subscribe(self.observe)
@@ -165,11 +178,18 @@ class IncidentEngine:
         if self.store.read_only:
             return 0
         try:
-            return await process(
-                self.store, lambda req: answer(self.book, self.windows, req), self.store.durable
-            )
+            return await process(self.store, self._answer, self.store.durable)
         except StoreError:
             return 0
+
+    def _answer(self, request: dict[str, Any]) -> dict[str, Any]:
+        try:
+            action = from_wire(request)
+        except ValueError as exc:
+            return {"ok": False, "error": str(exc)}
+        if self.delegate is not None and isinstance(action, AcceptRisk | ImportFindings):
+            return self.delegate(action)
+        return answer(self.book, self.windows, action)
 
     def tick(self) -> None:
         """Time-driven work: `for:` on quiet hosts, staleness, ended windows, resolve, escalate."""
@@ -181,6 +201,11 @@ class IncidentEngine:
             return
         for status in list(self.fleet.sources.values()):
             self._evaluate(_source_row(status))
+        for provide in self.extra_rows:
+            for row in provide():
+                key = row.info.key
+                if key in self.rules.waiting or self._looked.get(key) != (row.version, row.state):
+                    self._evaluate(row)
         # Only what changed since its last look (a new sample, stale by now) or has an alert
         # waiting out its `for:`: a quiet fleet of 5,000 costs almost nothing.
         for row in self.fleet.rows_to_review(self._looked, self.rules.waiting):

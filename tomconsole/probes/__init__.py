@@ -6,6 +6,7 @@ from tomconsole.probes.databases import DB
 from tomconsole.probes.host import HOST
 from tomconsole.probes.kinds import Kind
 from tomconsole.probes.network import CHECK
+from tomconsole.probes.security import FINDINGS, SCAN
 
 # A source that speaks for many targets (Prometheus), as a target of its own: no metrics, the
 # states its rounds can end in. Rules name it `source:prometheus` (the default `source-down`).
@@ -16,6 +17,6 @@ SOURCE = Kind(
     values=lambda _sample: (),
 )
 
-BUILTIN_KINDS: dict[str, Kind] = {HOST.name: HOST, SOURCE.name: SOURCE, CHECK.name: CHECK, DB.name: DB}
+BUILTIN_KINDS: dict[str, Kind] = {k.name: k for k in (HOST, SOURCE, CHECK, DB, SCAN, FINDINGS)}
 
-__all__ = ["BUILTIN_KINDS", "CHECK", "DB", "HOST", "SOURCE", "Kind"]
+__all__ = ["BUILTIN_KINDS", "CHECK", "DB", "FINDINGS", "HOST", "SCAN", "SOURCE", "Kind"]

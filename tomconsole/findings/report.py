@@ -1,0 +1,123 @@
+"""Findings as scripts and auditors read them: the documented JSON (`findings list`, `poll`),
+CSV, a Markdown report, the fleet's patch state, and the counts a header shows.
+
+JSON keeps the exact text; CSV and Markdown carry it too (a reader's terminal is not
+involved); the CLI prints tables through its terminal-safe printer.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from tomconsole.findings.book import public, rank
+from tomconsole.models import FINDING_SEVERITIES, ScanResult
+from tomconsole.monitor.state import HostRow
+
+CSV_FIELDS = ("id", "host", "check", "severity", "state", "title", "evidence", "first_seen", "last_seen")
+
+
+def severity_counts(docs: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """Open findings per severity (accepted and resolved ones are not counted)."""
+    out = dict.fromkeys(FINDING_SEVERITIES, 0)
+    for d in docs:
+        if d["state"] == "open" and d["severity"] in out:
+            out[d["severity"]] += 1
+    return out
+
+
+def patch_json(row: HostRow) -> dict[str, Any]:
+    s = row.sample if isinstance(row.sample, ScanResult) else None
+    p = s.patches if s is not None else None
+    return {
+        "host": row.info.name,
+        "state": row.state.value,
+        "reason": row.reason,
+        "scanned_at": s.sampled_at.isoformat() if s else None,
+        "manager": p.manager if p else None,
+        "pending": p.pending if p else None,
+        "security": p.security if p else None,
+        "reboot_required": p.reboot_required if p else None,
+        "running_kernel": p.running_kernel if p else None,
+        "newest_kernel": p.newest_kernel if p else None,
+    }
+
+
+def patch_summary(rows: Iterable[HostRow]) -> str:
+    """`patches: 3 hosts with security updates (7), 1 reboot, 1 kernel behind`: at a glance."""
+    sec_hosts = sec = reboot = kernel = scanned = 0
+    for r in rows:
+        s = r.sample if isinstance(r.sample, ScanResult) else None
+        if s is None:
+            continue
+        scanned += 1
+        p = s.patches
+        if p.security:
+            sec_hosts, sec = sec_hosts + 1, sec + p.security
+        reboot += bool(p.reboot_required)
+        kernel += p.kernel_outdated
+    if not scanned:
+        return "patches: no host scanned yet"
+    parts = [f"{sec_hosts} host{'s' if sec_hosts != 1 else ''} with security updates ({sec})"]
+    parts.append(f"{reboot} waiting for a reboot")
+    parts.append(f"{kernel} on an old kernel")
+    return f"patches ({scanned} scanned): " + ", ".join(parts)
+
+
+def to_csv(docs: Iterable[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for d in docs:
+        w.writerow(public(d))
+    return buf.getvalue()
+
+
+def _md(text: str) -> str:
+    """Text in a Markdown table cell: pipes and line breaks would end the cell or the row."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def to_markdown(docs: list[dict[str, Any]], now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    counts = severity_counts(docs)
+    lines = [
+        "# Security findings",
+        "",
+        f"Generated {now.isoformat(timespec='seconds')}. Open: "
+        + ", ".join(f"{n} {s}" for s, n in counts.items()),
+        "",
+        "| ID | Severity | State | Host | Check | Title | Evidence | First seen | Last seen |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for d in sorted(docs, key=lambda d: (rank(d["severity"]), d["host"], d["check"])):
+        lines.append(
+            "| "
+            + " | ".join(
+                _md(str(x))
+                for x in (
+                    d["id"],
+                    d["severity"],
+                    d["state"],
+                    d["host"],
+                    d["check"],
+                    d["title"],
+                    d["evidence"],
+                    d["first_seen"][:19],
+                    d["last_seen"][:19],
+                )
+            )
+            + " |"
+        )
+    accepted = [d for d in docs if d["state"] == "accepted" and d.get("accepted")]
+    if accepted:
+        lines += ["", "## Accepted risks", ""]
+        for d in accepted:
+            a = d["accepted"]
+            lines.append(
+                f"- {d['id']} ({_md(d['host'])}): {_md(a['reason'])}; by {_md(a['by'])}, until {a['until']}"
+            )
+    return "\n".join(lines) + "\n"
