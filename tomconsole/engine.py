@@ -66,6 +66,7 @@ class Snapshot:
     databases: list[DbView] = field(default_factory=list)  # db: targets, in config order
     findings: list[dict[str, Any]] = field(default_factory=list)  # the finding book, resolved too
     scans: list[HostRow] = field(default_factory=list)  # scan: targets (their patch state)
+    finding_scans: list[dict[str, Any]] = field(default_factory=list)  # each last scan's new and fixed
 
 
 class Engine:
@@ -210,9 +211,11 @@ class Engine:
         hosts = [r for r in rows if r.info.kind == "host"]
         checks = self._check_views([r for r in rows if r.info.kind == "check"])
         dbs = self._db_views([r for r in rows if r.info.kind == "db"])
-        findings = self.findings.listing(everything=True) if self.findings is not None else []
+        book = self.findings
+        findings = book.listing(everything=True) if book is not None else []
+        diffs = book.diff() if book is not None else []
         scans = [r for r in rows if r.info.kind == "scan"]
-        return Snapshot(hosts, self.source_statuses(), incidents, checks, rows, dbs, findings, scans)
+        return Snapshot(hosts, self.source_statuses(), incidents, checks, rows, dbs, findings, scans, diffs)
 
     def _host_info(self, name: str) -> HostInfo | None:
         view = self.fleet.views.get(name)

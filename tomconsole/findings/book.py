@@ -65,6 +65,7 @@ class FindingBook:
     _versions: dict[str, tuple[int, tuple[Any, ...]]] = field(default_factory=dict)
     version: int = 0  # moves with every change (readers cache on it)
     _listed: dict[bool, tuple[int, list[dict[str, Any]]]] = field(default_factory=dict)
+    _listed_scans: tuple[int, list[dict[str, Any]]] | None = None
 
     def __post_init__(self) -> None:
         self.reload()
@@ -95,7 +96,12 @@ class FindingBook:
 
     def diff(self) -> list[dict[str, Any]]:
         """Each target's last scan per scanner: when, and the keys it found new and fixed."""
-        return sorted(self.store.all(SCANS), key=lambda d: str(d.get("at", "")), reverse=True)
+        cached = self._listed_scans
+        if cached is not None and cached[0] == self.version:
+            return cached[1]
+        docs = sorted(self.store.all(SCANS), key=lambda d: str(d.get("at", "")), reverse=True)
+        self._listed_scans = (self.version, docs)
+        return docs
 
     def counts(self, host: str) -> FindingCounts:
         per = dict.fromkeys(FINDING_SEVERITIES, 0)

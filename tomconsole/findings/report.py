@@ -46,9 +46,9 @@ def patch_json(row: HostRow) -> dict[str, Any]:
     }
 
 
-def patch_summary(rows: Iterable[HostRow]) -> str:
-    """`patches: 3 hosts with security updates (7), 1 reboot, 1 kernel behind`: at a glance."""
-    sec_hosts = sec = reboot = kernel = scanned = 0
+def _patch_numbers(rows: Iterable[HostRow]) -> tuple[int, int, int, int, int]:
+    """(hosts scanned, hosts with security updates, security updates, reboots, old kernels)."""
+    scanned = sec_hosts = sec = reboot = kernel = 0
     for r in rows:
         s = r.sample if isinstance(r.sample, ScanResult) else None
         if s is None:
@@ -59,12 +59,26 @@ def patch_summary(rows: Iterable[HostRow]) -> str:
             sec_hosts, sec = sec_hosts + 1, sec + p.security
         reboot += bool(p.reboot_required)
         kernel += p.kernel_outdated
+    return scanned, sec_hosts, sec, reboot, kernel
+
+
+def patch_summary(rows: Iterable[HostRow]) -> str:
+    """`patches (12 scanned): 2 hosts with security updates (4), 1 waiting for a reboot, ...`"""
+    scanned, sec_hosts, sec, reboot, kernel = _patch_numbers(rows)
     if not scanned:
         return "patches: no host scanned yet"
-    parts = [f"{sec_hosts} host{'s' if sec_hosts != 1 else ''} with security updates ({sec})"]
-    parts.append(f"{reboot} waiting for a reboot")
-    parts.append(f"{kernel} on an old kernel")
-    return f"patches ({scanned} scanned): " + ", ".join(parts)
+    return (
+        f"patches ({scanned} scanned): {sec_hosts} host{'s' if sec_hosts != 1 else ''} with security "
+        f"updates ({sec}), {reboot} waiting for a reboot, {kernel} on an old kernel"
+    )
+
+
+def patch_counts(rows: Iterable[HostRow]) -> str:
+    """The same in the few words a pane's top line has room for."""
+    scanned, sec_hosts, sec, reboot, kernel = _patch_numbers(rows)
+    if not scanned:
+        return "patches: not scanned yet"
+    return f"patches: sec upd {sec_hosts} hosts ({sec})  reboot {reboot}  old kernel {kernel}"
 
 
 def to_csv(docs: Iterable[dict[str, Any]]) -> str:

@@ -12,6 +12,7 @@ from tomconsole.models import PatchState
 
 _APT_INST = re.compile(r"^Inst (\S+) (?:\[(\S+)\] )?\((\S+) (.*?)\)")
 _NUMBERS = re.compile(r"(\d+|[a-z]+)")
+_VERSION_PART = re.compile(r"^[\d.]+(-[\d.]+)?")
 
 
 def parse_updates(
@@ -48,14 +49,19 @@ def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
     return tuple((0, int(p)) if p.isdigit() else (1, p) for p in _NUMBERS.findall(version.lower()))
 
 
+def _flavour(release: str) -> str:
+    """What follows the version and ABI: `-amd64`, `-cloud-amd64`, `-lts`, `el9.x86_64`."""
+    return _VERSION_PART.sub("", release)
+
+
 def newest_kernel(releases: list[str], running: str) -> str | None:
     """The newest installed kernel release (/lib/modules, else /boot/vmlinuz-*), of the same
     flavour as the running one when flavours differ (`-amd64`, `-lts`, `-cloud-amd64`)."""
     names = sorted({r.strip() for r in releases if r.strip() and "/" not in r})
     if not names:
         return None
-    flavour = running.rsplit("-", 1)[-1] if "-" in running else ""
-    same = [n for n in names if flavour and n.endswith("-" + flavour)] or names
+    flavour = _flavour(running)
+    same = [n for n in names if flavour and _flavour(n) == flavour] or names
     return max(same, key=version_key)
 
 

@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult, SystemCommand
@@ -29,18 +30,30 @@ from tomconsole.incidents.engine import IncidentEngine
 from tomconsole.models import Action, visible
 from tomconsole.monitor.state import FleetState
 from tomconsole.store import Store, StoreError
+from tomconsole.ui.finding_intents import ask_accept, ask_export
 from tomconsole.ui.intents import dialog_for
 from tomconsole.ui.keys import KeyGate
-from tomconsole.ui.messages import ActionRequested, CheckOpened, DatabaseOpened, HostOpened, IncidentOpened
+from tomconsole.ui.messages import (
+    AcceptRequested,
+    ActionRequested,
+    CheckOpened,
+    DatabaseOpened,
+    FindingOpened,
+    FindingsExportRequested,
+    HostOpened,
+    IncidentOpened,
+)
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.panes.base import FilteredTablePane
 from tomconsole.ui.panes.databases import DatabasesPane
+from tomconsole.ui.panes.findings import FindingsPane
 from tomconsole.ui.panes.incidents import IncidentsPane
 from tomconsole.ui.panes.network import NetworkPane
 from tomconsole.ui.panes.servers import ServersPane
 from tomconsole.ui.rows import summarize
 from tomconsole.ui.screens.check import CheckScreen
 from tomconsole.ui.screens.database import DatabaseScreen
+from tomconsole.ui.screens.finding import FindingScreen
 from tomconsole.ui.screens.help import EXTRA_KEYS, HelpScreen, key_lines
 from tomconsole.ui.screens.host import HostScreen
 from tomconsole.ui.screens.incident import IncidentScreen
@@ -104,6 +117,7 @@ class TomConsole(KeyGate):
             lambda p: IncidentsPane(p, wall_clock, id="incidents-pane"),
             lambda p: NetworkPane(p, id="network-pane"),
             lambda p: DatabasesPane(p, id="databases-pane"),
+            lambda p: FindingsPane(p, id="findings-pane"),
         )
         self.panes = [make(self.palette) for make in makers]
         for i, pane in enumerate(self.panes[:9], start=1):
@@ -334,6 +348,9 @@ class TomConsole(KeyGate):
                 self._say(reply["warning"], severity="warning", timeout=8)
         elif "database" in reply:
             self._say(reply["message"], timeout=5)
+        elif "finding" in reply:
+            f, until = reply["finding"], datetime.fromisoformat(reply["until"]).astimezone()
+            self._say(f"{f['id']}: risk accepted until {until:%Y-%m-%d %H:%M %Z} (reopens then)", timeout=4)
         elif "host" in reply:
             self._say(f"{reply['host']}: key trusted, written to {reply['file']}; connecting", timeout=6)
         else:
@@ -356,6 +373,8 @@ class TomConsole(KeyGate):
             self.on_check_opened(intent)
         elif isinstance(intent, DatabaseOpened):
             self.open_database(intent.key)
+        elif isinstance(intent, FindingOpened | AcceptRequested | FindingsExportRequested):
+            self.on_findings_intent(intent)
 
     def exit_code(self) -> int:
         """The process's exit status: non-zero when the app ended on an error."""
@@ -393,6 +412,29 @@ class TomConsole(KeyGate):
     def on_check_opened(self, message: CheckOpened) -> None:
         if self.engine is not None and self.engine.fleet.row(message.key) is not None:
             self.push_screen(CheckScreen(self.engine.fleet, message.key, self.palette))
+
+    def on_findings_intent(self, intent: FindingOpened | AcceptRequested | FindingsExportRequested) -> None:
+        engine = self.engine
+        if engine is None or engine.findings is None:
+            self._say(
+                (engine.store_problem if engine else None) or "findings are off: no data directory", "error"
+            )
+            return
+        book = engine.findings
+
+        def ask(screen: Any, then: Callable[[Any], None]) -> object:
+            return self.push_screen(screen, then)
+
+        if isinstance(intent, FindingOpened):
+            self.push_screen(FindingScreen(book.get, intent.finding_id, self.palette))
+        elif book.store.read_only:
+            self._say(book.store.banner or "read-only", severity="error", timeout=6)
+        elif isinstance(intent, AcceptRequested):
+            problem = ask_accept(engine, intent.finding_id, self.operator, ask, self.act)
+            if problem:
+                self._say(problem, "warning")
+        else:
+            ask_export(engine, ask, lambda text, bad: self._say(text, "error" if bad else "information", 8))
 
     def open_database(self, key: str) -> None:
         if self.engine is not None and self.engine.fleet.row(key) is not None:

@@ -89,3 +89,22 @@ class ActionRequested(Message):
     action: type[Action]
     incident_id: str | None
     host: str | None
+
+
+@dataclass
+class FindingOpened(Message):
+    """The operator asked to see one finding in full (its id, FND-000012)."""
+
+    finding_id: str
+
+
+@dataclass
+class AcceptRequested(Message):
+    """The operator pressed `k` on a finding: ask for a reason and an expiry."""
+
+    finding_id: str
+
+
+@dataclass
+class FindingsExportRequested(Message):
+    """The operator asked for the findings as a file (JSON, CSV or a Markdown report)."""

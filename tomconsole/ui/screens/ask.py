@@ -19,7 +19,7 @@ from tomconsole.ui.text import safe_text
 class _Modal(ModalScreen[Any]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = """
-    _Modal, AskText, AskChoice, AskWindow { align: center middle; }
+    _Modal, AskText, AskChoice, AskWindow, AskAccept { align: center middle; }
     .ask-box { width: 70; max-width: 100%; height: auto; border: round $accent; background: $surface;
                padding: 1 2; }
     .ask-box Input { margin-bottom: 1; }
@@ -106,3 +106,35 @@ class AskWindow(_Modal):
             self.query_one("#win-problem", Label).update(safe_text(problem, style="bold red"))
             return
         self.dismiss(result)
+
+
+class AskAccept(_Modal):
+    """Reason and expiry for accepting a finding's risk."""
+
+    def __init__(self, title: Text, check: Callable[[str, str], str | None]) -> None:
+        """`check(reason, until)` says what is wrong (the dialog stays, with what was typed)."""
+        super().__init__()
+        self.title_text, self.check = title, check
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="ask-box"):
+            yield Label(self.title_text)
+            yield FieldInput(placeholder="why the risk is accepted (required)", id="acc-reason")
+            yield FieldInput(
+                value="30d", placeholder="until: 2027-01-31, or a length such as 30d", id="acc-until"
+            )
+            yield Label("", id="acc-problem")
+            yield Label(Text("Enter moves on; Enter on the last field saves; Esc cancels", style="dim"))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id != "acc-until":
+            self.focus_next()
+            return
+        reason = self.query_one("#acc-reason", Input).value.strip()
+        until = self.query_one("#acc-until", Input).value.strip() or "30d"
+        problem = self.check(reason, until)
+        if problem:
+            self.query_one("#acc-problem", Label).update(safe_text(problem, style="bold red"))
+            return
+        self.dismiss({"reason": reason, "until": until})

@@ -1,0 +1,173 @@
+"""The finding book's lifecycle as scripted sequences on an injected clock and a real store:
+new, seen again, resolved only by a scan that judged the check, accepted until an expiry
+(then reopened), restarts that change nothing, a scan's diff, and the counts the rules read."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tomconsole.findings.actions import apply_finding_action, parse_until
+from tomconsole.findings.book import TABLE, FindingBook, finding_key
+from tomconsole.models import AcceptRisk, Finding, ImportFindings
+from tomconsole.store import Store
+
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _book(tmp: Path, clock: Clock) -> FindingBook:
+    return FindingBook(Store(tmp), clock, "high")
+
+
+ROOT = Finding("ssh-root-login", "high", "root may log in over SSH with a password", "PermitRootLogin yes")
+PORT = Finding("listening-port", "medium", "tcp/8080 listens on 0.0.0.0", "tcp/8080", obj="tcp/8080")
+LOGS = Finding("ssh-failed-logins", "info", "not assessed: needs root", assessed=False)
+CHECKS = ("ssh-root-login", "listening-port")
+
+
+def test_scan_lifecycle_and_counts(tmp_path: Path) -> None:
+    clock = Clock()
+    book = _book(tmp_path, clock)
+    r = book.merge("web-01", "ssh", [ROOT, PORT, LOGS], judged=CHECKS)
+    assert len(r.added) == 3 and not r.resolved
+    root = book.get(finding_key("web-01", "ssh-root-login", ""))
+    assert root is not None and root["id"] == "FND-000001" and root["state"] == "open"
+    assert book.get("fnd-000003")["state"] == "not_assessed"  # type: ignore[index]
+    counts = book.counts("web-01")
+    assert dict(counts.counts)["high"] == 1 and counts.severe == 1 and counts.worst == "high"
+
+    # Fixed on the host: the next scan that judged the check resolves it; a check it did
+    # not judge (cut short) keeps its findings.
+    clock.now += timedelta(hours=1)
+    r = book.merge("web-01", "ssh", [PORT], judged=("ssh-root-login",))
+    assert r.resolved == [finding_key("web-01", "ssh-root-login", "")]
+    assert book.get("FND-000001")["state"] == "resolved"  # type: ignore[index]
+    assert book.get("FND-000002")["state"] == "open"  # type: ignore[index]
+    assert book.get("FND-000003")["state"] == "not_assessed"  # type: ignore[index]
+    assert book.counts("web-01").severe == 0
+    (scan,) = book.diff()
+    assert scan["fixed"] == [finding_key("web-01", "ssh-root-login", "")] and scan["new"] == []
+
+    # It comes back: the same finding (same id) is open again, and the diff says new.
+    clock.now += timedelta(hours=1)
+    r = book.merge("web-01", "ssh", [ROOT, PORT], judged=CHECKS)
+    assert book.get("FND-000001")["state"] == "open"  # type: ignore[index]
+    assert book.diff()[0]["new"] == [finding_key("web-01", "ssh-root-login", "")]
+    events = [h["event"] for h in book.get("FND-000001")["history"]]  # type: ignore[index]
+    assert events == ["found", "resolved", "seen again"]
+
+
+def test_accept_hides_until_expiry_then_reopens(tmp_path: Path) -> None:
+    clock = Clock()
+    book = _book(tmp_path, clock)
+    book.merge("web-01", "ssh", [ROOT], judged=CHECKS)
+    with pytest.raises(ValueError, match="say why"):
+        book.accept("FND-000001", "ana", "  ", T0 + timedelta(days=1))
+    with pytest.raises(ValueError, match="has passed"):
+        book.accept("FND-000001", "ana", "legacy", T0 - timedelta(days=1))
+    doc = book.accept("FND-000001", "ana", "legacy app needs it until migration", T0 + timedelta(days=30))
+    assert doc["state"] == "accepted" and doc["accepted"]["by"] == "ana"
+    assert book.counts("web-01").severe == 0  # accepted: no incident
+    audit = book.store.all("audit")
+    assert audit[-1]["action"] == "accept-risk" and audit[-1]["who"] == "ana"
+    # Scans keep seeing it: it stays accepted.
+    clock.now += timedelta(days=10)
+    book.merge("web-01", "ssh", [ROOT], judged=CHECKS)
+    assert book.get("FND-000001")["state"] == "accepted"  # type: ignore[index]
+    assert book.tick() == 0
+    # A restart before the expiry changes nothing.
+    book.store.close()
+    book = _book(tmp_path, clock)
+    assert book.get("FND-000001")["state"] == "accepted"  # type: ignore[index]
+    clock.now = T0 + timedelta(days=30)
+    assert book.tick() == 1
+    assert book.get("FND-000001")["state"] == "open"  # type: ignore[index]
+    assert book.counts("web-01").severe == 1
+    assert book.tick() == 0
+
+
+def test_restart_keeps_keys_ids_and_does_not_duplicate(tmp_path: Path) -> None:
+    clock = Clock()
+    book = _book(tmp_path, clock)
+    book.merge("web-01", "ssh", [ROOT, PORT], judged=CHECKS)
+    before = {k: (r["id"], r["first_seen"]) for k, r in book.records.items()}
+    for _ in range(3):
+        book.store.close()
+        clock.now += timedelta(hours=1)
+        book = _book(tmp_path, clock)
+        book.merge("web-01", "ssh", [ROOT, PORT], judged=CHECKS)
+    assert {k: (r["id"], r["first_seen"]) for k, r in book.records.items()} == before
+    assert len(book.store.all(TABLE)) == 2
+    assert all(r["last_seen"] == clock.now.isoformat() for r in book.records.values())
+
+
+def test_unchanged_findings_are_not_rewritten_every_round(tmp_path: Path) -> None:
+    clock = Clock()
+    book = _book(tmp_path, clock)
+    book.merge("db:orders", "db", [PORT])
+    writes = book.store.path.stat().st_mtime_ns
+    clock.now += timedelta(minutes=1)
+    book.merge("db:orders", "db", [PORT])
+    assert book.store.path.stat().st_mtime_ns == writes
+    clock.now += timedelta(minutes=10)
+    book.merge("db:orders", "db", [PORT])
+    assert book.get("FND-000001")["last_seen"] == clock.now.isoformat()  # type: ignore[index]
+
+
+def test_a_scanner_report_replaces_its_own_only(tmp_path: Path) -> None:
+    clock = Clock()
+    book = _book(tmp_path, clock)
+    book.merge("web-01", "ssh", [ROOT], judged=CHECKS)
+    cve = Finding("trivy", "critical", "CVE-1 in openssl", obj="CVE-1 openssl")
+    cve2 = Finding("trivy", "low", "CVE-2 in zlib", obj="CVE-2 zlib")
+    reply = apply_finding_action(book, ImportFindings("web-01", "trivy", (cve, cve2), "ana", "r.json"))
+    assert reply == {"ok": True, "host": "web-01", "added": 2, "updated": 0, "resolved": 0}
+    reply = apply_finding_action(book, ImportFindings("web-01", "trivy", (cve2,), "ana", "r2.json"))
+    assert reply["resolved"] == 1
+    assert book.get("FND-000001")["state"] == "open"  # type: ignore[index]  # ssh's own, untouched
+    assert book.store.all("audit")[-1]["action"] == "import-findings"
+
+
+def test_accept_action_answers(tmp_path: Path) -> None:
+    clock = Clock()
+    book = _book(tmp_path, clock)
+    book.merge("web-01", "ssh", [ROOT], judged=CHECKS)
+    bad = apply_finding_action(book, AcceptRisk("FND-000009", "ana", "x", "30d"))
+    assert bad == {"ok": False, "error": "no finding FND-000009"}
+    bad = apply_finding_action(book, AcceptRisk("FND-000001", "ana", "x", "someday"))
+    assert not bad["ok"] and "give a date" in bad["error"]
+    ok = apply_finding_action(book, AcceptRisk("FND-000001", "ana", "x", "2027-01-31"))
+    assert ok["ok"] and ok["finding"]["state"] == "accepted"
+
+
+def test_parse_until() -> None:
+    assert parse_until("30d", T0) == T0 + timedelta(days=30)
+    day = parse_until("2027-01-31", T0)
+    assert day.astimezone().date().isoformat() == "2027-01-31" and day.tzinfo is not None
+    assert parse_until("2027-01-31T18:00+00:00", T0) == datetime(2027, 1, 31, 18, tzinfo=UTC)
+    with pytest.raises(ValueError):
+        parse_until("tomorrow-ish", T0)
+
+
+def test_rows_for_the_rules_move_only_when_counts_do(tmp_path: Path) -> None:
+    clock = Clock()
+    book = _book(tmp_path, clock)
+    book.merge("web-01", "ssh", [ROOT], judged=CHECKS)
+    (row,) = book.rows()
+    assert row.info.target == "findings:web-01"
+    assert ("", "severe_findings", 1.0) in row.points()
+    (again,) = book.rows()
+    assert again.version == row.version
+    book.accept("FND-000001", "ana", "ok", T0 + timedelta(days=1))
+    (after,) = book.rows()
+    assert after.version == row.version + 1 and ("", "severe_findings", 0.0) in after.points()

@@ -1,0 +1,90 @@
+"""What the console does with the findings pane's intents: the accept-risk dialog (a reason
+and an expiry, checked before anything is written) and the export to a file in the data
+directory. Kept apart from the app, as ui/intents.py is for incidents."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+
+from tomconsole.engine import Engine
+from tomconsole.findings.actions import parse_until
+from tomconsole.findings.book import public
+from tomconsole.findings.report import to_csv, to_markdown
+from tomconsole.models import AcceptRisk, Action
+from tomconsole.store import StoreError, atomic_write
+from tomconsole.ui.intents import Ask
+from tomconsole.ui.screens.ask import AskAccept, AskChoice
+from tomconsole.ui.text import safe_text
+
+EXPORTS = ["markdown", "csv", "json"]
+
+
+def ask_accept(
+    engine: Engine, finding_id: str, who: str, ask: Ask, act: Callable[[Action], None]
+) -> str | None:
+    """Ask for a reason and an expiry, then accept; a reason when it cannot be done."""
+    book = engine.findings
+    doc = book.get(finding_id) if book is not None else None
+    if book is None or doc is None:
+        return f"{finding_id}: no such finding"
+    if doc["state"] == "resolved":
+        return f"{doc['id']} is fixed: nothing to accept"
+    title = Text("Accept the risk of ")
+    title.append(doc["id"], style="bold")
+    title.append(" on ")
+    title.append_text(safe_text(doc["host"], style="bold"))
+    title.append("\n")
+    title.append_text(safe_text(doc["title"]))
+    title.append("\nIt reopens at the expiry; you are recorded as the owner.", style="dim")
+
+    def problem(reason: str, until: str) -> str | None:
+        if not reason:
+            return "say why the risk is accepted"
+        try:
+            when = parse_until(until, book.now())
+        except ValueError as exc:
+            return str(exc)
+        return None if when > book.now() else "the expiry must be in the future"
+
+    def then(answer: dict[str, str] | None) -> None:
+        if answer is not None:
+            act(AcceptRisk(doc["id"], who, answer["reason"], answer["until"]))
+
+    ask(AskAccept(title, problem), then)
+    return None
+
+
+def ask_export(engine: Engine, ask: Ask, say: Callable[[str, bool], None]) -> None:
+    """Ask for a format, then write every finding to a file in the data directory."""
+    book, store = engine.findings, engine.store
+    if book is None or store is None:
+        say("findings are off: no data directory", True)
+        return
+
+    def then(fmt: str | None) -> None:
+        if fmt is None:
+            return
+        docs = book.listing(everything=True)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        ext = {"markdown": "md", "csv": "csv", "json": "json"}[fmt]
+        path = Path(store.directory) / f"findings-{stamp}.{ext}"
+        text = to_markdown(docs) if fmt == "markdown" else to_csv(docs) if fmt == "csv" else _json(docs)
+        try:
+            atomic_write(path, text.encode())
+        except StoreError as exc:
+            say(f"not exported: {exc}", True)
+            return
+        say(f"{len(docs)} findings written to {path}", False)
+
+    ask(AskChoice("Export every finding as", EXPORTS), then)
+
+
+def _json(docs: list[dict[str, Any]]) -> str:
+    import json
+
+    return json.dumps({"findings": [public(d) for d in docs]}, indent=2) + "\n"
