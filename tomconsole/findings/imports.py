@@ -93,7 +93,8 @@ def parse_trivy(text: str) -> list[Finding]:
     doc = _load_json(text)
     if not isinstance(doc, dict) or ("Results" not in doc and "SchemaVersion" not in doc):
         raise ReportError("not a Trivy JSON report (no SchemaVersion or Results)")
-    results = doc.get("Results") or []
+    results = doc.get("Results")
+    results = [] if results is None else results  # a clean scan may leave Results out
     if not isinstance(results, list):
         raise ReportError("Trivy report: Results is not a list")
     artifact = str(doc.get("ArtifactName") or "")
@@ -103,7 +104,8 @@ def parse_trivy(text: str) -> list[Finding]:
         if not isinstance(res, dict):
             raise ReportError(f"Trivy report: Results[{i}] is not an object")
         target = str(res.get("Target") or artifact)
-        vulns = res.get("Vulnerabilities") or []
+        vulns = res.get("Vulnerabilities")
+        vulns = [] if vulns is None else vulns
         if not isinstance(vulns, list):
             raise ReportError(f"Trivy report: Results[{i}].Vulnerabilities is not a list")
         for j, v in enumerate(vulns):

@@ -1,0 +1,102 @@
+"""The findings pane through Pilot: findings grouped with counts on top, evidence with markup
+and escape codes shown literally (on the pane and the detail screen), `k` accepting a risk
+with keys sent in one burst, a refused empty reason, and the views."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.text import Text
+from textual.widgets import Static
+
+from tests.ui.test_servers_pane import wait_for
+from tomconsole.config import Config
+from tomconsole.engine import Engine
+from tomconsole.models import Finding
+from tomconsole.ui.app import TomConsole
+from tomconsole.ui.panes.findings import FindingsPane
+from tomconsole.ui.screens.ask import AskAccept
+from tomconsole.ui.screens.finding import FindingScreen
+
+HOSTILE = "backup:x:34:34:[bold red]PWNED[/] \x1b[2J\x1b]0;owned\x07:/var/backups:/bin/sh"
+
+
+def engine_with_findings(data_dir: Path) -> Engine:
+    engine = Engine(Config.model_validate({"default_rules": False}), data_dir=data_dir, sources=[])
+    book = engine.findings
+    assert book is not None
+    book.merge(
+        "web-01",
+        "ssh",
+        [
+            Finding(
+                "ssh-root-login", "high", "root may log in over SSH with a password", "PermitRootLogin yes"
+            ),
+            Finding(
+                "system-account-shell",
+                "low",
+                "system account backup has a login shell",
+                HOSTILE,
+                obj="backup",
+            ),
+        ],
+        judged=("ssh-root-login", "system-account-shell"),
+    )
+    book.merge("db-01", "ssh", [Finding("security-updates", "high", "2 security updates pending", "openssl")])
+    return engine
+
+
+def _pane(app: TomConsole) -> FindingsPane:
+    return next(p for p in app.panes if isinstance(p, FindingsPane))
+
+
+async def test_findings_grouped_with_counts_and_hostile_text_literal(tmp_path: Path) -> None:
+    app = TomConsole(engine_with_findings(tmp_path))
+    async with app.run_test(size=(160, 30)) as pilot:
+        await pilot.press("5")
+        pane = _pane(app)
+        await wait_for(pilot, lambda: len(pane.shown) == 3)
+        assert list(pane.table.keys)[0] == "§db-01"  # grouped by host, a header row each
+        summary = pane.query_one("#findings-summary", Static).content
+        assert isinstance(summary, Text) and "high 2" in summary.plain and "low 1" in summary.plain
+        evidence = pane.table.cells("FND-000002")[4].plain
+        assert "[bold red]PWNED[/]" in evidence and "\x1b" not in evidence and "\\x1b" in evidence
+        await pilot.press(*["down"] * list(pane.table.keys).index("FND-000002"), "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, FindingScreen))
+        body = app.screen.query_one("#finding-text", Static).content
+        assert isinstance(body, Text)
+        assert "[bold red]PWNED[/]" in body.plain and "\x1b" not in body.plain and "\x07" not in body.plain
+        await pilot.press("escape")
+        await pilot.press("b")  # by check
+        await wait_for(pilot, lambda: list(pane.table.keys)[0] == "§security-updates")
+
+
+async def test_accept_with_keys_in_one_burst(tmp_path: Path) -> None:
+    engine = engine_with_findings(tmp_path)
+    app = TomConsole(engine, operator="ana")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("5")
+        pane = _pane(app)
+        await wait_for(pilot, lambda: len(pane.shown) == 3)
+        row = list(pane.table.keys).index("FND-000001")
+        await pilot.press(*["down"] * row)
+        # An empty reason is refused in the dialog, which stays open with what was typed.
+        await pilot.press("k", "enter", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, AskAccept))
+        problem = app.screen.query_one("#acc-problem").content
+        assert "say why" in str(problem)
+        await pilot.press("escape")
+        # k, a reason typed at once, Enter, a new expiry, Enter: all in one burst.
+        await pilot.press("k", *"legacy app", "enter", "ctrl+u", *"2099-01-31", "enter")
+        book = engine.findings
+        assert book is not None
+        await wait_for(pilot, lambda: book.get("FND-000001")["state"] == "accepted")  # type: ignore[index]
+        accepted = book.get("FND-000001")["accepted"]  # type: ignore[index]
+        assert accepted["by"] == "ana" and accepted["reason"] == "legacy app"
+        assert datetime.fromisoformat(accepted["until"]).astimezone().date().isoformat() == "2099-01-31"
+        await wait_for(pilot, lambda: pane.table.cells("FND-000001")[7].plain == "accepted")
+        await pilot.press("v")  # changes: each target's last scan, new and fixed
+        await wait_for(pilot, lambda: all(":" in k for k in pane.shown))
+        assert {k.split(":")[1] for k in pane.shown} == {"new"}
+    assert datetime.now(UTC).year < 2099
