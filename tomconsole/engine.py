@@ -54,6 +54,9 @@ if TYPE_CHECKING:  # the clients are imported only when something is polled (a C
     from tomconsole.incidents.external import AlertmanagerSync
 
 
+DROP_EVERY_S = 5.0  # the console looks into security.drop_folder this often
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """Everything a face (console, poll, wall) shows, at one moment."""
@@ -127,6 +130,7 @@ class Engine:
                     self.feed = FindingFeed(self.fleet, self.findings, config, clock)
         self._wall = wall
         self._background = background
+        self._drop_due = 0.0
         self.alertmanager: AlertmanagerSync | None = None
         self._sync: asyncio.Task[None] | None = None
         if config.alertmanager is not None and poll:
@@ -156,6 +160,8 @@ class Engine:
         hold = self.store.transaction() if one_write and self.store else contextlib.nullcontext()
         # A failed write is reported by the store's listeners (the store is then read-only).
         with contextlib.suppress(StoreError), hold:
+            if self.feed is not None and not self.feed.book.store.read_only:
+                self.feed.import_dropped()  # before the rules look: a dropped report counts this round
             await self.scheduler.round()
             if self.incidents is not None:
                 self.incidents.tick()
@@ -170,7 +176,8 @@ class Engine:
         if self.findings is not None and not self.findings.store.read_only:
             with contextlib.suppress(StoreError):  # reported by the store's listeners
                 self.findings.tick()
-                if self.feed is not None:
+                if self.feed is not None and time.monotonic() >= self._drop_due:
+                    self._drop_due = time.monotonic() + DROP_EVERY_S
                     self.feed.import_dropped()
         if self.alertmanager is not None:
             if wait:  # a poll round reports what Alertmanager said in it

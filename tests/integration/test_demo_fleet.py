@@ -26,7 +26,7 @@ async def polled(demo_fleet: DemoFleet) -> AsyncIterator[Scheduler]:
 
 
 async def test_states_of_the_demo_fleet(demo_fleet: DemoFleet, polled: Scheduler) -> None:
-    rows = {r.name: r for r in polled.state.rows()}
+    rows = {r.name: r for r in polled.state.rows() if r.info.kind == "host"}
     hosts = demo_fleet.hosts
     assert rows[hosts[-1].spec.name].state is HostState.UNREACHABLE  # nothing listens
     assert rows[hosts[-2].spec.name].state is HostState.HOSTKEY_CHANGED

@@ -57,7 +57,7 @@ async def test_findings_grouped_with_counts_and_hostile_text_literal(tmp_path: P
         await pilot.press("5")
         pane = _pane(app)
         await wait_for(pilot, lambda: len(pane.shown) == 3)
-        assert list(pane.table.keys)[0] == "§db-01"  # grouped by host, a header row each
+        assert next(iter(pane.table.keys)) == "§db-01"  # grouped by host, a header row each
         summary = pane.query_one("#findings-summary", Static).content
         assert isinstance(summary, Text) and "high 2" in summary.plain and "low 1" in summary.plain
         evidence = pane.table.cells("FND-000002")[4].plain
@@ -69,7 +69,7 @@ async def test_findings_grouped_with_counts_and_hostile_text_literal(tmp_path: P
         assert "[bold red]PWNED[/]" in body.plain and "\x1b" not in body.plain and "\x07" not in body.plain
         await pilot.press("escape")
         await pilot.press("b")  # by check
-        await wait_for(pilot, lambda: list(pane.table.keys)[0] == "§security-updates")
+        await wait_for(pilot, lambda: next(iter(pane.table.keys)) == "§security-updates")
 
 
 async def test_accept_with_keys_in_one_burst(tmp_path: Path) -> None:

@@ -16,13 +16,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tomconsole.probes.patches import newest_kernel, parse_updates, patch_state
-from tomconsole.probes.security import (
-    ScanPolicy,
+from tomconsole.probes.security import ScanPolicy, parse_scan, scan_command, sections
+from tomconsole.probes.security_checks import (
     account_findings,
     failed_login_findings,
-    parse_scan,
-    scan_command,
-    sections,
+    port_findings,
     ssh_findings,
 )
 from tomconsole.probes.sockets import Listener, exposed, parse_proc_net
@@ -94,7 +92,8 @@ def test_include_directory_first_value_wins_in_lexical_order() -> None:
 def test_relative_include_and_duplicates() -> None:
     text = _files(
         **{
-            "/etc/ssh/sshd_config": "PasswordAuthentication no\nPasswordAuthentication yes\nInclude extra.conf\n",
+            "/etc/ssh/sshd_config": "PasswordAuthentication no\nPasswordAuthentication yes\n"
+            "Include extra.conf\n",
             "/etc/ssh/extra.conf": "PermitRootLogin yes\nPermitRootLogin no\n",
         }
     )
@@ -109,7 +108,8 @@ def test_match_blocks_are_kept_apart_and_end_with_their_file() -> None:
         **{
             "/etc/ssh/sshd_config": "Include /etc/ssh/sshd_config.d/*.conf\nPasswordAuthentication no\n"
             "Match User backup\n  PermitRootLogin yes\nMatch all\nX11Forwarding no\n",
-            "/etc/ssh/sshd_config.d/50-legacy.conf": "Match Address 10.0.0.0/8\n    PasswordAuthentication yes\n",
+            "/etc/ssh/sshd_config.d/50-legacy.conf": "Match Address 10.0.0.0/8\n"
+            "    PasswordAuthentication yes\n",
         }
     )
     s = effective("", text)
@@ -155,7 +155,7 @@ TCP6 = """  sl  local_address                         remote_address            
    1: 00000000000000000000000001000000:0277 00000000000000000000000000000000:0000 0A 00000000:00000000
    2: 0000000000000000FFFF00000B00000A:01BB 00000000000000000000000000000000:0000 0A 00000000:00000000
 """
-UDP = """   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
+UDP = """   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
   100: 00000000:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 9 2 0 0
   101: 0B00000A:A1B2 0C00000A:0035 01 00000000:00000000 00:00000000 00000000     0        0 9 2 0 0
 """
@@ -178,8 +178,6 @@ def test_listeners_ipv4_ipv6_udp() -> None:
 
 def test_ports_against_the_allowlist() -> None:
     secs = {"net-tcp": TCP, "net-tcp6": "", "net-udp": UDP, "net-udp6": ""}
-    from tomconsole.probes.security import port_findings
-
     none = list(port_findings(secs, None))
     assert {f.severity for f in none} == {"info"}
     allowed = list(port_findings(secs, frozenset({"tcp/22", "udp/53"})))
@@ -218,7 +216,8 @@ def test_kernels() -> None:
     assert newest_kernel([], "6.1.0-9-amd64") is None
     state, _ = patch_state(
         sections(
-            "@@updates\nmanager apt\n@@reboot\nrequired\n@@kernel\n6.1.0-9-amd64\n@@kernels\n6.1.0-9-amd64\n6.1.0-10-amd64\n"
+            "@@updates\nmanager apt\n@@reboot\nrequired\n@@kernel\n6.1.0-9-amd64\n"
+            "@@kernels\n6.1.0-9-amd64\n6.1.0-10-amd64\n"
         )
     )
     assert state.reboot_required is True and state.kernel_outdated
@@ -226,7 +225,8 @@ def test_kernels() -> None:
 
 def test_failed_logins_count_only_the_last_day() -> None:
     lines = [
-        f"{(NOW - timedelta(hours=h)).isoformat()} web sshd[1]: Failed password for root from 203.0.113.9 port 1 ssh2"
+        f"{(NOW - timedelta(hours=h)).isoformat()} web sshd[1]: "
+        "Failed password for root from 203.0.113.9 port 1 ssh2"
         for h in range(30)
     ]
     found = list(failed_login_findings("log journal\n" + "\n".join(lines), NOW, 10))

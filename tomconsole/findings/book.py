@@ -66,6 +66,8 @@ class FindingBook:
     version: int = 0  # moves with every change (readers cache on it)
     _listed: dict[bool, tuple[int, list[dict[str, Any]]]] = field(default_factory=dict)
     _listed_scans: tuple[int, list[dict[str, Any]]] | None = None
+    _counted: tuple[int, dict[str, FindingCounts]] | None = None
+    _rows: tuple[int, list[HostRow]] | None = None
 
     def __post_init__(self) -> None:
         self.reload()
@@ -104,20 +106,36 @@ class FindingBook:
         return docs
 
     def counts(self, host: str) -> FindingCounts:
-        per = dict.fromkeys(FINDING_SEVERITIES, 0)
+        return self._all_counts().get(host) or FindingCounts(
+            tuple(dict.fromkeys(FINDING_SEVERITIES, 0).items()), 0, None
+        )
+
+    def _all_counts(self) -> dict[str, FindingCounts]:
+        """Every target's counts, worked out in one pass when the book changed (the incident
+        clock asks every second)."""
+        if self._counted is not None and self._counted[0] == self.version:
+            return self._counted[1]
+        per: dict[str, dict[str, int]] = {}
         for r in self.records.values():
-            if r["host"] == host and r["state"] == "open" and r["severity"] in per:
-                per[r["severity"]] += 1
-        severe = sum(n for s, n in per.items() if rank(s) <= rank(self.incident_severity))
-        worst = next((s for s in FINDING_SEVERITIES if per[s]), None)
-        return FindingCounts(tuple(per.items()), severe, worst)
+            counts = per.setdefault(r["host"], dict.fromkeys(FINDING_SEVERITIES, 0))
+            if r["state"] == "open" and r["severity"] in counts:
+                counts[r["severity"]] += 1
+        limit = rank(self.incident_severity)
+        out = {}
+        for host, counts in per.items():
+            severe = sum(n for s, n in counts.items() if rank(s) <= limit)
+            worst = next((s for s in FINDING_SEVERITIES if counts[s]), None)
+            out[host] = FindingCounts(tuple(counts.items()), severe, worst)
+        self._counted = (self.version, out)
+        return out
 
     def rows(self) -> list[HostRow]:
         """One `findings:NAME` row per target that has findings, for the rules: its sample is
         the open count per severity; its version moves only when a count does."""
+        if self._rows is not None and self._rows[0] == self.version:
+            return self._rows[1]
         out = []
-        for host in sorted({r["host"] for r in self.records.values()}):
-            counts = self.counts(host)
+        for host, counts in sorted(self._all_counts().items()):
             key = (counts.counts, counts.severe)
             version, last = self._versions.get(host, (0, ()))
             if last != key:
@@ -134,6 +152,7 @@ class FindingBook:
                 source="findings",
             )
             out.append(HostRow(info, HostState.UP, None, counts, 0.0, None, None, (), version, kind=FINDINGS))
+        self._rows = (self.version, out)
         return out
 
     # -- merging what a scan or scanner saw --------------------------------------------

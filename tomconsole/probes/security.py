@@ -11,17 +11,23 @@ judged with the login's rights is a finding "not assessed", never an error. Pure
 
 from __future__ import annotations
 
-import re
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from tomconsole.models import FINDING_SEVERITIES, Finding, HostState, MetricDef, PatchState, ScanResult
 from tomconsole.probes.kinds import Kind, Value
 from tomconsole.probes.patches import patch_state
-from tomconsole.probes.sockets import exposed, parse_proc_net
-from tomconsole.probes.sshd_config import SshdSettings, effective, weak_algorithms
+from tomconsole.probes.security_checks import (
+    account_findings,
+    failed_login_findings,
+    patch_findings,
+    port_findings,
+    ssh_findings,
+    world_writable_findings,
+)
+from tomconsole.probes.sshd_config import effective
 
 CHECKS = (
     "ssh-root-login",
@@ -38,9 +44,7 @@ CHECKS = (
     "ssh-failed-logins",
     "cert-expiry",
 )
-WW_CAP = 100  # world-writable paths listed at most (more are counted)
 AUTH_LINES = 2000
-NOLOGIN = ("nologin", "false", "sync", "shutdown", "halt")
 
 _SCRIPT = r"""LC_ALL=C; export LC_ALL; PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 echo "@@id"; id -u; id -Gn
@@ -129,238 +133,6 @@ class ScanPolicy:
     world_writable_paths: tuple[str, ...] = ("/etc", "/usr/local/bin", "/usr/local/sbin")
 
 
-def _needs_root(check: str, what: str) -> Finding:
-    return Finding(
-        check,
-        "info",
-        f"not assessed: needs root ({what})",
-        assessed=False,
-        why="The login the console uses cannot read what this check needs.",
-        fix="Grant the read (e.g. the adm group for logs), run the scanner as root, or accept it.",
-    )
-
-
-def ssh_findings(settings: SshdSettings | None) -> Iterator[Finding]:
-    if settings is None:
-        for check in ("ssh-root-login", "ssh-password-auth", "ssh-weak-crypto"):
-            yield _needs_root(check, "sshd -T and /etc/ssh/sshd_config were not readable")
-        return
-    src = settings.source
-    root = settings.get("permitrootlogin").lower()
-    if root in ("yes", "prohibit-password", "without-password"):
-        set_where = "set" if "permitrootlogin" in settings.values else "the default"
-        yield Finding(
-            "ssh-root-login",
-            "high" if root == "yes" else "low",
-            "root may log in over SSH" + (" with a password" if root == "yes" else " with a key"),
-            f"PermitRootLogin {root} ({set_where}; {src})",
-            why="A direct root login leaves no trail of who did what, and root is the first account guessed.",
-            fix="Set `PermitRootLogin no` in the sshd config and reload sshd; log in as a user, then sudo.",
-        )
-    if settings.get("passwordauthentication").lower() == "yes":
-        set_where = "set" if "passwordauthentication" in settings.values else "the default"
-        yield Finding(
-            "ssh-password-auth",
-            "medium",
-            "SSH accepts passwords",
-            f"PasswordAuthentication yes ({set_where}; {src})",
-            why="Passwords can be guessed and phished; keys cannot be brute-forced from the network.",
-            fix="Set `PasswordAuthentication no` and `KbdInteractiveAuthentication no` once all have keys.",
-        )
-    for cond, block in settings.matches:
-        loosened = [
-            f"{k} {v}"
-            for k, v in block.items()
-            if (k == "permitrootlogin" and v.lower() == "yes")
-            or (k == "passwordauthentication" and v.lower() == "yes")
-        ]
-        if loosened:
-            check = (
-                "ssh-root-login"
-                if any(s.startswith("permitrootlogin") for s in loosened)
-                else "ssh-password-auth"
-            )
-            yield Finding(
-                check,
-                "medium",
-                f"a Match block loosens SSH: {'; '.join(loosened)}",
-                f"Match {cond}: {'; '.join(loosened)} ({src})",
-                obj=f"Match {cond}",
-                why="Connections matching it get weaker rules than the rest of the host.",
-                fix="Narrow or remove the Match block in the sshd config.",
-            )
-    for keyword, algo in weak_algorithms(settings):
-        yield Finding(
-            "ssh-weak-crypto",
-            "low" if keyword == "macs" else "medium",  # SHA-1 and 64-bit MACs: still OpenSSH 9's defaults
-            f"sshd offers a weak algorithm: {algo}",
-            f"{keyword} includes {algo} ({src})",
-            obj=f"{keyword}:{algo}",
-            why="A weak cipher, MAC or key exchange lets a network attacker read or alter sessions.",
-            fix=f"Remove {algo} from `{keyword}` in the sshd config (OpenSSH's defaults are safe).",
-        )
-
-
-def port_findings(secs: dict[str, str], allowed: frozenset[str] | None) -> Iterator[Finding]:
-    socks = [s for p in ("tcp", "tcp6", "udp", "udp6") for s in parse_proc_net(p, secs.get(f"net-{p}", ""))]
-    for label, addrs in exposed(socks).items():
-        if allowed is not None and label in allowed:
-            continue
-        known = allowed is not None
-        yield Finding(
-            "listening-port",
-            "medium" if known else "info",
-            f"{label} listens on {', '.join(addrs)}" + (" (not in the allowlist)" if known else ""),
-            f"{label} on {', '.join(addrs)} (/proc/net)",
-            obj=label,
-            why="Every port reachable from the network is a way in; an unexpected one is often forgotten.",
-            fix="Stop the service or bind it to loopback; if it belongs, add it to security.allowed_ports.",
-        )
-
-
-def account_findings(passwd: str, uid_min_text: str) -> Iterator[Finding]:
-    try:
-        uid_min = int(uid_min_text.strip().split()[0]) if uid_min_text.strip() else 1000
-    except ValueError:
-        uid_min = 1000
-    for line in passwd.split("\n"):
-        f = line.split(":")
-        if len(f) < 7 or not f[2].isdigit():
-            continue
-        name, uid, shell = f[0], int(f[2]), f[6].strip()
-        if uid == 0 and name != "root":
-            yield Finding(
-                "uid0-account",
-                "high",
-                f"{name} has UID 0 (root's powers under another name)",
-                line,
-                obj=name,
-                why="A second UID 0 account is a classic backdoor and escapes root-login rules.",
-                fix=f"Remove {name} or give it its own UID; use sudo for privileges.",
-            )
-        elif 0 < uid < uid_min and shell and not shell.rsplit("/", 1)[-1].startswith(NOLOGIN):
-            yield Finding(
-                "system-account-shell",
-                "low",
-                f"system account {name} has a login shell ({shell})",
-                line,
-                obj=name,
-                why="A service account that can log in turns a stolen service credential into a shell.",
-                fix=f"usermod -s /usr/sbin/nologin {name}",
-            )
-
-
-_ISO = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d\d:?\d\d|Z)?)")
-_FROM = re.compile(r"from (\S+) port")
-
-
-def failed_login_findings(auth: str, now: datetime, threshold: int) -> Iterator[Finding]:
-    first, _, rest = auth.partition("\n")
-    if not first.startswith("log "):
-        yield _needs_root("ssh-failed-logins", "/var/log/auth.log, /var/log/secure and the journal")
-        return
-    where = first.removeprefix("log ").strip()
-    count, sources = 0, dict[str, int]()
-    for line in rest.split("\n"):
-        if not line.strip():
-            continue
-        m = _ISO.match(line)
-        if m is not None:
-            try:
-                at = datetime.fromisoformat(m.group(1).replace("Z", "+00:00"))
-            except ValueError:
-                at = None
-            if at is not None and at.tzinfo is not None and now - at > timedelta(hours=24):
-                continue
-        count += 1
-        src = _FROM.search(line)
-        if src:
-            sources[src.group(1)] = sources.get(src.group(1), 0) + 1
-    if count >= threshold:
-        top = ", ".join(f"{ip} ({n})" for ip, n in sorted(sources.items(), key=lambda kv: -kv[1])[:5])
-        yield Finding(
-            "ssh-failed-logins",
-            "medium",
-            f"{count} failed SSH logins in the last day",
-            f"{count} in {where}" + (f"; from {top}" if top else ""),
-            why="Many failures are someone guessing; with password logins on, one may succeed.",
-            fix="Turn off password logins, and rate-limit or block the sources (fail2ban, nftables).",
-        )
-
-
-def patch_findings(patches: PatchState, packages: list[str], reboot: str) -> tuple[list[Finding], list[str]]:
-    out: list[Finding] = []
-    assessed = []
-    if patches.manager is not None and patches.pending is not None:
-        assessed.append("pending-updates")
-        if patches.pending:
-            out.append(
-                Finding(
-                    "pending-updates",
-                    "low",
-                    f"{patches.pending} package updates pending ({patches.manager})",
-                    f"{patches.pending} upgradable by {patches.manager}",
-                    why="Unapplied updates carry known bugs and, often, known holes.",
-                    fix="Apply them in the next maintenance window.",
-                )
-            )
-    if patches.security is not None:
-        assessed.append("security-updates")
-        if patches.security:
-            out.append(
-                Finding(
-                    "security-updates",
-                    "high",
-                    f"{patches.security} security updates pending",
-                    "; ".join(packages[:20])
-                    + (f"; and {len(packages) - 20} more" if len(packages) > 20 else ""),
-                    why="Each fixes a published vulnerability that attackers can look up.",
-                    fix="Apply them now (apt-get upgrade / dnf upgrade --security), then reboot if asked.",
-                )
-            )
-    if patches.reboot_required is not None:
-        assessed.append("reboot-required")
-        if patches.reboot_required:
-            out.append(
-                Finding(
-                    "reboot-required",
-                    "medium",
-                    "a reboot is required to finish updates",
-                    "/var/run/reboot-required exists" if "required" in reboot else "needs-restarting -r",
-                    why="Updated libraries or a kernel are installed, but the old, vulnerable code runs on.",
-                    fix="Reboot in a maintenance window.",
-                )
-            )
-    if patches.running_kernel and patches.newest_kernel:
-        assessed.append("kernel-outdated")
-        if patches.kernel_outdated:
-            out.append(
-                Finding(
-                    "kernel-outdated",
-                    "medium",
-                    f"running kernel {patches.running_kernel}, newest installed {patches.newest_kernel}",
-                    f"uname -r: {patches.running_kernel}; installed: {patches.newest_kernel}",
-                    why="Kernel fixes only take effect after a reboot into the new kernel.",
-                    fix="Reboot into the newest kernel.",
-                )
-            )
-    return out, assessed
-
-
-def world_writable_findings(text: str) -> Iterator[Finding]:
-    paths = [p for p in text.split("\n") if p.strip()]
-    for path in paths[:WW_CAP]:
-        yield Finding(
-            "world-writable",
-            "medium",
-            f"world-writable: {path}",
-            path,
-            obj=path,
-            why="Any local user or compromised service can change it, and so whatever trusts it.",
-            fix=f"chmod o-w {shlex.quote(path)} (a shared directory needs the sticky bit: chmod +t).",
-        )
-
-
 ORDER = (
     "id",
     "sshd-t",
@@ -421,15 +193,6 @@ def parse_scan(text: str, now: datetime, policy: ScanPolicy, seconds: float | No
         if all(f.assessed for f in found):
             assessed.append("ssh-failed-logins")
     return ScanResult(now, tuple(findings), tuple(assessed), patches, seconds)
-
-
-def finding_counts(findings: list[tuple[str, str]]) -> dict[str, int]:
-    """(severity, state) pairs -> open findings per severity."""
-    counts = dict.fromkeys(FINDING_SEVERITIES, 0)
-    for severity, state in findings:
-        if state == "open" and severity in counts:
-            counts[severity] += 1
-    return counts
 
 
 def _scan_values(sample: ScanResult) -> Iterator[Value]:

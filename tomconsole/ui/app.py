@@ -397,6 +397,9 @@ class TomConsole(KeyGate):
         incident on `check:vpn@web-01`); a source has none."""
         if self.engine is None:
             return
+        if message.name.startswith(("findings:", "scan:")):  # an incident on a host's findings
+            self.show_findings_of(message.name.split(":", 1)[1])
+            return
         row = self.engine.fleet.row(message.name)
         if row is not None and row.info.kind == "check":
             self.push_screen(CheckScreen(self.engine.fleet, row.info.key, self.palette))
@@ -435,6 +438,14 @@ class TomConsole(KeyGate):
                 self._say(problem, "warning")
         else:
             ask_export(engine, ask, lambda text, bad: self._say(text, "error" if bad else "information", 8))
+
+    def show_findings_of(self, target: str) -> None:
+        """The findings pane, filtered to one target's findings."""
+        pane = next((p for p in self.panes if isinstance(p, FindingsPane)), None)
+        if pane is None:
+            return
+        self.action_show_tab(_tab_id(pane))
+        pane.filter_to(f"host:{target}")
 
     def open_database(self, key: str) -> None:
         if self.engine is not None and self.engine.fleet.row(key) is not None:

@@ -163,10 +163,15 @@ class FindingsPane(FilteredTablePane):
             return None
         return key.split(":", 1)[0]
 
+    def filter_to(self, query: str) -> None:
+        """Show only what `query` matches, the filter box saying so."""
+        box = self.query_one(".pane-filter", Input)
+        box.value, box.display, self.query_text = query, True, query
+        self._render_rows()
+
     def row_chosen(self, key: str) -> None:
         if key.startswith(GROUP_PREFIX):
-            box = self.query_one(".pane-filter", Input)
-            box.value = f"{self.group}:{key[len(GROUP_PREFIX) :]}"  # Enter on a group narrows to it
+            self.filter_to(f"{self.group}:{key[len(GROUP_PREFIX) :]}")  # Enter on a group narrows to it
             return
         send(self, FindingOpened(key.split(":", 1)[0]))
 

@@ -44,7 +44,7 @@ class FindingScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.refresh_from_book()
-        self.set_interval(2.0, self.refresh_from_book)
+        self.set_interval(1.0, self.refresh_from_book)
 
     def refresh_from_book(self) -> None:
         d = self.lookup(self.finding_id)

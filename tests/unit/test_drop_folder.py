@@ -1,0 +1,42 @@
+"""Reports dropped in security.drop_folder: imported once and moved to imported/, a report
+that cannot be read moved to failed/ beside a note saying why, and nothing imported from it;
+a restart finds nothing left to import and duplicates nothing."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tomconsole.config import Config
+from tomconsole.demo.security import trivy_sample
+from tomconsole.findings.book import FindingBook
+from tomconsole.findings.feed import FindingFeed
+from tomconsole.monitor.state import FleetState
+from tomconsole.store import Store
+
+
+def _feed(data: Path, drop: Path) -> FindingFeed:
+    config = Config.model_validate({"security": {"drop_folder": str(drop)}})
+    return FindingFeed(FleetState([]), FindingBook(Store(data)), config, time.monotonic)
+
+
+def test_drop_folder_imports_once_and_sets_aside_what_it_cannot_read(tmp_path: Path) -> None:
+    drop = tmp_path / "reports"
+    (drop / "app-01").mkdir(parents=True)
+    (drop / "app-01" / "image.json").write_text(trivy_sample())
+    (drop / "web-01").mkdir()
+    (drop / "web-01" / "lynis-report.dat").write_text("report_version_major=1\nwarning[]=SSH-7408|x|-|-|\n")
+    feed = _feed(tmp_path / "data", drop)
+    said = feed.import_dropped()
+    assert any("image.json: 5 added, 0 updated, 0 resolved" in s for s in said)
+    assert any("lynis-report.dat: not imported: the Lynis report has no `finish=true`" in s for s in said)
+    assert (drop / "app-01" / "imported" / "image.json").exists()
+    failed = drop / "web-01" / "failed" / "lynis-report.dat"
+    assert failed.exists() and "finish=true" in failed.with_name("lynis-report.dat.error").read_text()
+    assert {d["host"] for d in feed.book.listing()} == {"app-01"}
+    audit = feed.book.store.all("audit")
+    assert audit[-1]["action"] == "import-findings" and audit[-1]["who"] == "drop-folder"
+    feed.book.store.close()
+    again = _feed(tmp_path / "data", drop)
+    assert again.import_dropped() == []
+    assert len(again.book.listing()) == 5
