@@ -161,7 +161,7 @@ class Engine:
         # A failed write is reported by the store's listeners (the store is then read-only).
         with contextlib.suppress(StoreError), hold:
             if self.feed is not None and not self.feed.book.store.read_only:
-                self.feed.import_dropped()  # before the rules look: a dropped report counts this round
+                await self.feed.import_dropped()  # before the rules look: a dropped report counts now
             await self.scheduler.round()
             if self.incidents is not None:
                 self.incidents.tick()
@@ -178,7 +178,7 @@ class Engine:
                 self.findings.tick()
                 if self.feed is not None and time.monotonic() >= self._drop_due:
                     self._drop_due = time.monotonic() + DROP_EVERY_S
-                    self.feed.import_dropped()
+                    await self.feed.import_dropped()
         if self.alertmanager is not None:
             if wait:  # a poll round reports what Alertmanager said in it
                 await self.alertmanager.sync_due()

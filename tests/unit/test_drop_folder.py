@@ -20,14 +20,14 @@ def _feed(data: Path, drop: Path) -> FindingFeed:
     return FindingFeed(FleetState([]), FindingBook(Store(data)), config, time.monotonic)
 
 
-def test_drop_folder_imports_once_and_sets_aside_what_it_cannot_read(tmp_path: Path) -> None:
+async def test_drop_folder_imports_once_and_sets_aside_what_it_cannot_read(tmp_path: Path) -> None:
     drop = tmp_path / "reports"
     (drop / "app-01").mkdir(parents=True)
     (drop / "app-01" / "image.json").write_text(trivy_sample())
     (drop / "web-01").mkdir()
     (drop / "web-01" / "lynis-report.dat").write_text("report_version_major=1\nwarning[]=SSH-7408|x|-|-|\n")
     feed = _feed(tmp_path / "data", drop)
-    said = feed.import_dropped()
+    said = await feed.import_dropped()
     assert any("image.json: 5 added, 0 updated, 0 resolved" in s for s in said)
     assert any("lynis-report.dat: not imported: the Lynis report has no `finish=true`" in s for s in said)
     assert (drop / "app-01" / "imported" / "image.json").exists()
@@ -38,5 +38,5 @@ def test_drop_folder_imports_once_and_sets_aside_what_it_cannot_read(tmp_path: P
     assert audit[-1]["action"] == "import-findings" and audit[-1]["who"] == "drop-folder"
     feed.book.store.close()
     again = _feed(tmp_path / "data", drop)
-    assert again.import_dropped() == []
+    assert await again.import_dropped() == []
     assert len(again.book.listing()) == 5

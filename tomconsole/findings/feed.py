@@ -9,6 +9,7 @@ the book as it was (the store's listeners say why, once).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -103,38 +104,49 @@ class FindingFeed:
 
     # -- the drop folder ----------------------------------------------------------------
 
-    def import_dropped(self) -> list[str]:
-        """Import every report waiting in the drop folder; what happened, one line each."""
+    async def import_dropped(self) -> list[str]:
+        """Import every report waiting in the drop folder; what happened, one line each. The
+        folder is listed and the reports read and parsed on a thread (a Trivy report can be
+        megabytes); the merge, one transaction per report, is on the loop."""
         folder = self.config.security.drop_folder
         if folder is None or self.book.store.read_only:
             return []
-        root = Path(folder).expanduser()
-        said = []
-        with contextlib.suppress(OSError):
-            for host_dir in sorted(p for p in root.iterdir() if p.is_dir()):
-                for report in sorted(
-                    p for p in host_dir.iterdir() if p.is_file() and not p.name.startswith(".")
-                ):
-                    said.append(self._import_one(host_dir.name, report))
-        return said
+        read = await asyncio.to_thread(read_dropped, folder)
+        return [self._import_one(*one) for one in read]
 
-    def _import_one(self, host: str, report: Path) -> str:
-        try:
-            if report.stat().st_size > MAX_BYTES:
-                raise ReportError(f"larger than {MAX_BYTES // 2**20} MiB")
-            text = report.read_text(encoding="utf-8", errors="replace")
-            fmt, found = read_report(text)
-        except (OSError, ReportError) as exc:
-            why = str(exc) if isinstance(exc, ReportError) else (exc.strerror or str(exc))
-            _move(report, "failed", why)
-            log.warning("%s: not imported: %s", report, why)
-            return f"{report}: not imported: {why}"
+    def _import_one(self, host: str, report: Path, got: tuple[str, list[Finding]] | str) -> str:
+        if isinstance(got, str):
+            _move(report, "failed", got)
+            log.warning("%s: not imported: %s", report, got)
+            return f"{report}: not imported: {got}"
+        fmt, found = got
         try:
             result = import_findings(self.book, host, fmt, found, "drop-folder", str(report))
         except StoreError as exc:
             return f"{report}: not imported: {exc}"  # left in place: tried again when writable
         _move(report, "imported", None)
         return f"{report}: {result.summary()}"
+
+
+def read_dropped(folder: str) -> list[tuple[str, Path, tuple[str, list[Finding]] | str]]:
+    """(host, report, (format, findings) or why it cannot be read) for each waiting report."""
+    out: list[tuple[str, Path, tuple[str, list[Finding]] | str]] = []
+    root = Path(folder).expanduser()
+    with contextlib.suppress(OSError):
+        for host_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+            for report in sorted(p for p in host_dir.iterdir() if p.is_file() and not p.name.startswith(".")):
+                try:
+                    if report.stat().st_size > MAX_BYTES:
+                        raise ReportError(f"larger than {MAX_BYTES // 2**20} MiB")
+                    got: tuple[str, list[Finding]] | str = read_report(
+                        report.read_text(encoding="utf-8", errors="replace")
+                    )
+                except ReportError as exc:
+                    got = str(exc)
+                except OSError as exc:
+                    got = f"cannot read: {exc.strerror or exc}"
+                out.append((host_dir.name, report, got))
+    return out
 
 
 def import_findings(
