@@ -32,6 +32,7 @@ VIEWS = ("live", "changes", "all")
 GROUPS = ("host", "check")
 FIELDS = {"sev": "severity", "severity": "severity", "host": "host", "check": "check", "state": "state"}
 GROUP_PREFIX = "§"  # a group header row's key: never a finding's
+WIDE_SUMMARY = 130  # from this width the counts and the patch state share one line
 
 
 def finding_matches(d: dict[str, Any], query: str) -> bool:
@@ -75,7 +76,7 @@ class FindingsPane(FilteredTablePane):
         self._diffs: list[dict[str, Any]] = []
         self._patches = ""
         self._generation = 0
-        self._seen: tuple[int, int, str, str, str, int] | None = None
+        self._seen: tuple[int, int, str, str, str, int, bool] | None = None
 
     def compose(self) -> ComposeResult:
         yield FieldInput(placeholder=self.FILTER_HINT, classes="pane-filter")
@@ -112,7 +113,15 @@ class FindingsPane(FilteredTablePane):
         return out
 
     def _render_rows(self) -> None:
-        key = (id(self._docs), id(self._diffs), self.view, self.group, self.query_text, self._generation)
+        key = (
+            id(self._docs),
+            id(self._diffs),
+            self.view,
+            self.group,
+            self.query_text,
+            self._generation,
+            self.size.width >= WIDE_SUMMARY,
+        )
         if key == self._seen:
             return  # nothing new: the findings change once a scan, not once a redraw
         self._seen = key
@@ -144,9 +153,12 @@ class FindingsPane(FilteredTablePane):
             sum(d["state"] == "not_assessed" for d in live),
             p,
         )
-        summary.append("  ")
+        wide = self.size.width >= WIDE_SUMMARY
+        summary.append("  " if wide else "\n")  # narrow: the patch state on a line of its own
         summary.append_text(safe_text(self._patches, style="bold"))
-        self.query_one("#findings-summary", Static).update(summary)
+        box = self.query_one("#findings-summary", Static)
+        box.styles.height = 1 if wide else 2
+        box.update(summary)
         status = Text(f" view: {self.view} (v)  by {self.group} (b)  {len(picked)} shown  ", style="dim")
         if self.query_text:
             status.append("filter: ", style="dim")
@@ -162,6 +174,9 @@ class FindingsPane(FilteredTablePane):
         if key is None or key.startswith(GROUP_PREFIX):
             return None
         return key.split(":", 1)[0]
+
+    def on_resize(self) -> None:
+        self._render_rows()
 
     def filter_to(self, query: str) -> None:
         """Show only what `query` matches, the filter box saying so."""

@@ -18,9 +18,9 @@ from tomconsole.ui.widgets.fleet_table import Column
 # check, title and state stay.
 FINDING_COLUMNS = (
     Column("sev", "Sev", 4),
-    Column("host", "Host", 10, flex=True, max_width=22),
-    Column("check", "Check", 14, flex=True, max_width=24),
-    Column("title", "Title", 20, flex=True, max_width=64),
+    Column("host", "Host", 9, flex=True, max_width=20),
+    Column("check", "Check", 13, flex=True, max_width=22),
+    Column("title", "Title", 24, flex=True, max_width=64),
     Column("evidence", "Evidence", 16, flex=True, max_width=100, drop=3),
     Column("first", "First seen", 11, drop=2),
     Column("last", "Last seen", 11, drop=1),
@@ -75,7 +75,7 @@ def group_cells(name: str, counts: dict[str, int], p: Palette) -> tuple[Text, ..
     summary = Text()
     for sev, n in counts.items():
         if n:
-            summary.append(f"{n} {sev}  ", style=severity_style(p, sev))
+            summary.append(f"{n} {SHORT[sev].lower()}  ", style=severity_style(p, sev))
     if not summary:
         summary.append("nothing open", style=p.ok)
     title = Text("▸ ", style="bold")

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 EXTRA_KEYS = (
-    ("↑ ↓ PgUp PgDn", "move in the table (also j k, g G for first and last)"),
+    ("↑ ↓ PgUp PgDn", "move in the table (also j k, g G for first and last; where k acts, ↑)"),
     ("Enter", "open the row under the cursor"),
     ("Esc", "back / clear the filter"),
     ("ctrl+p", "command palette (themes, this pane's filter and sort, quit, ...)"),
