@@ -159,9 +159,10 @@ class Engine:
         one_write = self.store is not None and not self._background and not self.store.read_only
         hold = self.store.transaction() if one_write and self.store else contextlib.nullcontext()
         # A failed write is reported by the store's listeners (the store is then read-only).
+        if self.feed is not None and not self.feed.book.store.read_only:
+            with contextlib.suppress(StoreError):  # before the rules look: a dropped report counts now
+                await self.feed.import_dropped()
         with contextlib.suppress(StoreError), hold:
-            if self.feed is not None and not self.feed.book.store.read_only:
-                await self.feed.import_dropped()  # before the rules look: a dropped report counts now
             await self.scheduler.round()
             if self.incidents is not None:
                 self.incidents.tick()

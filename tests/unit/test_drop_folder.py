@@ -4,6 +4,7 @@ a restart finds nothing left to import and duplicates nothing."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -26,8 +27,14 @@ async def test_drop_folder_imports_once_and_sets_aside_what_it_cannot_read(tmp_p
     (drop / "app-01" / "image.json").write_text(trivy_sample())
     (drop / "web-01").mkdir()
     (drop / "web-01" / "lynis-report.dat").write_text("report_version_major=1\nwarning[]=SSH-7408|x|-|-|\n")
+    (drop / "db-01").mkdir()
+    (drop / "db-01" / "being-written.json").write_text('{"SchemaVersion": 2, "Resu')
+    for report in (drop / "app-01" / "image.json", drop / "web-01" / "lynis-report.dat"):
+        os.utime(report, (time.time() - 60, time.time() - 60))  # written a minute ago: settled
     feed = _feed(tmp_path / "data", drop)
     said = await feed.import_dropped()
+    assert len(said) == 2  # the report still being written waits for a later look
+    assert (drop / "db-01" / "being-written.json").exists()
     assert any("image.json: 5 added, 0 updated, 0 resolved" in s for s in said)
     assert any("lynis-report.dat: not imported: the Lynis report has no `finish=true`" in s for s in said)
     assert (drop / "app-01" / "imported" / "image.json").exists()

@@ -44,7 +44,7 @@ def test_scan_lifecycle_and_counts(tmp_path: Path) -> None:
     assert root is not None and root["id"] == "FND-000001" and root["state"] == "open"
     assert book.get("fnd-000003")["state"] == "not_assessed"  # type: ignore[index]
     counts = book.counts("web-01")
-    assert dict(counts.counts)["high"] == 1 and counts.severe == 1 and counts.worst == "high"
+    assert dict(counts.counts)["high"] == 1 and counts.severe == 1
 
     # Fixed on the host: the next scan that judged the check resolves it; a check it did
     # not judge (cut short) keeps its findings.
@@ -115,10 +115,11 @@ def test_unchanged_findings_are_not_rewritten_every_round(tmp_path: Path) -> Non
     clock = Clock()
     book = _book(tmp_path, clock)
     book.merge("db:orders", "db", [PORT])
-    writes = book.store.path.stat().st_mtime_ns
+    first = book.get("FND-000001")
     clock.now += timedelta(minutes=1)
     book.merge("db:orders", "db", [PORT])
-    assert book.store.path.stat().st_mtime_ns == writes
+    assert book.get("FND-000001") is first  # the record was not rewritten
+    assert book.diff()[0]["new"] == [] and book.diff()[0]["at"] == clock.now.isoformat()  # the scan was
     clock.now += timedelta(minutes=10)
     book.merge("db:orders", "db", [PORT])
     assert book.get("FND-000001")["last_seen"] == clock.now.isoformat()  # type: ignore[index]
@@ -152,8 +153,10 @@ def test_accept_action_answers(tmp_path: Path) -> None:
 
 def test_parse_until() -> None:
     assert parse_until("30d", T0) == T0 + timedelta(days=30)
-    day = parse_until("2027-01-31", T0)
-    assert day.astimezone().date().isoformat() == "2027-01-31" and day.tzinfo is not None
+    day = parse_until("2027-01-31", T0)  # accepted through the 31st: until the next midnight, local
+    local = day.astimezone()
+    assert (local.date().isoformat(), local.hour, local.minute) == ("2027-02-01", 0, 0)
+    assert day.utcoffset() == timedelta(0)  # stored in UTC
     assert parse_until("2027-01-31T18:00+00:00", T0) == datetime(2027, 1, 31, 18, tzinfo=UTC)
     with pytest.raises(ValueError):
         parse_until("tomorrow-ish", T0)
@@ -171,3 +174,56 @@ def test_rows_for_the_rules_move_only_when_counts_do(tmp_path: Path) -> None:
     book.accept("FND-000001", "ana", "ok", T0 + timedelta(days=1))
     (after,) = book.rows()
     assert after.version == row.version + 1 and ("", "severe_findings", 0.0) in after.points()
+
+
+def test_a_check_that_cannot_be_judged_keeps_what_it_found(tmp_path: Path) -> None:
+    clock = Clock()
+    book = _book(tmp_path, clock)
+    book.merge("web-01", "ssh", [ROOT], judged=CHECKS)
+    # The config became unreadable: the scan could not judge root login this time.
+    not_judged = Finding("ssh-root-login", "info", "not assessed: needs root", assessed=False)
+    r = book.merge("web-01", "ssh", [not_judged], judged=("listening-port",))
+    assert r.resolved == []
+    assert book.get("FND-000001")["state"] == "open"  # type: ignore[index]
+    assert book.get("FND-000002")["state"] == "not_assessed"  # type: ignore[index]
+    # Readable again, and fixed: both resolve (the not-assessed note too).
+    r = book.merge("web-01", "ssh", [], judged=CHECKS)
+    assert sorted(r.resolved) == [
+        finding_key("web-01", "ssh-root-login", ""),
+        finding_key("web-01", "ssh-root-login", "not-assessed"),
+    ]
+
+
+async def test_one_incident_per_host_that_resolves_once_all_are_accepted(tmp_path: Path) -> None:
+    from tomconsole.config import Config
+    from tomconsole.engine import Engine
+
+    clock = Clock()
+    engine = Engine(
+        Config.model_validate({"incidents": {"resolve_after": "1m"}}),
+        data_dir=tmp_path,
+        sources=[],
+        wall=clock,
+    )
+    book = engine.findings
+    incidents = engine.incidents
+    assert book is not None and incidents is not None
+    cves = [Finding("trivy", "critical", f"CVE-{n}", obj=f"CVE-{n} pkg") for n in range(5)]
+    book.merge("web-01", "trivy", cves)
+    book.merge("db-01", "ssh", [ROOT], judged=CHECKS)
+    book.merge("db-01", "ssh2", [PORT])  # medium: below incident_severity (high)
+    engine.tick()
+    opened = incidents.book.open()
+    assert sorted((i.rule, i.host) for i in opened) == [
+        ("security-findings", "findings:db-01"),
+        ("security-findings", "findings:web-01"),
+    ]
+    for n in range(5):
+        book.accept(
+            f"FND-{n + 1:06d}", "ana", "vendor image, fixed next release", clock.now + timedelta(days=7)
+        )
+    engine.tick()
+    clock.now += timedelta(minutes=2)
+    engine.tick()
+    assert [i.host for i in incidents.book.open()] == ["findings:db-01"]
+    engine.close()

@@ -9,7 +9,8 @@ tests/data/sshd-T-debian12.txt is `sshd -T` run as root on the same machine.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import shlex
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -20,6 +21,7 @@ from tomconsole.probes.security import ScanPolicy, parse_scan, scan_command, sec
 from tomconsole.probes.security_checks import (
     account_findings,
     failed_login_findings,
+    patch_findings,
     port_findings,
     ssh_findings,
 )
@@ -107,7 +109,7 @@ def test_match_blocks_are_kept_apart_and_end_with_their_file() -> None:
     text = _files(
         **{
             "/etc/ssh/sshd_config": "Include /etc/ssh/sshd_config.d/*.conf\nPasswordAuthentication no\n"
-            "Match User backup\n  PermitRootLogin yes\nMatch all\nX11Forwarding no\n",
+            "X11Forwarding yes\nMatch User backup\n  PermitRootLogin yes\nMatch all\nX11Forwarding no\n",
             "/etc/ssh/sshd_config.d/50-legacy.conf": "Match Address 10.0.0.0/8\n"
             "    PasswordAuthentication yes\n",
         }
@@ -115,11 +117,32 @@ def test_match_blocks_are_kept_apart_and_end_with_their_file() -> None:
     s = effective("", text)
     assert s is not None
     assert s.get("passwordauthentication") == "no"  # the included Match block ended with its file
-    assert s.values["x11forwarding"] == "no"  # after `Match all`: global again
+    assert s.values["x11forwarding"] == "no"  # `Match all` overrides the global value for everyone
     conds = [c for c, _ in s.matches]
     assert conds == ["Address 10.0.0.0/8", "User backup"]
     loosened = [f for f in ssh_findings(s) if f.obj.startswith("Match")]
     assert {f.obj for f in loosened} == {"Match Address 10.0.0.0/8", "Match User backup"}
+
+
+def test_match_all_loosening_is_the_effective_value() -> None:
+    s = effective(
+        "",
+        _files(
+            **{"/etc/ssh/sshd_config": "PasswordAuthentication no\nMatch all\nPasswordAuthentication yes\n"}
+        ),
+    )
+    assert s is not None and s.get("passwordauthentication") == "yes"
+    assert [f.check for f in ssh_findings(s) if f.check == "ssh-password-auth"] == ["ssh-password-auth"]
+
+
+def test_quoted_include_and_an_unreadable_drop_in_is_not_assessed() -> None:
+    text = _files(**{"/etc/ssh/sshd_config": 'Include "/etc/ssh/sshd_config.d/*.conf"\nPermitRootLogin no\n'})
+    text += "@@unreadable /etc/ssh/sshd_config.d/50-cloud.conf\n"
+    s = effective("sshd: no hostkeys available -- exiting.", text)
+    assert s is not None and s.unreadable == ["/etc/ssh/sshd_config.d/50-cloud.conf"]
+    found = list(ssh_findings(s))
+    assert {f.check for f in found} == {"ssh-root-login", "ssh-password-auth", "ssh-weak-crypto"}
+    assert all(not f.assessed and "50-cloud.conf" in f.title for f in found)
 
 
 def test_include_loop_ends() -> None:
@@ -223,6 +246,38 @@ def test_kernels() -> None:
     assert state.reboot_required is True and state.kernel_outdated
 
 
+def test_rhel_kernels_and_a_package_manager_that_did_not_answer() -> None:
+    running = "5.14.0-362.8.1.el9_3.x86_64"
+    installed = [running, "5.14.0-427.13.1.el9_4.x86_64"]
+    assert newest_kernel(installed, running) == "5.14.0-427.13.1.el9_4.x86_64"
+    assert newest_kernel(["6.1.0-9-amd64"], "6.1.0-28-amd64") == "6.1.0-28-amd64"  # never an older one
+    failed, _ = patch_state(sections("@@updates\nmanager apt\nstatus 100\n@@reboot\nnone\n@@kernel\nx\n"))
+    assert failed.pending is None and failed.security is None  # not "0 pending"
+    dnf, _ = patch_state(
+        sections(
+            "@@updates\nmanager dnf\nkernel.x86_64  5.14.0-427.el9  baseos\nstatus 100\n"
+            "@@security-updates\nstatus 1\n@@reboot\nnone\n"
+        )
+    )
+    assert dnf.pending == 1 and dnf.security is None
+    found, judged = patch_findings(failed, [], "none")
+    assert "pending-updates" not in judged and "security-updates" not in judged and not found
+
+
+def test_failed_logins_in_syslog_format_and_counted_once() -> None:
+    offset = "+0100"
+    local = NOW.astimezone(timezone(timedelta(hours=1)))
+    lines = []
+    for h in (1, 2, 30):  # two within the day, one older
+        t = (local - timedelta(hours=h)).strftime("%b %e %H:%M:%S")
+        lines.append(f"{t} web sshd[9]: Invalid user admin from 198.51.100.4 port 4{h}")
+        lines.append(
+            f"{t} web sshd[9]: Failed password for invalid user admin from 198.51.100.4 port 4{h} ssh2"
+        )
+    found = list(failed_login_findings(f"log /var/log/auth.log {offset}\n" + "\n".join(lines), NOW, 2))
+    assert len(found) == 1 and found[0].title.startswith("2 failed")
+
+
 def test_failed_logins_count_only_the_last_day() -> None:
     lines = [
         f"{(NOW - timedelta(hours=h)).isoformat()} web sshd[1]: "
@@ -245,7 +300,28 @@ def test_a_scan_cut_short_judges_only_what_it_finished() -> None:
 
 def test_world_writable_paths_are_quoted() -> None:
     cmd = scan_command(("/srv/it's here", "/etc"))
-    assert "'/srv/it'\"'\"'s here' /etc" in cmd
+    assert shlex.quote("'/srv/it'\"'\"'s here' /etc") in cmd or "/srv/it" in cmd
+    inner = shlex.split(cmd.split("sh -c ", 1)[1].split("; else")[0])[0]
+    assert "find '/srv/it'\"'\"'s here' /etc -xdev" in inner  # the script as the host's sh gets it
+
+
+def test_a_file_cannot_pose_as_a_section() -> None:
+    secs = sections(
+        "@@world-writable\n/etc/x?@@passwd\n@@passwd\nfake:x:0:0::/:/bin/sh\n@@auth\nunreadable\n"
+        "@@id\n0\n@@end\n"
+    )
+    assert "id" not in secs  # an earlier section's name later on is just text
+    assert secs["auth"] == "unreadable\n@@id\n0"
+
+    result = parse_scan(
+        "@@uid-min\n1000\n@@updates\n@@world-writable\n"
+        + "\n".join(f"/etc/w{i}" for i in range(150))
+        + "\n@@auth\nunreadable\n@@end\n",
+        NOW,
+        ScanPolicy(),
+    )
+    ww = [f for f in result.findings if f.check == "world-writable"]
+    assert len(ww) == 101 and ww[-1].obj == "(more)"
 
 
 @settings(max_examples=200, deadline=None)

@@ -26,10 +26,11 @@ from tomconsole.cli.output import (
     safe,
     say,
 )
+from tomconsole.collectors.dropfolder import MAX_BYTES
 from tomconsole.config import Config
-from tomconsole.findings.book import FindingBook, public
-from tomconsole.findings.imports import FORMATS, MAX_BYTES, ReportError, read_report
-from tomconsole.findings.report import to_csv, to_markdown
+from tomconsole.findings.book import FindingBook
+from tomconsole.findings.imports import FORMATS, ReportError, read_report
+from tomconsole.findings.report import to_csv, to_json, to_markdown
 from tomconsole.models import AcceptRisk, Action, ImportFindings
 
 
@@ -78,25 +79,24 @@ def run(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
 
 def _read(cmd: str, args: argparse.Namespace, book: FindingBook) -> int:
     if cmd == "show":
-        doc = book.get(args.id)
-        if doc is None:
+        found = book.get(args.id)
+        if found is None:
             return error(f"no finding {args.id}")
+        doc = book.as_of_now(found)
         if args.format == "json":
             print(json.dumps(doc, indent=2))
         else:
             say(_detail(doc))
         return EXIT_OK
-    docs = book.listing(everything=args.all)
+    docs = [book.as_of_now(d) for d in book.listing(everything=args.all)]
     if cmd == "export":
         if args.format == "json":
-            print(json.dumps({"findings": [public(d) for d in docs]}, indent=2))
-        elif args.format == "csv":
-            print(to_csv(docs), end="")
-        else:
-            print(to_markdown(docs), end="")
+            print(to_json(docs), end="")
+        else:  # text a host or scanner wrote, on a terminal: control characters made visible
+            say((to_csv(docs) if args.format == "csv" else to_markdown(docs)).rstrip("\n"))
         return EXIT_OK
     if args.format == "json":
-        print(json.dumps({"findings": [public(d) for d in docs]}, indent=2))
+        print(to_json(docs), end="")
         return EXIT_OK
     lines = [f"{'ID':<10} {'SEV':<8} {'STATE':<12} {'HOST':<18} {'CHECK':<22} TITLE"]
     for d in docs:

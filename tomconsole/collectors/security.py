@@ -20,6 +20,7 @@ from tomconsole.models import HostState, Observation
 from tomconsole.probes.security import ScanPolicy, parse_scan, scan_command
 
 WAKE_S = 60.0
+SCAN_CAP = 4 * 1024 * 1024  # a scan cut here judges only the sections it completed
 RETRY_S = 300.0
 
 
@@ -28,7 +29,7 @@ class SecurityCollector:
         self.host = host
         self.name = host.name
         self.policy = policy
-        self.command = scan_command(policy.world_writable_paths)
+        self.command = scan_command(policy.world_writable_paths, timeout)
         self.every = interval
         self.interval = min(WAKE_S, interval)
         self.timeout = timeout
@@ -47,7 +48,7 @@ class SecurityCollector:
         if now < self._due:
             return self._obs(HostState.UP, None)  # the last scan stands
         started = time.perf_counter()
-        got = await run_on(conn, self.command, self.timeout, self._sessions)
+        got = await run_on(conn, self.command, self.timeout, self._sessions, SCAN_CAP)
         took = time.perf_counter() - started
         if got is None:
             self._due = now + min(RETRY_S, self.every)

@@ -61,7 +61,11 @@ class RemoteRun:
 
 
 async def run_on(
-    conn: asyncssh.SSHClientConnection, command: str, limit_s: float, sessions: asyncio.Semaphore
+    conn: asyncssh.SSHClientConnection,
+    command: str,
+    limit_s: float,
+    sessions: asyncio.Semaphore,
+    cap: int = OUTPUT_CAP,
 ) -> RemoteRun | None:
     """Run a command on one of the host's free sessions; None when it did not end within
     `limit_s`, waiting for a session included. A run that did not end (a deadline, a cancel, a
@@ -76,8 +80,8 @@ async def run_on(
             kept: list[str] = []
             size = 0
             while chunk := await proc.stdout.read(OUTPUT_CAP):  # beyond the cap: drained, not kept
-                if size < OUTPUT_CAP:
-                    kept.append(chunk[: OUTPUT_CAP - size])
+                if size < cap:
+                    kept.append(chunk[: cap - size])
                     size += len(kept[-1])
             err = await proc.stderr.read(4096)
             result = await proc.wait(check=False)

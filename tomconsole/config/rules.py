@@ -294,8 +294,10 @@ DEFAULT_RULES: list[dict[str, Any]] = [
     },
     {
         "name": "tomconsole-error",
-        # not a database: for a db, `error` is a failed query (db-down says so)
-        "target": "[!d]*:*",
+        # not a database (for a db, `error` is a failed query: db-down says so), nor a
+        # security scan (a scan that failed says why on the findings pane), nor a source
+        # (source-down covers it)
+        "target": "[!ds]*:*",
         "state": ["error"],
         "severity": "major",
         "runbook": "tomconsole itself failed on this host (a bug): the reason names it; "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import shlex
 import socket
@@ -212,7 +213,10 @@ class DemoFleet:
             self.databases.start()
         reports = self.directory / "reports" / self.hosts[1 % len(self.hosts)].spec.name
         reports.mkdir(parents=True, exist_ok=True)
-        (reports / "trivy-app-image.json").write_text(trivy_sample(), encoding="utf-8")
+        sample = reports / "trivy-app-image.json"
+        sample.write_text(trivy_sample(), encoding="utf-8")
+        settled = time.time() - 60  # a report that finished writing a minute ago: imported at once
+        os.utime(sample, (settled, settled))
         self.config_path.write_text(self.config_text(interval), encoding="utf-8")
 
     def _write_known_hosts(self) -> None:

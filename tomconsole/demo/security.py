@@ -90,6 +90,7 @@ def scan_reply(spec: SimSpec, index: int, now: datetime | None = None) -> str:
         updates += (
             "Inst libssl3 [3.0.14-1~deb12u2] (3.0.15-1~deb12u1 Debian-Security:12/stable-security [amd64])\n"
         )
+    updates += "status 0\n"
     running, kernels = "6.1.0-28-amd64", "6.1.0-28-amd64"
     reboot = "none"
     if index == 3:
@@ -97,7 +98,7 @@ def scan_reply(spec: SimSpec, index: int, now: datetime | None = None) -> str:
         reboot = "required"
     auth = "unreadable"
     if index == 0:
-        auth = "log /var/log/auth.log\n" + "\n".join(
+        auth = "log /var/log/auth.log +0000\n" + "\n".join(
             f"{(now - timedelta(minutes=7 * h)).isoformat()} {spec.name} sshd[{900 + h}]: "
             f"Failed password for invalid user admin from 203.0.113.{7 + h % 3} port {40000 + h} ssh2"
             for h in range(40)

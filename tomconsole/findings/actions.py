@@ -3,7 +3,7 @@ answered as `{"ok": True, ...}` or `{"ok": False, "error": why}` like every othe
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from tomconsole.config import parse_duration
@@ -13,18 +13,20 @@ from tomconsole.models import AcceptRisk, Action, ImportFindings
 
 
 def parse_until(text: str, now: datetime) -> datetime:
-    """`2027-01-31` (the start of that day, local time), an ISO time, or a length (`30d`)."""
+    """When an acceptance ends, in UTC: `2027-01-31` (accepted through that day: it ends at
+    the following midnight, local time), an ISO time (local when it names no zone), or a
+    length from now (`30d`)."""
     t = text.strip()
     try:
         if len(t) == 10 and t[4] == "-":
-            day = datetime.fromisoformat(t).date()
-            return datetime.combine(day, time(0, 0)).astimezone()
+            day = datetime.fromisoformat(t).date() + timedelta(days=1)
+            return datetime.combine(day, time(0, 0)).astimezone().astimezone(UTC)
         when = datetime.fromisoformat(t)
-        return when if when.tzinfo is not None else when.astimezone()
+        return (when if when.tzinfo is not None else when.astimezone()).astimezone(UTC)
     except ValueError:
         pass
     try:
-        return now + timedelta(seconds=parse_duration(t))
+        return now.astimezone(UTC) + timedelta(seconds=parse_duration(t))
     except (ValueError, OverflowError):
         raise ValueError(
             f"{text}: give a date (2027-01-31), a time (2027-01-31T18:00) or a length (30d)"

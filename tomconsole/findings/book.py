@@ -30,6 +30,7 @@ STATES = ("open", "accepted", "resolved", "not_assessed")
 LIVE = ("open", "accepted", "not_assessed")
 TOUCH_EVERY = timedelta(minutes=10)  # last_seen of an unchanged finding is written this often
 HISTORY_CAP = 50
+NOT_ASSESSED = "not-assessed"  # the object of a check's "could not judge" finding
 
 
 def rank(severity: str) -> int:
@@ -68,6 +69,7 @@ class FindingBook:
     _listed_scans: tuple[int, list[dict[str, Any]]] | None = None
     _counted: tuple[int, dict[str, FindingCounts]] | None = None
     _rows: tuple[int, list[HostRow]] | None = None
+    _last_id: int | None = None
 
     def __post_init__(self) -> None:
         self.reload()
@@ -75,6 +77,7 @@ class FindingBook:
 
     def reload(self) -> None:
         self.records = dict(self.store.keyed(TABLE))
+        self._last_id = None
         self.version += 1
 
     # -- reading -----------------------------------------------------------------------
@@ -85,6 +88,14 @@ class FindingBook:
             return self.records[ref]
         want = ref.upper()
         return next((r for r in self.records.values() if r["id"] == want), None)
+
+    def as_of_now(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """The finding as it stands now: an acceptance that has expired is open again even
+        where nothing has written that yet (a read-only command while no console runs)."""
+        a = doc.get("accepted")
+        if doc["state"] != "accepted" or not a or datetime.fromisoformat(a["until"]) > self.now():
+            return doc
+        return {**doc, "state": "not_assessed" if doc["obj"] == NOT_ASSESSED else "open"}
 
     def listing(self, *, everything: bool = False) -> list[dict[str, Any]]:
         """Live findings (resolved too with `everything`), worst first, then by target."""
@@ -107,7 +118,7 @@ class FindingBook:
 
     def counts(self, host: str) -> FindingCounts:
         return self._all_counts().get(host) or FindingCounts(
-            tuple(dict.fromkeys(FINDING_SEVERITIES, 0).items()), 0, None
+            tuple(dict.fromkeys(FINDING_SEVERITIES, 0).items()), 0
         )
 
     def _all_counts(self) -> dict[str, FindingCounts]:
@@ -124,8 +135,7 @@ class FindingBook:
         out = {}
         for host, counts in per.items():
             severe = sum(n for s, n in counts.items() if rank(s) <= limit)
-            worst = next((s for s in FINDING_SEVERITIES if counts[s]), None)
-            out[host] = FindingCounts(tuple(counts.items()), severe, worst)
+            out[host] = FindingCounts(tuple(counts.items()), severe)
         self._counted = (self.version, out)
         return out
 
@@ -170,13 +180,11 @@ class FindingBook:
         seen: set[str] = set()
         with self.store.transaction():
             for f in found:
-                obj = f.obj if f.assessed else "not-assessed"
+                obj = f.obj if f.assessed else NOT_ASSESSED
                 key = finding_key(host, f.check, obj)
                 if key in seen:
                     continue
                 seen.add(key)
-                if judged_set is not None:
-                    judged_set.add(f.check)
                 self._see(key, host, scanner, f, obj, now, result)
             for key, r in list(self.records.items()):
                 if r["host"] != host or r["scanner"] != scanner or key in seen or r["state"] == "resolved":
@@ -187,18 +195,13 @@ class FindingBook:
                     key, {**r, "state": "resolved", "resolved_at": at}, at, "resolved", "no longer seen"
                 )
                 result.resolved.append(key)
-            if result.changed or self.store.get(SCANS, f"{host}|{scanner}") is None:
-                self.store.put(
-                    SCANS,
-                    f"{host}|{scanner}",
-                    {
-                        "host": host,
-                        "scanner": scanner,
-                        "at": at,
-                        "new": result.added,
-                        "fixed": result.resolved,
-                    },
-                )
+            # The diff between this scan and the one before: what the "changes" view shows.
+            self.store.put(
+                SCANS,
+                f"{host}|{scanner}",
+                {"host": host, "scanner": scanner, "at": at, "new": result.added, "fixed": result.resolved},
+            )
+            self.version += 1
         if result.changed or result.updated:
             self._changed()
         return result
@@ -245,8 +248,14 @@ class FindingBook:
         changed = any(r.get(k) != v for k, v in facts.items()) or r["state"] != state
         stale = now - datetime.fromisoformat(r["last_seen"]) >= TOUCH_EVERY
         if changed or stale:
-            event = "changed" if changed else None
-            self._set(key, {**r, **facts, "state": state, "last_seen": at}, at, event)
+            # Only what a reader of the history cares about is an event: evidence that moves
+            # every scan (a count of failed logins) would push "found" and "accepted" out.
+            event, text = None, ""
+            if r["severity"] != facts["severity"]:
+                event, text = "severity", f"{r['severity']} -> {facts['severity']}"
+            elif r["title"] != facts["title"]:
+                event, text = "changed", facts["title"]
+            self._set(key, {**r, **facts, "state": state, "last_seen": at}, at, event, text)
             if changed:
                 result.updated.append(key)
 
@@ -259,8 +268,10 @@ class FindingBook:
         self.version += 1
 
     def _next_id(self) -> str:
-        n = max((int(r["id"].split("-")[1]) for r in self.records.values()), default=0)
-        return f"FND-{n + 1:06d}"
+        if self._last_id is None:
+            self._last_id = max((int(r["id"].split("-")[1]) for r in self.records.values()), default=0)
+        self._last_id += 1
+        return f"FND-{self._last_id:06d}"
 
     # -- the operator's decisions and the clock -----------------------------------------
 
@@ -305,7 +316,8 @@ class FindingBook:
         at = now.isoformat()
         with self.store.transaction():
             for key, r in due:
-                self._set(key, {**r, "state": "open"}, at, "reopened", "the acceptance expired")
+                state = "not_assessed" if r["obj"] == NOT_ASSESSED else "open"
+                self._set(key, {**r, "state": state}, at, "reopened", "the acceptance expired")
         self._changed()
         return len(due)
 

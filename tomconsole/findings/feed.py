@@ -12,15 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tomconsole.collectors.dropfolder import set_aside, waiting
 from tomconsole.config import Config
 from tomconsole.findings.book import AUDIT, FindingBook, MergeResult
-from tomconsole.findings.imports import MAX_BYTES, ReportError, read_report
+from tomconsole.findings.imports import ReportError, read_report
 from tomconsole.models import CheckResult, DbStatus, Finding, HostState, ScanResult
 from tomconsole.monitor.state import FleetState
 from tomconsole.store import StoreError
@@ -30,19 +29,48 @@ DB_SEVERITY = {"critical": "critical", "major": "high", "minor": "medium", "info
 DB_EVERY_S = 600.0  # unchanged database findings are merged again this often (last seen)
 
 
-def db_findings(status: DbStatus) -> list[Finding]:
-    return [
+DB_CHECKS = {
+    "postgresql": ("pg-trust-remote", "pg-superuser-remote", "pg-tls-off", "pg-md5-passwords"),
+    "mariadb": ("mysql-tls-off", "mysql-no-password-remote", "mysql-superuser-remote"),
+    "redis": ("redis-no-auth",),
+}
+# What the database collectors' notes say they could not judge (collectors/db_common.py, db_redis.py)
+DB_UNJUDGED = {
+    "who may log in from other hosts: not assessed": (
+        "pg-trust-remote",
+        "pg-superuser-remote",
+        "mysql-no-password-remote",
+        "mysql-superuser-remote",
+    ),
+    "a client without a password: not assessed": ("redis-no-auth",),
+}
+
+
+def db_findings(status: DbStatus) -> tuple[list[Finding], list[str]]:
+    """A database's security facts as findings (one per check: the key is database + check),
+    and the checks this round judged: one its login could not judge keeps what it found."""
+    found = [
         Finding(
             f.check,
             DB_SEVERITY.get(f.severity, "medium"),
             f.title,
             f.evidence,
-            obj=f.title,
             why="The database pane judged this setting risky (see the database screen).",
             fix="Change the setting named in the evidence, then reload the server.",
         )
         for f in status.findings
     ]
+    judged = list(DB_CHECKS.get(status.engine, ()))
+    for note in status.notes:
+        for said, checks in DB_UNJUDGED.items():
+            if note.startswith(said):
+                judged = [c for c in judged if c not in checks]
+                found += [
+                    Finding(c, "info", f"not assessed: {note}", assessed=False)
+                    for c in checks
+                    if c in DB_CHECKS.get(status.engine, ())
+                ]
+    return found, judged
 
 
 def cert_finding(result: CheckResult, warn_days: int) -> list[Finding]:
@@ -71,6 +99,7 @@ class FindingFeed:
         self._mono = mono
         self._merged: dict[str, Any] = {}
         self._db_due: dict[str, float] = {}
+        self._stuck: set[Path] = set()  # reports that could not be moved out of the drop folder
         fleet.subscribe(self.observe)
 
     def observe(self, key: str) -> None:
@@ -89,63 +118,67 @@ class FindingFeed:
             self._merged[key] = sample.sampled_at
             self.book.merge(name, "ssh", sample.findings, judged=sample.assessed)
         elif isinstance(sample, DbStatus):
-            found = db_findings(sample)
+            found, judged = db_findings(sample)
             now = self._mono()
             if self._merged.get(key) == found and now < self._db_due.get(key, 0.0):
                 return
             self._merged[key], self._db_due[key] = found, now + DB_EVERY_S
-            self.book.merge(f"db:{name}", "db", found)
+            self.book.merge(f"db:{name}", "db", found, judged=judged)
         elif isinstance(sample, CheckResult) and sample.cert_days is not None:
             found = cert_finding(sample, self.config.security.cert_warn_days)
             if self._merged.get(f"check:{check_name}") == found:
                 return
             self._merged[f"check:{check_name}"] = found
-            self.book.merge(f"check:{check_name}", "network", found)
+            self.book.merge(f"check:{check_name}", "network", found, judged=("cert-expiry",))
 
     # -- the drop folder ----------------------------------------------------------------
 
     async def import_dropped(self) -> list[str]:
-        """Import every report waiting in the drop folder; what happened, one line each. The
-        folder is listed and the reports read and parsed on a thread (a Trivy report can be
-        megabytes); the merge, one transaction per report, is on the loop."""
+        """Import every settled report waiting in the drop folder; what happened, one line
+        each. Listing, reading and parsing run on a thread (a Trivy report can be megabytes);
+        each merge is one transaction, and a report is moved to imported/ only once the
+        store says its findings are on disk. A report that cannot be moved is not imported
+        again while this process runs."""
         folder = self.config.security.drop_folder
         if folder is None or self.book.store.read_only:
             return []
-        read = await asyncio.to_thread(read_dropped, folder)
-        return [self._import_one(*one) for one in read]
+        read = await asyncio.to_thread(_read_and_parse, folder)
+        said = []
+        for host, report, got in read:
+            if report in self._stuck:
+                continue
+            if isinstance(got, str):
+                self._aside(report, "failed", got)
+                log.warning("%s: not imported: %s", report, got)
+                said.append(f"{report}: not imported: {got}")
+                continue
+            fmt, found = got
+            try:
+                result = import_findings(self.book, host, fmt, found, "drop-folder", str(report))
+                await self.book.store.durable()
+            except StoreError as exc:
+                said.append(f"{report}: not imported: {exc}")  # left in place: tried when writable
+                continue
+            self._aside(report, "imported", None)
+            said.append(f"{report}: {result.summary()}")
+        return said
 
-    def _import_one(self, host: str, report: Path, got: tuple[str, list[Finding]] | str) -> str:
-        if isinstance(got, str):
-            _move(report, "failed", got)
-            log.warning("%s: not imported: %s", report, got)
-            return f"{report}: not imported: {got}"
-        fmt, found = got
-        try:
-            result = import_findings(self.book, host, fmt, found, "drop-folder", str(report))
-        except StoreError as exc:
-            return f"{report}: not imported: {exc}"  # left in place: tried again when writable
-        _move(report, "imported", None)
-        return f"{report}: {result.summary()}"
+    def _aside(self, report: Path, where: str, why: str | None) -> None:
+        if not set_aside(report, where, why):
+            self._stuck.add(report)
+            log.warning("%s: cannot be moved to %s/: it is not imported again until a restart", report, where)
 
 
-def read_dropped(folder: str) -> list[tuple[str, Path, tuple[str, list[Finding]] | str]]:
-    """(host, report, (format, findings) or why it cannot be read) for each waiting report."""
+def _read_and_parse(folder: str) -> list[tuple[str, Path, tuple[str, list[Finding]] | str]]:
     out: list[tuple[str, Path, tuple[str, list[Finding]] | str]] = []
-    root = Path(folder).expanduser()
-    with contextlib.suppress(OSError):
-        for host_dir in sorted(p for p in root.iterdir() if p.is_dir()):
-            for report in sorted(p for p in host_dir.iterdir() if p.is_file() and not p.name.startswith(".")):
-                try:
-                    if report.stat().st_size > MAX_BYTES:
-                        raise ReportError(f"larger than {MAX_BYTES // 2**20} MiB")
-                    got: tuple[str, list[Finding]] | str = read_report(
-                        report.read_text(encoding="utf-8", errors="replace")
-                    )
-                except ReportError as exc:
-                    got = str(exc)
-                except OSError as exc:
-                    got = f"cannot read: {exc.strerror or exc}"
-                out.append((host_dir.name, report, got))
+    for host, report, text, why in waiting(folder):
+        if text is None:
+            out.append((host, report, why or "cannot read"))
+            continue
+        try:
+            out.append((host, report, read_report(text)))
+        except ReportError as exc:
+            out.append((host, report, str(exc)))
     return out
 
 
@@ -168,15 +201,3 @@ def import_findings(
             },
         )
     return result
-
-
-def _move(report: Path, where: str, why: str | None) -> None:
-    dest = report.parent / where
-    with contextlib.suppress(OSError):
-        dest.mkdir(exist_ok=True)
-        target = dest / report.name
-        if target.exists():
-            target = dest / f"{report.stem}-{int(datetime.now(UTC).timestamp())}{report.suffix}"
-        os.replace(report, target)
-        if why is not None:
-            target.with_name(target.name + ".error").write_text(why + "\n", encoding="utf-8")

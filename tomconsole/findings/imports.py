@@ -17,7 +17,6 @@ from typing import Any
 from tomconsole.models import Finding
 
 FORMATS = ("lynis", "trivy")
-MAX_BYTES = 64 * 1024 * 1024
 TRIVY_SEVERITY = {"CRITICAL": "critical", "HIGH": "high", "MEDIUM": "medium", "LOW": "low", "UNKNOWN": "info"}
 
 

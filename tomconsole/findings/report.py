@@ -1,14 +1,15 @@
 """Findings as scripts and auditors read them: the documented JSON (`findings list`, `poll`),
 CSV, a Markdown report, the fleet's patch state, and the counts a header shows.
 
-JSON keeps the exact text; CSV and Markdown carry it too (a reader's terminal is not
-involved); the CLI prints tables through its terminal-safe printer.
+JSON keeps the exact text; CSV and Markdown carry it too, and the CLI prints them (and its
+tables) through its terminal-safe printer, so a title cannot drive the reader's terminal.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +38,7 @@ def patch_json(row: HostRow) -> dict[str, Any]:
         "state": row.state.value,
         "reason": row.reason,
         "scanned_at": s.sampled_at.isoformat() if s else None,
+        "scan_seconds": round(s.seconds, 2) if s and s.seconds is not None else None,
         "manager": p.manager if p else None,
         "pending": p.pending if p else None,
         "security": p.security if p else None,
@@ -79,6 +81,11 @@ def patch_counts(rows: Iterable[HostRow]) -> str:
     if not scanned:
         return "patches: not scanned yet"
     return f"patches: sec upd {sec_hosts} hosts ({sec})  reboot {reboot}  old kernel {kernel}"
+
+
+def to_json(docs: Iterable[dict[str, Any]]) -> str:
+    """The documented `{"findings": [...]}` (exact text, JSON-escaped)."""
+    return json.dumps({"findings": [public(d) for d in docs]}, indent=2) + "\n"
 
 
 def to_csv(docs: Iterable[dict[str, Any]]) -> str:

@@ -197,7 +197,19 @@ def from_wire(req: dict[str, Any]) -> Action:
         if name == "accept-risk":
             return AcceptRisk(str(req["finding"]), who, str(req.get("reason") or ""), str(req["until"]))
         if name == "import-findings":
-            found = tuple(Finding(**f) for f in req["findings"])
+            found = tuple(
+                Finding(
+                    str(f["check"]),
+                    str(f["severity"]),
+                    str(f["title"]),
+                    str(f.get("evidence") or ""),
+                    str(f.get("obj") or ""),
+                    str(f.get("why") or ""),
+                    str(f.get("fix") or ""),
+                    bool(f.get("assessed", True)),
+                )
+                for f in req["findings"]
+            )
             return ImportFindings(
                 str(req["host"]), str(req["scanner"]), found, who, str(req.get("file") or "")
             )

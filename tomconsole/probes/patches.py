@@ -12,7 +12,20 @@ from tomconsole.models import PatchState
 
 _APT_INST = re.compile(r"^Inst (\S+) (?:\[(\S+)\] )?\((\S+) (.*?)\)")
 _NUMBERS = re.compile(r"(\d+|[a-z]+)")
-_VERSION_PART = re.compile(r"^[\d.]+(-[\d.]+)?")
+
+
+# The exit statuses that mean the package manager answered: dnf/yum check-update says 100
+# when updates are pending. Anything else (no cache, a lock, a broken repo) is not "0 updates".
+ANSWERED = {"apt": (0,), "dnf": (0, 100), "yum": (0, 100), "apk": (0,)}
+
+
+def _status(text: str) -> tuple[str, int | None]:
+    """A section's output without its trailing `status N` line, and N (None: not there)."""
+    lines = text.rstrip("\n").split("\n")
+    if lines[-1].startswith("status "):
+        word = lines[-1].removeprefix("status ").strip()
+        return "\n".join(lines[:-1]), int(word) if word.isdigit() else None
+    return text, None
 
 
 def parse_updates(
@@ -50,8 +63,13 @@ def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
 
 
 def _flavour(release: str) -> str:
-    """What follows the version and ABI: `-amd64`, `-cloud-amd64`, `-lts`, `el9.x86_64`."""
-    return _VERSION_PART.sub("", release)
+    """What a kernel is built for, beside its version: Debian's and Ubuntu's `amd64`,
+    `cloud-amd64`, `generic`, Alpine's `lts` (after the ABI number); RHEL's architecture
+    (`5.14.0-362.8.1.el9_3.x86_64`: `x86_64`, its dist tag moving with the release)."""
+    parts = release.split("-")
+    if len(parts) > 2:
+        return "-".join(parts[2:])
+    return parts[-1].rsplit(".", 1)[-1] if len(parts) == 2 and "." in parts[-1] else ""
 
 
 def newest_kernel(releases: list[str], running: str) -> str | None:
@@ -62,6 +80,8 @@ def newest_kernel(releases: list[str], running: str) -> str | None:
         return None
     flavour = _flavour(running)
     same = [n for n in names if flavour and _flavour(n) == flavour] or names
+    if running:
+        same.append(running)  # never "newest" an older kernel than the one running
     return max(same, key=version_key)
 
 
@@ -74,7 +94,14 @@ def patch_state(sections: dict[str, str]) -> tuple[PatchState, list[str]]:
     pending = security = None
     packages: list[str] = []
     if manager:
-        pending, security, packages = parse_updates(manager, rest, sections.get("security-updates", ""))
+        body, status = _status(rest)
+        sec_body, sec_status = _status(sections.get("security-updates", ""))
+        pending, security, packages = parse_updates(manager, body, sec_body)
+        if status not in ANSWERED.get(manager, (0,)):
+            pending = security = None  # it did not answer: not assessed, never "nothing pending"
+            packages = []
+        elif manager in ("dnf", "yum") and sec_status != 0:
+            security, packages = None, []
     reboot_text = sections.get("reboot", "")
     reboot: bool | None = None
     if "required" in reboot_text.split("\n") or "needs-restarting 1" in reboot_text:

@@ -45,94 +45,6 @@ CHECKS = (
     "cert-expiry",
 )
 AUTH_LINES = 2000
-
-_SCRIPT = r"""LC_ALL=C; export LC_ALL; PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
-echo "@@id"; id -u; id -Gn
-echo "@@sshd-t"; if command -v sshd >/dev/null 2>&1; then sshd -T 2>&1 | head -n 400; fi
-tc_inc() {
-  sed -n 's/^[[:space:]]*[Ii][Nn][Cc][Ll][Uu][Dd][Ee][[:space:]=]\{1,\}//p' "$1" |
-    tr ' \t' '\n\n' | sed -e '/^$/d' -e 's|^\([^/]\)|/etc/ssh/\1|'
-}
-tc_cat() {
-  tc_d=$1; shift; [ "$tc_d" -gt 5 ] && return 0
-  for tc_f in "$@"; do
-    [ -f "$tc_f" ] || continue
-    if [ -r "$tc_f" ]; then
-      echo "@@file $tc_f"; head -c 262144 "$tc_f"; echo; tc_cat $((tc_d+1)) $(tc_inc "$tc_f")
-    else echo "@@unreadable $tc_f"; fi
-  done
-}
-echo "@@sshd-config"; tc_cat 0 /etc/ssh/sshd_config
-for p in tcp tcp6 udp udp6; do echo "@@net-$p"; head -n 4000 /proc/net/$p 2>/dev/null; done
-echo "@@passwd"; head -n 5000 /etc/passwd
-echo "@@uid-min"; sed -n 's/^UID_MIN[[:space:]]*//p' /etc/login.defs 2>/dev/null
-echo "@@updates"
-if command -v apt-get >/dev/null 2>&1; then
-  echo "manager apt"
-  apt-get -s -o Debug::NoLocking=1 dist-upgrade 2>/dev/null | grep '^Inst ' | head -n 5000
-elif command -v dnf >/dev/null 2>&1; then
-  echo "manager dnf"; dnf -q -C check-update 2>/dev/null | head -n 5000
-  echo "@@security-updates"; dnf -q -C updateinfo list --security 2>/dev/null | head -n 5000
-elif command -v yum >/dev/null 2>&1; then
-  echo "manager yum"; yum -q -C check-update 2>/dev/null | head -n 5000
-  echo "@@security-updates"; yum -q -C updateinfo list security 2>/dev/null | head -n 5000
-elif command -v apk >/dev/null 2>&1; then
-  echo "manager apk"; apk version -l '<' 2>/dev/null | head -n 5000
-fi
-echo "@@reboot"
-if [ -f /var/run/reboot-required ]; then echo required
-elif command -v needs-restarting >/dev/null 2>&1; then
-  needs-restarting -r >/dev/null 2>&1; echo "needs-restarting $?"
-else echo none; fi
-echo "@@kernel"; uname -r
-echo "@@kernels"; ls -1 /lib/modules 2>/dev/null || ls -1 /boot 2>/dev/null | sed -n 's/^vmlinuz-//p'
-echo "@@world-writable"
-find __PATHS__ -xdev \( -type f -perm -0002 -o -type d -perm -0002 ! -perm -1000 \) -print \
-  2>/dev/null | head -n 101
-echo "@@auth"; tc_l=""
-for f in /var/log/auth.log /var/log/secure; do [ -r "$f" ] && { tc_l=$f; break; }; done
-if [ -n "$tc_l" ]; then
-  echo "log $tc_l"
-  tail -n 20000 "$tc_l" | grep -E 'sshd.*(Failed password|Invalid user)' | tail -n __AUTH__
-elif command -v journalctl >/dev/null 2>&1 &&
-    { [ "$(id -u)" = 0 ] || id -Gn | grep -qwE 'adm|systemd-journal|wheel'; }; then
-  echo "log journal"
-  journalctl -q --no-pager --since -24h -o short-iso _COMM=sshd _COMM=sshd-session 2>/dev/null |
-    grep -E 'Failed password|Invalid user' | tail -n __AUTH__
-else echo unreadable; fi
-echo "@@end"
-"""
-
-
-def scan_command(world_writable_paths: tuple[str, ...]) -> str:
-    """The fixed scan command, the configured paths quoted (never interpolated raw)."""
-    paths = " ".join(shlex.quote(p) for p in world_writable_paths) or "/nonexistent-tomconsole"
-    return _SCRIPT.replace("__PATHS__", paths).replace("__AUTH__", str(AUTH_LINES))
-
-
-def sections(text: str) -> dict[str, str]:
-    """The scan's `@@name` sections (a section's own `@@file` lines stay inside it)."""
-    out: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for line in text.split("\n"):
-        if line.startswith("@@") and " " not in line and len(line) > 2:
-            current = out.setdefault(line[2:], [])
-        elif current is not None:
-            current.append(line)
-    return {k: "\n".join(v) for k, v in out.items()}
-
-
-@dataclass(frozen=True)
-class ScanPolicy:
-    """What the config says about judging one host: the ports it may offer (`tcp/443`; None:
-    no allowlist, ports are reported as info) and how many failed logins a day are worth a
-    finding."""
-
-    allowed_ports: frozenset[str] | None = None
-    failed_logins: int = 20
-    world_writable_paths: tuple[str, ...] = ("/etc", "/usr/local/bin", "/usr/local/sbin")
-
-
 ORDER = (
     "id",
     "sshd-t",
@@ -152,6 +64,111 @@ ORDER = (
     "auth",
     "end",
 )
+_POSITION = {name: i for i, name in enumerate(ORDER)}
+
+_SCRIPT = r"""LC_ALL=C; export LC_ALL; PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+echo "@@id"; id -u; id -Gn
+echo "@@sshd-t"; if command -v sshd >/dev/null 2>&1; then sshd -T 2>&1 | head -n 400; fi
+tc_inc() {
+  sed -n 's/^[[:space:]]*[Ii][Nn][Cc][Ll][Uu][Dd][Ee][[:space:]=]\{1,\}//p' "$1" |
+    tr -d '"' | tr ' \t' '\n\n' | sed -e '/^$/d' -e 's|^\([^/]\)|/etc/ssh/\1|'
+}
+tc_cat() {
+  local d f; d=$1; shift; [ "$d" -gt 5 ] && return 0
+  for f in "$@"; do
+    [ -f "$f" ] || continue
+    if [ -r "$f" ]; then
+      echo "@@file $f"; head -c 262144 "$f" | sed 's/^@@/ @@/'; echo; tc_cat $((d+1)) $(tc_inc "$f")
+    else echo "@@unreadable $f"; fi
+  done
+}
+echo "@@sshd-config"; tc_cat 0 /etc/ssh/sshd_config
+for p in tcp tcp6 udp udp6; do
+  echo "@@net-$p"; tc_st=0A; case $p in udp*) tc_st=07;; esac
+  awk -v st=$tc_st '$4 == st {print "0: " $2 " " $3 " " $4}' /proc/net/$p 2>/dev/null |
+    sort -u | head -n 20000
+done
+echo "@@passwd"; head -n 5000 /etc/passwd | sed 's/^@@/ @@/'
+echo "@@uid-min"; sed -n 's/^UID_MIN[[:space:]]*//p' /etc/login.defs 2>/dev/null
+echo "@@updates"
+if command -v apt-get >/dev/null 2>&1; then
+  echo "manager apt"
+  tc_o=$(apt-get -s -o Debug::NoLocking=1 dist-upgrade 2>/dev/null); tc_s=$?
+  printf '%s\n' "$tc_o" | grep '^Inst ' | head -n 5000; echo "status $tc_s"
+elif command -v dnf >/dev/null 2>&1 || command -v yum >/dev/null 2>&1; then
+  tc_m=dnf; command -v dnf >/dev/null 2>&1 || tc_m=yum; echo "manager $tc_m"
+  tc_o=$($tc_m -q -C check-update 2>/dev/null); tc_s=$?
+  printf '%s\n' "$tc_o" | head -n 5000; echo "status $tc_s"
+  echo "@@security-updates"
+  tc_o=$($tc_m -q -C updateinfo list --security 2>/dev/null); tc_s=$?
+  printf '%s\n' "$tc_o" | head -n 5000; echo "status $tc_s"
+elif command -v apk >/dev/null 2>&1; then
+  echo "manager apk"; tc_o=$(apk version -l '<' 2>/dev/null); tc_s=$?
+  printf '%s\n' "$tc_o" | head -n 5000; echo "status $tc_s"
+fi
+echo "@@reboot"
+if [ -f /var/run/reboot-required ]; then echo required
+elif command -v needs-restarting >/dev/null 2>&1; then
+  needs-restarting -r >/dev/null 2>&1; echo "needs-restarting $?"
+else echo none; fi
+echo "@@kernel"; uname -r
+echo "@@kernels"; ls -1 /lib/modules 2>/dev/null || ls -1 /boot 2>/dev/null | sed -n 's/^vmlinuz-//p'
+echo "@@world-writable"
+find __PATHS__ -xdev \( -type f -perm -0002 -o -type d -perm -0002 ! -perm -1000 \) -print0 \
+  2>/dev/null | tr '\n\0' '?\n' | head -n 201
+echo "@@auth"; tc_l=""
+for f in /var/log/auth.log /var/log/secure; do [ -r "$f" ] && { tc_l=$f; break; }; done
+if [ -n "$tc_l" ]; then
+  echo "log $tc_l $(date +%z)"
+  tail -n 20000 "$tc_l" | grep -E 'sshd.*(Failed password|Invalid user)' | tail -n __AUTH__
+elif command -v journalctl >/dev/null 2>&1 &&
+    { [ "$(id -u)" = 0 ] || id -Gn | grep -qwE 'adm|systemd-journal|wheel'; }; then
+  echo "log journal $(date +%z)"
+  journalctl -q --no-pager --since -24h -o short-iso _COMM=sshd _COMM=sshd-session 2>/dev/null |
+    grep -E 'Failed password|Invalid user' | tail -n __AUTH__
+else echo unreadable; fi
+echo "@@end"
+"""
+
+
+def scan_command(world_writable_paths: tuple[str, ...], timeout_s: float = 120.0) -> str:
+    """The fixed scan command, the configured paths quoted (never interpolated raw), under a
+    remote `timeout` where the host has one (the console's own deadline ends it otherwise)."""
+    paths = " ".join(shlex.quote(p) for p in world_writable_paths) or "/nonexistent-tomconsole"
+    script = shlex.quote(_SCRIPT.replace("__PATHS__", paths).replace("__AUTH__", str(AUTH_LINES)))
+    limit = max(1, int(timeout_s))
+    return (
+        f"if command -v timeout >/dev/null 2>&1; then exec timeout -k 5 {limit} sh -c {script}; "
+        f"else exec sh -c {script}; fi"
+    )
+
+
+def sections(text: str) -> dict[str, str]:
+    """The scan's `@@name` sections. Only the known names, in the scan's own order, start a
+    section, so a line from a host (a file's content) can never pose as a later one; file
+    contents carry a leading space on any line that starts with `@@`."""
+    out: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    at = -1
+    for line in text.split("\n"):
+        name = line[2:] if line.startswith("@@") else ""
+        if name in _POSITION and _POSITION[name] > at:
+            at = _POSITION[name]
+            current = out.setdefault(name, [])
+        elif current is not None:
+            current.append(line)
+    return {k: "\n".join(v) for k, v in out.items()}
+
+
+@dataclass(frozen=True)
+class ScanPolicy:
+    """What the config says about judging one host: the ports it may offer (`tcp/443`; None:
+    no allowlist, ports are reported as info) and how many failed logins a day are worth a
+    finding."""
+
+    allowed_ports: frozenset[str] | None = None
+    failed_logins: int = 20
+    world_writable_paths: tuple[str, ...] = ("/etc", "/usr/local/bin", "/usr/local/sbin")
 
 
 def parse_scan(text: str, now: datetime, policy: ScanPolicy, seconds: float | None = None) -> ScanResult:
@@ -221,7 +238,6 @@ class FindingCounts:
 
     counts: tuple[tuple[str, int], ...]
     severe: int  # open findings at or above the configured incident severity
-    worst: str | None  # the worst severity open
 
 
 def _counts_values(sample: FindingCounts) -> Iterator[Value]:

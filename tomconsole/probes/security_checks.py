@@ -7,13 +7,13 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from tomconsole.models import Finding, PatchState
 from tomconsole.probes.sockets import exposed, parse_proc_net
 from tomconsole.probes.sshd_config import SshdSettings, weak_algorithms
 
-WW_CAP = 100  # world-writable paths listed at most (more are counted)
+WW_CAP = 100  # world-writable paths listed one by one (past it, one finding says there are more)
 NOLOGIN = ("nologin", "false", "sync", "shutdown", "halt")
 
 
@@ -28,10 +28,19 @@ def _needs_root(check: str, what: str) -> Finding:
     )
 
 
+SSH_CHECKS = ("ssh-root-login", "ssh-password-auth", "ssh-weak-crypto")
+
+
 def ssh_findings(settings: SshdSettings | None) -> Iterator[Finding]:
     if settings is None:
-        for check in ("ssh-root-login", "ssh-password-auth", "ssh-weak-crypto"):
+        for check in SSH_CHECKS:
             yield _needs_root(check, "sshd -T and /etc/ssh/sshd_config were not readable")
+        return
+    if settings.source != "sshd -T" and settings.unreadable:
+        # An unreadable included file may set anything first: judging without it could be wrong.
+        files = ", ".join(settings.unreadable[:3])
+        for check in SSH_CHECKS:
+            yield _needs_root(check, f"sshd -T refused and {files} not readable")
         return
     src = settings.source
     root = settings.get("permitrootlogin").lower()
@@ -140,6 +149,37 @@ def account_findings(passwd: str, uid_min_text: str) -> Iterator[Finding]:
 
 _ISO = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d\d:?\d\d|Z)?)")
 _FROM = re.compile(r"from (\S+) port")
+_SYSLOG = re.compile(r"^([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d)")
+
+
+def _when(line: str, now: datetime, offset: timezone) -> datetime | None:
+    """A log line's time: ISO 8601 (the journal, rsyslog's default on Debian 12), or the
+    traditional `Dec  7 01:53:53` in the host's zone, in the year that makes it not later
+    than now."""
+    m = _ISO.match(line)
+    if m is not None:
+        try:
+            at = datetime.fromisoformat(m.group(1).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return at if at.tzinfo is not None else at.replace(tzinfo=offset)
+    m = _SYSLOG.match(line)
+    if m is None:
+        return None
+    try:
+        at = datetime.strptime(f"{now.year} {m.group(1)}", "%Y %b %d %H:%M:%S").replace(tzinfo=offset)
+    except ValueError:
+        return None
+    return at.replace(year=now.year - 1) if at > now + timedelta(days=1) else at
+
+
+def _offset(text: str) -> timezone:
+    """`+0100` as a zone (the host's, printed by `date +%z`); UTC when absent or unreadable."""
+    m = re.fullmatch(r"([+-])(\d\d)(\d\d)", text.strip())
+    if m is None:
+        return UTC
+    sign = 1 if m.group(1) == "+" else -1
+    return timezone(sign * timedelta(hours=int(m.group(2)), minutes=int(m.group(3))))
 
 
 def failed_login_findings(auth: str, now: datetime, threshold: int) -> Iterator[Finding]:
@@ -147,19 +187,18 @@ def failed_login_findings(auth: str, now: datetime, threshold: int) -> Iterator[
     if not first.startswith("log "):
         yield _needs_root("ssh-failed-logins", "/var/log/auth.log, /var/log/secure and the journal")
         return
-    where = first.removeprefix("log ").strip()
+    words = first.split()
+    where = words[1] if len(words) > 1 else "?"
+    zone = _offset(words[2]) if len(words) > 2 else UTC
     count, sources = 0, dict[str, int]()
     for line in rest.split("\n"):
-        if not line.strip():
+        # One attempt at a user that does not exist logs `Invalid user` and then, with
+        # passwords on, `Failed password for invalid user`: counted once.
+        if "Failed password for invalid user" in line or not line.strip():
             continue
-        m = _ISO.match(line)
-        if m is not None:
-            try:
-                at = datetime.fromisoformat(m.group(1).replace("Z", "+00:00"))
-            except ValueError:
-                at = None
-            if at is not None and at.tzinfo is not None and now - at > timedelta(hours=24):
-                continue
+        at = _when(line, now, zone)
+        if at is not None and now - at > timedelta(hours=24):
+            continue
         count += 1
         src = _FROM.search(line)
         if src:
@@ -236,6 +275,8 @@ def patch_findings(patches: PatchState, packages: list[str], reboot: str) -> tup
 
 
 def world_writable_findings(text: str) -> Iterator[Finding]:
+    """One finding per path (a newline in a name arrives as `?`), at most WW_CAP; past that,
+    one finding that says the list goes on, so the rest are not taken for fixed."""
     paths = [p for p in text.split("\n") if p.strip()]
     for path in paths[:WW_CAP]:
         yield Finding(
@@ -246,4 +287,14 @@ def world_writable_findings(text: str) -> Iterator[Finding]:
             obj=path,
             why="Any local user or compromised service can change it, and so whatever trusts it.",
             fix=f"chmod o-w {shlex.quote(path)} (a shared directory needs the sticky bit: chmod +t).",
+        )
+    if len(paths) > WW_CAP:
+        yield Finding(
+            "world-writable",
+            "medium",
+            f"more than {WW_CAP} world-writable paths (the first {WW_CAP} are listed)",
+            f"{len(paths)}+ paths found",
+            obj="(more)",
+            why="Any local user or compromised service can change them.",
+            fix="find PATH -xdev -perm -0002 lists them all; fix the first ones, then scan again.",
         )

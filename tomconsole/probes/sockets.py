@@ -3,7 +3,9 @@ read without root (the owning process needs root; the port does not).
 
 A TCP socket listens in state 0A; a UDP socket is "listening" when it is bound and not
 connected (state 07, remote port 0). Addresses are the kernel's hex: an IPv4 address is one
-little-endian 32-bit word, an IPv6 address four of them. Pure: never raises on garbage.
+32-bit word in the host's byte order (little-endian on x86 and arm64, the machines this
+reads), an IPv6 address four of them. UDP sockets on the ephemeral port range are clients.
+Pure: never raises on garbage.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import ipaddress
 from dataclasses import dataclass
 
 TCP_LISTEN, UDP_UNCONNECTED = "0A", "07"
+# Linux's default ip_local_port_range: an unconnected UDP socket on one of these is a client
+# that sends with sendto (a resolver, a syslog forwarder), not a service.
+EPHEMERAL = range(32768, 61000)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -62,6 +67,8 @@ def parse_proc_net(proto: str, text: str) -> list[Listener]:
         try:
             port = int(port_hex, 16)
         except ValueError:
+            continue
+        if base == "udp" and port in EPHEMERAL:
             continue
         address = _address(local)
         if address is not None and 0 < port < 65536:

@@ -5,7 +5,8 @@
 sshd keeps the FIRST value it obtains for a keyword (an Include is read in place, its files in
 lexical order); a `Match` block's settings apply only to the connections it matches, so they
 are kept apart (a block that loosens a setting is a finding of its own); keywords are
-case-insensitive. Pure: never raises on garbage.
+case-insensitive; a `Match all` block applies to every connection, over the global values.
+Pure: never raises on garbage.
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ def parse_config_files(files: dict[str, str], main: str = "/etc/ssh/sshd_config"
     out = SshdSettings(source=main)
     paths = list(files)
     block: dict[str, str] | None = None  # the Match block being read, None: global
+    every: dict[str, str] = {}  # the settings of `Match all` blocks
 
     def read(path: str, depth: int) -> None:
         nonlocal block
@@ -109,16 +111,17 @@ def parse_config_files(files: dict[str, str], main: str = "/etc/ssh/sshd_config"
                             block = outer
                 continue
             if key == "match":
-                if value.lower() == "all":
-                    block = None  # `Match all` ends a block: what follows is global again
-                else:
-                    block = {}
+                # `Match all` matches every connection: what follows overrides the global
+                # settings for everyone (sshd_config(5)), so it is read as global, winning.
+                block = every if value.lower() == "all" else {}
+                if block is not every:
                     out.matches.append((value, block))
                 continue
             target = out.values if block is None else block
             target.setdefault(key, value)
 
     read(main, 0)
+    out.values.update(every)
     return out
 
 

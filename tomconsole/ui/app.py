@@ -437,7 +437,12 @@ class TomConsole(KeyGate):
             if problem:
                 self._say(problem, "warning")
         else:
-            ask_export(engine, ask, lambda text, bad: self._say(text, "error" if bad else "information", 8))
+            ask_export(
+                engine,
+                ask,
+                lambda text, bad: self._say(text, "error" if bad else "information", 8),
+                lambda job: self.run_worker(job, group="export"),
+            )
 
     def show_findings_of(self, target: str) -> None:
         """The findings pane, filtered to one target's findings."""

@@ -4,17 +4,16 @@ directory. Kept apart from the app, as ui/intents.py is for incidents."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from rich.text import Text
 
 from tomconsole.engine import Engine
 from tomconsole.findings.actions import parse_until
-from tomconsole.findings.book import public
-from tomconsole.findings.report import to_csv, to_markdown
+from tomconsole.findings.report import to_csv, to_json, to_markdown
 from tomconsole.models import AcceptRisk, Action
 from tomconsole.store import StoreError, atomic_write
 from tomconsole.ui.intents import Ask
@@ -59,32 +58,31 @@ def ask_accept(
     return None
 
 
-def ask_export(engine: Engine, ask: Ask, say: Callable[[str, bool], None]) -> None:
-    """Ask for a format, then write every finding to a file in the data directory."""
+def ask_export(
+    engine: Engine, ask: Ask, say: Callable[[str, bool], None], run: Callable[..., object]
+) -> None:
+    """Ask for a format, then write every finding to a file in the data directory (on a
+    thread: the write is fsynced). `run(coro)` runs a coroutine off the key handler."""
     book, store = engine.findings, engine.store
     if book is None or store is None:
         say("findings are off: no data directory", True)
         return
 
-    def then(fmt: str | None) -> None:
-        if fmt is None:
-            return
-        docs = book.listing(everything=True)
+    async def write(fmt: str) -> None:
+        docs = [book.as_of_now(d) for d in book.listing(everything=True)]
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         ext = {"markdown": "md", "csv": "csv", "json": "json"}[fmt]
         path = Path(store.directory) / f"findings-{stamp}.{ext}"
-        text = to_markdown(docs) if fmt == "markdown" else to_csv(docs) if fmt == "csv" else _json(docs)
+        text = to_markdown(docs) if fmt == "markdown" else to_csv(docs) if fmt == "csv" else to_json(docs)
         try:
-            atomic_write(path, text.encode())
+            await asyncio.to_thread(atomic_write, path, text.encode())
         except StoreError as exc:
             say(f"not exported: {exc}", True)
             return
         say(f"{len(docs)} findings written to {path}", False)
 
+    def then(fmt: str | None) -> None:
+        if fmt is not None:
+            run(write(fmt))
+
     ask(AskChoice("Export every finding as", EXPORTS), then)
-
-
-def _json(docs: list[dict[str, Any]]) -> str:
-    import json
-
-    return json.dumps({"findings": [public(d) for d in docs]}, indent=2) + "\n"

@@ -20,6 +20,7 @@ from textual.widgets import Input, Static
 from tomconsole.engine import Snapshot
 from tomconsole.findings.book import LIVE, rank
 from tomconsole.findings.report import patch_counts, severity_counts
+from tomconsole.models import HostState
 from tomconsole.ui.keys import FieldInput
 from tomconsole.ui.messages import AcceptRequested, FindingOpened, FindingsExportRequested, send
 from tomconsole.ui.palette import Palette
@@ -76,7 +77,8 @@ class FindingsPane(FilteredTablePane):
         self._diffs: list[dict[str, Any]] = []
         self._patches = ""
         self._generation = 0
-        self._seen: tuple[int, int, str, str, str, int, bool] | None = None
+        self._seen: tuple[object, ...] | None = None
+        self._failed: tuple[tuple[str, str], ...] = ()  # scans that failed: (host, why)
 
     def compose(self) -> ComposeResult:
         yield FieldInput(placeholder=self.FILTER_HINT, classes="pane-filter")
@@ -92,6 +94,11 @@ class FindingsPane(FilteredTablePane):
         self._docs = snapshot.findings
         self._diffs = snapshot.finding_scans
         self._patches = patch_counts(snapshot.scans)
+        self._failed = tuple(
+            (r.info.name, r.reason or r.state.value)
+            for r in snapshot.scans
+            if r.state in (HostState.ERROR, HostState.TIMEOUT)
+        )
 
     def repaint(self, palette: Palette) -> None:
         self.palette = palette
@@ -121,6 +128,7 @@ class FindingsPane(FilteredTablePane):
             self.query_text,
             self._generation,
             self.size.width >= WIDE_SUMMARY,
+            self._failed,
         )
         if key == self._seen:
             return  # nothing new: the findings change once a scan, not once a redraw
@@ -160,6 +168,15 @@ class FindingsPane(FilteredTablePane):
         box.styles.height = 1 if wide else 2
         box.update(summary)
         status = Text(f" view: {self.view} (v)  by {self.group} (b)  {len(picked)} shown  ", style="dim")
+        if self._failed:  # first on the line: a scan that did not run hides what it would find
+            host, why = self._failed[0]
+            more = f" (+{len(self._failed) - 1} more)" if len(self._failed) > 1 else ""
+            lead = Text(" scan failed on ", style=f"bold {self.palette.crit}")
+            lead.append_text(safe_text(host, style="bold"))
+            lead.append(f"{more}: ")
+            lead.append_text(safe_text(why))
+            lead.append("  ")
+            status = lead + status
         if self.query_text:
             status.append("filter: ", style="dim")
             status.append_text(safe_text(self.query_text))

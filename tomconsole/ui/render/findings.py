@@ -9,7 +9,6 @@ from typing import Any
 from rich.style import Style
 from rich.text import Text
 
-from tomconsole.models import Level
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.widgets.fleet_table import Column
@@ -28,12 +27,6 @@ FINDING_COLUMNS = (
 )
 SHORT = {"critical": "CRIT", "high": "HIGH", "medium": "MED", "low": "LOW", "info": "info"}
 STATE_WORD = {"open": "open", "accepted": "accepted", "resolved": "fixed", "not_assessed": "n/a root"}
-
-
-def severity_level(severity: str) -> Level:
-    return (
-        Level.CRIT if severity in ("critical", "high") else Level.WARN if severity == "medium" else Level.OK
-    )
 
 
 def severity_style(p: Palette, severity: str) -> Style:
