@@ -98,11 +98,14 @@ def scan_reply(spec: SimSpec, index: int, now: datetime | None = None) -> str:
         reboot = "required"
     auth = "unreadable"
     if index == 0:
-        auth = "log /var/log/auth.log +0000\n" + "\n".join(
-            f"{(now - timedelta(minutes=7 * h)).isoformat()} {spec.name} sshd[{900 + h}]: "
-            f"Failed password for invalid user admin from 203.0.113.{7 + h % 3} port {40000 + h} ssh2"
-            for h in range(40)
-        )
+        lines = []
+        for h in range(40):  # what sshd logs for a password tried on a user that does not exist
+            at, src = (now - timedelta(minutes=7 * h)).isoformat(), f"203.0.113.{7 + h % 3} port {40000 + h}"
+            lines.append(f"{at} {spec.name} sshd[{900 + h}]: Invalid user admin from {src}")
+            lines.append(
+                f"{at} {spec.name} sshd[{900 + h}]: Failed password for invalid user admin from {src} ssh2"
+            )
+        auth = "log /var/log/auth.log +0000\n" + "\n".join(lines)
     sections = [
         "@@id\n1000\ndemo",
         "@@sshd-t\nsshd: no hostkeys available -- exiting.",
