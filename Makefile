@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.prometheus --hosts 1000 5000
 	$(BIN)/python -m bench.network
 	$(BIN)/python -m bench.databases
+	$(BIN)/python -m bench.security
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
