@@ -70,6 +70,7 @@ class Snapshot:
     findings: list[dict[str, Any]] = field(default_factory=list)  # the finding book, resolved too
     scans: list[HostRow] = field(default_factory=list)  # scan: targets (their patch state)
     finding_scans: list[dict[str, Any]] = field(default_factory=list)  # each last scan's new and fixed
+    drop_failures: list[str] = field(default_factory=list)  # reports the drop folder could not import
 
 
 class Engine:
@@ -223,7 +224,10 @@ class Engine:
         findings = book.listing(everything=True) if book is not None else []
         diffs = book.diff() if book is not None else []
         scans = [r for r in rows if r.info.kind == "scan"]
-        return Snapshot(hosts, self.source_statuses(), incidents, checks, rows, dbs, findings, scans, diffs)
+        failed = list(self.feed.failures) if self.feed is not None else []
+        return Snapshot(
+            hosts, self.source_statuses(), incidents, checks, rows, dbs, findings, scans, diffs, failed
+        )
 
     def _host_info(self, name: str) -> HostInfo | None:
         view = self.fleet.views.get(name)

@@ -173,7 +173,10 @@ async def test_real_lynis_report_import_and_a_malformed_one(tmp_path: Path) -> N
         "state",
         "first_seen",
         "last_seen",
+        "accepted",
     }
+    code, _, err = await _run("findings", "import", str(report), "--host", "", data=data)
+    assert code == 2 and "not a host or image name" in err
 
     # Cut short (no finish=true): one line, exit 2, nothing changed.
     cut = tmp_path / "cut.dat"

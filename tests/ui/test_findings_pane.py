@@ -57,7 +57,9 @@ async def test_findings_grouped_with_counts_and_hostile_text_literal(tmp_path: P
         await pilot.press("5")
         pane = _pane(app)
         await wait_for(pilot, lambda: len(pane.shown) == 3)
-        assert next(iter(pane.table.keys)) == "§db-01"  # grouped by host, a header row each
+        # grouped by host, a header row each, the worst group first: both have a high finding
+        # open, web-01 has more open
+        assert list(pane.table.keys) == ["§web-01", "FND-000001", "FND-000002", "§db-01", "FND-000003"]
         summary = pane.query_one("#findings-summary", Static).content
         assert isinstance(summary, Text) and "high 2" in summary.plain and "low 1" in summary.plain
         evidence = pane.table.cells("FND-000002")[4].plain
@@ -106,3 +108,30 @@ async def test_accept_with_keys_in_one_burst(tmp_path: Path) -> None:
         await pilot.press("v")  # changes: each target's last scan against the one before
         await wait_for(pilot, lambda: bool(pane.shown) and all(":" in k for k in pane.shown))
         assert sorted(pane.shown) == ["FND-000001:new", "FND-000002:new", "FND-000003:new"]
+
+
+async def test_keys_typed_for_a_refused_dialog_do_not_reach_the_table(tmp_path: Path) -> None:
+    app = TomConsole(engine_with_findings(tmp_path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("5")
+        pane = _pane(app)
+        await wait_for(pilot, lambda: len(pane.shown) == 3)
+        assert pane.table.cursor_key == "§web-01"  # a group's header: nothing to accept
+        theme = app.theme
+        # `k` is refused; the reason typed ahead holds `q` (quit) and `t` (theme), then Enter.
+        await pilot.press("k", *"quiet fix later", "enter", "enter")
+        await pilot.pause()
+        assert app.is_running and app.theme == theme
+        assert not isinstance(app.screen, FindingScreen | AskAccept)
+        assert pane.query_text == ""
+
+
+async def test_q_with_enter_behind_it_quits_cleanly(tmp_path: Path) -> None:
+    app = TomConsole(engine_with_findings(tmp_path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("5")
+        pane = _pane(app)
+        await wait_for(pilot, lambda: len(pane.shown) == 3)
+        await pilot.press("down", "q", "enter")
+        await wait_for(pilot, lambda: not app.is_running)
+    assert app.return_code in (None, 0)

@@ -41,8 +41,13 @@ async def test_drop_folder_imports_once_and_sets_aside_what_it_cannot_read(tmp_p
     failed = drop / "web-01" / "failed" / "lynis-report.dat"
     assert failed.exists() and "finish=true" in failed.with_name("lynis-report.dat.error").read_text()
     assert {d["host"] for d in feed.book.listing()} == {"app-01"}
-    audit = feed.book.store.all("audit")
-    assert audit[-1]["action"] == "import-findings" and audit[-1]["who"] == "drop-folder"
+    audit = {a["action"]: a for a in feed.book.store.all("audit")}
+    assert audit["import-findings"]["who"] == "drop-folder" and audit["import-findings"]["target"] == "app-01"
+    failure = audit["import-findings-failed"]
+    assert failure["target"] == "web-01" and "finish=true" in failure["result"]
+    assert feed.failures == [
+        "lynis-report.dat for web-01: the Lynis report has no `finish=true`: the audit did not complete"
+    ]
     feed.book.store.close()
     again = _feed(tmp_path / "data", drop)
     assert await again.import_dropped() == []

@@ -132,7 +132,7 @@ def test_a_scanner_report_replaces_its_own_only(tmp_path: Path) -> None:
     cve = Finding("trivy", "critical", "CVE-1 in openssl", obj="CVE-1 openssl")
     cve2 = Finding("trivy", "low", "CVE-2 in zlib", obj="CVE-2 zlib")
     reply = apply_finding_action(book, ImportFindings("web-01", "trivy", (cve, cve2), "ana", "r.json"))
-    assert reply == {"ok": True, "host": "web-01", "added": 2, "updated": 0, "resolved": 0}
+    assert reply == {"ok": True, "host": "web-01", "added": 2, "updated": 0, "resolved": 0, "reopened": 0}
     reply = apply_finding_action(book, ImportFindings("web-01", "trivy", (cve2,), "ana", "r2.json"))
     assert reply["resolved"] == 1
     assert book.get("FND-000001")["state"] == "open"  # type: ignore[index]  # ssh's own, untouched

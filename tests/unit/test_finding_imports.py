@@ -117,7 +117,7 @@ def test_malformed_trivy(text: str, why: str) -> None:
 def test_detect() -> None:
     assert detect(LYNIS) == "lynis"
     assert detect(trivy_sample()) == "trivy"
-    with pytest.raises(ReportError, match="give --format"):
+    with pytest.raises(ReportError, match="neither a Lynis report"):
         detect("hello")
     assert read_report(LYNIS)[0] == "lynis"
 

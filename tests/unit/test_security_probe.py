@@ -44,7 +44,7 @@ def test_recorded_scan_of_this_machine() -> None:
     result = parse_scan(text, NOW, ScanPolicy())
     found = {(f.check, f.obj): f for f in result.findings}
     # Debian's stock sshd_config sets neither: sshd's defaults apply, and are said to.
-    assert found[("ssh-password-auth", "")].evidence.startswith("PasswordAuthentication yes (the default")
+    assert found[("ssh-password-auth", "")].evidence.startswith("PasswordAuthentication yes (sshd's default")
     assert found[("ssh-root-login", "")].severity == "low"
     # The test login is a system account (useradd --system) with /bin/sh.
     assert found[("system-account-shell", "tomconsole-probe")].severity == "low"
@@ -89,6 +89,9 @@ def test_include_directory_first_value_wins_in_lexical_order() -> None:
     assert s is not None
     assert s.get("permitrootlogin") == "yes"  # 10-a is read before the main file's own line
     assert s.get("passwordauthentication") == "no"
+    (root,) = [f for f in ssh_findings(s) if f.check == "ssh-root-login"]
+    assert "set in /etc/ssh/sshd_config.d/10-a.conf" in root.evidence  # where to go and change it
+    assert "in /etc/ssh/sshd_config.d/10-a.conf" in root.fix
 
 
 def test_relative_include_and_duplicates() -> None:

@@ -29,6 +29,7 @@ from tomconsole.cli.output import (
 from tomconsole.collectors.dropfolder import MAX_BYTES
 from tomconsole.config import Config
 from tomconsole.findings.book import FindingBook
+from tomconsole.findings.feed import valid_target
 from tomconsole.findings.imports import FORMATS, ReportError, read_report
 from tomconsole.findings.report import to_csv, to_json, to_markdown
 from tomconsole.models import AcceptRisk, Action, ImportFindings
@@ -108,7 +109,13 @@ def _read(cmd: str, args: argparse.Namespace, book: FindingBook) -> int:
     return EXIT_OK
 
 
-def _detail(doc: dict[str, Any]) -> str:
+def _detail(found: dict[str, Any]) -> str:
+    """A finding for a person: every value on its own line (a line break in a reason or in
+    evidence is shown as \\x0a, not as a new line of this layout)."""
+    doc: dict[str, Any] = {k: (safe(v) if isinstance(v, str) else v) for k, v in found.items()}
+    if found.get("accepted"):
+        doc["accepted"] = {k: safe(v) for k, v in found["accepted"].items()}
+    doc["history"] = [{k: safe(v) for k, v in h.items()} for h in found.get("history", [])]
     out = [
         f"{doc['id']}  {doc['severity']}  {doc['state']}",
         f"host:       {doc['host']}",
@@ -140,7 +147,10 @@ def _prepare_import(args: argparse.Namespace, config: Config) -> ImportFindings 
     except UnicodeDecodeError:
         return error(f"{path}: not UTF-8 text", EXIT_USAGE)
     except ReportError as exc:
-        return error(f"{path}: {exc}", EXIT_USAGE)
+        hint = "; give --format lynis or trivy" if args.format is None and "neither" in str(exc) else ""
+        return error(f"{path}: {exc}{hint}", EXIT_USAGE)
+    if not valid_target(args.host):
+        return error(f"--host {safe(args.host)!r}: not a host or image name", EXIT_USAGE)
     if args.host not in {h.name for h in config.hosts}:
         note(
             f"{args.host} is not a host of `hosts:` (a scanned image or an unpolled machine): "
@@ -158,7 +168,9 @@ def _report(answer: dict[str, Any], action: Action) -> int:
         return error(answer.get("error"), EXIT_DOWN)
     if isinstance(action, ImportFindings):
         say(
-            f"{action.host}: {answer['added']} added, {answer['updated']} updated, "
+            f"{action.host}: {answer['added']} added"
+            + (f" ({answer['reopened']} of them seen before)" if answer.get("reopened") else "")
+            + f", {answer['updated']} updated, "
             f"{answer['resolved']} resolved ({action.scanner}, {len(action.findings)} in the report)"
         )
     else:

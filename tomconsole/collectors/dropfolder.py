@@ -1,7 +1,9 @@
 """The drop folder (`security.drop_folder`), where scanners the organisation runs leave their
 reports: `<folder>/<host>/<report>`. Listing and reading them, and setting a report aside
 once it is imported (`imported/`) or cannot be (`failed/`, beside a `.error` note saying
-why). A report still being written (changed in the last few seconds) waits for the next look.
+why). A report still being written (changed in the last SETTLE_S seconds) waits for a later
+look; a writer slower than that should write elsewhere (or under a name starting with a dot)
+and move the report in.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import os
 import time
 from pathlib import Path
 
-SETTLE_S = 5.0  # a report must have stopped changing this long before it is read
+SETTLE_S = 30.0  # a report must have stopped changing this long before it is read
 MAX_BYTES = 64 * 1024 * 1024
 
 

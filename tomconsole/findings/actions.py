@@ -51,6 +51,7 @@ def apply_finding_action(book: FindingBook, action: Action) -> dict[str, Any]:
                     "added": len(result.added),
                     "updated": len(result.updated),
                     "resolved": len(result.resolved),
+                    "reopened": len(result.reopened),
                 }
     except ValueError as exc:
         return {"ok": False, "error": str(exc)}

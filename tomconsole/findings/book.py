@@ -43,16 +43,14 @@ def finding_key(host: str, check: str, obj: str) -> str:
 
 @dataclass
 class MergeResult:
-    added: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)  # new, or back after being resolved
     updated: list[str] = field(default_factory=list)
     resolved: list[str] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.resolved)
+    reopened: list[str] = field(default_factory=list)  # the part of `added` seen before
 
     def summary(self) -> str:
-        return f"{len(self.added)} added, {len(self.updated)} updated, {len(self.resolved)} resolved"
+        again = f" ({len(self.reopened)} of them seen before)" if self.reopened else ""
+        return f"{len(self.added)} added{again}, {len(self.updated)} updated, {len(self.resolved)} resolved"
 
 
 @dataclass
@@ -202,7 +200,7 @@ class FindingBook:
                 {"host": host, "scanner": scanner, "at": at, "new": result.added, "fixed": result.resolved},
             )
             self.version += 1
-        if result.changed or result.updated:
+        if result.added or result.resolved or result.updated:
             self._changed()
         return result
 
@@ -242,6 +240,7 @@ class FindingBook:
                 key, {**r, **facts, "state": state, "last_seen": at, "resolved_at": None}, at, "seen again"
             )
             result.added.append(key)
+            result.reopened.append(key)
             return
         if r["state"] == "accepted":
             state = "accepted"
@@ -327,7 +326,9 @@ class FindingBook:
 
 
 def public(doc: dict[str, Any]) -> dict[str, Any]:
-    """The documented JSON of a finding (`findings list --format json`, `poll`)."""
+    """The documented JSON of a finding (`findings list --format json`, `poll`): the issue's
+    nine keys, then `accepted` ({by, reason, until} or null). Keys are only ever added."""
+    a = doc.get("accepted") if doc["state"] == "accepted" else None
     return {
         "id": doc["id"],
         "host": doc["host"],
@@ -338,4 +339,5 @@ def public(doc: dict[str, Any]) -> dict[str, Any]:
         "state": doc["state"],
         "first_seen": doc["first_seen"],
         "last_seen": doc["last_seen"],
+        "accepted": {"by": a["by"], "reason": a["reason"], "until": a["until"]} if a else None,
     }

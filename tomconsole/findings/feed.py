@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from tomconsole.monitor.state import FleetState
 from tomconsole.store import StoreError
 
 log = logging.getLogger(__name__)
+TARGET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/+-]{0,252}")
 DB_SEVERITY = {"critical": "critical", "major": "high", "minor": "medium", "info": "info"}
 DB_EVERY_S = 600.0  # unchanged database findings are merged again this often (last seen)
 
@@ -100,6 +102,7 @@ class FindingFeed:
         self._merged: dict[str, Any] = {}
         self._db_due: dict[str, float] = {}
         self._stuck: set[Path] = set()  # reports that could not be moved out of the drop folder
+        self.failures: list[str] = []  # the last reports that could not be imported, and why
         fleet.subscribe(self.observe)
 
     def observe(self, key: str) -> None:
@@ -151,6 +154,19 @@ class FindingFeed:
                 self._aside(report, "failed", got)
                 log.warning("%s: not imported: %s", report, got)
                 said.append(f"{report}: not imported: {got}")
+                self.failures = [*self.failures, f"{report.name} for {host}: {got}"][-5:]
+                with contextlib.suppress(StoreError):
+                    self.book.store.append(
+                        AUDIT,
+                        {
+                            "at": self.book.now().isoformat(),
+                            "who": "drop-folder",
+                            "action": "import-findings-failed",
+                            "target": host,
+                            "file": str(report),
+                            "result": got,
+                        },
+                    )
                 continue
             fmt, found = got
             try:
@@ -170,16 +186,27 @@ class FindingFeed:
 
 
 def _read_and_parse(folder: str) -> list[tuple[str, Path, tuple[str, list[Finding]] | str]]:
+    """Each settled report, read and parsed (its format from its name where that says it:
+    `*.json` is Trivy's, `*.dat` Lynis's), or why it cannot be imported."""
     out: list[tuple[str, Path, tuple[str, list[Finding]] | str]] = []
     for host, report, text, why in waiting(folder):
         if text is None:
             out.append((host, report, why or "cannot read"))
             continue
+        if not valid_target(host):
+            out.append((host, report, f"{host!r} is not a usable host name"))
+            continue
+        fmt = "trivy" if report.suffix == ".json" else "lynis" if report.suffix == ".dat" else None
         try:
-            out.append((host, report, read_report(text)))
+            out.append((host, report, read_report(text, fmt)))
         except ReportError as exc:
             out.append((host, report, str(exc)))
     return out
+
+
+def valid_target(name: str) -> bool:
+    """A name findings can be kept under: a host, or an image (`registry/app:1.4`)."""
+    return bool(TARGET_NAME.fullmatch(name))
 
 
 def import_findings(

@@ -31,7 +31,7 @@ def detect(text: str) -> str:
         return "trivy"
     if "report_version_major=" in head or "# Lynis Report" in head or "warning[]=" in text:
         return "lynis"
-    raise ReportError("neither a Lynis report (lynis-report.dat) nor Trivy JSON; give --format")
+    raise ReportError("neither a Lynis report (lynis-report.dat) nor Trivy JSON")
 
 
 def read_report(text: str, fmt: str | None = None) -> tuple[str, list[Finding]]:

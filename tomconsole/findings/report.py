@@ -15,10 +15,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tomconsole.findings.book import public, rank
-from tomconsole.models import FINDING_SEVERITIES, ScanResult
+from tomconsole.models import FINDING_SEVERITIES, ScanResult, visible
 from tomconsole.monitor.state import HostRow
 
-CSV_FIELDS = ("id", "host", "check", "severity", "state", "title", "evidence", "first_seen", "last_seen")
+CSV_FIELDS = (
+    "id",
+    "host",
+    "check",
+    "severity",
+    "state",
+    "title",
+    "evidence",
+    "first_seen",
+    "last_seen",
+    "accepted_by",
+    "accepted_until",
+    "accepted_reason",
+)
 
 
 def severity_counts(docs: Iterable[dict[str, Any]]) -> dict[str, int]:
@@ -93,13 +106,17 @@ def to_csv(docs: Iterable[dict[str, Any]]) -> str:
     w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     for d in docs:
-        w.writerow(public(d))
+        a = d.get("accepted") or {}
+        row = {**public(d), "accepted_by": a.get("by"), "accepted_until": a.get("until")}
+        row["accepted_reason"] = a.get("reason")
+        w.writerow({k: visible(str(v)) if v is not None else "" for k, v in row.items()})
     return buf.getvalue()
 
 
 def _md(text: str) -> str:
-    """Text in a Markdown table cell: pipes and line breaks would end the cell or the row."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    """Text in a Markdown table cell: pipes and line breaks would end the cell or the row;
+    control characters are made visible (the report is read on terminals too)."""
+    return visible(text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " "))
 
 
 def to_markdown(docs: list[dict[str, Any]], now: datetime | None = None) -> str:

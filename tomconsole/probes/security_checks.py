@@ -31,6 +31,11 @@ def _needs_root(check: str, what: str) -> Finding:
 SSH_CHECKS = ("ssh-root-login", "ssh-password-auth", "ssh-weak-crypto")
 
 
+def _in(settings: SshdSettings, keyword: str) -> str:
+    """Where to change a setting: the file that sets it first, else the main config."""
+    return f"in {settings.where.get(keyword, settings.source)}"
+
+
 def ssh_findings(settings: SshdSettings | None) -> Iterator[Finding]:
     if settings is None:
         for check in SSH_CHECKS:
@@ -45,24 +50,24 @@ def ssh_findings(settings: SshdSettings | None) -> Iterator[Finding]:
     src = settings.source
     root = settings.get("permitrootlogin").lower()
     if root in ("yes", "prohibit-password", "without-password"):
-        set_where = "set" if "permitrootlogin" in settings.values else "the default"
         yield Finding(
             "ssh-root-login",
             "high" if root == "yes" else "low",
             "root may log in over SSH" + (" with a password" if root == "yes" else " with a key"),
-            f"PermitRootLogin {root} ({set_where}; {src})",
+            f"PermitRootLogin {root} ({settings.origin('permitrootlogin')})",
             why="A direct root login leaves no trail of who did what, and root is the first account guessed.",
-            fix="Set `PermitRootLogin no` in the sshd config and reload sshd; log in as a user, then sudo.",
+            fix=f"Set `PermitRootLogin no` {_in(settings, 'permitrootlogin')} and reload sshd; "
+            "log in as a user, then sudo.",
         )
     if settings.get("passwordauthentication").lower() == "yes":
-        set_where = "set" if "passwordauthentication" in settings.values else "the default"
         yield Finding(
             "ssh-password-auth",
             "medium",
             "SSH accepts passwords",
-            f"PasswordAuthentication yes ({set_where}; {src})",
+            f"PasswordAuthentication yes ({settings.origin('passwordauthentication')})",
             why="Passwords can be guessed and phished; keys cannot be brute-forced from the network.",
-            fix="Set `PasswordAuthentication no` and `KbdInteractiveAuthentication no` once all have keys.",
+            fix=f"Set `PasswordAuthentication no` {_in(settings, 'passwordauthentication')} (and "
+            "`KbdInteractiveAuthentication no`) once all have keys; the first value sshd reads wins.",
         )
     for cond, block in settings.matches:
         loosened = [
@@ -81,17 +86,17 @@ def ssh_findings(settings: SshdSettings | None) -> Iterator[Finding]:
                 check,
                 "medium",
                 f"a Match block loosens SSH: {'; '.join(loosened)}",
-                f"Match {cond}: {'; '.join(loosened)} ({src})",
+                f"Match {cond}: {'; '.join(loosened)} (in {settings.where.get(f'Match {cond}', src)})",
                 obj=f"Match {cond}",
                 why="Connections matching it get weaker rules than the rest of the host.",
-                fix="Narrow or remove the Match block in the sshd config.",
+                fix=f"Narrow or remove the Match block in {settings.where.get(f'Match {cond}', src)}.",
             )
     for keyword, algo in weak_algorithms(settings):
         yield Finding(
             "ssh-weak-crypto",
             "low" if keyword == "macs" else "medium",  # SHA-1 and 64-bit MACs: still OpenSSH 9's defaults
             f"sshd offers a weak algorithm: {algo}",
-            f"{keyword} includes {algo} ({src})",
+            f"{keyword} includes {algo} ({settings.origin(keyword)})",
             obj=f"{keyword}:{algo}",
             why="A weak cipher, MAC or key exchange lets a network attacker read or alter sessions.",
             fix=f"Remove {algo} from `{keyword}` in the sshd config (OpenSSH's defaults are safe).",

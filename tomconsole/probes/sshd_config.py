@@ -28,6 +28,17 @@ class SshdSettings:
     values: dict[str, str] = field(default_factory=dict)
     matches: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     source: str = ""
+    # the file each global value (and each Match block, by its condition) came from
+    where: dict[str, str] = field(default_factory=dict)
+
+    def origin(self, keyword: str) -> str:
+        """Where a setting's value comes from, as the evidence says it."""
+        if self.source == "sshd -T":
+            return "sshd -T"
+        if keyword not in self.values:
+            return f"sshd's default; {self.source}"
+        return f"set in {self.where.get(keyword, self.source)}"
+
     unreadable: list[str] = field(default_factory=list)
 
     def get(self, keyword: str) -> str:
@@ -116,9 +127,13 @@ def parse_config_files(files: dict[str, str], main: str = "/etc/ssh/sshd_config"
                 block = every if value.lower() == "all" else {}
                 if block is not every:
                     out.matches.append((value, block))
+                    out.where.setdefault(f"Match {value}", path)
                 continue
             target = out.values if block is None else block
-            target.setdefault(key, value)
+            if key not in target:
+                target[key] = value
+                if block is None or block is every:
+                    out.where[key] = path
 
     read(main, 0)
     out.values.update(every)

@@ -314,18 +314,21 @@ class TomConsole(KeyGate):
     def on_action_requested(self, message: ActionRequested) -> None:
         engine = self.engine
         if engine is None or engine.incidents is None:
+            self.refuse_burst()
             self.notify(
                 (engine.store_problem if engine else None) or "incidents are off: no data directory",
                 severity="error",
             )
             return
         if engine.incidents.store.read_only:
+            self.refuse_burst()
             self._say(engine.incidents.store.banner or "read-only", severity="error", timeout=6)
             return
         problem = dialog_for(
             message, engine, self.operator, lambda screen, then: self.push_screen(screen, then), self.act
         )
         if problem:
+            self.refuse_burst()
             self.notify(problem, severity="warning")
 
     def act(self, action: Action) -> None:
@@ -363,6 +366,8 @@ class TomConsole(KeyGate):
 
     def handle_intent(self, intent: Message) -> None:
         """Intents from panes and screens, handled at once (see ui/messages.send)."""
+        if self.quitting:
+            return
         if isinstance(intent, ActionRequested):
             self.on_action_requested(intent)
         elif isinstance(intent, IncidentOpened):
@@ -401,7 +406,10 @@ class TomConsole(KeyGate):
             self.show_findings_of(message.name.split(":", 1)[1])
             return
         row = self.engine.fleet.row(message.name)
-        if row is not None and row.info.kind == "check":
+        if row is None:  # a finding or incident on a machine or image this console does not poll
+            self._say(f"{message.name} is not a host this console polls: it has no screen", "warning")
+            return
+        if row.info.kind == "check":
             self.push_screen(CheckScreen(self.engine.fleet, row.info.key, self.palette))
         elif row is not None and row.info.kind == "db":
             self.open_database(row.info.key)
@@ -431,10 +439,12 @@ class TomConsole(KeyGate):
         if isinstance(intent, FindingOpened):
             self.push_screen(FindingScreen(book.get, intent.finding_id, self.palette))
         elif book.store.read_only:
+            self.refuse_burst()
             self._say(book.store.banner or "read-only", severity="error", timeout=6)
         elif isinstance(intent, AcceptRequested):
             problem = ask_accept(engine, intent.finding_id, self.operator, ask, self.act)
             if problem:
+                self.refuse_burst()
                 self._say(problem, "warning")
         else:
             ask_export(

@@ -23,6 +23,8 @@ from textual.widgets import Input, OptionList
 
 #: How long keys wait for an Enter or Tab in an input to move the focus before going on anyway.
 HOLD_S = 2.0
+#: Keys closer together than this belong to one burst (a paste, a laggy link, typing ahead).
+BURST_GAP_S = 0.3
 _MOVES_FOCUS = ("enter", "tab", "shift+tab")
 
 
@@ -47,6 +49,28 @@ class KeyGate(App[Any]):
         self._hold: tuple[object, object, float] | None = None
         self._drain_armed = False
         self._typing_in: Input | None = None  # the field the last typed key went into
+        self._quitting = False
+        self._drop_until = 0.0  # keys that arrive before this are dropped (see refuse_burst)
+
+    @property
+    def quitting(self) -> bool:
+        return self._quitting
+
+    async def action_quit(self) -> None:
+        """Quit, and drop the keys that came with the `q`: an Enter behind it must not open a
+        screen while the app is taking its screens down."""
+        self._quitting = True
+        self._backlog.clear()
+        await super().action_quit()
+
+    def refuse_burst(self) -> None:
+        """An action that would have opened an input was refused: the keys typed for that
+        input (a reason typed ahead, Enter) must not reach the table instead, where `q`
+        would quit and `t` change the theme. Drop what waits, and every key that follows
+        within BURST_GAP_S of the last one dropped: the rest of the burst, not the operator's
+        next keys after reading why."""
+        self._backlog.clear()
+        self._drop_until = time.monotonic() + BURST_GAP_S
 
     async def _on_key(self, event: events.Key) -> None:
         """A key that bubbled back up after `_route` forwarded it found no binding then. Looking
@@ -58,6 +82,10 @@ class KeyGate(App[Any]):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.Paste) and not event.is_forwarded:
+            now = time.monotonic()
+            if self._quitting or now < self._drop_until:
+                self._drop_until = now + BURST_GAP_S  # the burst goes on
+                return  # typed for an input that never opened, or behind a quit
             self._backlog.append(event)
             await self._drain()
             return
@@ -78,6 +106,9 @@ class KeyGate(App[Any]):
     async def _drain(self) -> None:
         while self._backlog and not self._blocked():
             await self._route(self._backlog.popleft())
+            if self._quitting or time.monotonic() < self._drop_until:
+                self._backlog.clear()
+                return
         if self._backlog and not self._drain_armed:  # one retry timer at a time, however many keys wait
             self._drain_armed = True
             self.set_timer(0.02, self._retry_drain)

@@ -79,6 +79,7 @@ class FindingsPane(FilteredTablePane):
         self._generation = 0
         self._seen: tuple[object, ...] | None = None
         self._failed: tuple[tuple[str, str], ...] = ()  # scans that failed: (host, why)
+        self._drop_failures: tuple[str, ...] = ()  # dropped reports that could not be imported
 
     def compose(self) -> ComposeResult:
         yield FieldInput(placeholder=self.FILTER_HINT, classes="pane-filter")
@@ -94,6 +95,7 @@ class FindingsPane(FilteredTablePane):
         self._docs = snapshot.findings
         self._diffs = snapshot.finding_scans
         self._patches = patch_counts(snapshot.scans)
+        self._drop_failures = tuple(snapshot.drop_failures)
         self._failed = tuple(
             (r.info.name, r.reason or r.state.value)
             for r in snapshot.scans
@@ -129,13 +131,27 @@ class FindingsPane(FilteredTablePane):
             self._generation,
             self.size.width >= WIDE_SUMMARY,
             self._failed,
+            self._patches,
+            self._drop_failures,
         )
         if key == self._seen:
             return  # nothing new: the findings change once a scan, not once a redraw
         self._seen = key
         picked = [(d, m) for d, m in self._rows_for_view() if finding_matches(d, self.query_text)]
+        # Worst group first (its worst open finding, then how many open), worst first within it.
+        worst: dict[str, tuple[int, int]] = {}
+        for d, _mark in picked:
+            if d["state"] == "open":
+                r, n = worst.get(d[self.group], (99, 0))
+                worst[d[self.group]] = (min(r, rank(d["severity"])), n - 1)
         picked.sort(
-            key=lambda dm: (dm[0][self.group], rank(dm[0]["severity"]), dm[0]["host"], dm[0]["check"])
+            key=lambda dm: (
+                worst.get(dm[0][self.group], (99, 0)),
+                dm[0][self.group],
+                rank(dm[0]["severity"]),
+                dm[0]["host"],
+                dm[0]["check"],
+            )
         )
         rows: list[Row] = []
         current = None
@@ -177,6 +193,11 @@ class FindingsPane(FilteredTablePane):
             lead.append_text(safe_text(why))
             lead.append("  ")
             status = lead + status
+        if self._drop_failures:
+            lead = Text(" not imported (see failed/): ", style=f"bold {self.palette.warn}")
+            lead.append_text(safe_text(self._drop_failures[-1]))
+            lead.append("  ")
+            status = lead + status
         if self.query_text:
             status.append("filter: ", style="dim")
             status.append_text(safe_text(self.query_text))
@@ -210,6 +231,9 @@ class FindingsPane(FilteredTablePane):
     def action_accept(self) -> None:
         fid = self._current()
         if fid is None:
+            refuse = getattr(self.app, "refuse_burst", None)
+            if refuse is not None:
+                refuse()
             self.notify("put the cursor on a finding to accept its risk", severity="warning", timeout=3)
             return
         send(self, AcceptRequested(fid))

@@ -26,7 +26,7 @@ FINDING_COLUMNS = (
     Column("state", "State", 8),
 )
 SHORT = {"critical": "CRIT", "high": "HIGH", "medium": "MED", "low": "LOW", "info": "info"}
-STATE_WORD = {"open": "open", "accepted": "accepted", "resolved": "fixed", "not_assessed": "n/a root"}
+STATE_WORD = {"open": "open", "accepted": "accepted", "resolved": "resolved", "not_assessed": "n/a root"}
 
 
 def severity_style(p: Palette, severity: str) -> Style:
@@ -50,7 +50,9 @@ def finding_cells(d: dict[str, Any], p: Palette, mark: str | None = None) -> tup
     quiet = d["state"] in ("accepted", "resolved", "not_assessed")
     base = Style(dim=True) if quiet else Style()
     state = mark or STATE_WORD.get(d["state"], d["state"])
-    state_style = f"bold {p.crit}" if mark == "new" else p.ok if mark == "fixed" or state == "fixed" else ""
+    state_style = (
+        f"bold {p.crit}" if mark == "new" else p.ok if mark == "fixed" or state == "resolved" else ""
+    )
     return (
         Text(SHORT.get(d["severity"], d["severity"]), style=severity_style(p, d["severity"]) + base),
         safe_text(d["host"], style=base),

@@ -23,6 +23,7 @@ class _Modal(ModalScreen[Any]):
     .ask-box { width: 70; max-width: 100%; height: auto; border: round $accent; background: $surface;
                padding: 1 2; }
     .ask-box Input { margin-bottom: 1; }
+    .ask-box #acc-problem, .ask-box #win-problem { width: 100%; }
     """
 
     def action_cancel(self) -> None:
@@ -121,7 +122,7 @@ class AskAccept(_Modal):
             yield Label(self.title_text)
             yield FieldInput(placeholder="why the risk is accepted (required)", id="acc-reason")
             yield FieldInput(
-                value="30d", placeholder="until: 2027-01-31, or a length such as 30d", id="acc-until"
+                value="30d", placeholder="until (required): 2027-01-31, or a length: 30d", id="acc-until"
             )
             yield Label("", id="acc-problem")
             yield Label(Text("Enter moves on; Enter on the last field saves; Esc cancels", style="dim"))
@@ -132,9 +133,11 @@ class AskAccept(_Modal):
             self.focus_next()
             return
         reason = self.query_one("#acc-reason", Input).value.strip()
-        until = self.query_one("#acc-until", Input).value.strip() or "30d"
+        until = self.query_one("#acc-until", Input).value.strip()
         problem = self.check(reason, until)
         if problem:
             self.query_one("#acc-problem", Label).update(safe_text(problem, style="bold red"))
+            # back to the field that is wrong, so what is typed next goes there
+            self.set_focus(self.query_one("#acc-reason" if not reason else "#acc-until", Input))
             return
         self.dismiss({"reason": reason, "until": until})
