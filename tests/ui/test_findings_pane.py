@@ -4,7 +4,7 @@ with keys sent in one burst, a refused empty reason, and the views."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from rich.text import Text
@@ -96,15 +96,25 @@ async def test_accept_with_keys_in_one_burst(tmp_path: Path) -> None:
         assert "say why" in str(problem)
         await pilot.press("escape")
         # k, a reason typed at once, Enter, a new expiry, Enter: all in one burst.
-        await pilot.press("k", *"legacy app", "enter", "ctrl+u", *"2099-01-31", "enter")
+        day = date.today() + timedelta(days=200)  # within the year an acceptance may last
+        await pilot.press("k", *"legacy app", "enter", "ctrl+u", *day.isoformat(), "enter")
         book = engine.findings
         assert book is not None
         await wait_for(pilot, lambda: book.get("FND-000001")["state"] == "accepted")  # type: ignore[index]
         accepted = book.get("FND-000001")["accepted"]  # type: ignore[index]
         assert accepted["by"] == "ana" and accepted["reason"] == "legacy app"
         until = datetime.fromisoformat(accepted["until"]).astimezone()
-        assert (until.date().isoformat(), until.hour) == ("2099-02-01", 0)  # through the 31st
+        after = (day + timedelta(days=1)).isoformat()
+        assert (until.date().isoformat(), until.hour) == (after, 0)  # through that day
         await wait_for(pilot, lambda: pane.table.cells("FND-000001")[7].plain == "accepted")
+        # `k` again: the dialog shows the acceptance it would replace; over a year is refused.
+        await pilot.press("k")
+        await wait_for(pilot, lambda: isinstance(app.screen, AskAccept))
+        title = app.screen.query_one(Label).content
+        assert isinstance(title, Text) and f"Accepted now by ana until {after} 00:00" in title.plain
+        await pilot.press(*"longer", "enter", "ctrl+u", *"400d", "enter")
+        await wait_for(pilot, lambda: "at most a year" in str(app.screen.query_one("#acc-problem").content))
+        await pilot.press("escape")
         await pilot.press("v")  # changes: each target's last scan against the one before
         await wait_for(pilot, lambda: bool(pane.shown) and all(":" in k for k in pane.shown))
         assert sorted(pane.shown) == ["FND-000001:new", "FND-000002:new", "FND-000003:new"]

@@ -75,6 +75,8 @@ def test_accept_hides_until_expiry_then_reopens(tmp_path: Path) -> None:
         book.accept("FND-000001", "ana", "  ", T0 + timedelta(days=1))
     with pytest.raises(ValueError, match="has passed"):
         book.accept("FND-000001", "ana", "legacy", T0 - timedelta(days=1))
+    with pytest.raises(ValueError, match="at most a year"):
+        book.accept("FND-000001", "ana", "legacy", T0 + timedelta(days=400))
     doc = book.accept("FND-000001", "ana", "legacy app needs it until migration", T0 + timedelta(days=30))
     assert doc["state"] == "accepted" and doc["accepted"]["by"] == "ana"
     assert book.counts("web-01").severe == 0  # accepted: no incident

@@ -150,7 +150,7 @@ def _prepare_import(args: argparse.Namespace, config: Config) -> ImportFindings 
         hint = "; give --format lynis or trivy" if args.format is None and "neither" in str(exc) else ""
         return error(f"{path}: {exc}{hint}", EXIT_USAGE)
     if not valid_target(args.host):
-        return error(f"--host {safe(args.host)!r}: not a host or image name", EXIT_USAGE)
+        return error(f"--host '{safe(args.host)}': not a host or image name", EXIT_USAGE)
     if args.host not in {h.name for h in config.hosts}:
         note(
             f"{args.host} is not a host of `hosts:` (a scanned image or an unpolled machine): "

@@ -17,6 +17,8 @@ def parse_until(text: str, now: datetime) -> datetime:
     the following midnight, local time), an ISO time (local when it names no zone), or a
     length from now (`30d`)."""
     t = text.strip()
+    if not t:
+        raise ValueError("give a date (2027-01-31), a time (2027-01-31T18:00) or a length (30d)")
     try:
         if len(t) == 10 and t[4] == "-":
             day = datetime.fromisoformat(t).date() + timedelta(days=1)

@@ -28,7 +28,8 @@ TABLE, SCANS = "findings", "finding_scans"
 AUDIT = "audit"  # the same audit log the incident book writes
 STATES = ("open", "accepted", "resolved", "not_assessed")
 LIVE = ("open", "accepted", "not_assessed")
-TOUCH_EVERY = timedelta(minutes=10)  # last_seen of an unchanged finding is written this often
+TOUCH_EVERY = timedelta(minutes=10)
+MAX_ACCEPT = timedelta(days=366)  # last_seen of an unchanged finding is written this often
 HISTORY_CAP = 50
 NOT_ASSESSED = "not-assessed"  # the object of a check's "could not judge" finding
 
@@ -281,9 +282,8 @@ class FindingBook:
             raise ValueError(f"no finding {ref}")
         if not reason.strip():
             raise ValueError("say why the risk is accepted (--reason)")
+        self.check_until(until)
         now = self.now()
-        if until <= now:
-            raise ValueError(f"the expiry {until.isoformat()} has passed; give a future date")
         if r["state"] == "resolved":
             raise ValueError(f"{r['id']} is resolved: nothing to accept")
         at = now.isoformat()
@@ -299,6 +299,17 @@ class FindingBook:
             )
         self._changed()
         return self.records[key]
+
+    def check_until(self, until: datetime) -> None:
+        """ValueError when an acceptance could not end then: in the past, or over a year away
+        (a risk is looked at again at least once a year)."""
+        now = self.now()
+        if until <= now:
+            raise ValueError(
+                f"the expiry {until.isoformat(timespec='minutes')} has passed; give a future date"
+            )
+        if until - now > MAX_ACCEPT:
+            raise ValueError("an acceptance lasts at most a year (365d): accept it again then")
 
     def tick(self) -> int:
         """Acceptances that expired reopen; how many."""

@@ -14,7 +14,7 @@ from rich.text import Text
 from tomconsole.engine import Engine
 from tomconsole.findings.actions import parse_until
 from tomconsole.findings.report import to_csv, to_json, to_markdown
-from tomconsole.models import AcceptRisk, Action
+from tomconsole.models import AcceptRisk, Action, visible
 from tomconsole.store import StoreError, atomic_write
 from tomconsole.ui.intents import Ask
 from tomconsole.ui.screens.ask import AskAccept, AskChoice
@@ -39,16 +39,24 @@ def ask_accept(
     title.append_text(safe_text(doc["host"], style="bold"))
     title.append("\n")
     title.append_text(safe_text(doc["title"]))
-    title.append("\nIt reopens at the expiry; you are recorded as the owner.", style="dim")
+    if doc["state"] == "accepted" and doc.get("accepted"):
+        a = doc["accepted"]
+        until = datetime.fromisoformat(a["until"]).astimezone()
+        title.append(f"\nAccepted now by {visible(a['by'])} until {until:%Y-%m-%d %H:%M %Z}: ", style="bold")
+        title.append_text(safe_text(a["reason"]))
+        title.append("\nThis replaces it.", style="bold")
+    title.append("\nIt reopens at the expiry (at most a year); you are recorded as the owner.", style="dim")
 
     def problem(reason: str, until: str) -> str | None:
         if not reason:
             return "say why the risk is accepted"
+        if not until:
+            return "say until when: a date (2027-01-31) or a length (30d)"
         try:
-            when = parse_until(until, book.now())
+            book.check_until(parse_until(until, book.now()))
         except ValueError as exc:
             return str(exc)
-        return None if when > book.now() else "the expiry must be in the future"
+        return None
 
     def then(answer: dict[str, str] | None) -> None:
         if answer is not None:
