@@ -145,3 +145,16 @@ async def test_q_with_enter_behind_it_quits_cleanly(tmp_path: Path) -> None:
         await pilot.press("down", "q", "enter")
         await wait_for(pilot, lambda: not app.is_running)
     assert app.return_code in (None, 0)
+
+
+async def test_the_command_palette_offers_the_panes_actions(tmp_path: Path) -> None:
+    app = TomConsole(engine_with_findings(tmp_path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("5")
+        pane = _pane(app)
+        await wait_for(pilot, lambda: len(pane.shown) == 3)
+        names = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Findings: accept risk", "Findings: export", "Findings: view: live, changes, all"} <= names
+        view = next(c for c in app.get_system_commands(app.screen) if c.title.startswith("Findings: view"))
+        view.callback()
+        await wait_for(pilot, lambda: pane.view == "changes")

@@ -496,6 +496,8 @@ class TomConsole(KeyGate):
         toggle = getattr(pane, "action_toggle_virtual", None)
         if toggle is not None:
             yield SystemCommand(f"{where}: virtual interfaces", "show or fold lo, veth, docker, ...", toggle)
+        for name, what, action in pane.COMMANDS:
+            yield SystemCommand(f"{where}: {name}", what, getattr(pane, f"action_{action}"))
         yield SystemCommand("Theme: next tomconsole theme", "dark, light, wall", self.action_cycle_theme)
 
 

@@ -31,6 +31,8 @@ class FilteredTablePane(Vertical):
     TABLE_ID = "table"
     FILTER_HINT = "filter"
     TAB_TITLE = "Pane"
+    # (name, help, action) of what this pane offers in ctrl+p, beside filter and sort
+    COMMANDS: Sequence[tuple[str, str, str]] = ()
 
     def __init__(self, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]

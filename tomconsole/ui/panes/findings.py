@@ -62,6 +62,12 @@ class FindingsPane(FilteredTablePane):
     TABLE_ID = "findings"
     FILTER_HINT = "filter: words, sev:high, host:web-01, check:ssh-, state:open|accepted|fixed|n/a"
     TAB_TITLE = "Findings"
+    COMMANDS = (
+        ("accept risk", "accept the risk of the finding under the cursor (reason, expiry)", "accept"),
+        ("group by host or check", "group the findings by host, or by check", "cycle_group"),
+        ("view: live, changes, all", "open ones; new and fixed in each last scan; everything", "cycle_view"),
+        ("export", "every finding to a Markdown, CSV or JSON file in the data directory", "export"),
+    )
     BINDINGS = [
         Binding("k", "accept", "Accept risk", priority=True),
         Binding("b", "cycle_group", "Group by"),
