@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tomconsole.config import Config
 from tomconsole.findings.actions import apply_finding_action
+from tomconsole.findings.archive import archive_plan, forget, write_archive
 from tomconsole.findings.book import FindingBook
 from tomconsole.findings.feed import FindingFeed
 from tomconsole.incidents.actions import answer
@@ -54,6 +56,7 @@ if TYPE_CHECKING:  # the clients are imported only when something is polled (a C
     from tomconsole.incidents.external import AlertmanagerSync
 
 
+log = logging.getLogger(__name__)
 DROP_EVERY_S = 5.0  # the console looks into security.drop_folder this often
 
 
@@ -132,6 +135,7 @@ class Engine:
         self._wall = wall
         self._background = background
         self._drop_due = 0.0
+        self._archive_due = time.monotonic()
         self.alertmanager: AlertmanagerSync | None = None
         self._sync: asyncio.Task[None] | None = None
         if config.alertmanager is not None and poll:
@@ -176,6 +180,7 @@ class Engine:
             await self.incidents.process_inbox()
             await self.incidents.archive_due()
         if self.findings is not None and not self.findings.store.read_only:
+            await self._archive_findings()
             with contextlib.suppress(StoreError):  # reported by the store's listeners
                 self.findings.tick()
                 if self.feed is not None and time.monotonic() >= self._drop_due:
@@ -188,6 +193,22 @@ class Engine:
                 # On its own task: a slow Alertmanager (up to its `timeout`) never holds up
                 # the inbox, `for:`, resolve and escalation that run every second.
                 self._sync = asyncio.create_task(self.alertmanager.sync_due(), name="alertmanager")
+
+    async def _archive_findings(self) -> None:
+        """Hourly: resolved findings older than `incidents.archive_after` to archive.json (the
+        file written on a thread, fsynced), then out of the live store."""
+        book = self.findings
+        if book is None or time.monotonic() < self._archive_due:
+            return
+        self._archive_due = time.monotonic() + 3600
+        plan = archive_plan(book, timedelta(seconds=self.config.incidents.archive_after))
+        if not plan:
+            return
+        try:
+            await asyncio.to_thread(write_archive, book.store.directory, plan)
+            forget(book, plan)
+        except StoreError as exc:
+            log.warning("findings not archived: %s", exc)
 
     def tick(self) -> None:
         """Time-driven incident work (`for:` on quiet targets, resolve, escalate)."""

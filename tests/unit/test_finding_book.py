@@ -229,3 +229,33 @@ async def test_one_incident_per_host_that_resolves_once_all_are_accepted(tmp_pat
     engine.tick()
     assert [i.host for i in incidents.book.open()] == ["findings:db-01"]
     engine.close()
+
+
+async def test_resolved_findings_go_to_the_archive_after_a_while(tmp_path: Path) -> None:
+    from tomconsole.config import Config
+    from tomconsole.engine import Engine
+    from tomconsole.findings.archive import ARCHIVE_FILE
+
+    clock = Clock()
+    engine = Engine(Config(), data_dir=tmp_path, sources=[], wall=clock, background=False)
+    book = engine.findings
+    assert book is not None
+    book.merge("web-01", "ssh", [PORT, ROOT], judged=CHECKS)  # PORT is FND-000001, ROOT 000002
+    clock.now += timedelta(days=1)
+    book.merge("web-01", "ssh", [PORT], judged=CHECKS)  # root login fixed: resolved
+    clock.now += timedelta(days=29)  # not yet older than archive_after (30 days)
+    await engine.housekeeping()
+    assert book.get("FND-000002") is not None
+    clock.now += timedelta(days=2)
+    engine._archive_due = 0.0  # the hourly look is due
+    await engine.housekeeping()
+    assert book.get("FND-000002") is None and book.get("FND-000001") is not None  # the open one stays
+    engine.close()
+    archived = Store(tmp_path, filename=ARCHIVE_FILE, lock=False, read_only=True)
+    assert [d["id"] for d in archived.all(TABLE)] == ["FND-000002"]
+    archived.close()
+    reopened = _book(tmp_path, clock)
+    assert [r["id"] for r in reopened.records.values()] == ["FND-000001"]  # gone from the live file
+    # Seen again after it was archived: a new finding, a new id (never the archived one's).
+    reopened.merge("web-01", "ssh", [ROOT, PORT], judged=CHECKS)
+    assert reopened.get(finding_key("web-01", "ssh-root-login", ""))["id"] == "FND-000003"  # type: ignore[index]

@@ -24,7 +24,7 @@ from tomconsole.monitor.state import HostRow
 from tomconsole.probes.security import FINDINGS, FindingCounts
 from tomconsole.store import Store
 
-TABLE, SCANS = "findings", "finding_scans"
+TABLE, SCANS, META = "findings", "finding_scans", "finding_meta"
 AUDIT = "audit"  # the same audit log the incident book writes
 STATES = ("open", "accepted", "resolved", "not_assessed")
 LIVE = ("open", "accepted", "not_assessed")
@@ -268,9 +268,13 @@ class FindingBook:
         self.version += 1
 
     def _next_id(self) -> str:
+        """The next id, never one used before: the highest is kept in the store too, since an
+        archived finding (findings/archive.py) leaves the records but keeps its id."""
         if self._last_id is None:
-            self._last_id = max((int(r["id"].split("-")[1]) for r in self.records.values()), default=0)
+            kept = (self.store.get(META, "ids") or {}).get("last", 0)
+            self._last_id = max([kept, *(int(r["id"].split("-")[1]) for r in self.records.values())])
         self._last_id += 1
+        self.store.put(META, "ids", {"last": self._last_id})
         return f"FND-{self._last_id:06d}"
 
     # -- the operator's decisions and the clock -----------------------------------------
