@@ -57,9 +57,11 @@ def _disk_incidents(app: TomConsole) -> list[Incident]:
 
 async def test_disk_threshold_scenario(tmp_path: Path) -> None:
     app, fleet = disk_app(tmp_path)
-    filler = next(h for h in fleet.hosts if h.spec.fills_disk).spec.name
+    spec = next(h for h in fleet.hosts if h.spec.fills_disk).spec
+    filler = spec.name
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_for(pilot, lambda: app.incidents is not None and len(_disk_incidents(app)) == 1, 60)
+        spec.disk_hold = 0.97  # the disk stays full while the operator triages, however slow the machine
         (inc,) = _disk_incidents(app)
         assert inc.host == filler and inc.state is IncidentState.TRIGGERED and inc.severity == "critical"
         await wait_for(pilot, lambda: "1 crit" in str(app.bar.content))  # header counts, next redraw
@@ -82,7 +84,8 @@ async def test_disk_threshold_scenario(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: inc.severity == "major")
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen))
-        await wait_for(pilot, lambda: inc.state is IncidentState.RESOLVED, 60)  # logrotate frees the disk
+        spec.disk_hold = 0.5  # logrotate frees the disk
+        await wait_for(pilot, lambda: inc.state is IncidentState.RESOLVED, 60)
         assert [e.what for e in inc.timeline][:5] == [
             "triggered",
             "acknowledged",

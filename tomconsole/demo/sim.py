@@ -29,6 +29,7 @@ class SimSpec:
     fill_period_s: float = 720.0  # the filling disk's cycle: climb for 5/6 of it, then logrotate
     drops_ps: float = 0.0  # packets its link drops per second (the lossy vantage point)
     ping_loss: float = 0.0  # the share of echoes it loses when a check pings from it
+    disk_hold: float | None = None  # the filling disk held at this fraction (a test's pause)
 
 
 @dataclass
@@ -85,6 +86,8 @@ class SimHost:
 
     def disk_fraction(self, now: float) -> float:
         """The filling disk climbs from 70 % to 98 % (ten minutes by default), then logrotate frees it."""
+        if self.spec.disk_hold is not None:
+            return self.spec.disk_hold
         period = self.spec.fill_period_s
         phase = (now + self.spec.seed * 17) % period
         return 0.70 + 0.28 * min(1.0, phase / (period * 5 / 6))
