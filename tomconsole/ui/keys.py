@@ -7,7 +7,9 @@ were therefore all routed before the first one took effect: `/` then `queue` qui
 console instead of filtering for "queue". Here the app routes raw keys itself, one at a
 time: bindings run at once (our actions open inputs and screens synchronously), text goes
 straight into a focused Input, and while a pushed screen is still composing, or an Enter or
-Tab in an input has not yet moved the focus, later keys wait in a backlog.
+Tab in an input has not yet moved the focus, later keys wait in a backlog. Keys behind a
+`q`, and the rest of a burst typed for a dialog that was refused (`refuse_burst`), are
+dropped rather than handed to the table.
 """
 
 from __future__ import annotations
