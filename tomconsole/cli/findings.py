@@ -14,12 +14,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tomconsole.cli.incidents import Command, reader, write_action
+from tomconsole.cli.incidents import Command, not_done, reader, write_action
 from tomconsole.cli.output import (
-    EXIT_DOWN,
-    EXIT_INTERRUPTED,
     EXIT_OK,
-    EXIT_QUEUED,
     EXIT_USAGE,
     error,
     note,
@@ -160,12 +157,9 @@ def _prepare_import(args: argparse.Namespace, config: Config) -> ImportFindings 
 
 
 def _report(answer: dict[str, Any], action: Action) -> int:
-    if answer.get("queued"):
-        return error(answer["error"], EXIT_QUEUED)
-    if answer.get("interrupted"):
-        return error(answer["error"], EXIT_INTERRUPTED)
-    if not answer.get("ok"):
-        return error(answer.get("error"), EXIT_DOWN)
+    code = not_done(answer)
+    if code is not None:
+        return code
     if isinstance(action, ImportFindings):
         say(
             f"{action.host}: {answer['added']} added"

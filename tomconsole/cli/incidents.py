@@ -225,13 +225,22 @@ DONE: dict[type[Action], str] = {
 }
 
 
-def _report(answer: dict[str, Any], action: Action) -> int:
+def not_done(answer: dict[str, Any]) -> int | None:
+    """For an action that did not take effect (queued, interrupted, refused): say why and
+    return its exit code. None when it was done."""
     if answer.get("queued"):
         return error(answer["error"], EXIT_QUEUED)
     if answer.get("interrupted"):
         return error(answer["error"], EXIT_INTERRUPTED)
     if not answer.get("ok"):
         return error(answer.get("error"), EXIT_DOWN)
+    return None
+
+
+def _report(answer: dict[str, Any], action: Action) -> int:
+    code = not_done(answer)
+    if code is not None:
+        return code
     if "window" in answer:
         w = answer["window"]
         say(f"{w['key']}: {w['start'][:19]} .. {w['end'][:19]} UTC")

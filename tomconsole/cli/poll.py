@@ -19,8 +19,8 @@ from typing import Any
 from tomconsole.cli.output import EXIT_DOWN, EXIT_OK, EXIT_STORE, error, note, say
 from tomconsole.config import Config
 from tomconsole.engine import Engine
-from tomconsole.findings.book import public
-from tomconsole.findings.report import patch_json, patch_summary, severity_counts
+from tomconsole.findings.book import public, severity_counts
+from tomconsole.findings.report import patch_json, patch_summary
 from tomconsole.models import HostState, SourceState
 from tomconsole.monitor.databases import databases_table, db_json
 from tomconsole.monitor.network import interfaces

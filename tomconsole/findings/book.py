@@ -17,13 +17,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from tomconsole.models import FINDING_SEVERITIES, Finding, HostInfo, HostState
 from tomconsole.monitor.state import HostRow
 from tomconsole.probes.security import FINDINGS, FindingCounts
 from tomconsole.store import Store
 
+T = TypeVar("T")
 TABLE, SCANS, META = "findings", "finding_scans", "finding_meta"
 AUDIT = "audit"  # the same audit log the incident book writes
 STATES = ("open", "accepted", "resolved", "not_assessed")
@@ -32,6 +33,15 @@ TOUCH_EVERY = timedelta(minutes=10)
 MAX_ACCEPT = timedelta(days=366)  # last_seen of an unchanged finding is written this often
 HISTORY_CAP = 50
 NOT_ASSESSED = "not-assessed"  # the object of a check's "could not judge" finding
+
+
+def severity_counts(docs: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """Open findings per severity (accepted and resolved ones are not counted)."""
+    out = dict.fromkeys(FINDING_SEVERITIES, 0)
+    for d in docs:
+        if d["state"] == "open" and d["severity"] in out:
+            out[d["severity"]] += 1
+    return out
 
 
 def rank(severity: str) -> int:
@@ -64,10 +74,7 @@ class FindingBook:
     infos: Callable[[str], HostInfo | None] = field(default=lambda _name: None)
     _versions: dict[str, tuple[int, tuple[Any, ...]]] = field(default_factory=dict)
     version: int = 0  # moves with every change (readers cache on it)
-    _listed: dict[bool, tuple[int, list[dict[str, Any]]]] = field(default_factory=dict)
-    _listed_scans: tuple[int, list[dict[str, Any]]] | None = None
-    _counted: tuple[int, dict[str, FindingCounts]] | None = None
-    _rows: tuple[int, list[HostRow]] | None = None
+    _memos: dict[str, tuple[int, Any]] = field(default_factory=dict)
     _last_id: int | None = None
 
     def __post_init__(self) -> None:
@@ -96,24 +103,31 @@ class FindingBook:
             return doc
         return {**doc, "state": "not_assessed" if doc["obj"] == NOT_ASSESSED else "open"}
 
+    def _memo(self, name: str, compute: Callable[[], T]) -> T:
+        """`compute()`'s answer, worked out again only when the book changed: the screen and
+        the incident clock read the book every second, it changes once a scan."""
+        kept = self._memos.get(name)
+        if kept is not None and kept[0] == self.version:
+            answer: T = kept[1]
+            return answer
+        answer = compute()
+        self._memos[name] = (self.version, answer)
+        return answer
+
     def listing(self, *, everything: bool = False) -> list[dict[str, Any]]:
         """Live findings (resolved too with `everything`), worst first, then by target."""
-        cached = self._listed.get(everything)
-        if cached is not None and cached[0] == self.version:
-            return cached[1]
-        docs = [r for r in self.records.values() if everything or r["state"] in LIVE]
-        docs.sort(key=lambda r: (rank(r["severity"]), r["host"], r["check"], r["obj"]))
-        self._listed[everything] = (self.version, docs)
-        return docs
+
+        def compute() -> list[dict[str, Any]]:
+            docs = [r for r in self.records.values() if everything or r["state"] in LIVE]
+            return sorted(docs, key=lambda r: (rank(r["severity"]), r["host"], r["check"], r["obj"]))
+
+        return self._memo(f"listing:{everything}", compute)
 
     def diff(self) -> list[dict[str, Any]]:
         """Each target's last scan per scanner: when, and the keys it found new and fixed."""
-        cached = self._listed_scans
-        if cached is not None and cached[0] == self.version:
-            return cached[1]
-        docs = sorted(self.store.all(SCANS), key=lambda d: str(d.get("at", "")), reverse=True)
-        self._listed_scans = (self.version, docs)
-        return docs
+        return self._memo(
+            "diff", lambda: sorted(self.store.all(SCANS), key=lambda d: str(d.get("at", "")), reverse=True)
+        )
 
     def counts(self, host: str) -> FindingCounts:
         return self._all_counts().get(host) or FindingCounts(
@@ -121,28 +135,28 @@ class FindingBook:
         )
 
     def _all_counts(self) -> dict[str, FindingCounts]:
-        """Every target's counts, worked out in one pass when the book changed (the incident
-        clock asks every second)."""
-        if self._counted is not None and self._counted[0] == self.version:
-            return self._counted[1]
-        per: dict[str, dict[str, int]] = {}
-        for r in self.records.values():
-            counts = per.setdefault(r["host"], dict.fromkeys(FINDING_SEVERITIES, 0))
-            if r["state"] == "open" and r["severity"] in counts:
-                counts[r["severity"]] += 1
-        limit = rank(self.incident_severity)
-        out = {}
-        for host, counts in per.items():
-            severe = sum(n for s, n in counts.items() if rank(s) <= limit)
-            out[host] = FindingCounts(tuple(counts.items()), severe)
-        self._counted = (self.version, out)
-        return out
+        """Every target's counts, worked out in one pass when the book changed."""
+
+        def compute() -> dict[str, FindingCounts]:
+            per: dict[str, list[dict[str, Any]]] = {}
+            for r in self.records.values():
+                per.setdefault(r["host"], []).append(r)
+            limit = rank(self.incident_severity)
+            out = {}
+            for host, docs in per.items():
+                counts = severity_counts(docs)
+                severe = sum(n for s, n in counts.items() if rank(s) <= limit)
+                out[host] = FindingCounts(tuple(counts.items()), severe)
+            return out
+
+        return self._memo("counts", compute)
 
     def rows(self) -> list[HostRow]:
         """One `findings:NAME` row per target that has findings, for the rules: its sample is
         the open count per severity; its version moves only when a count does."""
-        if self._rows is not None and self._rows[0] == self.version:
-            return self._rows[1]
+        return self._memo("rows", self._rows)
+
+    def _rows(self) -> list[HostRow]:
         out = []
         for host, counts in sorted(self._all_counts().items()):
             key = (counts.counts, counts.severe)
@@ -161,7 +175,6 @@ class FindingBook:
                 source="findings",
             )
             out.append(HostRow(info, HostState.UP, None, counts, 0.0, None, None, (), version, kind=FINDINGS))
-        self._rows = (self.version, out)
         return out
 
     # -- merging what a scan or scanner saw --------------------------------------------

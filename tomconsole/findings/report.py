@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from tomconsole.findings.book import public, rank
-from tomconsole.models import FINDING_SEVERITIES, ScanResult, visible
+from tomconsole.findings.book import public, rank, severity_counts
+from tomconsole.models import ScanResult, visible
 from tomconsole.monitor.state import HostRow
 
 CSV_FIELDS = (
@@ -32,15 +32,6 @@ CSV_FIELDS = (
     "accepted_until",
     "accepted_reason",
 )
-
-
-def severity_counts(docs: Iterable[dict[str, Any]]) -> dict[str, int]:
-    """Open findings per severity (accepted and resolved ones are not counted)."""
-    out = dict.fromkeys(FINDING_SEVERITIES, 0)
-    for d in docs:
-        if d["state"] == "open" and d["severity"] in out:
-            out[d["severity"]] += 1
-    return out
 
 
 def patch_json(row: HostRow) -> dict[str, Any]:

@@ -18,8 +18,8 @@ from textual.binding import Binding
 from textual.widgets import Input, Static
 
 from tomconsole.engine import Snapshot
-from tomconsole.findings.book import LIVE, rank
-from tomconsole.findings.report import patch_counts, severity_counts
+from tomconsole.findings.book import LIVE, rank, severity_counts
+from tomconsole.findings.report import patch_counts
 from tomconsole.models import HostState
 from tomconsole.ui.keys import FieldInput
 from tomconsole.ui.messages import AcceptRequested, FindingOpened, FindingsExportRequested, send
