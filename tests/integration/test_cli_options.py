@@ -73,7 +73,7 @@ async def test_readme_poll_line_with_config_after_the_subcommand(
 
 async def test_poll_once_twice_keeps_the_same_open_incidents(demo_fleet: DemoFleet, tmp_path: Path) -> None:
     cfg = str(demo_fleet.config_path)
-    for host in demo_fleet.hosts:  # the filling disk's phase follows the wall clock: hold it below every threshold
+    for host in demo_fleet.hosts:  # the filling disk follows the wall clock: hold it below every threshold
         if host.spec.fills_disk:
             host.spec.disk_hold = 0.5
     sets = []

@@ -152,6 +152,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return error(f"--theme: {problem}", EXIT_USAGE)
     if args.command == "check-config":
         return cli_check.run(args, _theme_problem)
+    if args.command == "check-theme":
+        return cli_check.run_theme(args)
     if args.command == "demo":
         return cli_console.run_demo(args)
     if args.command == "fleet":

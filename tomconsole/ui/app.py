@@ -30,6 +30,7 @@ from tomconsole.incidents.engine import IncidentEngine
 from tomconsole.models import Action, visible
 from tomconsole.monitor.state import FleetState
 from tomconsole.store import Store, StoreError
+from tomconsole.ui.contrast import row_defaults
 from tomconsole.ui.finding_intents import ask_accept, ask_export
 from tomconsole.ui.intents import dialog_for
 from tomconsole.ui.keys import KeyGate
@@ -228,6 +229,10 @@ class TomConsole(KeyGate):
             self._say(f"unknown theme {wanted}; using {DEFAULT_THEME}", severity="warning")
             wanted = DEFAULT_THEME
         self.theme = wanted
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """The variables our CSS uses, for a theme that does not set them (ui/contrast.py)."""
+        return {"muted": "#808080", **row_defaults(self.current_theme)}
 
     def watch_theme(self, _theme: str) -> None:
         self.palette = Palette.from_theme(self.current_theme)

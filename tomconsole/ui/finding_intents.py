@@ -45,7 +45,7 @@ def ask_accept(
         title.append(f"\nAccepted now by {visible(a['by'])} until {until:%Y-%m-%d %H:%M %Z}: ", style="bold")
         title.append_text(safe_text(a["reason"]))
         title.append("\nThis replaces it.", style="bold")
-    title.append("\nIt reopens at the expiry (at most a year); you are recorded as the owner.", style="dim")
+    title.append("\nIt reopens at the expiry (at most a year); you are recorded as the owner.")
 
     def problem(reason: str, until: str) -> str | None:
         if not reason:

@@ -29,6 +29,12 @@ class Palette:
             accent=theme.accent or theme.primary or fg,
         )
 
+    @property
+    def faint(self) -> Style:
+        """What matters less (a label, a hint): the theme's muted colour, which check-theme
+        holds to 4.5:1 on every row, never the terminal's own dim."""
+        return Style(color=self.muted)
+
     def level_style(self, level: Level, dim: bool = False) -> Style:
         if dim:
             return Style(color=self.muted)

@@ -25,7 +25,7 @@ _COLOURS = frozenset(
     | {"foreground", "background", "surface", "panel", "boost"}
 )
 _FIELDS = _COLOURS | {"name", "dark", "luminosity_spread", "text_alpha", "variables"}
-_COLOUR_VARIABLES = {"muted"}
+_COLOUR_VARIABLES = {"muted", "row-zebra", "row-cursor", "row-cursor-idle"}  # ui/contrast.py
 
 
 class ThemeError(Exception):

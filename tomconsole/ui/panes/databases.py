@@ -92,15 +92,19 @@ class DatabasesPane(FilteredTablePane):
             status.append(f" ({fmt.duration(worst.blocked_max_s)}): ")
             status.append_text(safe_text(worst.blocker))
             status.append(" ")
-        status.append(f" sort: {self.sort}  {len(views)} database{'s' * (len(views) != 1)}  ", style="dim")
+        status.append(
+            f" sort: {self.sort}  {len(views)} database{'s' * (len(views) != 1)}  ", style=self.palette.faint
+        )
         if self.query_text:
-            status.append("filter: ", style="dim")
+            status.append("filter: ", style=self.palette.faint)
             status.append_text(safe_text(self.query_text))
         if self.note:
             status.append("  ")
             status.append_text(safe_text(self.note, style="bold"))
         elif not self._views:
-            status.append("  no databases configured: `databases:` in the config (see README)", style="dim")
+            status.append(
+                "  no databases configured: `databases:` in the config (see README)", style=self.palette.faint
+            )
         self.set_status(status)
 
     def _row(self, v: DbView) -> Row:

@@ -189,7 +189,9 @@ class FindingsPane(FilteredTablePane):
         box = self.query_one("#findings-summary", Static)
         box.styles.height = 1 if wide else 2
         box.update(summary)
-        status = Text(f" view: {self.view} (v)  by {self.group} (b)  {len(picked)} shown  ", style="dim")
+        status = Text(
+            f" view: {self.view} (v)  by {self.group} (b)  {len(picked)} shown  ", style=self.palette.faint
+        )
         if self._failed:  # first on the line: a scan that did not run hides what it would find
             host, why = self._failed[0]
             more = f" (+{len(self._failed) - 1} more)" if len(self._failed) > 1 else ""
@@ -205,11 +207,12 @@ class FindingsPane(FilteredTablePane):
             lead.append("  ")
             status = lead + status
         if self.query_text:
-            status.append("filter: ", style="dim")
+            status.append("filter: ", style=self.palette.faint)
             status.append_text(safe_text(self.query_text))
         elif not self._docs:
             status.append(
-                "no findings yet: hosts are scanned on connect, then every security.interval", style="dim"
+                "no findings yet: hosts are scanned on connect, then every security.interval",
+                style=self.palette.faint,
             )
         self.set_status(status)
 

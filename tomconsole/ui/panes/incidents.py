@@ -106,14 +106,14 @@ class IncidentsPane(FilteredTablePane):
             )
             rows.append(Row(inc.id, token, partial(self._cells, inc), partial(self._age, inc)))
         self.table.set_rows(rows)
-        status = Text(f" {len(self._shown)} open", style="dim")
+        status = Text(f" {len(self._shown)} open", style=self.palette.faint)
         if self.query_text:
-            status.append("  filter: ", style="dim")
+            status.append("  filter: ", style=self.palette.faint)
             status.append_text(safe_text(self.query_text))
         if not self._incidents:
             status = Text(
                 " No open incidents. Rules open them; `tomconsole incidents open` opens one by hand.",
-                style="dim",
+                style=self.palette.faint,
             )
         self.set_status(status)
 

@@ -177,12 +177,14 @@ class NetworkPane(FilteredTablePane):
 
     def _update_status(self, checks: int, ifs: int) -> None:
         counts = f"{checks} check{'s' * (checks != 1)}  {ifs} interface{'s' * (ifs != 1)}"
-        status = Text(f" sort: {self.sort}  {counts}  ", style="dim")
+        status = Text(f" sort: {self.sort}  {counts}  ", style=self.palette.faint)
         if self.query_text:
-            status.append("filter: ", style="dim")
+            status.append("filter: ", style=self.palette.faint)
             status.append_text(safe_text(self.query_text))
         if not self._checks:
-            status.append("  no checks configured: network.checks in the config (see README)", style="dim")
+            status.append(
+                "  no checks configured: network.checks in the config (see README)", style=self.palette.faint
+            )
         self.set_status(status)
 
     # -- intents out ------------------------------------------------------------------

@@ -97,11 +97,11 @@ class ServersPane(FilteredTablePane):
         return age_cell(self._current[name], self.palette)
 
     def _update_status(self, shown: int) -> None:
-        status = Text(f" sort: {self.sort}  ", style="dim")
+        status = Text(f" sort: {self.sort}  ", style=self.palette.faint)
         if self.query_text:
-            status.append("filter: ", style="dim")
+            status.append("filter: ", style=self.palette.faint)
             status.append_text(safe_text(self.query_text))
-            status.append(f"  ({shown} of {len(self._rows)})", style="dim")
+            status.append(f"  ({shown} of {len(self._rows)})", style=self.palette.faint)
         self.set_status(status)
 
     # -- intents out ------------------------------------------------------------------

@@ -75,7 +75,7 @@ def db_cells(v: DbView, p: Palette) -> tuple[Text, ...]:
     role = {"primary": "prim", "replica": "repl"}.get(s.role or "", "-") if s else "-"
     return (
         Text(STATE_LABEL[row.state], style=p.state_style(row.state)),
-        safe_text(v.name, style="dim" if dim else ""),
+        safe_text(v.name, style=p.faint if dim else ""),
         safe_text(engine_label(v), style=val),
         cell(conns, lv["conn"]),
         cell(_n(v.count(("active",)))),
@@ -140,7 +140,7 @@ def details(s: DbStatus | None, p: Palette) -> Text:
     a line too long for it: #db-details in the stylesheet)."""
     out = Text()
     if s is None:
-        return Text("no data yet", style="dim")
+        return Text("no data yet", style=p.faint)
     head = Style(bold=True, color=p.accent)
     out.append("Replication  ", style=head)
     out.append(f"role {s.role or '-'}")
@@ -171,7 +171,7 @@ def details(s: DbStatus | None, p: Palette) -> Text:
             out.append(f" {fmt.rate(size)}   ")
     if s.statements:
         out.append("\nTop statements by total time", style=head)
-        out.append(f"\n  {'total':>9} {'calls':>8} {'mean':>9}  statement", style="dim")
+        out.append(f"\n  {'total':>9} {'calls':>8} {'mean':>9}  statement", style=p.faint)
         for st in s.statements[:10]:
             out.append(f"\n  {_ms(st.total_ms):>9} {st.calls:>8} {_ms(st.mean_ms):>9}  ")
             out.append_text(safe_text(first_line(st.query, 120)))
@@ -179,14 +179,14 @@ def details(s: DbStatus | None, p: Palette) -> Text:
     if s.backup_age_s is not None:
         out.append(f"newest file {fmt.duration(s.backup_age_s)} old")
     else:
-        out.append_text(safe_text(s.backup_note or "no backup_glob configured", style="dim"))
+        out.append_text(safe_text(s.backup_note or "no backup_glob configured", style=p.faint))
     out.append("\nSecurity  ", style=head)
     if not s.findings:
-        out.append("nothing found in the settings this login can read", style="dim")
+        out.append("nothing found in the settings this login can read", style=p.faint)
     for f in s.findings:
         out.append("\n  ")
         out.append_text(safe_text(f"[{f.severity}] {f.title}: {f.evidence}"))
     for note in s.notes:
         out.append("\n")
-        out.append_text(safe_text(note, style="dim"))
+        out.append_text(safe_text(note, style=p.faint))
     return out

@@ -48,7 +48,7 @@ def local(iso: str | None, fmt: str = "%m-%d %H:%M") -> str:
 def finding_cells(d: dict[str, Any], p: Palette, mark: str | None = None) -> tuple[Text, ...]:
     """A finding's row; `mark` (new, fixed) replaces the state in the changes view."""
     quiet = d["state"] in ("accepted", "resolved", "not_assessed")
-    base = Style(dim=True) if quiet else Style()
+    base = p.faint if quiet else Style()
     state = mark or STATE_WORD.get(d["state"], d["state"])
     state_style = (
         f"bold {p.crit}" if mark == "new" else p.ok if mark == "fixed" or state == "resolved" else ""
@@ -58,7 +58,7 @@ def finding_cells(d: dict[str, Any], p: Palette, mark: str | None = None) -> tup
         safe_text(d["host"], style=base),
         safe_text(d["check"], style=base),
         safe_text(d["title"], style=base),
-        safe_text(d["evidence"], style=Style(dim=True)),
+        safe_text(d["evidence"], style=p.faint),
         Text(local(d["first_seen"]), style=base),
         Text(local(d["last_seen"]), style=base),
         Text(state, style=state_style or base),
@@ -81,7 +81,7 @@ def group_cells(name: str, counts: dict[str, int], p: Palette) -> tuple[Text, ..
 def counts_line(counts: dict[str, int], accepted: int, unassessed: int, p: Palette) -> Text:
     out = Text("open ")
     for sev, n in counts.items():
-        out.append(f"{SHORT[sev].lower()} {n}", style=severity_style(p, sev) if n else Style(dim=True))
+        out.append(f"{SHORT[sev].lower()} {n}", style=severity_style(p, sev) if n else p.faint)
         out.append("  ")
-    out.append(f"accepted {accepted}  not assessed {unassessed}", style="dim")
+    out.append(f"accepted {accepted}  not assessed {unassessed}", style=p.faint)
     return out

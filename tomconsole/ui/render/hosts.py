@@ -53,7 +53,7 @@ def host_cells(r: HostRow, p: Palette, lv: Levels) -> tuple[Text, ...]:
     load = s.load[0] if s and s.load else None
     return (
         Text(STATE_LABEL[r.state], style=p.state_style(r.state)),
-        host_name(r),
+        host_name(r, p),
         lvl(fmt.pct(s.cpu_pct if s else None), lv.cpu),
         Text(fmt.sparkline(r.cpu_recent, 8), style=p.spark_style(dim)),
         lvl(fmt.pct(s.mem_used_pct if s else None), lv.mem),
@@ -65,13 +65,13 @@ def host_cells(r: HostRow, p: Palette, lv: Levels) -> tuple[Text, ...]:
     )
 
 
-def host_name(r: HostRow) -> Text:
+def host_name(r: HostRow, p: Palette) -> Text:
     """The host's name; a host that Prometheus reports (alone or besides SSH) says so with a
     short dim mark that leaves the name room at 80 columns: `·p` (Prometheus), `·s+p` (both);
     the host screen and `source:` in the filter name the sources in full."""
     name = safe_text(r.name)
     if r.info.source not in ("ssh", "local") or r.also:
-        name.append_text(safe_text(" ·" + "+".join(s[:1] for s in r.sources), style="dim"))
+        name.append_text(safe_text(" ·" + "+".join(s[:1] for s in r.sources), style=p.faint))
     return name
 
 

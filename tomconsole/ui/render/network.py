@@ -116,7 +116,7 @@ def check_cells(c: CheckView, p: Palette, strip_width: int) -> tuple[Text, ...]:
     return (
         Text(STATE_LABEL[row.state], style=p.state_style(row.state)),
         safe_text(c.name),
-        safe_text(c.vantage, style="dim" if c.vantage == "console" else ""),
+        safe_text(c.vantage, style=p.faint if c.vantage == "console" else ""),
         Text(c.probe, style=val),
         Text(ms(c.last_ms), style=val, justify="right"),
         Text(ms(c.p50_ms), style=val, justify="right"),
@@ -137,8 +137,8 @@ def interface_cells(i: InterfaceView, p: Palette) -> tuple[Text, ...]:
     bad = Style(color=p.crit, bold=True)
     util = i.util_pct
     return (
-        safe_text(i.host, style="dim" if dim else ""),
-        safe_text(i.name, style="" if i.physical else "dim"),
+        safe_text(i.host, style=p.faint if dim else ""),
+        safe_text(i.name, style="" if i.physical else p.faint),
         safe_text(oper[:5], style=oper_style),
         Text(speed(i.speed_mbps), style=val, justify="right"),
         Text(fmt.rate(i.rx_bps), style=val, justify="right"),

@@ -39,7 +39,7 @@ class AskText(_Modal):
         with Vertical(classes="ask-box"):
             yield Label(safe_text(self.title_text))
             yield FieldInput(placeholder=self.placeholder, id="ask-input")
-            yield Label(Text("Enter to save, Esc to cancel", style="dim"))
+            yield Label(Text("Enter to save, Esc to cancel"), classes="muted")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -88,7 +88,7 @@ class AskWindow(_Modal):
             yield FieldInput(placeholder="reason, e.g. kernel patch", id="win-reason")
             yield FieldInput(placeholder="change id, e.g. CHG-123 (optional)", id="win-change")
             yield Label("", id="win-problem")
-            yield Label(Text("Enter moves on; Enter on the last field saves; Esc cancels", style="dim"))
+            yield Label(Text("Enter moves on; Enter on the last field saves; Esc cancels"), classes="muted")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -125,7 +125,7 @@ class AskAccept(_Modal):
                 value="30d", placeholder="until (required): 2027-01-31, or a length: 30d", id="acc-until"
             )
             yield Label("", id="acc-problem")
-            yield Label(Text("Enter moves on; Enter on the last field saves; Esc cancels", style="dim"))
+            yield Label(Text("Enter moves on; Enter on the last field saves; Esc cancels"), classes="muted")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

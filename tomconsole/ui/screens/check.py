@@ -63,7 +63,7 @@ class CheckScreen(Screen[None]):
         row = c.row
         title = Text(" ")
         title.append_text(safe_text(c.name, style="bold"))
-        title.append_text(safe_text(f"  from {c.vantage}  {c.probe}  ", style="dim"))
+        title.append_text(safe_text(f"  from {c.vantage}  {c.probe}  ", style=self.palette.faint))
         title.append(STATE_LABEL[row.state], style=self.palette.state_style(row.state))
         self.query_one("#check-title", Static).update(title)
         self.query_one("#check-facts", Static).update(self._facts(c))
@@ -87,7 +87,7 @@ class CheckScreen(Screen[None]):
         row, r = c.row, c.result
         out = Text(no_wrap=False)
         if row.state is not HostState.UP and row.reason:
-            out.append("why: ", style="dim")
+            out.append("why: ", style=self.palette.faint)
             why = safe_text(row.reason)
             why.no_wrap = False  # the whole reason, wrapped: it says what to do
             out.append_text(why)
@@ -105,24 +105,24 @@ class CheckScreen(Screen[None]):
         if r is not None and r.cert_days is not None:
             pairs.append(("certificate expires in", f"{r.cert_days:.0f} days"))
         for label, value in pairs:
-            out.append(f"{label}: ", style="dim")
+            out.append(f"{label}: ", style=self.palette.faint)
             out.append_text(safe_text(value))
             out.append("   ")
         if r is not None and r.cert_subject is not None:
-            out.append("\ncertificate: ", style="dim")
+            out.append("\ncertificate: ", style=self.palette.faint)
             out.append_text(safe_text(r.cert_subject))
-            out.append("  issued by ", style="dim")
+            out.append("  issued by ", style=self.palette.faint)
             out.append_text(safe_text(r.cert_issuer or "-"))
         if r is not None and r.answer is not None:
-            out.append("\nanswer: ", style="dim")
+            out.append("\nanswer: ", style=self.palette.faint)
             out.append_text(safe_text(", ".join(r.answer) or "no records"))
             if r.answer_changed_at is not None:
-                out.append("  changed at ", style="dim")
+                out.append("  changed at ", style=self.palette.faint)
                 out.append(r.answer_changed_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"))
         if row.info.group or row.info.tags:
-            out.append("\ngroup: ", style="dim")
+            out.append("\ngroup: ", style=self.palette.faint)
             out.append_text(safe_text(row.info.group or "-"))
-            out.append("  tags: ", style="dim")
+            out.append("  tags: ", style=self.palette.faint)
             out.append_text(safe_text(", ".join(row.info.tags) or "-"))
         return out
 

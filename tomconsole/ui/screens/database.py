@@ -86,13 +86,15 @@ class DatabaseScreen(Screen[None]):
         title.append_text(safe_text(v.name, style="bold"))
         title.append(f"  {engine_label(v)}  ")
         title.append_text(safe_text(v.endpoint + (f" via {v.via}" if v.via else "")))
-        title.append("  write: yes" if v.write else "  read-only", style="dim")
+        title.append("  write: yes" if v.write else "  read-only", style=self.palette.faint)
         if row.state is not HostState.UP and row.reason:
             title.append("\n ")
             title.append_text(safe_text(row.reason))
         if s is not None and row.state is not HostState.UP:
             age = (datetime.now(UTC) - s.sampled_at).total_seconds()
-            title.append(f"\n last answer {fmt.duration(age)} ago: what follows is from then", style="dim")
+            title.append(
+                f"\n last answer {fmt.duration(age)} ago: what follows is from then", style=self.palette.faint
+            )
         if s is not None:
             title.append(
                 f"\n up {fmt.duration(s.uptime_s)}  latency {s.latency_ms:.1f} ms  "

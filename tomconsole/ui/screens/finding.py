@@ -70,7 +70,7 @@ def finding_text(d: dict[str, Any], p: Palette) -> Text:
     out.append("\n\n")
 
     def field(name: str, value: object) -> None:
-        out.append(f"{name:<12}", style="dim")
+        out.append(f"{name:<12}", style=p.faint)
         out.append_text(safe_text(value))
         out.append("\n")
 
@@ -92,7 +92,7 @@ def finding_text(d: dict[str, Any], p: Palette) -> Text:
     out.append_text(safe_text(d.get("fix") or "-"))
     out.append("\n\nHistory\n", style="bold")
     for h in d.get("history", []):
-        out.append(f"{local(h['at'], '%Y-%m-%d %H:%M')}  {h['event']:<10} ", style="dim")
+        out.append(f"{local(h['at'], '%Y-%m-%d %H:%M')}  {h['event']:<10} ", style=p.faint)
         out.append_text(safe_text(h.get("text") or ""))
         out.append("\n")
     return out

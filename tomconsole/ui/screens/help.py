@@ -11,6 +11,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tomconsole.ui.palette import Palette
+
 EXTRA_KEYS = (
     ("↑ ↓ PgUp PgDn", "move in the table (also j k, g G for first and last; where k acts, ↑)"),
     ("Enter", "open the row under the cursor"),
@@ -44,7 +46,7 @@ class HelpScreen(ModalScreen[None]):
         self.filter_hint = filter_hint
 
     def compose(self) -> ComposeResult:
-        text = Text(no_wrap=False)
+        text, faint = Text(no_wrap=False), Palette.from_theme(self.app.current_theme).faint
         for title, keys in self.sections:
             text.append(f"{title}\n", style="bold")
             for key, what in keys:
@@ -52,7 +54,7 @@ class HelpScreen(ModalScreen[None]):
                 text.append(f"{what}\n")
             text.append("\n")
         if self.filter_hint:
-            text.append(f"{self.filter_hint}\n", style="dim")
-        text.append("Press Esc or ? to close.", style="dim")
+            text.append(f"{self.filter_hint}\n", style=faint)
+        text.append("Press Esc or ? to close.", style=faint)
         with VerticalScroll(id="help-box"):
             yield Static(text)

@@ -121,9 +121,9 @@ class HostScreen(Screen[None]):
     def _title(self, row: HostRow) -> None:
         title = Text(" ")
         title.append_text(safe_text(row.name, style="bold"))
-        title.append(f"  {row.info.address}  ", style="dim")
+        title.append(f"  {row.info.address}  ", style=self.palette.faint)
         if row.info.source not in ("ssh", "local") or row.also:  # as the servers pane marks it
-            title.append_text(safe_text(f"via {'+'.join(row.sources)}  ", style="dim"))
+            title.append_text(safe_text(f"via {'+'.join(row.sources)}  ", style=self.palette.faint))
         title.append(row.state.value, style=self.palette.state_style(row.state))
         if row.state is not HostState.UP and row.reason:
             title.append("  ")
@@ -135,14 +135,14 @@ class HostScreen(Screen[None]):
         facts = Text()
         offered = row.extra.get("fingerprint")
         if offered and row.state in (HostState.HOSTKEY_UNKNOWN, HostState.HOSTKEY_CHANGED):
-            facts.append("key offered: ", style="dim")
+            facts.append("key offered: ", style=self.palette.faint)
             facts.append_text(safe_text(offered, style="bold"))
             hint = (
                 "  K: compare it with the host's own, then trust it\n"
                 if row.state is HostState.HOSTKEY_UNKNOWN
                 else "  changed: verify out of band; not trusted from here\n"
             )
-            facts.append(hint, style="dim")
+            facts.append(hint, style=self.palette.faint)
         pairs: list[tuple[str, object]] = [
             ("os", s.os if s else None),
             ("kernel", s.kernel if s else None),
@@ -156,12 +156,12 @@ class HostScreen(Screen[None]):
             ("sampled", f"{fmt.duration(row.age_s)} ago" if row.age_s is not None else None),
         ]
         for label, value in pairs:
-            facts.append(f"{label}: ", style="dim")
+            facts.append(f"{label}: ", style=self.palette.faint)
             facts.append_text(safe_text("-" if value in (None, "") else value))
             facts.append("   ")
         lv = levels(row, self.thresholds)
         if s is not None:
-            facts.append("\nnow: ", style="dim")
+            facts.append("\nnow: ", style=self.palette.faint)
             facts.append(f"cpu {fmt.pct(s.cpu_pct)}", style=self.palette.level_style(lv.cpu))
             facts.append(f"  mem {fmt.pct(s.mem_used_pct)}", style=self.palette.level_style(lv.mem))
             load = s.load or (None, None, None)

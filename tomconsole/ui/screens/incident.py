@@ -15,6 +15,7 @@ from tomconsole.incidents.book import IncidentBook
 from tomconsole.monitor.state import FleetState
 from tomconsole.ui import format as fmt
 from tomconsole.ui.messages import ACTION_OF, TRIAGE_BINDINGS, ActionRequested, HostOpened, send
+from tomconsole.ui.palette import Palette
 from tomconsole.ui.screens.host import CHARTS as HOST_CHARTS
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.widgets.fleetbar import FleetBar
@@ -58,7 +59,7 @@ class IncidentScreen(Screen[None]):
         title.append(f" {inc.severity.upper()} {inc.state.value}  ", style="bold")
         title.append_text(safe_text(inc.title))
         self.query_one("#inc-title", Static).update(title)
-        facts = Text()
+        facts, faint = Text(), Palette.from_theme(self.app.current_theme).faint
         for label, value in (
             ("host", inc.host),
             ("rule", inc.cause),
@@ -70,7 +71,7 @@ class IncidentScreen(Screen[None]):
             ("assignee", inc.assignee),
             ("runbook", inc.runbook),
         ):
-            facts.append(f"{label}: ", style="dim")
+            facts.append(f"{label}: ", style=faint)
             facts.append_text(safe_text(value or "-"))
             facts.append("\n")
         flags = [

@@ -34,6 +34,9 @@ class Column:
     drop: int = 0  # when the columns do not fit, the highest `drop` is hidden first (0: never)
 
 
+CURSOR_MARK = "▌"
+
+
 def _no_cells() -> Sequence[Text]:
     return ()
 
@@ -55,9 +58,9 @@ class FleetTable(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     FleetTable { background: $surface; }
     FleetTable > .fleet-table--header { background: $panel; color: $foreground; text-style: bold; }
-    FleetTable > .fleet-table--cursor { background: $primary 40%; }
-    FleetTable:focus > .fleet-table--cursor { background: $primary 70%; }
-    FleetTable > .fleet-table--odd { background: $surface-lighten-1; }
+    FleetTable > .fleet-table--cursor { background: $row-cursor-idle; }
+    FleetTable:focus > .fleet-table--cursor { background: $row-cursor; }
+    FleetTable > .fleet-table--odd { background: $row-zebra; }
     """
     BINDINGS = [
         Binding("up,k", "cursor(-1)", "Up", show=False),
@@ -265,8 +268,10 @@ class FleetTable(ScrollView, can_focus=True):
             tail = self._strip(cells, Style(), self._widths[self._stable :], lead=False)
             strip = Strip.join([strip, tail])
         # Row backgrounds go underneath the cells' own colours.
-        if index == self.cursor:
-            strip = strip.apply_style(self.get_component_rich_style("fleet-table--cursor"))
+        if index == self.cursor:  # a mark as well as a colour: it survives any theme and NO_COLOR
+            cursor = self.get_component_rich_style("fleet-table--cursor")
+            strip = Strip.join([Strip([Segment(CURSOR_MARK, Style(bold=True))]), strip.crop(1)])
+            strip = strip.apply_style(cursor)
         elif index % 2:
             strip = strip.apply_style(self.get_component_rich_style("fleet-table--odd"))
         return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)

@@ -37,20 +37,20 @@ def fleet_bar(
     if alert:
         bar.append(f" {alert} ", style=f"bold reverse {p.crit}")
     if subtitle and wide:
-        bar.append(f" {subtitle} ", style="dim")
+        bar.append(f" {subtitle} ", style=p.faint)
     bar.append(f"  {summary.total} host{'' if summary.total == 1 else 's'}  ")
 
     def part(text: str, label: str, count: int, colour: str, short: str = "") -> None:
         suffix = f" {label}" if wide else short
-        bar.append(f"{text}{count}{suffix}", style=f"bold {colour}" if count else "dim")
+        bar.append(f"{text}{count}{suffix}", style=f"bold {colour}" if count else p.faint)
 
     bar.append(f"● {summary.up}" + (" up" if wide else ""), style=p.ok)
     part("  ◐ ", "degraded", summary.degraded, p.warn)
     part("  ✖ ", "down", summary.down, p.crit)
     if incidents is not None:
-        bar.append("   ⚑ " if wide else "  ⚑ ", style="dim")
+        bar.append("   ⚑ " if wide else "  ⚑ ", style=p.faint)
         part("", "crit", incidents.get("critical", 0), p.crit, "C")
         part(" ", "maj", incidents.get("major", 0), p.crit, "M")
         part(" ", "min", incidents.get("minor", 0), p.warn, "m")
-    bar.append(f"   {now:%H:%M:%S}" if wide else f"  {now:%H:%M}", style="dim")
+    bar.append(f"   {now:%H:%M:%S}" if wide else f"  {now:%H:%M}", style=p.faint)
     return bar
