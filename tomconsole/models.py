@@ -445,6 +445,16 @@ class Resolve:
 
 
 @dataclass(frozen=True, slots=True)
+class Undo:
+    """Take back one's own acknowledgement or resolution of `incident` moments after (`what`:
+    ack or resolve); the book refuses it once UNDO_WITHIN has passed or anything followed."""
+
+    incident: str
+    by: str
+    what: str
+
+
+@dataclass(frozen=True, slots=True)
 class Escalate:
     incident: str
     by: str
@@ -561,6 +571,7 @@ class ImportFindings:
 Action = (
     Acknowledge
     | Resolve
+    | Undo
     | Escalate
     | Assign
     | Note

@@ -32,6 +32,7 @@ from tomconsole.models import (
     OpenWindow,
     Resolve,
     SetSeverity,
+    Undo,
 )
 
 
@@ -105,6 +106,8 @@ def to_wire(action: Action) -> dict[str, Any]:
         case Acknowledge() | Resolve() | Escalate():
             name = {Acknowledge: "ack", Resolve: "resolve", Escalate: "escalate"}[type(action)]
             return {"action": name, "id": action.incident, "who": who}
+        case Undo():
+            return {"action": "undo", "id": action.incident, "who": who, "what": action.what}
         case Note():
             return {"action": "note", "id": action.incident, "who": who, "text": action.text}
         case Assign():
@@ -171,6 +174,8 @@ def from_wire(req: dict[str, Any]) -> Action:
     try:
         if name in _BY_ID:
             return _BY_ID[name](str(req["id"]), who)
+        if name == "undo":
+            return Undo(str(req["id"]), who, str(req["what"]))
         if name == "note":
             return Note(str(req["id"]), who, str(req.get("text") or ""))
         if name == "assign":
@@ -261,6 +266,8 @@ def apply_action(book: IncidentBook, windows: WindowBook, action: Action | dict[
             inc = book.acknowledge(action.incident, who)
         case Resolve():
             inc = book.resolve(action.incident, who)
+        case Undo():
+            inc = book.undo(action.incident, who, action.what)
         case Note():
             inc = book.note(action.incident, who, action.text)
         case Assign():

@@ -6,7 +6,7 @@ IncidentBook, which owns the lifecycle and the store."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tomconsole.incidents.model import Incident, IncidentState
@@ -16,6 +16,13 @@ if TYPE_CHECKING:
     from tomconsole.incidents.book import Policy
 
 MAX_TITLE, MAX_NOTE = 200, 10_000
+#: How long after an ack or a resolve its author may take it back (the console offers `u`
+#: for less: a toast's life; this leaves room for a slow disk or a burst of keys).
+UNDO_WITHIN = timedelta(seconds=30)
+_UNDONE = {
+    "ack": ("acknowledged", IncidentState.ACKNOWLEDGED),
+    "resolve": ("resolved", IncidentState.RESOLVED),
+}
 
 
 class OperatorActions:
@@ -73,6 +80,34 @@ class OperatorActions:
     def resolve(self, incident_id: str, who: str, detail: str = "") -> Incident:
         inc = self._get_open(incident_id, "resolve")
         self._resolve(inc, who, detail)
+        return inc
+
+    def undo(self, incident_id: str, who: str, what: str) -> Incident:
+        """Take back `who`'s own ack or resolve of a moment ago: the incident returns to the
+        state it had, and the timeline keeps both events."""
+        if what not in _UNDONE:
+            raise Refused(f"only an ack or a resolve can be undone, not {what}")
+        inc = self._get(incident_id)
+        verb, state = _UNDONE[what]
+        last = next((e for e in reversed(inc.timeline) if e.what in ("acknowledged", "resolved")), None)
+        if inc.state is not state or last is None or last.what != verb:
+            raise Refused(f"nothing to undo: {inc.id} is {inc.state.value}")
+        if last.who != who:
+            raise Refused(f"{inc.id} was {verb} by {last.who}, not by {who}: only they can undo it")
+        if self.now() - datetime.fromisoformat(last.at) > UNDO_WITHIN:
+            raise Refused(f"too late to undo: {inc.id} was {verb} more than {UNDO_WITHIN.seconds} s ago")
+        before = inc.to_doc()
+        if what == "resolve":
+            again = next((i for i in self.incidents.values() if i.key == inc.key and i.is_open), None)
+            if again is not None:
+                raise Refused(f"cannot reopen {inc.id}: {again.id} is open for the same problem")
+            inc.state = IncidentState.ACKNOWLEDGED if inc.acknowledged_by else IncidentState.TRIGGERED
+            inc.resolved_at = inc.resolved_by = None
+            inc.log(self.now(), "reopened", who, "undo of the resolve")
+        else:
+            inc.state, inc.acknowledged_by, inc.acknowledged_at = IncidentState.TRIGGERED, None, None
+            inc.log(self.now(), "unacknowledged", who, "undo of the ack")
+        self._save(inc, f"undo-{what}", who, before)
         return inc
 
     def assign(self, incident_id: str, who: str, to: str) -> Incident:

@@ -27,7 +27,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from tomconsole.engine import Engine
 from tomconsole.incidents.engine import IncidentEngine
-from tomconsole.models import Action, visible
+from tomconsole.models import Acknowledge, Action, Resolve, Undo, visible
 from tomconsole.monitor.state import FleetState
 from tomconsole.store import Store, StoreError
 from tomconsole.ui.contrast import row_defaults
@@ -64,6 +64,7 @@ from tomconsole.ui.widgets.fleetbar import WIDE, FleetBar, fleet_bar
 
 DEFAULT_THEME = "tomconsole-dark"
 REDRAW_S = 0.5
+UNDO_OFFER_S = 10.0  # how long `u` takes back an ack or resolve (the book allows 30 s)
 NO_CONFIG_HINT = (
     "No config found (./tomconsole.yaml or ~/.config/tomconsole/config.yaml): showing this "
     "machine only. Write one listing your `hosts:` (or a `prometheus:` url); the project's "
@@ -78,6 +79,8 @@ class TomConsole(KeyGate):
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("t", "cycle_theme", "Theme"),
+        Binding("u", "undo", "Undo ack/resolve", show=False),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
         Binding("ctrl+p", "command_palette", "Palette", show=False),
     ]
 
@@ -107,6 +110,7 @@ class TomConsole(KeyGate):
         self._wall_clock = wall_clock
         self.operator = operator or getpass.getuser()
         self._known_critical: set[str] | None = None
+        self._undoable: tuple[Undo, float] | None = None
         self._incidents_dirty = False
         self._dirty = True
         self._last_draw = 0.0
@@ -351,7 +355,20 @@ class TomConsole(KeyGate):
             self._say(f"maintenance window {w['key']} until {until:%H:%M %Z}", timeout=4)
         elif "incident" in reply:
             inc = reply["incident"]
-            self._say(f"{inc['id']}: {_verb(action)} saved ({inc['state']})", timeout=3)
+            if isinstance(action, Acknowledge | Resolve):
+                done = "acknowledged" if isinstance(action, Acknowledge) else "resolved"
+                self._undoable = (
+                    Undo(inc["id"], action.by, "ack" if done == "acknowledged" else "resolve"),
+                    time.monotonic(),
+                )
+                self._say(
+                    f"{inc['id']} {done}, saved. Press u within {UNDO_OFFER_S:.0f} s to undo.",
+                    timeout=UNDO_OFFER_S,
+                )
+            elif isinstance(action, Undo):
+                self._say(f"{inc['id']}: {action.what} undone, saved; it is {inc['state']} again", timeout=4)
+            else:
+                self._say(f"{inc['id']}: {_verb(action)} saved ({inc['state']})", timeout=3)
             if "warning" in reply:  # the ack stands; its Alertmanager silence failed
                 self._say(reply["warning"], severity="warning", timeout=8)
         elif "database" in reply:
@@ -364,6 +381,23 @@ class TomConsole(KeyGate):
         else:
             self._say(f"{_verb(action)} saved", timeout=3)
         self._redraw_incidents()
+
+    def action_undo(self) -> None:
+        """Take back this console's last ack or resolve, within UNDO_OFFER_S of its toast."""
+        undo, self._undoable = self._undoable, None
+        if undo is None or time.monotonic() - undo[1] > UNDO_OFFER_S:
+            self._say(
+                f"nothing to undo: u takes back an ack or resolve for {UNDO_OFFER_S:.0f} s", "warning", 3
+            )
+            return
+        if (
+            self.engine is not None
+            and self.engine.incidents is not None
+            and self.engine.incidents.store.read_only
+        ):
+            self._say(self.engine.incidents.store.banner or "read-only", "error", 6)
+            return
+        self.act(undo[0])
 
     def _say(self, text: str, severity: SeverityLevel = "information", timeout: float = 5) -> None:
         """A toast whose text may hold names, titles or paths: shown literally, never as markup."""

@@ -36,8 +36,25 @@ def dialog_for(
     """Ask what `message` needs, then `act` on the Action; a reason when it cannot be done."""
     inc = message.incident_id or ""
     kind = message.action
-    if kind is Acknowledge or kind is Resolve or kind is Escalate:
-        act(kind(inc, who))
+    if kind is Acknowledge or kind is Resolve:
+        act(kind(inc, who))  # undone with `u` for a few seconds, as the toast says
+    elif kind is Escalate:  # it pages someone: asked first, "no" highlighted
+        found = engine.incidents.book.incidents.get(inc) if engine.incidents is not None else None
+        order = engine.config.team.escalation
+        now = found.assignee if found is not None else None
+        to = (
+            order[min(order.index(now) + 1, len(order) - 1)]
+            if now in order
+            else (order[0] if order else None)
+        )
+        no = "no, do not page anyone"
+        ask(
+            AskChoice(
+                f"Escalate {inc}? " + (f"It pages {to}." if to else "No escalation order: it is marked."),
+                [no, "yes, escalate"],
+            ),
+            lambda pick: act(Escalate(inc, who)) if pick and pick != no else None,
+        )
     elif kind is Note:
         ask(
             AskText(f"Note for {inc}", "what you saw or did"),

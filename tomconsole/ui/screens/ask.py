@@ -16,6 +16,15 @@ from tomconsole.ui.keys import FieldInput
 from tomconsole.ui.text import safe_text
 
 
+class PickList(OptionList):
+    """A list of choices that also moves with j/k, as every list in the console does."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+
 class _Modal(ModalScreen[Any]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = """
@@ -57,7 +66,7 @@ class AskChoice(_Modal):
         with Vertical(classes="ask-box"):
             title = self.title_text
             yield Label(title if isinstance(title, Text) else safe_text(title))
-            yield OptionList(*[safe_text(c) for c in self.choices], id="ask-options")
+            yield PickList(*[safe_text(c) for c in self.choices], id="ask-options")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
