@@ -137,7 +137,7 @@ async def test_the_confirmation_shows_the_session_and_an_idle_blocker_is_ended_n
         await pilot.press("c")
         await wait_for(pilot, lambda: any("no query to cancel" in str(n.message) for n in app._notifications))
         assert app.screen is screen
-        await pilot.press("k")
+        await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, AskChoice))
         shown = app.screen.query_one(Label).content
         assert isinstance(shown, Text)

@@ -71,7 +71,7 @@ async def test_findings_grouped_with_counts_and_hostile_text_literal(tmp_path: P
         assert "[bold red]PWNED[/]" in body.plain and "\x1b" not in body.plain and "\x07" not in body.plain
         await pilot.press("escape")
         # The accept dialog names the finding literally too.
-        await pilot.press("k")
+        await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, AskAccept))
         title = app.screen.query_one(Label).content
         assert isinstance(title, Text) and "login shell [bold]\\x1b]0;t\\x07[/]" in title.plain
@@ -90,14 +90,14 @@ async def test_accept_with_keys_in_one_burst(tmp_path: Path) -> None:
         row = list(pane.table.keys).index("FND-000001")
         await pilot.press(*["down"] * row)
         # An empty reason is refused in the dialog, which stays open with what was typed.
-        await pilot.press("k", "enter", "enter")
+        await pilot.press("a", "enter", "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, AskAccept))
         problem = app.screen.query_one("#acc-problem").content
         assert "say why" in str(problem)
         await pilot.press("escape")
         # k, a reason typed at once, Enter, a new expiry, Enter: all in one burst.
         day = date.today() + timedelta(days=200)  # within the year an acceptance may last
-        await pilot.press("k", *"legacy app", "enter", "ctrl+u", *day.isoformat(), "enter")
+        await pilot.press("a", *"legacy app", "enter", "ctrl+u", *day.isoformat(), "enter")
         book = engine.findings
         assert book is not None
         await wait_for(pilot, lambda: book.get("FND-000001")["state"] == "accepted")  # type: ignore[index]
@@ -108,7 +108,7 @@ async def test_accept_with_keys_in_one_burst(tmp_path: Path) -> None:
         assert (until.date().isoformat(), until.hour) == (after, 0)  # through that day
         await wait_for(pilot, lambda: pane.table.cells("FND-000001")[7].plain == "accepted")
         # `k` again: the dialog shows the acceptance it would replace; over a year is refused.
-        await pilot.press("k")
+        await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, AskAccept))
         title = app.screen.query_one(Label).content
         assert isinstance(title, Text) and f"Accepted now by ana until {after} 00:00" in title.plain
@@ -129,7 +129,7 @@ async def test_keys_typed_for_a_refused_dialog_do_not_reach_the_table(tmp_path: 
         assert pane.table.cursor_key == "§web-01"  # a group's header: nothing to accept
         theme = app.theme
         # `k` is refused; the reason typed ahead holds `q` (quit) and `t` (theme), then Enter.
-        await pilot.press("k", *"quiet fix later", "enter", "enter")
+        await pilot.press("a", *"quiet fix later", "enter", "enter")
         await pilot.pause()
         assert app.is_running and app.theme == theme
         assert not isinstance(app.screen, FindingScreen | AskAccept)
@@ -154,7 +154,7 @@ async def test_the_command_palette_offers_the_panes_actions(tmp_path: Path) -> N
         pane = _pane(app)
         await wait_for(pilot, lambda: len(pane.shown) == 3)
         names = {c.title for c in app.get_system_commands(app.screen)}
-        assert {"Findings: accept risk", "Findings: export", "Findings: view: live, changes, all"} <= names
-        view = next(c for c in app.get_system_commands(app.screen) if c.title.startswith("Findings: view"))
+        assert {"Accept finding risk", "Export findings", "Findings view: live, changes, all"} <= names
+        view = next(c for c in app.get_system_commands(app.screen) if c.title.startswith("Findings view"))
         view.callback()
         await wait_for(pilot, lambda: pane.view == "changes")

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import OptionList
+from textual.command import CommandList, CommandPalette
+from textual.pilot import Pilot
+from textual.widgets import Input, OptionList
 
 from tests.ui.test_keys import burst, in_the_queue
 from tests.ui.test_servers_pane import wait_for
 from tomconsole.incidents.model import IncidentState
+from tomconsole.ui.app import TomConsole
 from tomconsole.ui.screens.ask import AskChoice
+from tomconsole.ui.widgets.fleet_table import FleetTable
 
 
 def _toasts(app: object) -> str:
@@ -69,3 +73,91 @@ async def test_ctrl_c_quits_like_q(tmp_path: Path) -> None:
     async with in_the_queue(tmp_path) as (app, pilot):
         await pilot.press("ctrl+c")
         await wait_for(pilot, lambda: not app.is_running)
+
+
+async def _palette_titles(app: TomConsole, pilot: Pilot[None], typed: str) -> list[str]:
+    """What ctrl+p lists for what the operator typed, as the palette shows it."""
+    burst(app, "ctrl+p", *typed)
+    await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+    palette = app.screen
+    await wait_for(pilot, lambda: palette.query_one(Input).value == typed)
+    await wait_for(pilot, lambda: palette.query_one(CommandList).option_count > 0)
+    options = palette.query_one(CommandList)
+    return [str(options.get_option_at_index(i).prompt).split("\n")[0] for i in range(options.option_count)]
+
+
+async def test_ctrl_p_names_tomconsole_commands_and_finds_them_by_a_fragment(tmp_path: Path) -> None:
+    async with in_the_queue(tmp_path) as (app, pilot):
+        every = {c.title for c in app.get_system_commands(app.screen)}
+        assert {
+            "Acknowledge incident",
+            "Open maintenance window",
+            "Export incident",
+            "Quit tomconsole",
+        } <= every
+        assert not every & {"Keys", "Screenshot", "Maximize", "Change theme"}  # Textual's stock entries
+        found = await _palette_titles(app, pilot, "exp")
+        assert "Export incident" in found and "Export findings" in found
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, CommandPalette))
+        found = await _palette_titles(app, pilot, "inc")
+        assert {"Acknowledge incident", "Resolve incident", "Escalate incident"} <= set(found)
+
+
+async def test_a_palette_command_of_another_pane_goes_there_and_acts(tmp_path: Path) -> None:
+    async with in_the_queue(tmp_path) as (app, pilot):
+        assert app.incidents is not None
+        inc_id = app.incidents_pane.table.cursor_key
+        assert inc_id is not None
+        await pilot.press("1")  # the servers pane
+        ack = next(c for c in app.get_system_commands(app.screen) if c.title == "Acknowledge incident")
+        ack.callback()
+        inc = app.incidents.book.incidents[inc_id]
+        await wait_for(pilot, lambda: inc.state is IncidentState.ACKNOWLEDGED)
+        assert app.shown_pane() is app.incidents_pane
+
+
+async def test_export_incident_writes_its_timeline_beside_the_store(tmp_path: Path) -> None:
+    async with in_the_queue(tmp_path) as (app, pilot):
+        inc_id = app.incidents_pane.table.cursor_key
+        assert inc_id is not None
+        await pilot.press("E")
+        await wait_for(pilot, lambda: f"{inc_id} exported to" in _toasts(app))
+        (path,) = tmp_path.glob(f"{inc_id}-*.md")
+        assert path.read_text().startswith(f"# {inc_id}: ")
+
+
+def _header(table: FleetTable) -> str:
+    return table.render_line(0).text
+
+
+async def test_s_and_shift_s_sort_every_pane_with_the_column_marked_and_start_at_the_top(
+    tmp_path: Path,
+) -> None:
+    async with in_the_queue(tmp_path) as (app, pilot):
+        await pilot.press("1")
+        pane = app.pane
+        table = pane.table
+        assert "State▼" in _header(table)
+        burst(app, "G", "s")  # to the last row, then the next order
+        await wait_for(pilot, lambda: pane.sort == "name")
+        assert "Host▲" in _header(table) and "State▼" not in _header(table)
+        assert table.cursor == 0 and table.scroll_offset.y == 0
+        names = list(table.keys)
+        assert names == sorted(names)
+        burst(app, "S")
+        await wait_for(pilot, lambda: pane.sort_reversed)
+        assert "Host▼" in _header(table) and list(table.keys) == names[::-1]
+        burst(app, "s")
+        await wait_for(pilot, lambda: pane.sort == "cpu" and not pane.sort_reversed)
+        assert "CPU▼" in _header(table)
+        for key in ("2", "3", "4", "5"):  # every pane has an order marked in its header
+            await pilot.press(key)
+            shown = app.shown_pane()
+            await wait_for(pilot, lambda shown=shown: any(m in _header(shown.sort_table()) for m in "▼▲"))
+        await pilot.press("2")
+        queue = app.incidents_pane
+        burst(app, "s")
+        await wait_for(pilot, lambda: queue.sort == "newest")
+        opened = [app.incidents.book.incidents[k].opened_at for k in queue.table.keys]  # type: ignore[union-attr]
+        assert opened == sorted(opened, reverse=True) and "Age▲" in _header(queue.table)

@@ -73,7 +73,7 @@ async def main_screen_ready(pilot: Pilot[None], incidents: int | None = None) ->
             and not app.query_one("#hint", Static).display
             and f"{HOSTS} hosts" in _bar(app.bar)
             and (incidents is None or app.incidents_pane.table.row_count == incidents)
-            and (incidents is None or "2C" in _bar(app.bar))  # frozen_incidents: 2 critical open
+            and (incidents is None or "2 crit" in _bar(app.bar))  # frozen_incidents: 2 critical open
         )
 
     await wait_until(pilot, ready, f"{HOSTS} hosts in the table")

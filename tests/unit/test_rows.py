@@ -60,3 +60,18 @@ def test_summary_counts() -> None:
     s = summarize([row("a"), row("b", disk=95), row("c", HostState.AUTH_FAILED)], T)
     assert (s.total, s.up, s.degraded, s.down) == (3, 1, 1, 1)
     assert health_rank(row("a"), T) == 4
+
+
+def test_state_degraded_finds_what_the_header_counts_as_degraded() -> None:
+    rows = [
+        row("a-ok"),
+        row("b-warn", cpu=85),
+        row("c-down", HostState.UNREACHABLE),
+        row("d-crit", disk=95),
+        row("e-stale", HostState.STALE),
+        row("g-conn", HostState.CONNECTING),
+    ]
+    found = [r.name for r in arrange(rows, "state:degraded", "name", T)]
+    assert found == ["d-crit", "e-stale", "g-conn"]
+    assert summarize(rows, T).degraded == len(found)
+    assert [r.name for r in arrange(rows, "state:deg", "name", T)] == found

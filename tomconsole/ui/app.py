@@ -14,12 +14,14 @@ import signal
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -27,9 +29,10 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from tomconsole.engine import Engine
 from tomconsole.incidents.engine import IncidentEngine
+from tomconsole.incidents.export import to_markdown as incident_markdown
 from tomconsole.models import Acknowledge, Action, Resolve, Undo, visible
 from tomconsole.monitor.state import FleetState
-from tomconsole.store import Store, StoreError
+from tomconsole.store import Store, StoreError, atomic_write
 from tomconsole.ui.contrast import row_defaults
 from tomconsole.ui.finding_intents import ask_accept, ask_export
 from tomconsole.ui.intents import dialog_for
@@ -42,6 +45,7 @@ from tomconsole.ui.messages import (
     FindingOpened,
     FindingsExportRequested,
     HostOpened,
+    IncidentExportRequested,
     IncidentOpened,
 )
 from tomconsole.ui.palette import Palette
@@ -78,7 +82,7 @@ class TomConsole(KeyGate):
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("t", "cycle_theme", "Theme"),
+        Binding("t", "cycle_theme", "Theme", show=False),
         Binding("u", "undo", "Undo ack/resolve", show=False),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
         Binding("ctrl+p", "command_palette", "Palette", show=False),
@@ -126,7 +130,7 @@ class TomConsole(KeyGate):
         )
         self.panes = [make(self.palette) for make in makers]
         for i, pane in enumerate(self.panes[:9], start=1):
-            self.bind(str(i), f"show_tab('{_tab_id(pane)}')", description=pane.TAB_TITLE)
+            self.bind(str(i), f"show_tab('{_tab_id(pane)}')", description=pane.TAB_TITLE, show=False)
 
     @property
     def pane(self) -> ServersPane:
@@ -417,6 +421,8 @@ class TomConsole(KeyGate):
             self.on_check_opened(intent)
         elif isinstance(intent, DatabaseOpened):
             self.open_database(intent.key)
+        elif isinstance(intent, IncidentExportRequested):
+            self.export_incident(intent.incident_id)
         elif isinstance(intent, FindingOpened | AcceptRequested | FindingsExportRequested):
             self.on_findings_intent(intent)
 
@@ -521,23 +527,61 @@ class TomConsole(KeyGate):
             return
         pane = self.shown_pane()
         keys = key_lines([*FilteredTablePane.BINDINGS, *pane.BINDINGS])
-        self.push_screen(HelpScreen([(f"On the {pane.TAB_TITLE} pane", keys), everywhere], pane.FILTER_HINT))
+        self.push_screen(
+            HelpScreen([(f"On the {pane.TAB_TITLE} pane", keys), everywhere], pane.FILTER_HINT, pane.LEGEND)
+        )
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        yield SystemCommand("Help: keys", "The keys of this pane or screen", self.action_help)
-        pane = self.shown_pane()
-        where = pane.TAB_TITLE
-        yield SystemCommand(f"{where}: filter", pane.FILTER_HINT, pane.action_filter)
-        sort = getattr(pane, "action_cycle_sort", None)
-        if sort is not None:
-            yield SystemCommand(f"{where}: cycle sort", "the next order of the table", sort)
-        toggle = getattr(pane, "action_toggle_virtual", None)
-        if toggle is not None:
-            yield SystemCommand(f"{where}: virtual interfaces", "show or fold lo, veth, docker, ...", toggle)
-        for name, what, action in pane.COMMANDS:
-            yield SystemCommand(f"{where}: {name}", what, getattr(pane, f"action_{action}"))
-        yield SystemCommand("Theme: next tomconsole theme", "dark, light, wall", self.action_cycle_theme)
+        """Every tomconsole command by name (not Textual's stock entries): those of the screen
+        the palette was opened on, then of the shown pane, then of the other panes (running
+        one goes to its pane first), then the console's own."""
+        if screen is not self.screen_stack[0]:
+            for name, what, action in getattr(screen, "NAMED_COMMANDS", ()):
+                yield SystemCommand(name, what, partial(self._run_command, action, screen))
+        shown = self.shown_pane()
+        for pane in [shown, *(p for p in self.panes if p is not shown)]:
+            for name, what, action in pane.commands():
+                yield SystemCommand(name, what, partial(self._run_command, action, pane))
+        for i, pane in enumerate(self.panes[:9], start=1):
+            where = pane.TAB_TITLE.lower()
+            yield SystemCommand(f"Go to {where}", f"pane {i}", partial(self.action_show_tab, _tab_id(pane)))
+        yield SystemCommand(
+            "Undo the last ack or resolve", f"for {UNDO_OFFER_S:.0f} s after it", self.action_undo
+        )
+        yield SystemCommand("Show the keys of this screen", "the same as ?", self.action_help)
+        yield SystemCommand("Next theme", "dark, light, wall", self.action_cycle_theme)
+        yield SystemCommand("Quit tomconsole", "the same as q or ctrl+c", self.action_quit)
+
+    def _run_command(self, action: str, node: DOMNode) -> None:
+        """A palette entry: on a pane not shown, show it first (its cursor is where the
+        operator left it); then run the action as its key would."""
+        if isinstance(node, FilteredTablePane) and (
+            len(self.screen_stack) > 1 or node is not self.shown_pane()
+        ):
+            self.action_show_tab(_tab_id(node))
+        self.call_later(self.run_action, action, node)
+
+    def export_incident(self, incident_id: str) -> None:
+        """One incident's timeline and notes as Markdown beside the store (written on a thread,
+        fsynced), the path said in the toast."""
+        engine = self.engine
+        inc = engine.incidents.book.incidents.get(incident_id) if engine and engine.incidents else None
+        if engine is None or engine.store is None or inc is None:
+            self._say(f"{incident_id}: nothing to export (no such incident, or no data directory)", "error")
+            return
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = Path(engine.store.directory) / f"{inc.id}-{stamp}.md"
+        text = incident_markdown(inc)
+
+        async def write() -> None:
+            try:
+                await asyncio.to_thread(atomic_write, path, text.encode())
+            except StoreError as exc:
+                self._say(f"{inc.id} not exported: {exc}", "error", 8)
+                return
+            self._say(f"{inc.id} exported to {path}", timeout=8)
+
+        self.run_worker(write(), group="export")
 
 
 def _tab_id(pane: FilteredTablePane) -> str:

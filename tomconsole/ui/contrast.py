@@ -20,8 +20,11 @@ from textual.theme import Theme
 AA = 4.5
 TEXTS = ("foreground", "muted", "success", "warning", "error", "accent")
 BACKGROUNDS = ("background", "surface", "panel", "row-zebra", "row-cursor", "row-cursor-idle")
-# (text, background) pairs drawn on top of the grid above: the header's flash on a new critical
-EXTRA = (("background", "error"),)
+# (text, background) pairs drawn on top of the grid above: reversed alarm cells (a critical
+# incident's severity, the header's flash on a new critical) show the row's colour on error.
+EXTRA = tuple(
+    (row, "error") for row in ("background", "surface", "row-zebra", "row-cursor", "row-cursor-idle")
+)
 
 
 @dataclass(frozen=True)

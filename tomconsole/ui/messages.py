@@ -23,13 +23,27 @@ from tomconsole.models import (
 TRIAGE_BINDINGS = [
     Binding("a", "act('ack')", "Ack"),
     Binding("r", "act('resolve')", "Resolve"),
-    Binding("A", "act('assign')", "Assign"),
-    Binding("n", "act('note')", "Note"),
     Binding("e", "act('escalate')", "Escalate"),
-    Binding("v", "act('severity')", "Severity"),
-    Binding("m", "act('window')", "Maint"),
-    Binding("h", "host", "Host"),
+    Binding("n", "act('note')", "Note"),
+    # in `?` and ctrl+p; the footer keeps its room for the four above
+    Binding("A", "act('assign')", "Assign", show=False),
+    Binding("v", "act('severity')", "Severity", show=False),
+    Binding("m", "act('window')", "Maintenance window", show=False),
+    Binding("h", "host", "Its host", show=False),
+    Binding("E", "export", "Export as Markdown", show=False),
 ]
+#: The same, by name, for ctrl+p: (name, what it does, the action on the pane or screen).
+TRIAGE_COMMANDS = (
+    ("Acknowledge incident", "you are working on it: escalation stops (u undoes)", "act('ack')"),
+    ("Resolve incident", "it is over (u undoes)", "act('resolve')"),
+    ("Assign incident", "to someone on the team", "act('assign')"),
+    ("Note on incident", "what you saw or did, on its timeline", "act('note')"),
+    ("Escalate incident", "page the next person on the escalation path (asks first)", "act('escalate')"),
+    ("Change incident severity", "critical, major, minor, ...", "act('severity')"),
+    ("Open maintenance window", "on the incident's host, or a scope you type", "act('window')"),
+    ("Export incident", "its timeline and notes as Markdown, in the data directory", "export"),
+    ("Show incident's host", "the host screen of the incident's host", "host"),
+)
 
 
 def send(node: DOMNode, intent: Message) -> None:
@@ -92,6 +106,13 @@ class ActionRequested(Message):
 
 
 @dataclass
+class IncidentExportRequested(Message):
+    """The operator asked for one incident's timeline as a Markdown file."""
+
+    incident_id: str
+
+
+@dataclass
 class FindingOpened(Message):
     """The operator asked to see one finding in full (its id, FND-000012)."""
 
@@ -100,7 +121,7 @@ class FindingOpened(Message):
 
 @dataclass
 class AcceptRequested(Message):
-    """The operator pressed `k` on a finding: ask for a reason and an expiry."""
+    """The operator pressed `a` on a finding: ask for a reason and an expiry."""
 
     finding_id: str
 

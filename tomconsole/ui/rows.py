@@ -97,9 +97,16 @@ SORTS: dict[str, Callable[[HostRow, Thresholds], tuple[float | int | str, ...]]]
 SORT_ORDER = tuple(SORTS)
 
 
-def matches(row: HostRow, query: str) -> bool:
+def is_degraded(rank: int) -> bool:
+    """What the header counts as degraded and `state:degraded` finds: answering, but stale,
+    in error, still connecting, or with a value past its critical threshold."""
+    return rank in (1, 2, 5)
+
+
+def matches(row: HostRow, query: str, rank: Callable[[HostRow], int] | None = None) -> bool:
     """Every word must match: plain words against name, address, group and tags;
-    `tag:`, `group:`, `state:` and `source:` words against that field alone."""
+    `tag:`, `group:`, `state:` and `source:` words against that field alone (`state:down`
+    any outage, `state:degraded` as the header counts it, given `rank`)."""
     info = row.info
     for word in query.lower().split():
         field, sep, value = word.partition(":")
@@ -111,6 +118,8 @@ def matches(row: HostRow, query: str) -> bool:
             ok = any(value in src.lower() for src in row.sources)
         elif sep and field == "state":
             ok = value in row.state.value or (value == "down" and row.state.is_down)
+            if not ok and rank is not None and "degraded".startswith(value) and len(value) >= 3:
+                ok = is_degraded(rank(row))
         else:
             haystack = [info.name, info.address, info.group or "", *info.tags]
             ok = any(word in h.lower() for h in haystack)
@@ -122,7 +131,7 @@ def matches(row: HostRow, query: str) -> bool:
 def arrange(
     rows: list[HostRow], query: str, sort: str, t: Thresholds, memo: LevelMemo | None = None
 ) -> list[HostRow]:
-    shown = [r for r in rows if matches(r, query)] if query else rows
+    shown = [r for r in rows if matches(r, query, lambda r: health_rank(r, t, memo))] if query else rows
     if sort == "worst":
         return sorted(shown, key=lambda r: (health_rank(r, t, memo), r.name))
     key = SORTS[sort]
@@ -143,7 +152,7 @@ def summarize(rows: list[HostRow], t: Thresholds, memo: LevelMemo | None = None)
         rank = health_rank(r, t, memo)
         if rank == 0:
             down += 1
-        elif rank in (1, 2, 5):
+        elif is_degraded(rank):
             degraded += 1
         else:
             up += 1

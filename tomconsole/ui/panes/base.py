@@ -1,8 +1,11 @@
-"""What every table pane shares: a filter box on `/`, the table, a status line."""
+"""What every table pane shares: a filter box on `/`, the table, a status line, and one way
+to sort (`s` the next order, `S` the other way round, marked in the column's header)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -16,6 +19,19 @@ from tomconsole.ui.keys import FieldInput
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.widgets.fleet_table import Column, FleetTable
 
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Sort:
+    """One order a pane offers: its name, the column whose header shows it, and whether it
+    puts the highest (or worst, or newest) first."""
+
+    name: str
+    column: str
+    descending: bool = True
+    words: str = ""  # how a toast says it: "worst first"
+
 
 class FilteredTablePane(Vertical):
     """Subclasses set COLUMNS, TABLE_ID, FILTER_HINT and TAB_TITLE and implement `_render_rows`
@@ -25,18 +41,26 @@ class FilteredTablePane(Vertical):
     BINDINGS = [
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("s", "cycle_sort", "Sort"),
+        Binding("S", "reverse_sort", "Reverse sort", show=False),
     ]
     COLUMNS: Sequence[Column] = ()
     VOLATILE = 1  # trailing columns drawn fresh on every render (an age that ticks): Row.volatile
     TABLE_ID = "table"
     FILTER_HINT = "filter"
+    LEGEND = ""  # what the marks in this pane's cells mean, for `?`
     TAB_TITLE = "Pane"
-    # (name, help, action) of what this pane offers in ctrl+p, beside filter and sort
-    COMMANDS: Sequence[tuple[str, str, str]] = ()
+    # (name, help, action) of what this pane offers in ctrl+p, beside filter and sort;
+    # the action is a Textual action string on the pane (`act('ack')`)
+    NAMED_COMMANDS: Sequence[tuple[str, str, str]] = ()
+    # The orders `s` steps through, the first the default; a pane without any has one order.
+    SORTS: Sequence[Sort] = ()
 
     def __init__(self, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self.query_text = ""
+        self.sort = self.SORTS[0].name if self.SORTS else ""
+        self.sort_reversed = False
 
     def compose(self) -> ComposeResult:
         yield FieldInput(placeholder=self.FILTER_HINT, classes="pane-filter")
@@ -45,6 +69,65 @@ class FilteredTablePane(Vertical):
 
     def on_mount(self) -> None:
         self.query_one(".pane-filter", Input).display = False
+        self._mark_sort()
+
+    def commands(self) -> list[tuple[str, str, str]]:
+        """Everything ctrl+p offers for this pane, by name."""
+        what = self.TAB_TITLE.lower()
+        out = [*self.NAMED_COMMANDS, (f"Filter {what}", self.FILTER_HINT, "filter")]
+        if self.SORTS:
+            orders = ", ".join(s.name for s in self.SORTS)
+            out.append((f"Sort {what}", f"the next order: {orders}", "cycle_sort"))
+            out.append((f"Reverse the sort of {what}", "the same order, the other way round", "reverse_sort"))
+        return out
+
+    # -- sorting ------------------------------------------------------------------------
+
+    @property
+    def current_sort(self) -> Sort | None:
+        return next((s for s in self.SORTS if s.name == self.sort), None)
+
+    def ordered(self, items: list[T]) -> list[T]:
+        """Rows in the chosen order, given them in the sort's own direction."""
+        return items[::-1] if self.sort_reversed else items
+
+    def action_cycle_sort(self) -> None:
+        if not self.SORTS:
+            self.notify(f"the {self.TAB_TITLE.lower()} pane has one order", timeout=2)
+            return
+        names = [s.name for s in self.SORTS]
+        self.sort = names[(names.index(self.sort) + 1) % len(names)] if self.sort in names else names[0]
+        self.sort_reversed = False
+        self._resorted()
+
+    def action_reverse_sort(self) -> None:
+        if not self.SORTS:
+            self.notify(f"the {self.TAB_TITLE.lower()} pane has one order", timeout=2)
+            return
+        self.sort_reversed = not self.sort_reversed
+        self._resorted()
+
+    def _resorted(self) -> None:
+        self._mark_sort()
+        self._render_rows()
+        self.sort_table().to_top()
+        sort = self.current_sort
+        if sort is not None:
+            words = sort.words or f"by {sort.name}"
+            self.notify(f"sorted {words}" + (", reversed" if self.sort_reversed else ""), timeout=1.5)
+
+    def _mark_sort(self) -> None:
+        sort = self.current_sort
+        if sort is not None and self.query(f"#{self.TABLE_ID}"):
+            self.sort_table().mark_sort(self.sort_column(sort), sort.descending != self.sort_reversed)
+
+    def sort_column(self, sort: Sort) -> str:
+        """The column whose header shows `sort` (a pane may choose it from its own state)."""
+        return sort.column
+
+    def sort_table(self) -> FleetTable:
+        """The table `s` orders (a pane of several tables names its main one)."""
+        return self.table
 
     @property
     def table(self) -> FleetTable:

@@ -8,20 +8,17 @@ engine and endpoint; `engine:redis`, `state:down`, `tag:` and `group:` match one
 from __future__ import annotations
 
 from rich.text import Text
-from textual.binding import Binding
 
 from tomconsole.engine import Snapshot
 from tomconsole.monitor.databases import DbView, db_rank
 from tomconsole.ui import format as fmt
 from tomconsole.ui.messages import DatabaseOpened, send
 from tomconsole.ui.palette import Palette
-from tomconsole.ui.panes.base import FilteredTablePane
+from tomconsole.ui.panes.base import FilteredTablePane, Sort
 from tomconsole.ui.render.databases import DB_COLUMNS, db_cells
 from tomconsole.ui.rows import matches
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.widgets.fleet_table import Row
-
-SORTS = ("worst", "name", "connections", "lag")
 
 
 def db_matches(v: DbView, query: str) -> bool:
@@ -57,12 +54,16 @@ class DatabasesPane(FilteredTablePane):
     TABLE_ID = "databases"
     FILTER_HINT = "filter: words, engine:redis, state:down, tag:prod, group:"
     TAB_TITLE = "Databases"
-    BINDINGS = [Binding("s", "cycle_sort", "Sort")]
+    SORTS = (
+        Sort("worst", "state", words="worst first"),
+        Sort("name", "name", descending=False, words="by name"),
+        Sort("connections", "conn", words="by connections used, most first"),
+        Sort("lag", "lag", words="by replication lag, most first"),
+    )
 
     def __init__(self, palette: Palette, **kw: object) -> None:
         super().__init__(**kw)
         self.palette = palette
-        self.sort = "worst"
         self._views: list[DbView] = []
         self._generation = 0
         self.note: str | None = None  # said on the status line (the demo's missing servers)
@@ -81,7 +82,7 @@ class DatabasesPane(FilteredTablePane):
             self.table.invalidate()
 
     def _render_rows(self) -> None:
-        views = arrange(self._views, self.query_text, self.sort)
+        views = self.ordered(arrange(self._views, self.query_text, self.sort))
         self.table.set_rows([self._row(v) for v in views])
         status = Text()
         blocked = [v for v in views if v.blocker and v.blocked_max_s]
@@ -92,9 +93,7 @@ class DatabasesPane(FilteredTablePane):
             status.append(f" ({fmt.duration(worst.blocked_max_s)}): ")
             status.append_text(safe_text(worst.blocker))
             status.append(" ")
-        status.append(
-            f" sort: {self.sort}  {len(views)} database{'s' * (len(views) != 1)}  ", style=self.palette.faint
-        )
+        status.append(f" {len(views)} database{'s' * (len(views) != 1)}  ", style=self.palette.faint)
         if self.query_text:
             status.append("filter: ", style=self.palette.faint)
             status.append_text(safe_text(self.query_text))
@@ -113,8 +112,3 @@ class DatabasesPane(FilteredTablePane):
 
     def row_chosen(self, key: str) -> None:
         send(self, DatabaseOpened(key))
-
-    def action_cycle_sort(self) -> None:
-        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
-        self._render_rows()
-        self.notify(f"databases sorted by {self.sort}", timeout=1.5)

@@ -24,7 +24,7 @@ from tomconsole.models import HostState
 from tomconsole.ui.keys import FieldInput
 from tomconsole.ui.messages import AcceptRequested, FindingOpened, FindingsExportRequested, send
 from tomconsole.ui.palette import Palette
-from tomconsole.ui.panes.base import FilteredTablePane
+from tomconsole.ui.panes.base import FilteredTablePane, Sort
 from tomconsole.ui.render.findings import FINDING_COLUMNS, counts_line, finding_cells, group_cells
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.widgets.fleet_table import FleetTable, Row
@@ -62,14 +62,23 @@ class FindingsPane(FilteredTablePane):
     TABLE_ID = "findings"
     FILTER_HINT = "filter: words, sev:high, host:web-01, check:ssh-, state:open|accepted|fixed|n/a"
     TAB_TITLE = "Findings"
-    COMMANDS = (
-        ("accept risk", "accept the risk of the finding under the cursor (reason, expiry)", "accept"),
-        ("group by host or check", "group the findings by host, or by check", "cycle_group"),
-        ("view: live, changes, all", "open ones; new and fixed in each last scan; everything", "cycle_view"),
-        ("export", "every finding to a Markdown, CSV or JSON file in the data directory", "export"),
+    NAMED_COMMANDS = (
+        ("Accept finding risk", "the finding under the cursor: a reason and an expiry", "accept"),
+        ("Group findings by host or check", "group the findings by host, or by check", "cycle_group"),
+        (
+            "Findings view: live, changes, all",
+            "open ones; new and fixed in each scan; everything",
+            "cycle_view",
+        ),
+        ("Export findings", "every finding to a Markdown, CSV or JSON file in the data directory", "export"),
+    )
+    SORTS = (
+        Sort("worst", "sev", words="worst group and finding first"),
+        Sort("name", "group", descending=False, words="by name"),
+        Sort("newest", "last", words="most recently seen first"),
     )
     BINDINGS = [
-        Binding("k", "accept", "Accept risk", priority=True),
+        Binding("a", "accept", "Accept risk"),
         Binding("b", "cycle_group", "Group by"),
         Binding("v", "cycle_view", "View"),
         Binding("E", "export", "Export"),
@@ -134,6 +143,8 @@ class FindingsPane(FilteredTablePane):
             self.view,
             self.group,
             self.query_text,
+            self.sort,
+            self.sort_reversed,
             self._generation,
             self.size.width >= WIDE_SUMMARY,
             self._failed,
@@ -150,15 +161,23 @@ class FindingsPane(FilteredTablePane):
             if d["state"] == "open":
                 r, n = worst.get(d[self.group], (99, 0))
                 worst[d[self.group]] = (min(r, rank(d["severity"])), n - 1)
-        picked.sort(
-            key=lambda dm: (
-                worst.get(dm[0][self.group], (99, 0)),
-                dm[0][self.group],
-                rank(dm[0]["severity"]),
-                dm[0]["host"],
-                dm[0]["check"],
-            )
-        )
+        newest: dict[str, str] = {}
+        for d, _mark in picked:
+            newest[d[self.group]] = max(newest.get(d[self.group], ""), d["last_seen"])
+        group = self.group
+
+        def detail(d: dict[str, Any]) -> tuple[int, str, str]:
+            return rank(d["severity"]), d["host"], d["check"]
+
+        if self.sort == "name":
+            picked.sort(key=lambda dm: (dm[0][group], *detail(dm[0])))
+        elif self.sort == "newest":  # ISO times: newest group first, newest first within it
+            picked.sort(key=lambda dm: detail(dm[0]))
+            picked.sort(key=lambda dm: dm[0]["last_seen"], reverse=True)  # stable: worst first on a tie
+            picked.sort(key=lambda dm: (newest[dm[0][group]], dm[0][group]), reverse=True)
+        else:
+            picked.sort(key=lambda dm: (worst.get(dm[0][group], (99, 0)), dm[0][group], *detail(dm[0])))
+        picked = self.ordered(picked)  # reversed, a group's rows still follow its heading
         rows: list[Row] = []
         current = None
         p, gen = self.palette, self._generation
@@ -247,8 +266,12 @@ class FindingsPane(FilteredTablePane):
             return
         send(self, AcceptRequested(fid))
 
+    def sort_column(self, sort: Sort) -> str:
+        return self.group if sort.column == "group" else sort.column
+
     def action_cycle_group(self) -> None:
         self.group = GROUPS[(GROUPS.index(self.group) + 1) % len(GROUPS)]
+        self._mark_sort()
         self._render_rows()
         self.table.action_jump(0)
 

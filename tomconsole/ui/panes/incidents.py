@@ -20,13 +20,15 @@ from tomconsole.models import OpenIncident
 from tomconsole.ui.messages import (
     ACTION_OF,
     TRIAGE_BINDINGS,
+    TRIAGE_COMMANDS,
     ActionRequested,
     HostOpened,
+    IncidentExportRequested,
     IncidentOpened,
     send,
 )
 from tomconsole.ui.palette import Palette
-from tomconsole.ui.panes.base import FilteredTablePane
+from tomconsole.ui.panes.base import FilteredTablePane, Sort
 from tomconsole.ui.render.incidents import COLUMNS, incident_age, incident_cells
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.widgets.fleet_table import Row
@@ -51,12 +53,35 @@ def incident_matches(inc: Incident, query: str) -> bool:
     return True
 
 
+def arrange_incidents(incidents: list[Incident], sort: str) -> list[Incident]:
+    """The queue in one of its orders; `incidents` comes worst first (IncidentBook.open)."""
+    if sort == "newest":
+        return sorted(incidents, key=lambda i: i.opened_at, reverse=True)
+    if sort == "host":
+        return sorted(incidents, key=lambda i: (i.host is None, i.host or ""))  # stable: worst first within
+    if sort == "owner":
+        return sorted(incidents, key=lambda i: (i.assignee is None, i.assignee or ""))
+    return incidents
+
+
 class IncidentsPane(FilteredTablePane):
     COLUMNS = COLUMNS
     TABLE_ID = "incidents"
     FILTER_HINT = "filter: words, state:ack, sev:critical, assignee:ana, host:web"
 
     TAB_TITLE = "Incidents"
+    LEGEND = (
+        "Sev: CRIT critical (reversed), MAJ major, MIN minor. State: TRIG triggered (nobody has it"
+        " yet), ack acknowledged. Flags (!): E escalated, F flapping (fired and cleared often),"
+        " S suppressed (its host is down, which explains it). Age: since it opened."
+    )
+    SORTS = (
+        Sort("worst", "sev", words="unacknowledged and most severe first"),
+        Sort("newest", "age", descending=False, words="newest first"),
+        Sort("host", "host", descending=False, words="by host"),
+        Sort("owner", "assignee", descending=False, words="by owner"),
+    )
+    NAMED_COMMANDS = (*TRIAGE_COMMANDS, ("Open incident by hand", "for what no rule sees", "open_manual"))
     BINDINGS = [
         *TRIAGE_BINDINGS,
         Binding("o", "open_manual", "New"),
@@ -91,7 +116,9 @@ class IncidentsPane(FilteredTablePane):
         self._render_rows()
 
     def _render_rows(self) -> None:
-        self._shown = [i for i in self._incidents if incident_matches(i, self.query_text)]
+        self._shown = self.ordered(
+            arrange_incidents([i for i in self._incidents if incident_matches(i, self.query_text)], self.sort)
+        )
         rows = []
         for inc in self._shown:
             token = (
@@ -134,6 +161,11 @@ class IncidentsPane(FilteredTablePane):
             self.notify("no incident selected", severity="warning", timeout=2)
             return
         send(self, ActionRequested(ACTION_OF[action], inc.id, inc.host))
+
+    def action_export(self) -> None:
+        inc = self.selected
+        if inc is not None:
+            send(self, IncidentExportRequested(inc.id))
 
     def action_open_manual(self) -> None:
         send(self, ActionRequested(OpenIncident, None, None))

@@ -19,13 +19,12 @@ from tomconsole.monitor.network import CheckView, InterfaceView, check_rank, int
 from tomconsole.ui.keys import FieldInput
 from tomconsole.ui.messages import CheckOpened, HostOpened, send
 from tomconsole.ui.palette import Palette
-from tomconsole.ui.panes.base import FilteredTablePane
+from tomconsole.ui.panes.base import FilteredTablePane, Sort
 from tomconsole.ui.render.network import CHECK_COLUMNS, IF_COLUMNS, check_cells, interface_cells
 from tomconsole.ui.rows import matches
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.widgets.fleet_table import FleetTable, Row
 
-SORTS = ("worst", "name", "latency", "loss")
 IF_TABLE = "network-ifs"
 
 
@@ -91,8 +90,17 @@ class NetworkPane(FilteredTablePane):
     TABLE_ID = "network-checks"
     FILTER_HINT = "filter: words, from:web-01, kind:dns, state:down, tag:web"
     TAB_TITLE = "Network"
+    SORTS = (
+        Sort("worst", "state", words="worst first"),
+        Sort("name", "check", descending=False, words="by name"),
+        Sort("latency", "p95", words="by p95 latency, slowest first"),
+        Sort("loss", "loss", words="by packet loss, most first"),
+    )
+    NAMED_COMMANDS = (
+        ("Show or fold virtual interfaces", "lo, veth, docker, bridges, ...", "toggle_virtual"),
+        ("Show the check's vantage host", "the host a check runs from", "vantage_host"),
+    )
     BINDINGS = [
-        Binding("s", "cycle_sort", "Sort"),
         Binding("v", "toggle_virtual", "Virtual ifs"),
         Binding("h", "vantage_host", "Vantage host"),
     ]
@@ -100,7 +108,6 @@ class NetworkPane(FilteredTablePane):
     def __init__(self, palette: Palette, **kw: object) -> None:
         super().__init__(**kw)
         self.palette = palette
-        self.sort = "worst"
         self.show_virtual = False
         self._checks: list[CheckView] = []
         self._ifs: list[InterfaceView] = []
@@ -152,7 +159,7 @@ class NetworkPane(FilteredTablePane):
         if width != self._strip_width:
             self._strip_width = width
             self._generation += 1
-        checks = arrange_checks(self._checks, self.query_text, self.sort)
+        checks = self.ordered(arrange_checks(self._checks, self.query_text, self.sort))
         table.set_rows([self._check_row(c) for c in checks])
         ifs = [i for i in self._ifs if if_matches(i, self.query_text)] if self.query_text else self._ifs
         physical = [i for i in ifs if i.physical]
@@ -177,7 +184,7 @@ class NetworkPane(FilteredTablePane):
 
     def _update_status(self, checks: int, ifs: int) -> None:
         counts = f"{checks} check{'s' * (checks != 1)}  {ifs} interface{'s' * (ifs != 1)}"
-        status = Text(f" sort: {self.sort}  {counts}  ", style=self.palette.faint)
+        status = Text(f" {counts}  ", style=self.palette.faint)
         if self.query_text:
             status.append("filter: ", style=self.palette.faint)
             status.append_text(safe_text(self.query_text))
@@ -212,12 +219,6 @@ class NetworkPane(FilteredTablePane):
             self.notify("this check runs from the console itself", timeout=3)
         else:
             send(self, HostOpened(check.vantage))
-
-    def action_cycle_sort(self) -> None:
-        """s: worst, name, latency, loss."""
-        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
-        self._render_rows()
-        self.notify(f"checks sorted by {self.sort}", timeout=1.5)
 
     def action_toggle_virtual(self) -> None:
         """v: show or fold the virtual interfaces."""

@@ -16,9 +16,9 @@ from tomconsole.models import OpenWindow
 from tomconsole.monitor.state import HostRow
 from tomconsole.ui.messages import ActionRequested, HostOpened, send
 from tomconsole.ui.palette import Palette
-from tomconsole.ui.panes.base import FilteredTablePane
+from tomconsole.ui.panes.base import FilteredTablePane, Sort
 from tomconsole.ui.render.hosts import COLUMNS, age_cell, host_cells
-from tomconsole.ui.rows import SORT_ORDER, LevelMemo, arrange
+from tomconsole.ui.rows import LevelMemo, arrange
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.widgets.fleet_table import Row
 
@@ -31,16 +31,32 @@ class ServersPane(FilteredTablePane):
     FILTER_HINT = "filter: words, tag:web, group:prod, state:down"
 
     TAB_TITLE = "Servers"
-    BINDINGS = [
-        Binding("s", "cycle_sort", "Sort"),
-        Binding("m", "maintenance", "Maint"),
-    ]
+    LEGEND = (
+        "State: ● up; ◐ degraded (a value past its critical threshold; the header counts stale,"
+        " error and connecting hosts as degraded too, and state:degraded finds them all); ◐ stale"
+        " (no fresh sample); ✖ down (unreach, timeout, auth); ! KEY CHG (the host key changed:"
+        " possible man-in-the-middle). Values past a threshold are coloured (warning, critical)."
+        " A host name marked ·p comes from Prometheus, ·s+p from both SSH and Prometheus."
+        " Age: since the last sample."
+    )
+    BINDINGS = [Binding("m", "maintenance", "Maint")]
+    NAMED_COMMANDS = (
+        ("Open maintenance window", "on the host under the cursor, or a scope you type", "maintenance"),
+    )
+    SORTS = (
+        Sort("worst", "state", words="worst first"),
+        Sort("name", "host", descending=False, words="by name"),
+        Sort("cpu", "cpu", words="by CPU, busiest first"),
+        Sort("mem", "mem", words="by memory used, most first"),
+        Sort("disk", "disk", words="by the fullest disk first"),
+        Sort("load", "load", words="by load, highest first"),
+        Sort("net", "rx", words="by network traffic, most first"),
+    )
 
     def __init__(self, palette: Palette, thresholds: Thresholds | None = None, **kw: object) -> None:
         super().__init__(**kw)
         self.thresholds = thresholds or Thresholds()
         self.palette = palette
-        self.sort = "worst"
         self._rows: list[HostRow] = []
         self._shown: list[HostRow] = []
         self._generation = 0  # bumps with the palette, so every cached row is redrawn
@@ -74,7 +90,9 @@ class ServersPane(FilteredTablePane):
         self._render_rows()
 
     def _render_rows(self) -> None:
-        self._shown = arrange(self._rows, self.query_text, self.sort, self.thresholds, self.levels)
+        self._shown = self.ordered(
+            arrange(self._rows, self.query_text, self.sort, self.thresholds, self.levels)
+        )
         self._current = {r.name: r for r in self._rows}
         self.table.set_rows([self._table_row(r) for r in self._shown])
         self._update_status(len(self._shown))
@@ -97,7 +115,7 @@ class ServersPane(FilteredTablePane):
         return age_cell(self._current[name], self.palette)
 
     def _update_status(self, shown: int) -> None:
-        status = Text(f" sort: {self.sort}  ", style=self.palette.faint)
+        status = Text(" ", style=self.palette.faint)
         if self.query_text:
             status.append("filter: ", style=self.palette.faint)
             status.append_text(safe_text(self.query_text))
@@ -113,8 +131,3 @@ class ServersPane(FilteredTablePane):
         host = self.table.cursor_key
         if host is not None:
             send(self, ActionRequested(OpenWindow, None, host))
-
-    def action_cycle_sort(self) -> None:
-        self.sort = SORT_ORDER[(SORT_ORDER.index(self.sort) + 1) % len(SORT_ORDER)]
-        self._render_rows()
-        self.notify(f"sorted by {self.sort}", timeout=1.5)

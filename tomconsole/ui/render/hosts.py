@@ -26,7 +26,7 @@ STATE_LABEL = {
 }
 
 COLUMNS = (
-    Column("state", "State", 9),
+    Column("state", "State", 10),
     Column("host", "Host", 12, flex=True, max_width=32),
     Column("cpu", "CPU", 4, right=True),
     Column("spark", "CPU hist", 8),
@@ -52,7 +52,7 @@ def host_cells(r: HostRow, p: Palette, lv: Levels) -> tuple[Text, ...]:
     worst = s.worst_filesystem if s else None
     load = s.load[0] if s and s.load else None
     return (
-        Text(STATE_LABEL[r.state], style=p.state_style(r.state)),
+        state_cell(r, p, lv),
         host_name(r, p),
         lvl(fmt.pct(s.cpu_pct if s else None), lv.cpu),
         Text(fmt.sparkline(r.cpu_recent, 8), style=p.spark_style(dim)),
@@ -63,6 +63,14 @@ def host_cells(r: HostRow, p: Palette, lv: Levels) -> tuple[Text, ...]:
         Text(fmt.rate(r.tx_rate), style=val, justify="right"),
         Text(fmt.duration(s.uptime_s if s else None), style=val, justify="right"),
     )
+
+
+def state_cell(r: HostRow, p: Palette, lv: Levels) -> Text:
+    """The host's state; an answering host with a value past its critical threshold reads
+    `degraded`, as the header counts it and `state:degraded` finds it."""
+    if r.state is HostState.UP and lv.worst is Level.CRIT:
+        return Text("◐ degraded", style=p.level_style(Level.CRIT))
+    return Text(STATE_LABEL[r.state], style=p.state_style(r.state))
 
 
 def host_name(r: HostRow, p: Palette) -> Text:

@@ -31,6 +31,7 @@ class CheckScreen(Screen[None]):
         Binding("escape,q", "app.pop_screen", "Back"),
         Binding("h", "vantage_host", "Vantage host"),
     ]
+    NAMED_COMMANDS = (("Show the check's vantage host", "the host this check runs from", "vantage_host"),)
 
     def __init__(self, fleet: FleetState, key: str, palette: Palette) -> None:
         super().__init__()

@@ -2,7 +2,7 @@
 on top (blocker first, waiters indented below), then replication, sizes, top statements,
 Redis memory and keyspace, the backup and the security findings.
 
-`c` cancels the query of the session under the cursor, `k` ends the session: both only on
+`c` cancels the query of the session under the cursor, `x` ends the session: both only on
 a database configured `write: true`, each after a confirmation that shows the session,
 user, query and duration; the engine applies and audits the typed Action.
 """
@@ -48,9 +48,13 @@ class DatabaseScreen(Screen[None]):
     BINDINGS = [
         Binding("escape,q", "app.pop_screen", "Back"),
         Binding("c", "cancel_query", "Cancel query"),
-        # priority: the sessions table's own `k` (vi's up) would otherwise take it first
-        Binding("k", "terminate", "End session", priority=True),
+        # not `k`: that moves up, as in every list
+        Binding("x", "terminate", "End session"),
     ]
+    NAMED_COMMANDS = (
+        ("Cancel query", "of the session under the cursor (asks first)", "cancel_query"),
+        ("End database session", "the session under the cursor (asks first)", "terminate"),
+    )
 
     def __init__(self, fleet: FleetState, key: str, palette: Palette, operator: str) -> None:
         super().__init__()

@@ -26,9 +26,13 @@ class FindingScreen(Screen[None]):
 
     BINDINGS = [
         Binding("escape,q", "app.pop_screen", "Back"),
-        Binding("k", "accept", "Accept risk", priority=True),
+        Binding("a", "accept", "Accept risk"),
         Binding("h", "host", "Host"),
     ]
+    NAMED_COMMANDS = (
+        ("Accept finding risk", "a reason and an expiry", "accept"),
+        ("Show finding's host", "the host screen", "host"),
+    )
 
     def __init__(
         self, lookup: Callable[[str], dict[str, Any] | None], finding_id: str, palette: Palette

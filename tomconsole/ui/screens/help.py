@@ -14,20 +14,21 @@ from textual.widgets import Static
 from tomconsole.ui.palette import Palette
 
 EXTRA_KEYS = (
-    ("↑ ↓ PgUp PgDn", "move in the table (also j k, g G for first and last; where k acts, ↑)"),
+    ("↑ ↓ PgUp PgDn", "move in any list (also j k, and g G for the first and last row)"),
     ("Enter", "open the row under the cursor"),
     ("Esc", "back / clear the filter"),
-    ("ctrl+p", "command palette (themes, this pane's filter and sort, quit, ...)"),
+    ("ctrl+p", "every command by name: type a part of it (inc, exp, maint, ...)"),
 )
 
 Section = tuple[str, list[tuple[str, str]]]
 
 
 def key_lines(bindings: Iterable[object]) -> list[tuple[str, str]]:
-    """(key, what it does) of the shown bindings, each said once."""
+    """(key, what it does) of every described binding, each said once: the footer shows the
+    few that matter most (`show`), this the rest too."""
     out: list[tuple[str, str]] = []
     for b in bindings:
-        if isinstance(b, Binding) and b.show and b.description:
+        if isinstance(b, Binding) and b.description:
             entry = (b.key_display or b.key, b.description)
             if entry not in out:
                 out.append(entry)
@@ -40,10 +41,11 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,q,question_mark", "app.pop_screen", "Close")]
 
-    def __init__(self, sections: list[Section], filter_hint: str | None = None) -> None:
+    def __init__(self, sections: list[Section], filter_hint: str | None = None, legend: str = "") -> None:
         super().__init__()
         self.sections = sections
         self.filter_hint = filter_hint
+        self.legend = legend
 
     def compose(self) -> ComposeResult:
         text, faint = Text(no_wrap=False), Palette.from_theme(self.app.current_theme).faint
@@ -53,6 +55,9 @@ class HelpScreen(ModalScreen[None]):
                 text.append(f"  {key:<14}", style="bold")
                 text.append(f"{what}\n")
             text.append("\n")
+        if self.legend:
+            text.append("What the marks mean\n", style="bold")
+            text.append(f"{self.legend}\n\n")
         if self.filter_hint:
             text.append(f"{self.filter_hint}\n", style=faint)
         text.append("Press Esc or ? to close.", style=faint)

@@ -42,6 +42,7 @@ class HostScreen(Screen[None]):
         Binding("escape,q", "app.pop_screen", "Back"),
         Binding("K", "trust_key", "Trust key"),
     ]
+    NAMED_COMMANDS = (("Trust host key", "the key an unknown host offers (asks first)", "trust_key"),)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """K is offered (in the footer too) only while the host offers a key that is not known."""

@@ -14,7 +14,15 @@ from textual.widgets import DataTable, Footer, Label, Sparkline, Static
 from tomconsole.incidents.book import IncidentBook
 from tomconsole.monitor.state import FleetState
 from tomconsole.ui import format as fmt
-from tomconsole.ui.messages import ACTION_OF, TRIAGE_BINDINGS, ActionRequested, HostOpened, send
+from tomconsole.ui.messages import (
+    ACTION_OF,
+    TRIAGE_BINDINGS,
+    TRIAGE_COMMANDS,
+    ActionRequested,
+    HostOpened,
+    IncidentExportRequested,
+    send,
+)
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.screens.host import CHARTS as HOST_CHARTS
 from tomconsole.ui.text import safe_text
@@ -25,6 +33,7 @@ CHARTS = tuple((key, label) for key, label, _unit in HOST_CHARTS[:3])  # cpu, me
 
 class IncidentScreen(Screen[None]):
     BINDINGS = [Binding("escape,q", "app.pop_screen", "Back"), *TRIAGE_BINDINGS]
+    NAMED_COMMANDS = TRIAGE_COMMANDS
 
     def __init__(self, book: IncidentBook, fleet: FleetState, incident_id: str) -> None:
         super().__init__()
@@ -121,6 +130,9 @@ class IncidentScreen(Screen[None]):
         inc = self.book.incidents.get(self.incident_id)
         if inc is not None and inc.host:
             send(self, HostOpened(inc.host))
+
+    def action_export(self) -> None:
+        send(self, IncidentExportRequested(self.incident_id))
 
 
 def _local(iso: str | None) -> str:

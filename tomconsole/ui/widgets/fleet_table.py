@@ -103,6 +103,7 @@ class FleetTable(ScrollView, can_focus=True):
         self._fitted_to = -1
         self._follow = False
         self._shown_tail: dict[str, tuple[Text, ...]] = {}
+        self._sort_mark: tuple[str, bool] | None = None  # (column key, descending)
 
     # -- data -------------------------------------------------------------------------
 
@@ -158,6 +159,27 @@ class FleetTable(ScrollView, can_focus=True):
                     changed = True
             if changed:
                 self.refresh_line(i + 1)
+
+    def mark_sort(self, column: str | None, descending: bool = True) -> None:
+        """Show which column the rows are sorted by, and which way (▼ highest or worst
+        first, ▲ lowest or A first), in its header."""
+        mark = (column, descending) if column else None
+        if mark != self._sort_mark:
+            self._sort_mark = mark
+            self._header = None
+            self.refresh_line(0)
+
+    def to_top(self) -> None:
+        """A new order starts at the top, cursor on the first row, until the operator moves."""
+        self._follow = False
+        self.cursor = 0
+        self.scroll_to(y=0, animate=False)
+
+    def _label(self, c: Column) -> Text:
+        label = c.label
+        if self._sort_mark is not None and self._sort_mark[0] == c.key:
+            label += "▼" if self._sort_mark[1] else "▲"
+        return Text(label, justify="right" if c.right else "left")
 
     def invalidate(self) -> None:
         """Forget every cached row (new theme colours)."""
@@ -254,7 +276,7 @@ class FleetTable(ScrollView, can_focus=True):
         if y == 0:
             if self._header is None:
                 style = self.get_component_rich_style("fleet-table--header")
-                labels = [Text(c.label, justify="right" if c.right else "left") for c in self.columns]
+                labels = [self._label(c) for c in self.columns]
                 self._header = self._strip(labels, style, self._widths)
             header_style = self.get_component_rich_style("fleet-table--header")
             return self._header.crop_extend(scroll_x, scroll_x + width, header_style)

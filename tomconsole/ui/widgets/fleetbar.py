@@ -1,7 +1,9 @@
 """The line at the top of every screen: fleet health and open incidents by severity, at a glance.
 
-At 80 columns it says the same in short form; it flashes (CSS class `flash`) when a new
-critical incident opens.
+Words, not letters: `2 crit 0 maj 1 min` at every width (never `2C 0M 1m`, where only the
+case told major from minor), and the host states are the ones a row shows and `state:`
+finds. Narrower terminals drop the title's subtitle and the seconds, not the meaning. It
+flashes (CSS class `flash`) when a new critical incident opens.
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ class FleetBar(Static):
     """Title, fleet summary, incident counts and clock on one line."""
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def fleet_bar(
     summary: FleetSummary,
     incidents: dict[str, int] | None,
@@ -30,27 +36,49 @@ def fleet_bar(
     now: datetime,
     alert: str | None = None,
 ) -> Text:
-    """`alert` (a source that is down) is shown at every width, right after the name."""
+    """`alert` (a source that is down) is shown at every width, right after the name. When
+    the line would not fit, the host total goes first, then the clock: never a count."""
+    bar = Text()
+    for total, clock in ((True, True), (False, True), (False, False)):
+        bar = _bar(summary, incidents, p, width, subtitle, now, alert, total, clock)
+        if bar.cell_len <= width:
+            break
+    return bar
+
+
+def _bar(
+    summary: FleetSummary,
+    incidents: dict[str, int] | None,
+    p: Palette,
+    width: int,
+    subtitle: str | None,
+    now: datetime,
+    alert: str | None,
+    total: bool,
+    clock: bool,
+) -> Text:
     wide = width >= WIDE
+    gap = "  " if wide else " "
     bar = Text()
     bar.append(" tomconsole ", style="bold reverse")
     if alert:
         bar.append(f" {alert} ", style=f"bold reverse {p.crit}")
     if subtitle and wide:
         bar.append(f" {subtitle} ", style=p.faint)
-    bar.append(f"  {summary.total} host{'' if summary.total == 1 else 's'}  ")
+    if total:
+        bar.append(f"{gap}{plural(summary.total, 'host')}:{' ' if wide else ''}")
 
-    def part(text: str, label: str, count: int, colour: str, short: str = "") -> None:
-        suffix = f" {label}" if wide else short
-        bar.append(f"{text}{count}{suffix}", style=f"bold {colour}" if count else p.faint)
+    def part(sign: str, count: int, word: str, colour: str) -> None:
+        bar.append(f"{gap}{sign}{count} {word}", style=f"bold {colour}" if count else p.faint)
 
-    bar.append(f"● {summary.up}" + (" up" if wide else ""), style=p.ok)
-    part("  ◐ ", "degraded", summary.degraded, p.warn)
-    part("  ✖ ", "down", summary.down, p.crit)
+    bar.append(f"{gap}● {summary.up} up", style=p.ok)
+    part("◐ ", summary.degraded, "degraded", p.warn)
+    part("✖ ", summary.down, "down", p.crit)
     if incidents is not None:
-        bar.append("   ⚑ " if wide else "  ⚑ ", style=p.faint)
-        part("", "crit", incidents.get("critical", 0), p.crit, "C")
-        part(" ", "maj", incidents.get("major", 0), p.crit, "M")
-        part(" ", "min", incidents.get("minor", 0), p.warn, "m")
-    bar.append(f"   {now:%H:%M:%S}" if wide else f"  {now:%H:%M}", style=p.faint)
+        bar.append(f"{gap} ⚑ incidents" if wide else f"{gap}⚑", style=p.faint)
+        part("", incidents.get("critical", 0), "crit", p.crit)
+        part("", incidents.get("major", 0), "maj", p.crit)
+        part("", incidents.get("minor", 0), "min", p.warn)
+    if clock:
+        bar.append(f"{gap} {now:%H:%M:%S}" if wide else f"{gap}{now:%H:%M}", style=p.faint)
     return bar
