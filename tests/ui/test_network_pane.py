@@ -276,9 +276,8 @@ async def test_help_lists_the_keys_of_where_the_operator_is() -> None:
     from tomconsole.ui.screens.help import HelpScreen
 
     def shown() -> str:
-        content = app.screen.query_one(Static).content
-        assert isinstance(content, Text)
-        return content.plain
+        assert isinstance(app.screen, HelpScreen)
+        return app.screen.plain
 
     app = frozen_app(network=True)
     async with app.run_test(size=(100, 40)) as pilot:

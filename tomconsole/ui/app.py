@@ -83,9 +83,9 @@ class TomConsole(KeyGate):
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("t", "cycle_theme", "Theme", show=False),
-        Binding("u", "undo", "Undo ack/resolve", show=False),
+        Binding("u", "undo", "Undo your ack or resolve (for 10 s after it)", show=False),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
-        Binding("ctrl+p", "command_palette", "Palette", show=False),
+        Binding("ctrl+p", "command_palette", "Every command by name (type inc, exp, maint...)", show=False),
     ]
 
     def __init__(
@@ -518,8 +518,9 @@ class TomConsole(KeyGate):
 
     def action_help(self) -> None:
         """The keys of where the operator is: the pushed screen's, or the shown pane's."""
-        numbers = [Binding(str(i), "", p.TAB_TITLE) for i, p in enumerate(self.panes[:9], start=1)]
-        everywhere = ("Everywhere", key_lines([*self.BINDINGS, *numbers]) + list(EXTRA_KEYS))
+        shown = self.panes[:9]
+        numbers = (f"1-{len(shown)}", "go to " + ", ".join(p.TAB_TITLE.lower() for p in shown))
+        everywhere = ("Everywhere", [*key_lines(self.BINDINGS), numbers, *EXTRA_KEYS])
         if len(self.screen_stack) > 1:
             here = self.screen
             title = getattr(here, "HELP_TITLE", "On this screen")

@@ -84,7 +84,7 @@ class IncidentsPane(FilteredTablePane):
     NAMED_COMMANDS = (*TRIAGE_COMMANDS, ("Open incident by hand", "for what no rule sees", "open_manual"))
     BINDINGS = [
         *TRIAGE_BINDINGS,
-        Binding("o", "open_manual", "New"),
+        Binding("o", "open_manual", "New incident by hand", show=False),
     ]
 
     def __init__(

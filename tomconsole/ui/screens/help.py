@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,7 +20,6 @@ EXTRA_KEYS = (
     ("↑ ↓ PgUp PgDn", "move in any list (also j k, and g G for the first and last row)"),
     ("Enter", "open the row under the cursor"),
     ("Esc", "back / clear the filter"),
-    ("ctrl+p", "every command by name: type a part of it (inc, exp, maint, ...)"),
 )
 
 Section = tuple[str, list[tuple[str, str]]]
@@ -47,19 +49,28 @@ class HelpScreen(ModalScreen[None]):
         self.filter_hint = filter_hint
         self.legend = legend
 
-    def compose(self) -> ComposeResult:
-        text, faint = Text(no_wrap=False), Palette.from_theme(self.app.current_theme).faint
+    @property
+    def plain(self) -> str:
+        """What the screen says, as plain text (for tests and a screen reader's copy)."""
+        lines = []
         for title, keys in self.sections:
-            text.append(f"{title}\n", style="bold")
+            lines += [title, *(f"  {key}  {what}" for key, what in keys)]
+        return "\n".join([*lines, self.legend, self.filter_hint or ""])
+
+    def compose(self) -> ComposeResult:
+        faint = Palette.from_theme(self.app.current_theme).faint
+        parts: list[RenderableType] = []
+        for title, keys in self.sections:
+            table = Table.grid(padding=(0, 2))
+            table.add_column(style="bold", no_wrap=True)
+            table.add_column()  # wraps under itself, not under the key
             for key, what in keys:
-                text.append(f"  {key:<14}", style="bold")
-                text.append(f"{what}\n")
-            text.append("\n")
+                table.add_row(key, what)
+            parts += [Text(title, style="bold"), Padding(table, (0, 0, 1, 2))]
         if self.legend:
-            text.append("What the marks mean\n", style="bold")
-            text.append(f"{self.legend}\n\n")
+            parts += [Text("What the marks mean", style="bold"), Padding(Text(self.legend), (0, 0, 1, 2))]
         if self.filter_hint:
-            text.append(f"{self.filter_hint}\n", style=faint)
-        text.append("Press Esc or ? to close.", style=faint)
+            parts.append(Text(self.filter_hint, style=faint))
+        parts.append(Text("↑ ↓ scroll; Esc or ? closes.", style=faint))
         with VerticalScroll(id="help-box"):
-            yield Static(text)
+            yield Static(Group(*parts))
