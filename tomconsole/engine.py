@@ -74,6 +74,7 @@ class Snapshot:
     scans: list[HostRow] = field(default_factory=list)  # scan: targets (their patch state)
     finding_scans: list[dict[str, Any]] = field(default_factory=list)  # each last scan's new and fixed
     drop_failures: list[str] = field(default_factory=list)  # reports the drop folder could not import
+    maintenance: frozenset[str] = frozenset()  # hosts a maintenance window covers now
 
 
 class Engine:
@@ -246,8 +247,10 @@ class Engine:
         diffs = book.diff() if book is not None else []
         scans = [r for r in rows if r.info.kind == "scan"]
         failed = list(self.feed.failures) if self.feed is not None else []
+        windows = self.incidents.windows if self.incidents is not None else None
+        maint = windows.covering([r.info for r in hosts]) if windows is not None else frozenset()
         return Snapshot(
-            hosts, self.source_statuses(), incidents, checks, rows, dbs, findings, scans, diffs, failed
+            hosts, self.source_statuses(), incidents, checks, rows, dbs, findings, scans, diffs, failed, maint
         )
 
     def _host_info(self, name: str) -> HostInfo | None:

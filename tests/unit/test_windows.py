@@ -120,3 +120,24 @@ def test_window_length_and_scope_words() -> None:
         parse_scope("rack:4")
     with pytest.raises(ValueError, match="until HH:MM"):
         window_length("until noon", now)
+
+
+def test_listing_shows_running_then_upcoming_and_covering_marks_hosts(tmp_path: Path) -> None:
+    wednesday = datetime(2026, 3, 25, 12, 0, tzinfo=UTC)
+    prod, dev = HostInfo("db-01", "x", (), "prod"), HostInfo("dev-01", "y", (), "dev")
+    book = WindowBook(Store(tmp_path), [BERLIN_SUNDAY_2AM], now=lambda: wednesday, hosts=[prod, dev])
+    assert book.covering([prod, dev]) == frozenset()
+    w = book.create(Scope(hosts=["dev-01"]), timedelta(hours=1), "ana", "kernel", "CHG-1")
+    one_off, weekly = book.listing()
+    assert (one_off.key, one_off.active, one_off.scope, one_off.change) == (
+        w["key"],
+        True,
+        "host:dev-01",
+        "CHG-1",
+    )
+    # the Sunday after is the switch to summer time: 02:00 does not exist, zoneinfo reads it as CET
+    assert (weekly.key, weekly.recurring, weekly.active) == ("patching", True, False)
+    assert weekly.start == datetime(2026, 3, 29, 1, 0, tzinfo=UTC) and weekly.scope == "group:prod"
+    assert book.covering([prod, dev]) == frozenset({"dev-01"})
+    book.end_early(w["key"], "ana")
+    assert [v.key for v in book.listing()] == ["patching"]

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from tomconsole.config import Scope, parse_duration
 from tomconsole.incidents.book import IncidentBook
-from tomconsole.incidents.windows import WindowBook
+from tomconsole.incidents.windows import WindowBook, scope_words
 from tomconsole.models import (
     AcceptHostKey,
     AcceptRisk,
@@ -84,9 +84,7 @@ def window_problem(windows: WindowBook, scope_text: str, duration: str) -> str |
 
 
 def scope_text(hosts: list[str], groups: list[str], tags: list[str]) -> str:
-    return " ".join(
-        [*(f"host:{h}" for h in hosts), *(f"group:{g}" for g in groups), *(f"tag:{t}" for t in tags)]
-    )
+    return scope_words(Scope(hosts=hosts, groups=groups, tags=tags))
 
 
 # -- the wire form (inbox files) -----------------------------------------------------------

@@ -32,6 +32,51 @@ def in_scope(scope: Scope, info: HostInfo) -> bool:
     )
 
 
+def scope_words(scope: Scope) -> str:
+    """A scope as the operator types it: `host:db-01 group:prod tag:web`."""
+    return " ".join(
+        [
+            *(f"host:{h}" for h in scope.hosts),
+            *(f"group:{g}" for g in scope.groups),
+            *(f"tag:{t}" for t in scope.tags),
+        ]
+    )
+
+
+def next_occurrence(m: MaintenanceConfig, now: datetime, days: int = 8) -> tuple[datetime, datetime] | None:
+    """The occurrence running now, else the next one to start within `days`."""
+    running = occurrence(m, now)
+    if running is not None:
+        return running
+    zone = ZoneInfo(m.weekly.timezone)
+    hh, mm = (int(x) for x in m.weekly.start.split(":"))
+    today = now.astimezone(zone).date()
+    for ahead in range(days + 1):
+        day = today + timedelta(days=ahead)
+        if DAYS[day.weekday()] in m.weekly.days:
+            start = datetime.combine(day, time(hh, mm), tzinfo=zone).astimezone(UTC)
+            if start > now:
+                return start, start + timedelta(seconds=m.weekly.duration)
+    return None
+
+
+@dataclass(frozen=True)
+class WindowView:
+    """One window as the windows screen lists it: a one-off (ended early or extended by
+    key) or a recurring one's current or next occurrence (changed only in the config)."""
+
+    key: str
+    recurring: bool
+    scope: str
+    reason: str
+    change: str | None
+    by: str
+    start: datetime
+    end: datetime
+    active: bool
+    silenced: int
+
+
 def occurrence(m: MaintenanceConfig, now: datetime) -> tuple[datetime, datetime] | None:
     """The occurrence of a recurring window that contains `now` (UTC), if any."""
     zone = ZoneInfo(m.weekly.timezone)
@@ -104,6 +149,54 @@ class WindowBook:
             if occ is not None and in_scope(m.scope, info):
                 out.append(f"{m.name}@{occ[0].isoformat()}")
         return out
+
+    def live_scopes(self) -> list[Scope]:
+        """The scopes of every window running now (one pass over the store)."""
+        now = self.now()
+        out = [
+            Scope.model_validate(w["scope"])
+            for w in self.store.all(TABLE)
+            if datetime.fromisoformat(w["start"]) <= now < datetime.fromisoformat(w["end"])
+        ]
+        return out + [m.scope for m in self.recurring if occurrence(m, now) is not None]
+
+    def covering(self, hosts: list[HostInfo]) -> frozenset[str]:
+        """The names of the hosts a window covers now (their rows and incidents get a mark)."""
+        scopes = self.live_scopes()
+        if not scopes:
+            return frozenset()
+        return frozenset(h.name for h in hosts if any(in_scope(s, h) for s in scopes))
+
+    def listing(self) -> list[WindowView]:
+        """Active and upcoming windows, those running first, each with how many alerts it
+        silenced: one-offs not yet ended, and each recurring window's current or next
+        occurrence within a week."""
+        now = self.now()
+        counts: dict[str, int] = {}
+        for r in self.store.all(LOG):
+            counts[r["window"]] = counts.get(r["window"], 0) + 1
+        out = []
+        for w in self.one_offs():
+            start, end = datetime.fromisoformat(w["start"]), datetime.fromisoformat(w["end"])
+            if end > now:
+                scope = scope_words(Scope.model_validate(w["scope"]))
+                out.append(
+                    WindowView(
+                        w["key"], False, scope, w.get("reason") or "", w.get("change"),
+                        w.get("created_by") or "?", start, end, start <= now, counts.get(w["key"], 0),
+                    )
+                )  # fmt: skip
+        for m in self.recurring:
+            occ = next_occurrence(m, now)
+            if occ is not None:
+                key = f"{m.name}@{occ[0].isoformat()}"
+                out.append(
+                    WindowView(
+                        m.name, True, scope_words(m.scope), m.reason, m.change, "config",
+                        occ[0], occ[1], occ[0] <= now, counts.get(key, 0),
+                    )
+                )  # fmt: skip
+        return sorted(out, key=lambda v: (not v.active, v.start))
 
     def log_silenced(self, window_ids: list[str], key: str, title: str) -> None:
         at = self.now().isoformat()

@@ -30,7 +30,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 from tomconsole.engine import Engine
 from tomconsole.incidents.engine import IncidentEngine
 from tomconsole.incidents.export import to_markdown as incident_markdown
-from tomconsole.models import Acknowledge, Action, Resolve, Undo, visible
+from tomconsole.models import Acknowledge, Action, EndWindow, ExtendWindow, Resolve, Undo, visible
 from tomconsole.monitor.state import FleetState
 from tomconsole.store import Store, StoreError, atomic_write
 from tomconsole.ui.contrast import row_defaults
@@ -62,6 +62,7 @@ from tomconsole.ui.screens.finding import FindingScreen
 from tomconsole.ui.screens.help import EXTRA_KEYS, HelpScreen, key_lines
 from tomconsole.ui.screens.host import HostScreen
 from tomconsole.ui.screens.incident import IncidentScreen
+from tomconsole.ui.screens.windows import WindowsScreen
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.themes import ThemeError, load_themes, theme_from_file
 from tomconsole.ui.widgets.fleetbar import WIDE, FleetBar, fleet_bar
@@ -83,6 +84,7 @@ class TomConsole(KeyGate):
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("t", "cycle_theme", "Theme", show=False),
+        Binding("W", "windows", "Maintenance windows", show=False),
         Binding("u", "undo", "Undo your ack or resolve (for 10 s after it)", show=False),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
         Binding("ctrl+p", "command_palette", "Every command by name (type inc, exp, maint...)", show=False),
@@ -356,7 +358,12 @@ class TomConsole(KeyGate):
         elif "window" in reply:
             w = reply["window"]
             until = datetime.fromisoformat(w["end"]).astimezone()
-            self._say(f"maintenance window {w['key']} until {until:%H:%M %Z}", timeout=4)
+            if isinstance(action, EndWindow):
+                self._say(f"maintenance window {w['key']} ended: its hosts alert again", timeout=4)
+            elif isinstance(action, ExtendWindow):
+                self._say(f"maintenance window {w['key']} extended: now until {until:%H:%M %Z}", timeout=4)
+            else:
+                self._say(f"maintenance window {w['key']} opened, until {until:%H:%M %Z}", timeout=4)
         elif "incident" in reply:
             inc = reply["incident"]
             if isinstance(action, Acknowledge | Resolve):
@@ -385,6 +392,15 @@ class TomConsole(KeyGate):
         else:
             self._say(f"{_verb(action)} saved", timeout=3)
         self._redraw_incidents()
+
+    def action_windows(self) -> None:
+        """The maintenance windows screen (from anywhere)."""
+        engine = self.engine
+        if engine is None or engine.incidents is None:
+            self._say((engine.store_problem if engine else None) or "windows need a data directory", "error")
+            return
+        if not isinstance(self.screen, WindowsScreen):
+            self.push_screen(WindowsScreen(engine.incidents.windows.listing, self.palette))
 
     def action_undo(self) -> None:
         """Take back this console's last ack or resolve, within UNDO_OFFER_S of its toast."""
@@ -548,6 +564,9 @@ class TomConsole(KeyGate):
             yield SystemCommand(f"Go to {where}", f"pane {i}", partial(self.action_show_tab, _tab_id(pane)))
         yield SystemCommand(
             "Undo the last ack or resolve", f"for {UNDO_OFFER_S:.0f} s after it", self.action_undo
+        )
+        yield SystemCommand(
+            "Maintenance windows", "active and upcoming: end, extend, open", self.action_windows
         )
         yield SystemCommand("Show the keys of this screen", "the same as ?", self.action_help)
         yield SystemCommand("Next theme", "dark, light, wall", self.action_cycle_theme)

@@ -10,13 +10,15 @@ from typing import Any
 from textual.screen import ModalScreen
 
 from tomconsole.engine import Engine
-from tomconsole.incidents.actions import window_problem
+from tomconsole.incidents.actions import window_length, window_problem
 from tomconsole.models import (
     AcceptHostKey,
     Acknowledge,
     Action,
     Assign,
+    EndWindow,
     Escalate,
+    ExtendWindow,
     Note,
     OpenIncident,
     OpenWindow,
@@ -89,23 +91,59 @@ def dialog_for(
             lambda pick: act(AcceptHostKey(row.name, fingerprint, key, who)) if pick and pick != no else None,
         )
     elif kind is OpenWindow:
-        if not message.host:
-            return "no host selected for a maintenance window"
         windows = engine.incidents.windows if engine.incidents is not None else None
         if windows is None:
             return engine.store_problem or "incidents are off: no data directory"
-        target = engine.fleet.row(message.host)  # a check's key is check:NAME; a scope names NAME
+        # a check's key is check:NAME and a scope names NAME; a findings: or db: target has no
+        # host of its own to start from, so the operator names the scope
+        target = engine.fleet.row(message.host) if message.host else None
+        start = target.info.name if target is not None and target.info.kind in ("host", "check") else None
         ask(
             AskWindow(
-                target.info.name if target is not None else message.host,
+                start,
                 check=lambda v: window_problem(
                     windows, str(v.get("scope_text", "")), str(v.get("duration", ""))
                 ),
             ),
             lambda v: act(_window(v, who)) if v else None,
         )
+    elif kind is EndWindow or kind is ExtendWindow:
+        return _window_change(message, engine, who, ask, act)
     else:
         return f"{kind.__name__} has no dialog"
+    return None
+
+
+def _window_change(
+    message: ActionRequested, engine: Engine, who: str, ask: Ask, act: Callable[[Action], None]
+) -> str | None:
+    """End a window early (asked first, `no` highlighted) or extend it (by a length typed,
+    checked in place)."""
+    key = message.window
+    if not key or engine.incidents is None:
+        return "no maintenance window selected"
+    windows = engine.incidents.windows
+    if key not in {w["key"] for w in windows.one_offs()}:
+        return f"{key} is a recurring window: change it in the config"
+    if message.action is EndWindow:
+        no = "no, keep it"
+        ask(
+            AskChoice(f"End {key} now? Its hosts alert again at once.", [no, "yes, end it now"]),
+            lambda pick: act(EndWindow(key, who)) if pick and pick != no else None,
+        )
+        return None
+
+    def problem(text: str) -> str | None:
+        try:
+            window_length(text, windows.now())
+        except ValueError as exc:
+            return str(exc)
+        return None
+
+    ask(
+        AskText(f"Extend {key} by", "30m, 2h, 1d", "1h", check=problem),
+        lambda by: act(ExtendWindow(key, who, by)) if by else None,
+    )
     return None
 
 

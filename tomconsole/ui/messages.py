@@ -103,6 +103,7 @@ class ActionRequested(Message):
     action: type[Action]
     incident_id: str | None
     host: str | None
+    window: str | None = None  # the maintenance window an EndWindow or ExtendWindow is for
 
 
 @dataclass

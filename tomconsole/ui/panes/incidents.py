@@ -73,7 +73,8 @@ class IncidentsPane(FilteredTablePane):
     LEGEND = (
         "Sev: CRIT critical (reversed), MAJ major, MIN minor. State: TRIG triggered (nobody has it"
         " yet), ack acknowledged. Flags (!): E escalated, F flapping (fired and cleared often),"
-        " S suppressed (its host is down, which explains it). Age: since it opened."
+        " S suppressed (its host is down, which explains it), M a maintenance window covers its host."
+        " Age: since it opened."
     )
     SORTS = (
         Sort("worst", "sev", words="unacknowledged and most severe first"),
@@ -96,6 +97,7 @@ class IncidentsPane(FilteredTablePane):
         self._incidents: list[Incident] = []
         self._shown: list[Incident] = []
         self._generation = 0
+        self._maintenance: frozenset[str] = frozenset()
 
     @property
     def selected(self) -> Incident | None:
@@ -110,6 +112,7 @@ class IncidentsPane(FilteredTablePane):
 
     def take(self, snapshot: Snapshot) -> None:
         self._incidents = snapshot.incidents
+        self._maintenance = snapshot.maintenance
 
     def update_from(self, incidents: list[Incident]) -> None:
         self._incidents = incidents
@@ -128,6 +131,7 @@ class IncidentsPane(FilteredTablePane):
                 inc.escalated,
                 inc.flapping,
                 inc.suppressed,
+                inc.host in self._maintenance,
                 len(inc.timeline),
                 self._generation,
             )
@@ -145,7 +149,7 @@ class IncidentsPane(FilteredTablePane):
         self.set_status(status)
 
     def _cells(self, inc: Incident) -> tuple[Text, ...]:
-        return incident_cells(inc, self.palette)
+        return incident_cells(inc, self.palette, inc.host in self._maintenance)
 
     def _age(self, inc: Incident) -> tuple[Text]:
         return incident_age(inc, self.now(), self.palette)

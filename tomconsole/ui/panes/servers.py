@@ -36,7 +36,8 @@ class ServersPane(FilteredTablePane):
         " error and connecting hosts as degraded too, and state:degraded finds them all); ◐ stale"
         " (no fresh sample); ✖ down (unreach, timeout, auth); ! KEY CHG (the host key changed:"
         " possible man-in-the-middle). Values past a threshold are coloured (warning, critical)."
-        " A host name marked ·p comes from Prometheus, ·s+p from both SSH and Prometheus."
+        " A host name marked ·p comes from Prometheus, ·s+p from both SSH and Prometheus;"
+        " ⚒ after it: a maintenance window covers it (W lists them)."
         " Age: since the last sample."
     )
     BINDINGS = [Binding("m", "maintenance", "Maint")]
@@ -63,6 +64,7 @@ class ServersPane(FilteredTablePane):
         self.levels = LevelMemo(self.thresholds)
         self._current: dict[str, HostRow] = {}
         self._table_rows: dict[str, Row] = {}
+        self._maintenance: frozenset[str] = frozenset()
 
     @property
     def visible_hosts(self) -> list[str]:
@@ -84,6 +86,7 @@ class ServersPane(FilteredTablePane):
 
     def take(self, snapshot: Snapshot) -> None:
         self._rows = snapshot.hosts
+        self._maintenance = snapshot.maintenance
 
     def update_from(self, rows: list[HostRow]) -> None:
         self._rows = rows
@@ -99,13 +102,14 @@ class ServersPane(FilteredTablePane):
 
     def _table_row(self, r: HostRow) -> Row:
         """The table's row for a host, reused while nothing about the host changed."""
-        token = (r.version, r.state, r.reason, self._generation)
+        maint = r.name in self._maintenance
+        token = (r.version, r.state, r.reason, maint, self._generation)
         row = self._table_rows.get(r.name)
         if row is None or row.token != token:
             row = Row(
                 r.name,
                 token,
-                lambda: host_cells(r, self.palette, self.levels(r)),
+                lambda: host_cells(r, self.palette, self.levels(r), maint),
                 lambda: (self._age_cell(r.name),),
             )
             self._table_rows[r.name] = row

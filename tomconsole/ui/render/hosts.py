@@ -40,7 +40,10 @@ COLUMNS = (
 )
 
 
-def host_cells(r: HostRow, p: Palette, lv: Levels) -> tuple[Text, ...]:
+MAINT_MARK = "⚒"  # a maintenance window covers it
+
+
+def host_cells(r: HostRow, p: Palette, lv: Levels, maint: bool = False) -> tuple[Text, ...]:
     """Every cell of a host's row but the age, which moves on its own."""
     s = r.sample
     dim = r.state is not HostState.UP
@@ -53,7 +56,7 @@ def host_cells(r: HostRow, p: Palette, lv: Levels) -> tuple[Text, ...]:
     load = s.load[0] if s and s.load else None
     return (
         state_cell(r, p, lv),
-        host_name(r, p),
+        host_name(r, p, maint),
         lvl(fmt.pct(s.cpu_pct if s else None), lv.cpu),
         Text(fmt.sparkline(r.cpu_recent, 8), style=p.spark_style(dim)),
         lvl(fmt.pct(s.mem_used_pct if s else None), lv.mem),
@@ -73,13 +76,15 @@ def state_cell(r: HostRow, p: Palette, lv: Levels) -> Text:
     return Text(STATE_LABEL[r.state], style=p.state_style(r.state))
 
 
-def host_name(r: HostRow, p: Palette) -> Text:
+def host_name(r: HostRow, p: Palette, maint: bool = False) -> Text:
     """The host's name; a host that Prometheus reports (alone or besides SSH) says so with a
     short dim mark that leaves the name room at 80 columns: `·p` (Prometheus), `·s+p` (both);
     the host screen and `source:` in the filter name the sources in full."""
     name = safe_text(r.name)
     if r.info.source not in ("ssh", "local") or r.also:
         name.append_text(safe_text(" ·" + "+".join(s[:1] for s in r.sources), style=p.faint))
+    if maint:  # first after the name: it explains why this host's alarms are quiet
+        name.append(f" {MAINT_MARK}", style=p.accent)
     return name
 
 

@@ -19,7 +19,7 @@ COLUMNS = (
     Column("id", "Id", 10),
     Column("host", "Host", 10),
     Column("title", "Title", 14, flex=True, max_width=80),
-    Column("flags", "!", 3),
+    Column("flags", "!", 4),
     Column("assignee", "Owner", 7),
     Column("age", "Age", 4, right=True),
 )
@@ -39,10 +39,11 @@ def severity_style(severity: str, p: Palette) -> Style:
     }.get(severity, Style(color=p.muted))
 
 
-def incident_cells(inc: Incident, p: Palette) -> tuple[Text, ...]:
-    """Every cell of an incident's row but the age."""
-    flags = (
-        ("E" if inc.escalated else " ") + ("F" if inc.flapping else " ") + ("S" if inc.suppressed else " ")
+def incident_cells(inc: Incident, p: Palette, maint: bool = False) -> tuple[Text, ...]:
+    """Every cell of an incident's row but the age; `maint`: a window covers its host now."""
+    flags = "".join(
+        f if on else " "
+        for f, on in (("E", inc.escalated), ("F", inc.flapping), ("S", inc.suppressed), ("M", maint))
     )
     dim = Style(color=p.muted) if inc.suppressed else Style()
     return (

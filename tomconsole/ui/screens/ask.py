@@ -8,7 +8,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 
@@ -32,7 +32,10 @@ class _Modal(ModalScreen[Any]):
     .ask-box { width: 70; max-width: 100%; height: auto; border: round $accent; background: $surface;
                padding: 1 2; }
     .ask-box Input { margin-bottom: 1; }
-    .ask-box #acc-problem, .ask-box #win-problem { width: 100%; }
+    .ask-box #acc-problem, .ask-box #win-problem, .ask-box #ask-problem { width: 100%; }
+    .ask-box .field { height: auto; }
+    .ask-box .field Label { width: 10; padding-top: 1; }
+    .ask-box .field Input { width: 1fr; margin-bottom: 0; }
     """
 
     def action_cancel(self) -> None:
@@ -40,19 +43,32 @@ class _Modal(ModalScreen[Any]):
 
 
 class AskText(_Modal):
-    def __init__(self, title: str, placeholder: str = "") -> None:
+    def __init__(
+        self,
+        title: str,
+        placeholder: str = "",
+        value: str = "",
+        check: Callable[[str], str | None] | None = None,
+    ) -> None:
+        """`check(text)` says what is wrong with it: the dialog stays, with what was typed."""
         super().__init__()
-        self.title_text, self.placeholder = title, placeholder
+        self.title_text, self.placeholder, self.value, self.check = title, placeholder, value, check
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="ask-box"):
             yield Label(safe_text(self.title_text))
-            yield FieldInput(placeholder=self.placeholder, id="ask-input")
+            yield FieldInput(value=self.value, placeholder=self.placeholder, id="ask-input")
+            yield Label("", id="ask-problem")
             yield Label(Text("Enter to save, Esc to cancel"), classes="muted")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.dismiss(event.value.strip() or None)
+        text = event.value.strip()
+        problem = self.check(text) if self.check is not None and text else None
+        if problem:
+            self.query_one("#ask-problem", Label).update(safe_text(problem, style="bold red"))
+            return
+        self.dismiss(text or None)
 
 
 class AskChoice(_Modal):
@@ -76,26 +92,34 @@ class AskChoice(_Modal):
 class AskWindow(_Modal):
     """Duration, reason and change id for a maintenance window on a host."""
 
-    def __init__(self, host: str, check: Callable[[dict[str, Any]], str | None] | None = None) -> None:
-        """`check(values)` says what is wrong with them (the dialog stays, with what was typed)."""
+    def __init__(self, host: str | None, check: Callable[[dict[str, Any]], str | None] | None = None) -> None:
+        """`host`: the host it starts from (None: the operator names the scope).
+        `check(values)` says what is wrong with them (the dialog stays, with what was typed)."""
         super().__init__()
         self.host = host
         self.check = check
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="ask-box"):
-            label = Text("Maintenance window (from the host ")
-            label.append_text(safe_text(self.host, style="bold"))
-            label.append("; edit to cover a group or tag)")
+            if self.host:
+                label = Text("Maintenance window (from the host ")
+                label.append_text(safe_text(self.host, style="bold"))
+                label.append("; edit to cover a group or tag)")
+            else:
+                label = Text("Maintenance window: what does it cover? (host:NAME group:NAME tag:NAME)")
             yield Label(label)
-            yield FieldInput(
-                value=f"host:{self.host}", placeholder="covers: host:NAME group:NAME tag:NAME", id="win-scope"
-            )
-            yield FieldInput(
-                value="2h", placeholder="duration (30m, 2h) or end (until 14:30)", id="win-duration"
-            )
-            yield FieldInput(placeholder="reason, e.g. kernel patch", id="win-reason")
-            yield FieldInput(placeholder="change id, e.g. CHG-123 (optional)", id="win-change")
+            for name, field in (
+                ("Covers", FieldInput(
+                    value=f"host:{self.host}" if self.host else "",
+                    placeholder="host:NAME group:NAME tag:NAME", id="win-scope",
+                )),
+                ("For", FieldInput(value="2h", placeholder="30m, 2h, or until 14:30", id="win-duration")),
+                ("Reason", FieldInput(placeholder="e.g. kernel patch", id="win-reason")),
+                ("Change", FieldInput(placeholder="change id, e.g. CHG-123 (optional)", id="win-change")),
+            ):  # fmt: skip
+                with Horizontal(classes="field"):
+                    yield Label(name)
+                    yield field
             yield Label("", id="win-problem")
             yield Label(Text("Enter moves on; Enter on the last field saves; Esc cancels"), classes="muted")
 
@@ -106,14 +130,18 @@ class AskWindow(_Modal):
             return
         values = {i.id: i.value.strip() for i in self.query(Input)}
         result = {
-            "scope_text": values["win-scope"] or f"host:{self.host}",
+            "scope_text": values["win-scope"] or (f"host:{self.host}" if self.host else ""),
             "duration": values["win-duration"] or "2h",
             "reason": values["win-reason"],
             "change": values["win-change"] or None,
         }
         problem = self.check(result) if self.check is not None else None
+        if not result["scope_text"]:
+            problem = "say what the window covers: host:NAME, group:NAME or tag:NAME"
         if problem:
             self.query_one("#win-problem", Label).update(safe_text(problem, style="bold red"))
+            wrong = "#win-scope" if "cover" in problem or "matches no" in problem else "#win-duration"
+            self.set_focus(self.query_one(wrong, Input))  # what is typed next goes where it is wrong
             return
         self.dismiss(result)
 

@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Sparkline, Static
 
 from tomconsole.config import Thresholds
-from tomconsole.models import AcceptHostKey, HostState
+from tomconsole.models import AcceptHostKey, HostState, OpenWindow
 from tomconsole.monitor.network import check_rank, checks_where, interfaces
 from tomconsole.monitor.state import FleetState, HostRow
 from tomconsole.probes import HOST
@@ -41,6 +41,7 @@ class HostScreen(Screen[None]):
     BINDINGS = [
         Binding("escape,q", "app.pop_screen", "Back"),
         Binding("K", "trust_key", "Trust key"),
+        Binding("m", "maintenance", "Maintenance window"),
     ]
     NAMED_COMMANDS = (("Trust host key", "the key an unknown host offers (asks first)", "trust_key"),)
 
@@ -50,6 +51,9 @@ class HostScreen(Screen[None]):
             row = self.fleet.row(self.host_name)
             return row is not None and row.state is HostState.HOSTKEY_UNKNOWN
         return True
+
+    def action_maintenance(self) -> None:
+        send(self, ActionRequested(OpenWindow, None, self.host_name))
 
     def action_trust_key(self) -> None:
         """An unknown host key: show its fingerprint and ask before trusting it (audited)."""
