@@ -60,6 +60,9 @@ log = logging.getLogger(__name__)
 DROP_EVERY_S = 5.0  # the console looks into security.drop_folder this often
 
 
+READ_ONLY_BANNER = "read-only console: every action is refused and nothing is written (--read-only)"
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """Everything a face (console, poll, wall) shows, at one moment."""
@@ -124,6 +127,8 @@ class Engine:
             except StoreError as exc:
                 self.store_error, self.store_problem = exc, f"incidents unavailable: {exc}"
             else:
+                if read_only:
+                    self.store.banner = READ_ONLY_BANNER
                 self.incidents = IncidentEngine(self.fleet, config, self.store, wall=wall)
                 self.findings = FindingBook(
                     self.store, wall, config.security.incident_severity, infos=self._host_info
@@ -176,7 +181,14 @@ class Engine:
 
     async def housekeeping(self, *, wait: bool = False) -> None:
         """The inbox, hourly archiving, the Alertmanager's alerts when they are due; the
-        console runs this every second."""
+        console runs this every second. A read-only engine follows the store another process
+        writes (a NOC console beside the one that acts)."""
+        if self.store is not None and self.store.follow():
+            if self.incidents is not None:
+                self.incidents.book.reload()
+            if self.findings is not None:
+                self.findings.reload()
+            self._incidents_changed()
         if self.incidents is not None:
             await self.incidents.process_inbox()
             await self.incidents.archive_due()

@@ -29,7 +29,9 @@ class FrozenClock:
         return self.t
 
 
-def frozen_engine(n: int = 10, data_dir: Path | None = None, network: bool = False) -> Engine:
+def frozen_engine(
+    n: int = 10, data_dir: Path | None = None, network: bool = False, read_only: bool = False
+) -> Engine:
     """An engine whose fleet is filled from simulated replies at fixed times, parsed by the
     real parser; its sources have the targets and no collectors, so nothing changes after.
     With `network`, the checks of tests/ui/frozen_network.py too."""
@@ -40,7 +42,7 @@ def frozen_engine(n: int = 10, data_dir: Path | None = None, network: bool = Fal
     sources = [StaticSource("frozen", HOST, infos)]
     if network:
         sources.append(StaticSource("network", CHECK, check_infos(config)))
-    engine = Engine(config, data_dir=data_dir, sources=sources, clock=clock)
+    engine = Engine(config, data_dir=data_dir, sources=sources, clock=clock, read_only=read_only)
     fleet = engine.fleet
     sims = [SimHost(h.spec, clock=1_700_000_000.0) for h in hosts]
     prev: dict[str, object] = {}
@@ -91,8 +93,10 @@ def frozen_config(n: int = 10, network: bool = False) -> Config:
     return Config.model_validate({"hosts": hosts, "default_rules": False, "network": checks})
 
 
-def frozen_app(n: int = 10, data_dir: Path | None = None, network: bool = False) -> TomConsole:
-    engine = frozen_engine(n, data_dir, network)
+def frozen_app(
+    n: int = 10, data_dir: Path | None = None, network: bool = False, read_only: bool = False
+) -> TomConsole:
+    engine = frozen_engine(n, data_dir, network, read_only)
     return TomConsole(engine, wall_clock=lambda: FROZEN_WALL, subtitle="snapshot")
 
 

@@ -115,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[_global_options(top=True)],
     )
     p.add_argument("--version", action="version", version=f"tomconsole {_version()}")
+    p.add_argument(
+        "--read-only",
+        action="store_true",
+        help="the console only: take no lock, refuse every action, write nothing, follow the store "
+        "another console writes (a shared NOC console; see the README for sshd's ForceCommand)",
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def command(name: str, help_text: str, parent: Any = sub) -> argparse.ArgumentParser:
@@ -162,7 +168,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_OK
     config, path = _load(args)
     directory = data_dir(config, args.data_dir)
-    if args.command is None:
+    if args.command is None and not args.read_only:  # read-only writes nothing, not even a log
         log_to_file(directory)
     if args.command == "incidents":
         return cli_incidents.run(args, config, directory)

@@ -65,7 +65,7 @@ def run_console(config: Config, path: Path | None, args: argparse.Namespace, dir
     from tomconsole.engine import Engine
     from tomconsole.ui.app import TomConsole
 
-    engine = Engine(config, data_dir=directory)
+    engine = Engine(config, data_dir=directory, read_only=args.read_only)
     app = TomConsole(engine, config_path=path, theme_name=args.theme, operator=args.who)
     app.run()
     return app.exit_code()

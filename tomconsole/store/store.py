@@ -90,12 +90,14 @@ class Store:
         self.unwritable: StoreError | None = None  # read-only because the filesystem refuses writes
         self.failure_listeners: list[Callable[[StoreError], None]] = []
         self._lock_fd: int | None = None
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"cannot create the data directory {directory}: {describe(exc)}") from None
+        if not read_only:  # asked to be read-only: write nothing, not even a directory
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the data directory {directory}: {describe(exc)}") from None
         self.read_only = read_only or (lock and not self._lock(wait, role))
         self.backups = Backups(self.path, background)
+        self._followed = self._signature()  # before the read: a write in between is seen next time
         initial = self._load()
         self._durable = orjson.dumps(initial) if initial is not None else b""
         self._storage = _MemoryStorage(self, initial)
@@ -111,6 +113,35 @@ class Store:
         self._inflight = self._scheduled = False
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self.error: StoreError | None = None
+
+    # -- following another writer -----------------------------------------------------
+
+    def _signature(self) -> tuple[int, int, int] | None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size, st.st_ino
+
+    def follow(self) -> bool:
+        """A store opened read-only while another process writes it (the console holding the
+        lock): take that process's latest saved state once the file changed (it is replaced by
+        an atomic rename, so a read sees a whole file). True when the documents changed. A
+        store that turned read-only after a failed write keeps showing what it last saved."""
+        if not self.read_only or self.error is not None:
+            return False
+        now = self._signature()
+        if now is None or now == self._followed:
+            return False
+        self._followed = now
+        data = read_documents(self.path, strict=True)
+        if data is None:  # torn by something other than our writer: keep what is shown
+            return False
+        self._storage.data = _migrate(data)
+        self._index.clear()
+        self._next_id.clear()
+        self._db = TinyDB(storage=lambda: self._storage)
+        return True
 
     # -- lock -------------------------------------------------------------------------
 

@@ -151,6 +151,13 @@ class TomConsole(KeyGate):
         return self.engine.incidents if self.engine is not None else None
 
     @property
+    def read_only(self) -> bool:
+        """Nothing this console does is written: --read-only, another console holds the
+        store, a write failed, or there is no store."""
+        store = self.store
+        return store is None or store.read_only
+
+    @property
     def store(self) -> Store | None:
         return self.engine.store if self.engine is not None else None
 
@@ -588,6 +595,9 @@ class TomConsole(KeyGate):
         inc = engine.incidents.book.incidents.get(incident_id) if engine and engine.incidents else None
         if engine is None or engine.store is None or inc is None:
             self._say(f"{incident_id}: nothing to export (no such incident, or no data directory)", "error")
+            return
+        if engine.store.read_only:
+            self._say(engine.store.banner or "read-only", "error", 6)
             return
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         path = Path(engine.store.directory) / f"{inc.id}-{stamp}.md"

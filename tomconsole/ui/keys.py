@@ -58,6 +58,11 @@ class KeyGate(App[Any]):
     def quitting(self) -> bool:
         return self._quitting
 
+    @property
+    def taking_keys(self) -> bool:
+        """False while the rest of a refused burst is being dropped (see refuse_burst)."""
+        return not self._quitting and time.monotonic() >= self._drop_until
+
     async def action_quit(self) -> None:
         """Quit, and drop the keys that came with the `q`: an Enter behind it must not open a
         screen while the app is taking its screens down."""

@@ -141,13 +141,13 @@ class DatabaseScreen(Screen[None]):
             if terminate
             else CancelQuery(v.name, x.pid, self.operator, seen)
         )
-        if not v.write:  # the engine refuses it, audits the attempt and says why
+        if not v.write or getattr(self.app, "read_only", False):  # refused (and audited where it can be)
             self.app.act(action)  # type: ignore[attr-defined]
             return
         if not terminate and x.state in IDLE_IN_TX:
             self.notify(
                 f"session {x.pid} is idle in its transaction: there is no query to cancel; "
-                "k ends the session (its transaction is rolled back)",
+                "x ends the session (its transaction is rolled back)",
                 severity="warning",
                 timeout=6,
                 markup=False,
