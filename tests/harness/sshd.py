@@ -86,6 +86,7 @@ class SshdFleet:
     port: int = 0
     extra_config: str = ""
     max_startups: str = "10:30:100"
+    login: str = USER  # the one user it lets in ("root" for a ForceCommand that needs this venv)
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
@@ -102,11 +103,12 @@ class SshdFleet:
 
     @property
     def user(self) -> str:
-        return USER
+        return self.login
 
     def start(self) -> SshdFleet:
         ensure_openssh()
-        ensure_user()
+        if self.login != "root":
+            ensure_user(self.login)
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.workdir.chmod(0o755)
@@ -147,8 +149,9 @@ class SshdFleet:
             "PasswordAuthentication no\n"
             "KbdInteractiveAuthentication no\n"
             "PubkeyAuthentication yes\n"
-            f"AllowUsers {USER}\n"
-            f"MaxStartups {self.max_startups}\n"
+            f"AllowUsers {self.login}\n"
+            + ("PermitRootLogin prohibit-password\n" if self.login == "root" else "")
+            + f"MaxStartups {self.max_startups}\n"
             "MaxSessions 10\n"
             "UseDNS no\n"
             "PrintMotd no\n"

@@ -159,7 +159,8 @@ async def test_a_bad_window_keeps_the_dialog_and_what_was_typed(tmp_path: Path) 
         )
         assert isinstance(app.screen, AskWindow)
         assert app.screen.query_one("#win-reason", Input).value == "patch"
-        burst(app, "shift+tab", "shift+tab", "ctrl+u", *"3h", "tab", "tab", "enter")
+        assert app.screen.focused is app.screen.query_one("#win-duration")  # back where it is wrong
+        burst(app, "ctrl+u", *"3h", "enter", "enter", "enter")
         assert app.incidents is not None
         windows = app.incidents.windows
         await wait_for(pilot, lambda: bool(windows.one_offs()))

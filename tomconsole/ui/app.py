@@ -335,22 +335,30 @@ class TomConsole(KeyGate):
 
     def on_action_requested(self, message: ActionRequested) -> None:
         engine = self.engine
+        # Keys typed ahead for a dialog that will not open must not reach the table; an ack
+        # or a resolve has no dialog, so what follows it (a `q`) is the operator's next key.
+        dialog = message.action not in (Acknowledge, Resolve)
+
+        def refuse() -> None:
+            if dialog:
+                self.refuse_burst()
+
         if engine is None or engine.incidents is None:
-            self.refuse_burst()
+            refuse()
             self.notify(
                 (engine.store_problem if engine else None) or "incidents are off: no data directory",
                 severity="error",
             )
             return
         if engine.incidents.store.read_only:
-            self.refuse_burst()
+            refuse()
             self._say(engine.incidents.store.banner or "read-only", severity="error", timeout=6)
             return
         problem = dialog_for(
             message, engine, self.operator, lambda screen, then: self.push_screen(screen, then), self.act
         )
         if problem:
-            self.refuse_burst()
+            refuse()
             self.notify(problem, severity="warning")
 
     def act(self, action: Action) -> None:
