@@ -92,6 +92,14 @@ async def test_poll_once_twice_keeps_the_same_open_incidents(demo_fleet: DemoFle
             "error: tomconsole poll: argument --interval: must be between 0.5 and 3600 seconds, not 0.1",
         ),
         (
+            ["wall", "--rotate", "1s"],
+            "error: tomconsole wall: argument --rotate: between 5s and 1h, not 1s",
+        ),
+        (
+            ["wall", "--panes", "servers,pagers"],
+            "error: tomconsole wall: argument --panes: unknown pane pagers (known: servers, incidents,",
+        ),
+        (
             ["poll", "--count", "0"],
             "error: tomconsole poll: argument --count: must be between 1 and 1e+06, not 0",
         ),

@@ -178,6 +178,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cli_findings.run(args, config, directory)
     if args.command == "poll":
         return cli_poll.run_poll(args, config, directory)
+    if args.command == "wall":
+        return cli_console.run_wall(config, path, args, directory)
     return cli_console.run_console(config, path, args, directory)
 
 

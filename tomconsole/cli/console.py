@@ -13,6 +13,29 @@ from tomconsole.cli.output import EXIT_OK, EXIT_USAGE, error, log_to_file, say
 from tomconsole.config import Config, load_config
 
 MAX_DEMO_HOSTS = 254  # one 127.77.0.x address each
+WALL_PANES = ("servers", "incidents", "network", "databases", "findings")
+
+
+def _rotation(text: str) -> float:
+    from tomconsole.config.base import parse_duration
+
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text}: {exc}") from None
+    if not 5 <= seconds <= 3600:
+        raise argparse.ArgumentTypeError(f"between 5s and 1h, not {text}")
+    return seconds
+
+
+def _pane_names(text: str) -> list[str]:
+    names = [n.strip().lower() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in WALL_PANES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown pane {', '.join(unknown) or '(none given)'} (known: {', '.join(WALL_PANES)})"
+        )
+    return names
 
 
 def add_parsers(
@@ -26,6 +49,26 @@ def add_parsers(
     )
     demo.add_argument(
         "--hosts", type=bounded(int, 1, MAX_DEMO_HOSTS), default=25, help="how many hosts (default 25)"
+    )
+
+    wall = command(
+        "wall",
+        "the console for a NOC wall: large counts, the panes in turn worst first, a clock and the "
+        "data's age; read-only (no lock, no actions), in the wall theme unless --theme",
+    )
+    wall.add_argument(
+        "--rotate",
+        type=_rotation,
+        default=20.0,
+        metavar="TIME",
+        help="how long each pane stays (default 20s; 5s to 1h)",
+    )
+    wall.add_argument(
+        "--panes",
+        type=_pane_names,
+        default=list(WALL_PANES),
+        metavar="LIST",
+        help=f"which panes, in order, comma-separated (default {','.join(WALL_PANES)})",
     )
 
     fleet = command("fleet", "serve a simulated fleet on loopback until Ctrl-C (for poll or a console)")
@@ -69,6 +112,26 @@ def run_console(config: Config, path: Path | None, args: argparse.Namespace, dir
     app = TomConsole(engine, config_path=path, theme_name=args.theme, operator=args.who)
     app.run()
     return app.exit_code()
+
+
+def run_wall(config: Config, path: Path | None, args: argparse.Namespace, directory: Path) -> int:
+    """The wall on the configured fleet: its own polling, the store followed read-only."""
+    from tomconsole.engine import Engine
+    from tomconsole.ui.app import pane_makers
+    from tomconsole.ui.wall import WALL_THEME, WallApp
+
+    intervals = [config.ssh.interval] + ([config.prometheus.interval] if config.prometheus else [])
+    engine = Engine(config, data_dir=directory, read_only=True)
+    app = WallApp(
+        engine,
+        [pane_makers()[name] for name in args.panes],
+        rotate_s=args.rotate,
+        stale_after=max(15.0, 3 * max(intervals)),
+        theme_name=args.theme or WALL_THEME,
+        subtitle=str(path) if path else "",
+    )
+    app.run()
+    return EXIT_OK
 
 
 def run_demo(args: argparse.Namespace) -> int:

@@ -123,13 +123,7 @@ class TomConsole(KeyGate):
         self.palette = Palette.from_theme(self.current_theme)
         # Held directly: the app redraws them while another screen is on top.
         self.bar = FleetBar(id="fleetbar", classes="fleetbar")
-        makers = panes or (
-            lambda p: ServersPane(p, id="servers-pane"),
-            lambda p: IncidentsPane(p, wall_clock, id="incidents-pane"),
-            lambda p: NetworkPane(p, id="network-pane"),
-            lambda p: DatabasesPane(p, id="databases-pane"),
-            lambda p: FindingsPane(p, id="findings-pane"),
-        )
+        makers = panes or tuple(pane_makers(wall_clock).values())
         self.panes = [make(self.palette) for make in makers]
         for i, pane in enumerate(self.panes[:9], start=1):
             self.bind(str(i), f"show_tab('{_tab_id(pane)}')", description=pane.TAB_TITLE, show=False)
@@ -620,6 +614,19 @@ class TomConsole(KeyGate):
             self._say(f"{inc.id} exported to {path}", timeout=8)
 
         self.run_worker(write(), group="export")
+
+
+def pane_makers(
+    wall_clock: Callable[[], datetime] = lambda: datetime.now().astimezone(),
+) -> dict[str, Callable[[Palette], FilteredTablePane]]:
+    """Every pane by name, in tab order: made with the theme's palette."""
+    return {
+        "servers": lambda p: ServersPane(p, id="servers-pane"),
+        "incidents": lambda p: IncidentsPane(p, wall_clock, id="incidents-pane"),
+        "network": lambda p: NetworkPane(p, id="network-pane"),
+        "databases": lambda p: DatabasesPane(p, id="databases-pane"),
+        "findings": lambda p: FindingsPane(p, id="findings-pane"),
+    }
 
 
 def _tab_id(pane: FilteredTablePane) -> str:
