@@ -66,6 +66,7 @@ from tomconsole.ui.screens.windows import WindowsScreen
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.themes import ThemeError, load_themes, theme_from_file
 from tomconsole.ui.widgets.fleetbar import WIDE, FleetBar, fleet_bar
+from tomconsole.ui.widgets.lines import show_text
 
 DEFAULT_THEME = "tomconsole-dark"
 REDRAW_S = 0.5
@@ -294,10 +295,10 @@ class TomConsole(KeyGate):
         bar = fleet_bar(
             summary, counts, self.palette, self.size.width, self.subtitle, self._wall_clock(), " ".join(down)
         )
-        self.bar.update(bar)
+        show_text(self.bar, bar)
         for screen in self.screen_stack[1:]:  # pushed screens carry their own copy of the bar
             for other in screen.query(FleetBar):
-                other.update(bar)
+                show_text(other, bar)
 
     # -- incidents ----------------------------------------------------------------------
 

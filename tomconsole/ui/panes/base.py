@@ -18,6 +18,7 @@ from tomconsole.engine import Snapshot
 from tomconsole.ui.keys import FieldInput
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.widgets.fleet_table import Column, FleetTable
+from tomconsole.ui.widgets.lines import show_text
 
 T = TypeVar("T")
 
@@ -155,7 +156,7 @@ class FilteredTablePane(Vertical):
         raise NotImplementedError
 
     def set_status(self, text: Text) -> None:
-        self.query_one(".pane-status", Static).update(text)
+        show_text(self.query_one(".pane-status", Static), text)
 
     def action_filter(self) -> None:
         box = self.query_one(".pane-filter", Input)

@@ -28,6 +28,7 @@ from tomconsole.ui.panes.base import FilteredTablePane, Sort
 from tomconsole.ui.render.findings import FINDING_COLUMNS, counts_line, finding_cells, group_cells
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.widgets.fleet_table import FleetTable, Row
+from tomconsole.ui.widgets.lines import show_text
 
 VIEWS = ("live", "changes", "all")
 GROUPS = ("host", "check")
@@ -207,7 +208,7 @@ class FindingsPane(FilteredTablePane):
         summary.append_text(safe_text(self._patches, style="bold"))
         box = self.query_one("#findings-summary", Static)
         box.styles.height = 1 if wide else 2
-        box.update(summary)
+        show_text(box, summary)
         status = Text(
             f" view: {self.view} (v)  by {self.group} (b)  {len(picked)} shown  ", style=self.palette.faint
         )

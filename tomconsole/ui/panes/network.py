@@ -24,6 +24,7 @@ from tomconsole.ui.render.network import CHECK_COLUMNS, IF_COLUMNS, check_cells,
 from tomconsole.ui.rows import matches
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.widgets.fleet_table import FleetTable, Row
+from tomconsole.ui.widgets.lines import show_text
 
 IF_TABLE = "network-ifs"
 
@@ -171,7 +172,7 @@ class NetworkPane(FilteredTablePane):
             how = "shown" if self.show_virtual else "folded: v shows them"
             title += f", {folded} virtual {how}"
         title += ")"
-        self.query_one("#network-if-title", Label).update(Text(title))
+        show_text(self.query_one("#network-if-title", Label), Text(title))
         self._update_status(len(checks), len(shown))
 
     def _check_row(self, c: CheckView) -> Row:
