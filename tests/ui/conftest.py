@@ -42,7 +42,9 @@ def frozen_engine(
     sources = [StaticSource("frozen", HOST, infos)]
     if network:
         sources.append(StaticSource("network", CHECK, check_infos(config)))
-    engine = Engine(config, data_dir=data_dir, sources=sources, clock=clock, read_only=read_only)
+    engine = Engine(
+        config, data_dir=data_dir, sources=sources, clock=clock, read_only=read_only, wall=lambda: FROZEN_WALL
+    )
     fleet = engine.fleet
     sims = [SimHost(h.spec, clock=1_700_000_000.0) for h in hosts]
     prev: dict[str, object] = {}

@@ -30,3 +30,10 @@ def test_one_host_is_not_hosts_and_big_fleets_fit_80_columns() -> None:
         FleetSummary(5000, 4800, 150, 50), {"critical": 12, "major": 40, "minor": 100}, P, 80, None, NOW
     )
     assert len(big.plain) <= 80, big.plain
+
+
+def test_at_60_columns_the_zero_counts_go_before_any_other_count() -> None:
+    bar = fleet_bar(FleetSummary(10, 8, 0, 2), {"critical": 2, "minor": 1}, P, 60, None, NOW).plain
+    assert len(bar) <= 60, bar
+    assert "8 up" in bar and "2 down" in bar and "2 crit" in bar and "1 min" in bar
+    assert "degraded" not in bar and "maj" not in bar

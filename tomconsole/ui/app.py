@@ -88,7 +88,7 @@ class TomConsole(KeyGate):
         Binding("W", "windows", "Maintenance windows", show=False),
         Binding("u", "undo", "Undo your ack or resolve (for 10 s after it)", show=False),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
-        Binding("ctrl+p", "command_palette", "Every command by name (type inc, exp, maint...)", show=False),
+        Binding("ctrl+p", "command_palette", "Commands", show=False),
     ]
 
     def __init__(

@@ -25,7 +25,8 @@ from tomconsole.ui.keys import FieldInput
 from tomconsole.ui.messages import AcceptRequested, FindingOpened, FindingsExportRequested, send
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.panes.base import FilteredTablePane, Sort
-from tomconsole.ui.render.findings import FINDING_COLUMNS, counts_line, finding_cells, group_cells
+from tomconsole.ui.render.facts import fields_text
+from tomconsole.ui.render.findings import FINDING_COLUMNS, counts_fields, finding_cells, group_cells
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.widgets.fleet_table import FleetTable, Row
 from tomconsole.ui.widgets.lines import show_text
@@ -34,7 +35,6 @@ VIEWS = ("live", "changes", "all")
 GROUPS = ("host", "check")
 FIELDS = {"sev": "severity", "severity": "severity", "host": "host", "check": "check", "state": "state"}
 GROUP_PREFIX = "§"  # a group header row's key: never a finding's
-WIDE_SUMMARY = 130  # from this width the counts and the patch state share one line
 
 
 def finding_matches(d: dict[str, Any], query: str) -> bool:
@@ -147,7 +147,7 @@ class FindingsPane(FilteredTablePane):
             self.sort,
             self.sort_reversed,
             self._generation,
-            self.size.width >= WIDE_SUMMARY,
+            self.size.width,  # the summary wraps to it
             self._failed,
             self._patches,
             self._drop_failures,
@@ -197,18 +197,17 @@ class FindingsPane(FilteredTablePane):
             rows.append(Row(row_key, token, partial(finding_cells, d, p, mark)))
         self.table.set_rows(rows)
         live = [d for d in self._docs if d["state"] in LIVE]
-        summary = counts_line(
+        fields = counts_fields(
             severity_counts(live),
             sum(d["state"] == "accepted" for d in live),
             sum(d["state"] == "not_assessed" for d in live),
             p,
         )
-        wide = self.size.width >= WIDE_SUMMARY
-        summary.append("  " if wide else "\n")  # narrow: the patch state on a line of its own
-        summary.append_text(safe_text(self._patches, style="bold"))
         box = self.query_one("#findings-summary", Static)
-        box.styles.height = 1 if wide else 2
-        show_text(box, summary)
+        patches = safe_text(self._patches, style="bold")
+        show_text(
+            box, fields_text([*fields, patches], max(20, (box.size.width or self.size.width) - 2), "  ")
+        )
         status = Text(
             f" view: {self.view} (v)  by {self.group} (b)  {len(picked)} shown  ", style=self.palette.faint
         )

@@ -21,21 +21,21 @@ from tomconsole.ui.widgets.fleet_table import Column
 # blocker, lag and backup stay; a wide screen shows them all.
 DB_COLUMNS = (
     Column("state", "State", 9),
-    Column("name", "Database", 12, flex=True, max_width=24),
-    Column("engine", "Engine", 12, flex=True, max_width=15),
+    Column("name", "Database", 10, flex=True, max_width=24),
+    Column("engine", "Engine", 9, flex=True, max_width=15),
     Column("conn", "Conn", 7, right=True),
-    Column("active", "Act", 3, right=True, drop=3),
-    Column("idle_tx", "IdTx", 4, right=True, drop=1),
+    Column("active", "Act", 3, right=True, drop=5),
+    Column("idle_tx", "IdTx", 4, right=True, drop=3),
     Column("blocked", "Blk", 3, right=True),
     Column("query", "LongQ", 5, right=True),
-    Column("xact", "LongTx", 6, right=True, drop=6),
-    Column("role", "Role", 4, drop=2),
+    Column("xact", "LongTx", 6, right=True, drop=8),
+    Column("role", "Role", 4, drop=4),
     Column("lag", "Lag", 5, right=True),
-    Column("hit", "Hit", 4, right=True),
-    Column("rate", "Tx/s", 5, right=True, drop=5),
-    Column("size", "Size", 5, right=True, drop=4),
-    Column("backup", "Bkup", 4, right=True),
-    Column("latency", "Ping ms", 7, right=True, drop=7),
+    Column("hit", "Hit", 4, right=True, drop=2),
+    Column("rate", "Tx/s", 5, right=True, drop=7),
+    Column("size", "Size", 5, right=True, drop=6),
+    Column("backup", "Bkup", 4, right=True, drop=1),
+    Column("latency", "Ping ms", 7, right=True, drop=9),
 )
 
 SESSION_COLUMNS = (

@@ -18,8 +18,8 @@ from tomconsole.ui.widgets.fleet_table import Column
 FINDING_COLUMNS = (
     Column("sev", "Sev", 4),
     Column("host", "Host", 9, flex=True, max_width=20),
-    Column("check", "Check", 13, flex=True, max_width=22),
-    Column("title", "Title", 24, flex=True, max_width=64),
+    Column("check", "Check", 10, flex=True, max_width=22),
+    Column("title", "Title", 16, flex=True, max_width=64),
     Column("evidence", "Evidence", 16, flex=True, max_width=100, drop=3),
     Column("first", "First seen", 11, drop=2),
     Column("last", "Last seen", 11, drop=1),
@@ -78,10 +78,10 @@ def group_cells(name: str, counts: dict[str, int], p: Palette) -> tuple[Text, ..
     return (Text(""), title, Text(""), summary, Text(""), Text(""), Text(""), Text(""))
 
 
-def counts_line(counts: dict[str, int], accepted: int, unassessed: int, p: Palette) -> Text:
-    out = Text("open ")
+def counts_fields(counts: dict[str, int], accepted: int, unassessed: int, p: Palette) -> list[Text]:
+    """The summary's fields (laid out by render.facts.fields_text, never broken inside one)."""
+    out = [Text("open")]
     for sev, n in counts.items():
-        out.append(f"{SHORT[sev].lower()} {n}", style=severity_style(p, sev) if n else p.faint)
-        out.append("  ")
-    out.append(f"accepted {accepted}  not assessed {unassessed}", style=p.faint)
+        out.append(Text(f"{SHORT[sev].lower()} {n}", style=severity_style(p, sev) if n else p.faint))
+    out += [Text(f"accepted {accepted}", style=p.faint), Text(f"not assessed {unassessed}", style=p.faint)]
     return out

@@ -27,15 +27,23 @@ STATE_LABEL = {
 
 COLUMNS = (
     Column("state", "State", 10),
-    Column("host", "Host", 12, flex=True, max_width=32),
+    Column("host", "Host", 12, flex=True, max_width=24),
     Column("cpu", "CPU", 4, right=True),
-    Column("spark", "CPU hist", 8),
+    Column("spark", "CPU hist", 8, drop=6),
     Column("mem", "Mem", 4, right=True),
     Column("disk", "Disk", 4, right=True),
-    Column("load", "Load", 5, right=True),
-    Column("rx", "Rx/s", 5, right=True),
-    Column("tx", "Tx/s", 5, right=True),
-    Column("up", "Up", 4, right=True),
+    Column("load", "Load", 5, right=True, drop=5),
+    Column("rx", "Rx/s", 5, right=True, drop=7),
+    Column("tx", "Tx/s", 5, right=True, drop=8),
+    Column("up", "Up", 4, right=True, drop=9),
+    # From 120 columns: more about each host rather than a wider name (the highest `drop`
+    # goes first when they do not fit): swap, processes, group, why a host is not up, OS.
+    # Below 80 the uptime, traffic and history go, so what stays keeps its units.
+    Column("swap", "Swap", 4, right=True, drop=11),
+    Column("procs", "Procs", 5, right=True, drop=12),
+    Column("group", "Group", 8, flex=True, max_width=14, drop=13),
+    Column("why", "Why (not up)", 16, flex=True, max_width=40, drop=14),
+    Column("os", "OS / kernel", 18, flex=True, max_width=44, drop=15),
     Column("age", "Age", 4, right=True),
 )
 
@@ -65,6 +73,13 @@ def host_cells(r: HostRow, p: Palette, lv: Levels, maint: bool = False) -> tuple
         Text(fmt.rate(r.rx_rate), style=val, justify="right"),
         Text(fmt.rate(r.tx_rate), style=val, justify="right"),
         Text(fmt.duration(s.uptime_s if s else None), style=val, justify="right"),
+        lvl(fmt.pct(s.swap_used_pct if s else None), lv.swap),
+        Text(str(s.processes) if s and s.processes is not None else "-", style=val, justify="right"),
+        safe_text(r.info.group or "-", style=val),
+        safe_text(r.reason if r.state is not HostState.UP and r.reason else "", style=p.state_style(r.state)),
+        safe_text(
+            " ".join(x for x in ((s.os if s else None), (s.kernel if s else None)) if x) or "-", style=val
+        ),
     )
 
 

@@ -16,11 +16,11 @@ from tomconsole.ui.widgets.fleet_table import Column
 COLUMNS = (
     Column("sev", "Sev", 8),
     Column("state", "State", 5),
-    Column("id", "Id", 10),
-    Column("host", "Host", 10),
-    Column("title", "Title", 14, flex=True, max_width=80),
-    Column("flags", "!", 4),
-    Column("assignee", "Owner", 7),
+    Column("id", "Id", 10, drop=3),
+    Column("host", "Host", 10, flex=True, max_width=24),
+    Column("title", "Title", 14, flex=True, max_width=110),
+    Column("flags", "!", 4, drop=2),
+    Column("assignee", "Owner", 7, flex=True, max_width=16),
     Column("age", "Age", 4, right=True),
 )
 SEVERITY_SHORT = {"critical": "CRIT", "major": "MAJ", "minor": "MIN", "info": "INFO"}

@@ -32,12 +32,12 @@ CHECK_COLUMNS = (
     Column("state", "State", 9),
     Column("check", "Check", 12, flex=True, max_width=28),
     Column("from", "From", 7, flex=True, max_width=14),
-    Column("kind", "Kind", 4),
+    Column("kind", "Kind", 4, drop=1),
     Column("last", "Last", 5, right=True),
     Column("p50", "p50", 5, right=True),
     Column("p95", "p95", 5, right=True),
     Column("loss", "Loss", 4, right=True),
-    Column("strip", "History", 12, flex=True, max_width=60),
+    Column("strip", "History", 12, flex=True, max_width=60, drop=2),
 )
 
 IF_COLUMNS = (
@@ -48,8 +48,8 @@ IF_COLUMNS = (
     Column("rx", "Rx/s", 5, right=True),
     Column("tx", "Tx/s", 5, right=True),
     Column("util", "Util", 4, right=True),
-    Column("err", "Err/s", 5, right=True),
-    Column("drop", "Drop/s", 6, right=True),
+    Column("err", "Err/s", 5, right=True, drop=1),
+    Column("drop", "Drop/s", 6, right=True, drop=2),
 )
 
 

@@ -20,6 +20,7 @@ EXTRA_KEYS = (
     ("↑ ↓ PgUp PgDn", "move in any list (also j k, and g G for the first and last row)"),
     ("Enter", "open the row under the cursor"),
     ("Esc", "back / clear the filter"),
+    ("ctrl+p", "type a part of a command's name: inc, exp, maint, sort, ..."),
 )
 
 Section = tuple[str, list[tuple[str, str]]]

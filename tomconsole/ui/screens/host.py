@@ -7,9 +7,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Sparkline, Static
+from textual.widgets import DataTable, Footer, Label, Static
 
 from tomconsole.config import Thresholds
 from tomconsole.models import AcceptHostKey, HostState, OpenWindow
@@ -19,9 +19,11 @@ from tomconsole.probes import HOST
 from tomconsole.ui import format as fmt
 from tomconsole.ui.messages import ActionRequested, CheckOpened, send
 from tomconsole.ui.palette import Palette
+from tomconsole.ui.render.facts import facts_text
 from tomconsole.ui.render.network import CHECK_COLUMNS, IF_COLUMNS, check_cells, interface_cells
 from tomconsole.ui.rows import levels
 from tomconsole.ui.text import safe_text
+from tomconsole.ui.widgets.chart import MetricChart, fit_charts
 from tomconsole.ui.widgets.fleetbar import FleetBar
 
 STRIP = 20  # rounds in a check's history strip here
@@ -41,7 +43,7 @@ class HostScreen(Screen[None]):
     BINDINGS = [
         Binding("escape,q", "app.pop_screen", "Back"),
         Binding("K", "trust_key", "Trust key"),
-        Binding("m", "maintenance", "Maintenance window"),
+        Binding("m", "maintenance", "Maint window"),
     ]
     NAMED_COMMANDS = (("Trust host key", "the key an unknown host offers (asks first)", "trust_key"),)
 
@@ -76,12 +78,10 @@ class HostScreen(Screen[None]):
         yield FleetBar(classes="fleetbar")  # fleet and incident counts on every screen
         yield Static(id="host-title")
         with VerticalScroll(id="host-body"):
+            yield Static(id="host-reason")  # why it is not up, in full: it wraps
             yield Static(id="host-facts")
-            for key, label, _unit in CHARTS:
-                with Horizontal(classes="chart"):
-                    yield Label(label, classes="chart-label")
-                    yield Sparkline([], id=f"chart-{key}", summary_function=max)
-                    yield Label("", id=f"chart-{key}-now", classes="chart-now")
+            for key, label, unit in CHARTS:
+                yield MetricChart(label, unit, self.palette, id=f"chart-{key}")
             yield Label("Filesystems", classes="section")
             yield _read_only(DataTable(id="host-fs", cursor_type="row", show_cursor=False))
             yield Label("Interfaces", classes="section")
@@ -115,13 +115,17 @@ class HostScreen(Screen[None]):
             self.refresh_bindings()
         self._title(row)
         self._facts(row)
-        for key, _label, unit in CHARTS:
-            values = [v for v in self.fleet.history(self.host_name, key, 240) if v == v]
-            self.query_one(f"#chart-{key}", Sparkline).data = values
-            now = values[-1] if values else None
-            shown = fmt.rate(now) if unit == "B/s" else fmt.num(now, 1)
-            self.query_one(f"#chart-{key}-now", Label).update(Text(shown))
+        cpus = float(row.sample.ncpu) if row.sample and row.sample.ncpu else 1.0
+        for key, _label, _unit in CHARTS:
+            values = self.fleet.history(self.host_name, key, 240)
+            floor = cpus if key == "load1" else 1.0  # load: the scale reaches the host's CPUs
+            self.query_one(f"#chart-{key}", MetricChart).show(values, row.info.interval_s, floor)
         self._tables(row)
+
+    def on_resize(self) -> None:
+        """The charts share the height the facts and tables leave: 2 rows each at 80x24,
+        up to 10 (with a time axis from 4) on a tall terminal."""
+        fit_charts(list(self.query(MetricChart)), self.size.height, reserved=16)
 
     def _title(self, row: HostRow) -> None:
         title = Text(" ")
@@ -130,10 +134,14 @@ class HostScreen(Screen[None]):
         if row.info.source not in ("ssh", "local") or row.also:  # as the servers pane marks it
             title.append_text(safe_text(f"via {'+'.join(row.sources)}  ", style=self.palette.faint))
         title.append(row.state.value, style=self.palette.state_style(row.state))
-        if row.state is not HostState.UP and row.reason:
-            title.append("  ")
-            title.append_text(safe_text(row.reason))
         self.query_one("#host-title", Static).update(title)
+        reason = self.query_one("#host-reason", Static)
+        reason.display = row.state is not HostState.UP and bool(row.reason)
+        if reason.display:
+            why = Text("why: ", style=self.palette.faint)
+            why.append_text(safe_text(row.reason, style=self.palette.state_style(row.state)))
+            why.no_wrap = False  # a fingerprint and a man-in-the-middle warning, whole
+            reason.update(why)
 
     def _facts(self, row: HostRow) -> None:
         s = row.sample
@@ -160,10 +168,8 @@ class HostScreen(Screen[None]):
             ("tags", ", ".join(row.info.tags)),
             ("sampled", f"{fmt.duration(row.age_s)} ago" if row.age_s is not None else None),
         ]
-        for label, value in pairs:
-            facts.append(f"{label}: ", style=self.palette.faint)
-            facts.append_text(safe_text("-" if value in (None, "") else value))
-            facts.append("   ")
+        width = self.query_one("#host-facts", Static).size.width or self.size.width - 2
+        facts.append_text(facts_text(pairs, width, self.palette.faint))
         lv = levels(row, self.thresholds)
         if s is not None:
             facts.append("\nnow: ", style=self.palette.faint)

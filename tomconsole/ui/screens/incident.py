@@ -7,9 +7,9 @@ from datetime import datetime
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Sparkline, Static
+from textual.widgets import DataTable, Footer, Label, Static
 
 from tomconsole.incidents.book import IncidentBook
 from tomconsole.monitor.state import FleetState
@@ -26,9 +26,11 @@ from tomconsole.ui.messages import (
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.screens.host import CHARTS as HOST_CHARTS
 from tomconsole.ui.text import safe_text
+from tomconsole.ui.widgets.chart import MetricChart, fit_charts
 from tomconsole.ui.widgets.fleetbar import FleetBar
+from tomconsole.ui.widgets.lines import show_text
 
-CHARTS = tuple((key, label) for key, label, _unit in HOST_CHARTS[:3])  # cpu, mem, load
+CHARTS = HOST_CHARTS[:3]  # cpu, mem, load
 
 
 class IncidentScreen(Screen[None]):
@@ -45,10 +47,12 @@ class IncidentScreen(Screen[None]):
         with VerticalScroll(id="inc-body"):
             yield Static(id="inc-facts")
             yield Label("Host metrics around the trigger", classes="section", id="inc-charts-label")
-            for key, label in CHARTS:
-                with Horizontal(classes="chart"):
-                    yield Label(label, classes="chart-label")
-                    yield Sparkline([], id=f"inc-chart-{key}", summary_function=max)
+            for key, label, unit in CHARTS:
+                yield MetricChart(
+                    label, unit, Palette.from_theme(self.app.current_theme), id=f"inc-chart-{key}"
+                )
+            yield Label("Notes", classes="section", id="inc-notes-label")
+            yield Static(id="inc-notes")  # whole, wrapped: the timeline's Detail column cuts them
             yield Label("Timeline", classes="section")
             yield DataTable(id="inc-timeline", cursor_type="row", show_cursor=False)
         yield Footer()
@@ -95,11 +99,31 @@ class IncidentScreen(Screen[None]):
         if flags:
             facts.append(", ".join(flags), style="bold")
         self.query_one("#inc-facts", Static).update(facts)
-        start, note = self._window(inc.host or "", inc.opened_at)
-        self.query_one("#inc-charts-label", Label).update(Text(f"Host metrics {note}"))
-        for key, _ in CHARTS:
-            history = self.fleet.history(inc.host or "", key)
-            self.query_one(f"#inc-chart-{key}", Sparkline).data = [v for v in history[start:] if v == v]
+        target = self.fleet.row(inc.host or "")
+        host = target is not None and target.info.kind == "host"  # findings:, db:, check: have none
+        for chart in [self.query_one("#inc-charts-label", Label), *self.query(MetricChart)]:
+            chart.display = host
+        if target is not None and host:
+            start, note = self._window(target.name, inc.opened_at)
+            self.query_one("#inc-charts-label", Label).update(Text(f"Host metrics {note}"))
+            cpus = float(target.sample.ncpu) if target.sample and target.sample.ncpu else 1.0
+            for key, _label, _unit in CHARTS:
+                history = self.fleet.history(target.name, key)[start:]
+                floor = cpus if key == "load1" else 1.0
+                self.query_one(f"#inc-chart-{key}", MetricChart).show(history, target.info.interval_s, floor)
+        notes = Text(no_wrap=False)
+        for n in inc.notes:
+            notes.append(f"{_local(n['at'])}  ", style=faint)
+            notes.append_text(safe_text(n["who"], style="bold"))
+            notes.append(": ")
+            text = safe_text(n["text"])
+            text.no_wrap = False
+            notes.append_text(text)
+            notes.append("\n")
+        self.query_one("#inc-notes-label", Label).display = bool(inc.notes)
+        shown_notes = self.query_one("#inc-notes", Static)
+        shown_notes.display = bool(inc.notes)
+        show_text(shown_notes, notes)
         table: DataTable[Text] = self.query_one("#inc-timeline", DataTable)
         if table.row_count != len(inc.timeline):
             table.clear()
@@ -120,6 +144,9 @@ class IncidentScreen(Screen[None]):
         if back > kept:
             return 0, f"(the trigger is older than the {fmt.duration(kept * interval)} kept: all of it)"
         return kept - back, f"from 10 min before the trigger ({_local(opened_at)[11:16]}) to now"
+
+    def on_resize(self) -> None:
+        fit_charts(list(self.query(MetricChart)), self.size.height, reserved=18)
 
     def action_act(self, action: str) -> None:
         inc = self.book.incidents.get(self.incident_id)

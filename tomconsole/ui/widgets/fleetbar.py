@@ -37,10 +37,16 @@ def fleet_bar(
     alert: str | None = None,
 ) -> Text:
     """`alert` (a source that is down) is shown at every width, right after the name. When
-    the line would not fit, the host total goes first, then the clock: never a count."""
+    the line would not fit, the host total goes first, then the clock, then the counts that
+    are zero: never a count that is not."""
     bar = Text()
-    for total, clock in ((True, True), (False, True), (False, False)):
-        bar = _bar(summary, incidents, p, width, subtitle, now, alert, total, clock)
+    for total, clock, zeros in (
+        (True, True, True),
+        (False, True, True),
+        (False, False, True),
+        (False, False, False),
+    ):
+        bar = _bar(summary, incidents, p, width, subtitle, now, alert, total, clock, zeros)
         if bar.cell_len <= width:
             break
     return bar
@@ -56,6 +62,7 @@ def _bar(
     alert: str | None,
     total: bool,
     clock: bool,
+    zeros: bool,
 ) -> Text:
     wide = width >= WIDE
     gap = "  " if wide else " "
@@ -69,7 +76,8 @@ def _bar(
         bar.append(f"{gap}{plural(summary.total, 'host')}:{' ' if wide else ''}")
 
     def part(sign: str, count: int, word: str, colour: str) -> None:
-        bar.append(f"{gap}{sign}{count} {word}", style=f"bold {colour}" if count else p.faint)
+        if count or zeros:
+            bar.append(f"{gap}{sign}{count} {word}", style=f"bold {colour}" if count else p.faint)
 
     bar.append(f"{gap}● {summary.up} up", style=p.ok)
     part("◐ ", summary.degraded, "degraded", p.warn)
