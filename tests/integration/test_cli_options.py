@@ -92,6 +92,10 @@ async def test_poll_once_twice_keeps_the_same_open_incidents(demo_fleet: DemoFle
             "error: tomconsole poll: argument --interval: must be between 0.5 and 3600 seconds, not 0.1",
         ),
         (
+            ["--read-only", "incidents", "ack", "INC-000001"],
+            "error: --read-only is for the console (and the wall, which always is), not `incidents`",
+        ),
+        (
             ["wall", "--rotate", "1s"],
             "error: tomconsole wall: argument --rotate: between 5s and 1h, not 1s",
         ),

@@ -156,6 +156,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     problem = _theme_problem(args.theme) if args.theme else None
     if problem:
         return error(f"--theme: {problem}", EXIT_USAGE)
+    if args.read_only and args.command not in (None, "wall"):
+        return error(
+            f"--read-only is for the console (and the wall, which always is), not `{args.command}`",
+            EXIT_USAGE,
+        )
     if args.command == "check-config":
         return cli_check.run(args, _theme_problem)
     if args.command == "check-theme":
