@@ -127,8 +127,6 @@ class Engine:
             except StoreError as exc:
                 self.store_error, self.store_problem = exc, f"incidents unavailable: {exc}"
             else:
-                if read_only:
-                    self.store.banner = READ_ONLY_BANNER
                 self.incidents = IncidentEngine(self.fleet, config, self.store, wall=wall)
                 self.findings = FindingBook(
                     self.store, wall, config.security.incident_severity, infos=self._host_info
@@ -279,6 +277,12 @@ class Engine:
         if self.alertmanager is not None:
             out.append(self.alertmanager.status)
         return out
+
+    def as_read_only_console(self) -> None:
+        """`--read-only` and the wall: say so on the banner, after whatever the store said
+        (a recovery from a backup must not be hidden by it)."""
+        if self.store is not None:
+            self.store.banner = " | ".join(b for b in (self.store.banner, READ_ONLY_BANNER) if b)
 
     def subscribe(self, on_target: Callable[[str], None], on_incidents: Callable[[], None]) -> None:
         """`on_target(name)` after every observation; `on_incidents()` when incidents change."""

@@ -64,8 +64,10 @@ async def test_read_only_mount_is_one_line(tmp_path: Path) -> None:
         missing = data / "never-made"
         code, _, err = await _run("incidents", "list", data=missing)
         assert (
-            code == 3 and err == f"error: cannot create the data directory {missing}: Read-only file system\n"
+            code == 3
+            and err == f"error: no data directory {missing}: nothing is stored there (check --data-dir)\n"
         )
+        assert not missing.exists()
         assert _snapshot(data) == before
 
 

@@ -99,6 +99,8 @@ def frozen_app(
     n: int = 10, data_dir: Path | None = None, network: bool = False, read_only: bool = False
 ) -> TomConsole:
     engine = frozen_engine(n, data_dir, network, read_only)
+    if read_only:
+        engine.as_read_only_console()  # as cli/console.py does for --read-only
     return TomConsole(engine, wall_clock=lambda: FROZEN_WALL, subtitle="snapshot")
 
 

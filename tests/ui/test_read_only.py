@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Static
 
 from tests.ui.conftest import frozen_app, frozen_incidents
@@ -14,7 +15,7 @@ from tests.ui.test_servers_pane import wait_for
 from tomconsole.engine import READ_ONLY_BANNER
 from tomconsole.incidents.book import IncidentBook, Policy
 from tomconsole.incidents.model import IncidentState
-from tomconsole.store import Store
+from tomconsole.store import Store, StoreError
 from tomconsole.ui.screens.ask import AskChoice, AskText, AskWindow
 from tomconsole.ui.screens.windows import WindowsScreen
 
@@ -70,8 +71,29 @@ async def test_a_read_only_console_follows_the_store_the_acting_console_writes(t
         assert book.incidents[target].acknowledged_by == "ana"
 
 
-def test_a_read_only_store_creates_nothing(tmp_path: Path) -> None:
+def test_a_read_only_store_creates_nothing_and_says_what_is_missing(tmp_path: Path) -> None:
     missing = tmp_path / "never-made"
-    store = Store(missing, read_only=True)
-    assert store.all("incidents") == [] and not missing.exists()
-    assert not store.follow()
+    with pytest.raises(StoreError, match=r"no data directory .*never-made: nothing is stored there"):
+        Store(missing, read_only=True)
+    assert not missing.exists()
+    empty = Store(tmp_path, read_only=True)  # a directory without a store yet: empty, nothing made
+    assert empty.all("incidents") == [] and not empty.follow() and list(tmp_path.iterdir()) == []
+
+
+def test_follow_keeps_what_it_shows_when_the_file_cannot_be_read(tmp_path: Path) -> None:
+    frozen_incidents(tmp_path)
+    viewer = Store(tmp_path, read_only=True)
+    shown = len(viewer.all("incidents"))
+    writer = IncidentBook(Store(tmp_path), Policy())
+    writer.open_manual("another", "ana")
+    writer.store.close()
+    live = tmp_path / "tomconsole.json"
+    saved = live.read_bytes()
+    live.unlink()
+    live.mkdir()  # unreadable as a file, whoever we are (root reads a 0000 file)
+    assert not viewer.follow() and len(viewer.all("incidents")) == shown
+    assert viewer.follow_problem is not None and "cannot read" in viewer.follow_problem
+    live.rmdir()
+    live.write_bytes(saved)
+    assert viewer.follow() and len(viewer.all("incidents")) == shown + 1
+    assert viewer.follow_problem is None

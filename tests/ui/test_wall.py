@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.color import Color
 from textual.widgets import ContentSwitcher, Digits, Static
 
 from tests.ui.conftest import frozen_engine, frozen_incidents
 from tests.ui.test_servers_pane import wait_for
-from tomconsole.incidents.model import IncidentState
 from tomconsole.models import HostState, Observation
 from tomconsole.ui.app import pane_makers
 from tomconsole.ui.wall import WallApp
@@ -28,6 +28,11 @@ def _wall(tmp_path: Path, clock: Clock) -> WallApp:
     engine = frozen_engine(10, tmp_path, read_only=True)
     makers = pane_makers()
     return WallApp(engine, [makers["servers"], makers["incidents"]], rotate_s=20, stale_after=30, clock=clock)
+
+
+def _near(a: Color, b: Color) -> bool:
+    """Equal but for Textual's rounding of theme colours."""
+    return all(abs(x - y) <= 2 for x, y in zip(a.rgb, b.rgb, strict=True))
 
 
 def _digits(app: WallApp, tile: str) -> str:
@@ -56,10 +61,12 @@ async def test_counts_in_large_digits_the_panes_in_turn_and_no_actions(tmp_path:
         assert switcher.current == "incidents-pane" and "paused" in str(app.query_one("#wall-foot").render())
         await pilot.press("right")
         await wait_for(pilot, lambda: switcher.current == "servers-pane")
-        await pilot.press("left", "a", "r", "e", "enter")  # triage keys mean nothing on a wall
         assert app.engine.incidents is not None
-        states = {i.state for i in app.engine.incidents.book.open()}
-        assert IncidentState.ACKNOWLEDGED in states and len(app.engine.incidents.book.open()) == 3
+        before_keys = {i.id: (i.state, i.escalations) for i in app.engine.incidents.book.open()}
+        await pilot.press("left", "a", "r", "e", "enter")  # triage keys mean nothing on a wall
+        await app.tick()
+        after_keys = {i.id: (i.state, i.escalations) for i in app.engine.incidents.book.open()}
+        assert after_keys == before_keys and len(after_keys) == 3
         assert app.focused is None and len(app.screen_stack) == 1
         await pilot.press("q")
         await wait_for(pilot, lambda: not app.is_running)
@@ -77,7 +84,17 @@ async def test_the_whole_wall_says_when_no_new_data_arrives(tmp_path: Path) -> N
         await wait_for(pilot, lambda: app.screen.has_class("stale"))
         assert banner.display and "NO NEW DATA FOR 1M:" in str(banner.render())
         assert "data 1m old" in str(app.query_one("#wall-head").render())
-        host = app.engine.fleet.rows()[0].name
-        app.engine.fleet.apply(Observation(host, HostState.UNREACHABLE, "connection refused"))
+        muted = Color.parse(app.current_theme.variables["muted"])
+        for tile in ("up", "down", "critical", "minor"):  # every number fades, the alarms too
+            assert _near(app.query_one(f"#tile-{tile}").query_one(Digits).styles.color, muted)
+        up = next(r for r in app.engine.fleet.rows() if r.state is HostState.UP)
+        down = next(r for r in app.engine.fleet.rows() if r.state is not HostState.UP)
+        app.engine.fleet.apply(Observation(down.name, HostState.UNREACHABLE, "connection refused"))
+        clock.t += 1
+        await app.tick()
+        assert app.screen.has_class("stale")  # a failure observed is not fresh data
+        app.engine.fleet.apply(Observation(up.name, HostState.UP, None, up.sample))
         await wait_for(pilot, lambda: not app.screen.has_class("stale"))
         assert not banner.display
+        error = Color.parse(app.current_theme.error or "")
+        assert _near(app.query_one("#tile-critical").query_one(Digits).styles.color, error)

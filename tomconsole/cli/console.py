@@ -109,6 +109,8 @@ def run_console(config: Config, path: Path | None, args: argparse.Namespace, dir
     from tomconsole.ui.app import TomConsole
 
     engine = Engine(config, data_dir=directory, read_only=args.read_only)
+    if args.read_only:
+        engine.as_read_only_console()
     app = TomConsole(engine, config_path=path, theme_name=args.theme, operator=args.who)
     app.run()
     return app.exit_code()
@@ -120,13 +122,18 @@ def run_wall(config: Config, path: Path | None, args: argparse.Namespace, direct
     from tomconsole.ui.app import pane_makers
     from tomconsole.ui.wall import WALL_THEME, WallApp
 
-    intervals = [config.ssh.interval] + ([config.prometheus.interval] if config.prometheus else [])
+    # Data arrives at the fastest cadence configured; three of those without an answer is stale.
+    intervals = [config.ssh.interval] if config.hosts else []
+    intervals += [config.prometheus.interval] if config.prometheus else []
+    intervals += [config.network.interval] if config.network.checks else []
+    intervals += [config.databases[0].interval] if config.databases else []
     engine = Engine(config, data_dir=directory, read_only=True)
+    engine.as_read_only_console()
     app = WallApp(
         engine,
         [pane_makers()[name] for name in args.panes],
         rotate_s=args.rotate,
-        stale_after=max(15.0, 3 * max(intervals)),
+        stale_after=max(15.0, 3 * min(intervals or [config.ssh.interval])),
         theme_name=args.theme or WALL_THEME,
         subtitle=str(path) if path else "",
     )

@@ -90,7 +90,9 @@ class Store:
         self.unwritable: StoreError | None = None  # read-only because the filesystem refuses writes
         self.failure_listeners: list[Callable[[StoreError], None]] = []
         self._lock_fd: int | None = None
-        if not read_only:  # asked to be read-only: write nothing, not even a directory
+        if read_only and not directory.is_dir():  # write nothing, not even a mistyped directory
+            raise StoreError(f"no data directory {directory}: nothing is stored there (check --data-dir)")
+        if not read_only:
             try:
                 directory.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -98,6 +100,7 @@ class Store:
         self.read_only = read_only or (lock and not self._lock(wait, role))
         self.backups = Backups(self.path, background)
         self._followed = self._signature()  # before the read: a write in between is seen next time
+        self.follow_problem: str | None = None  # why the last follow() could not read the file
         initial = self._load()
         self._durable = orjson.dumps(initial) if initial is not None else b""
         self._storage = _MemoryStorage(self, initial)
@@ -134,7 +137,14 @@ class Store:
         if now is None or now == self._followed:
             return False
         self._followed = now
-        data = read_documents(self.path, strict=True)
+        try:
+            data = read_documents(self.path, strict=True)
+        except StoreError as exc:  # unreadable now (permissions, I/O): keep what is shown, say why
+            if self.follow_problem is None:
+                self.follow_problem = f"cannot follow the store, showing an older state: {exc}"
+            self._followed = None  # try again next time
+            return False
+        self.follow_problem = None
         if data is None:  # torn by something other than our writer: keep what is shown
             return False
         self._storage.data = _migrate(data)

@@ -118,6 +118,7 @@ class TomConsole(KeyGate):
         self.operator = operator or getpass.getuser()
         self._known_critical: set[str] | None = None
         self._undoable: tuple[Undo, float] | None = None
+        self._follow_problem: str | None = None
         self._incidents_dirty = False
         self._dirty = True
         self._last_draw = 0.0
@@ -310,6 +311,11 @@ class TomConsole(KeyGate):
             return
         await self.engine.housekeeping()
         self.engine.tick()
+        problem = self.store.follow_problem if self.store is not None else None
+        if problem != self._follow_problem:  # a read-only console that cannot read the store now
+            self._follow_problem = problem
+            if problem:
+                self._banner(problem)
         self._redraw_incidents()
 
     def _redraw_incidents(self) -> None:

@@ -23,6 +23,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, Digits, Label, Static
 
 from tomconsole.engine import Engine
+from tomconsole.models import HostState
 from tomconsole.ui import format as fmt
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.panes.base import FilteredTablePane
@@ -85,10 +86,11 @@ class WallApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="wall-head")
+        yield Static(id="wall-problem")  # the store cannot be read: the incident counts are not live
         yield Static(id="wall-stale")
         with Horizontal(id="wall-tiles"):
-            for key, label, _ in TILES:
-                with Vertical(classes="tile", id=f"tile-{key}"):
+            for key, label, level in TILES:
+                with Vertical(classes="tile good" if level == "ok" else "tile", id=f"tile-{key}"):
                     yield Label(label, classes="tile-label")
                     yield Digits("-", classes="tile-digits")
         yield Static(id="wall-pane-title")
@@ -124,8 +126,12 @@ class WallApp(App[None]):
 
     # -- updates ----------------------------------------------------------------------------
 
-    def _data_arrived(self, _name: str) -> None:
-        self.last_data = self.clock()
+    def _data_arrived(self, name: str) -> None:
+        """Fresh data is a target that answered: a wall whose own network is cut keeps
+        observing timeouts, and that must read as stale, not as live."""
+        row = self.engine.fleet.row(name)
+        if row is not None and row.state is HostState.UP:
+            self.last_data = self.clock()
 
     async def tick(self) -> None:
         """Once a second: follow the store, redraw, say how old the data is, turn the page."""
@@ -143,11 +149,18 @@ class WallApp(App[None]):
         age = now - self.last_data
         stale = age > self.stale_after
         self.screen.set_class(stale, "stale")
+        store = self.engine.store
+        problem = self.engine.store_problem or (store.follow_problem if store is not None else None)
         for key, _label, level in TILES:
             n = counts.get(key, 0)
+            unknown = problem is not None and key not in ("up", "down")  # never a 0 that is not known
             tile = self.query_one(f"#tile-{key}", Vertical)
-            tile.query_one(Digits).update(str(n))
-            tile.set_class(bool(n) and level != "ok", f"alarm-{level}")
+            tile.query_one(Digits).update("-" if unknown else str(n))
+            tile.set_class(bool(n) and level != "ok" and not unknown, f"alarm-{level}")
+        shown = self.query_one("#wall-problem", Static)
+        shown.display = problem is not None
+        if problem is not None:
+            shown.update(Text(f" incidents unknown: {problem}", style="bold"))
         banner = self.query_one("#wall-stale", Static)
         banner.display = stale
         if stale:
