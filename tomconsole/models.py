@@ -447,7 +447,8 @@ class Resolve:
 @dataclass(frozen=True, slots=True)
 class Undo:
     """Take back one's own acknowledgement or resolution of `incident` moments after (`what`:
-    ack or resolve); the book refuses it once UNDO_WITHIN has passed or anything followed."""
+    ack or resolve); the book refuses it once UNDO_WITHIN has passed, for someone else's, or
+    once the incident has left that state (a note or an assignment in between is kept)."""
 
     incident: str
     by: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,20 @@ def test_undo_survives_a_restart_and_travels_the_inbox_wire(w: World, tmp_path: 
     again = IncidentBook(Store(tmp_path), Policy(), now=w.wall)
     assert again.incidents[inc.id].state is IncidentState.TRIGGERED
     assert again.incidents[inc.id].timeline[-1].what == "reopened"
+
+
+def test_a_resolve_is_not_undone_over_a_newer_incident_for_the_same_problem(tmp_path: Path) -> None:
+    w = World(tmp_path, Policy(reopen_within=timedelta(seconds=5)))
+    w.observe(row(disk=95), 0)
+    (first,) = w.book.open()
+    w.book.resolve(first.id, "ana")
+    w.observe(row(disk=50), 5)
+    w.observe(row(disk=96), 10)  # fires again past reopen_within: a new incident, not the old one
+    (second,) = w.book.open()
+    assert second.id != first.id
+    reply = answer(w.book, None, Undo(first.id, "ana", "resolve"))  # type: ignore[arg-type]
+    assert reply == {
+        "ok": False,
+        "error": f"cannot reopen {first.id}: {second.id} is open for the same problem",
+    }
+    assert first.state is IncidentState.RESOLVED

@@ -138,7 +138,7 @@ def run_wall(config: Config, path: Path | None, args: argparse.Namespace, direct
         subtitle=str(path) if path else "",
     )
     app.run()
-    return EXIT_OK
+    return app.return_code or EXIT_OK
 
 
 def run_demo(args: argparse.Namespace) -> int:

@@ -29,6 +29,7 @@ NOTIFY_EVENT = {
     "ack": "ack",
     "escalate": "escalate",
     "resolve": "resolve",
+    "undo-resolve": "trigger",  # reopened by its resolver: whoever heard "resolved" hears it again
 }
 
 

@@ -5,7 +5,7 @@ IncidentBook, which owns the lifecycle and the store."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -82,6 +82,11 @@ class OperatorActions:
         self._resolve(inc, who, detail)
         return inc
 
+    def who_is_paged(self, incident_id: str) -> str | None:
+        """Whom `escalate` would page now (None: no escalation order)."""
+        inc = self.incidents.get(incident_id)
+        return next_in_line(self.policy.escalation, inc.assignee if inc is not None else None)
+
     def undo(self, incident_id: str, who: str, what: str) -> Incident:
         """Take back `who`'s own ack or resolve of a moment ago: the incident returns to the
         state it had, and the timeline keeps both events."""
@@ -147,10 +152,7 @@ class OperatorActions:
     def escalate(self, incident_id: str, who: str, reason: str = "") -> Incident:
         inc = self._get_open(incident_id, "escalate")
         before = inc.to_doc()
-        order = self.policy.escalation
-        if order:
-            nxt = order.index(inc.assignee) + 1 if inc.assignee in order else 0
-            inc.assignee = order[min(nxt, len(order) - 1)]
+        inc.assignee = next_in_line(self.policy.escalation, inc.assignee) or inc.assignee
         inc.escalated, inc.escalations = True, inc.escalations + 1
         inc.log(
             self.now(), "escalated", who, f"to {inc.assignee or 'nobody'}" + (f": {reason}" if reason else "")
@@ -224,6 +226,15 @@ MAX_TITLE, MAX_NOTE = 200, 10_000
 
 class Refused(ValueError):
     """An action the incident's state or the input forbids; the message says why."""
+
+
+def next_in_line(order: Sequence[str], current: str | None) -> str | None:
+    """The next name on the escalation path after `current` (the first when it is not on
+    it; the last stays the last); None without a path."""
+    if not order:
+        return None
+    nxt = order.index(current) + 1 if current in order else 0
+    return order[min(nxt, len(order) - 1)]
 
 
 def limited_text(value: str, what: str, limit: int) -> str:

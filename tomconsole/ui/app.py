@@ -12,31 +12,24 @@ import asyncio
 import getpass
 import signal
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from functools import partial
 from pathlib import Path
-from typing import Any
 
 from rich.text import Text
-from textual.app import ComposeResult, SystemCommand
+from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.dom import DOMNode
 from textual.message import Message
-from textual.notifications import SeverityLevel
-from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from tomconsole.engine import Engine
 from tomconsole.incidents.engine import IncidentEngine
-from tomconsole.incidents.export import to_markdown as incident_markdown
-from tomconsole.models import Acknowledge, Action, EndWindow, ExtendWindow, Resolve, Undo, visible
+from tomconsole.models import Undo, visible
 from tomconsole.monitor.state import FleetState
-from tomconsole.store import Store, StoreError, atomic_write
+from tomconsole.store import Store, StoreError
+from tomconsole.ui.acting import Acting
+from tomconsole.ui.commands import Commands, tab_id
 from tomconsole.ui.contrast import row_defaults
-from tomconsole.ui.finding_intents import ask_accept, ask_export
-from tomconsole.ui.intents import dialog_for
-from tomconsole.ui.keys import KeyGate
 from tomconsole.ui.messages import (
     AcceptRequested,
     ActionRequested,
@@ -58,11 +51,8 @@ from tomconsole.ui.panes.servers import ServersPane
 from tomconsole.ui.rows import summarize
 from tomconsole.ui.screens.check import CheckScreen
 from tomconsole.ui.screens.database import DatabaseScreen
-from tomconsole.ui.screens.finding import FindingScreen
-from tomconsole.ui.screens.help import EXTRA_KEYS, HelpScreen, key_lines
 from tomconsole.ui.screens.host import HostScreen
 from tomconsole.ui.screens.incident import IncidentScreen
-from tomconsole.ui.screens.windows import WindowsScreen
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.themes import ThemeError, load_themes, theme_from_file
 from tomconsole.ui.widgets.fleetbar import WIDE, FleetBar, fleet_bar
@@ -70,7 +60,6 @@ from tomconsole.ui.widgets.lines import show_text
 
 DEFAULT_THEME = "tomconsole-dark"
 REDRAW_S = 0.5
-UNDO_OFFER_S = 10.0  # how long `u` takes back an ack or resolve (the book allows 30 s)
 NO_CONFIG_HINT = (
     "No config found (./tomconsole.yaml or ~/.config/tomconsole/config.yaml): showing this "
     "machine only. Write one listing your `hosts:` (or a `prometheus:` url); the project's "
@@ -78,7 +67,7 @@ NO_CONFIG_HINT = (
 )
 
 
-class TomConsole(KeyGate):
+class TomConsole(Acting, Commands):
     CSS_PATH = "tomconsole.tcss"
     TITLE = "tomconsole"
     BINDINGS = [
@@ -128,7 +117,7 @@ class TomConsole(KeyGate):
         makers = panes or tuple(pane_makers(wall_clock).values())
         self.panes = [make(self.palette) for make in makers]
         for i, pane in enumerate(self.panes[:9], start=1):
-            self.bind(str(i), f"show_tab('{_tab_id(pane)}')", description=pane.TAB_TITLE, show=False)
+            self.bind(str(i), f"show_tab('{tab_id(pane)}')", description=pane.TAB_TITLE, show=False)
 
     @property
     def pane(self) -> ServersPane:
@@ -161,9 +150,9 @@ class TomConsole(KeyGate):
 
     def compose(self) -> ComposeResult:
         yield self.bar
-        with TabbedContent(initial=_tab_id(self.panes[0]), id="tabs"):
+        with TabbedContent(initial=tab_id(self.panes[0]), id="tabs"):
             for i, pane in enumerate(self.panes, start=1):
-                with TabPane(f"{pane.TAB_TITLE} [{i}]", id=_tab_id(pane)):
+                with TabPane(f"{pane.TAB_TITLE} [{i}]", id=tab_id(pane)):
                     yield pane
         yield Static(id="hint")
         yield Footer()
@@ -334,111 +323,6 @@ class TomConsole(KeyGate):
         self._known_critical = critical
         self._dirty = True
 
-    def on_action_requested(self, message: ActionRequested) -> None:
-        engine = self.engine
-        # Keys typed ahead for a dialog that will not open must not reach the table; an ack
-        # or a resolve has no dialog, so what follows it (a `q`) is the operator's next key.
-        dialog = message.action not in (Acknowledge, Resolve)
-
-        def refuse() -> None:
-            if dialog:
-                self.refuse_burst()
-
-        if engine is None or engine.incidents is None:
-            refuse()
-            self.notify(
-                (engine.store_problem if engine else None) or "incidents are off: no data directory",
-                severity="error",
-            )
-            return
-        if engine.incidents.store.read_only:
-            refuse()
-            self._say(engine.incidents.store.banner or "read-only", severity="error", timeout=6)
-            return
-        problem = dialog_for(
-            message, engine, self.operator, lambda screen, then: self.push_screen(screen, then), self.act
-        )
-        if problem:
-            refuse()
-            self.notify(problem, severity="warning")
-
-    def act(self, action: Action) -> None:
-        """Apply an operator's action; it is said to be saved only once it is durable."""
-        self.run_worker(self._act_durably(action), group="actions")
-
-    async def _act_durably(self, action: Action) -> None:
-        assert self.engine is not None
-        reply = await self.engine.act(action)
-        if not reply["ok"]:
-            self._say(reply["error"], severity="error", timeout=10 if reply.get("not_saved") else 5)
-        elif "window" in reply:
-            w = reply["window"]
-            until = datetime.fromisoformat(w["end"]).astimezone()
-            if isinstance(action, EndWindow):
-                self._say(f"maintenance window {w['key']} ended: its hosts alert again", timeout=4)
-            elif isinstance(action, ExtendWindow):
-                self._say(f"maintenance window {w['key']} extended: now until {until:%H:%M %Z}", timeout=4)
-            else:
-                self._say(f"maintenance window {w['key']} opened, until {until:%H:%M %Z}", timeout=4)
-        elif "incident" in reply:
-            inc = reply["incident"]
-            if isinstance(action, Acknowledge | Resolve):
-                done = "acknowledged" if isinstance(action, Acknowledge) else "resolved"
-                self._undoable = (
-                    Undo(inc["id"], action.by, "ack" if done == "acknowledged" else "resolve"),
-                    time.monotonic(),
-                )
-                self._say(
-                    f"{inc['id']} {done}, saved. Press u within {UNDO_OFFER_S:.0f} s to undo.",
-                    timeout=UNDO_OFFER_S,
-                )
-            elif isinstance(action, Undo):
-                self._say(f"{inc['id']}: {action.what} undone, saved; it is {inc['state']} again", timeout=4)
-            else:
-                self._say(f"{inc['id']}: {_verb(action)} saved ({inc['state']})", timeout=3)
-            if "warning" in reply:  # the ack stands; its Alertmanager silence failed
-                self._say(reply["warning"], severity="warning", timeout=8)
-        elif "database" in reply:
-            self._say(reply["message"], timeout=5)
-        elif "finding" in reply:
-            f, until = reply["finding"], datetime.fromisoformat(reply["until"]).astimezone()
-            self._say(f"{f['id']}: risk accepted until {until:%Y-%m-%d %H:%M %Z} (reopens then)", timeout=4)
-        elif "host" in reply:
-            self._say(f"{reply['host']}: key trusted, written to {reply['file']}; connecting", timeout=6)
-        else:
-            self._say(f"{_verb(action)} saved", timeout=3)
-        self._redraw_incidents()
-
-    def action_windows(self) -> None:
-        """The maintenance windows screen (from anywhere)."""
-        engine = self.engine
-        if engine is None or engine.incidents is None:
-            self._say((engine.store_problem if engine else None) or "windows need a data directory", "error")
-            return
-        if not isinstance(self.screen, WindowsScreen):
-            self.push_screen(WindowsScreen(engine.incidents.windows.listing, self.palette))
-
-    def action_undo(self) -> None:
-        """Take back this console's last ack or resolve, within UNDO_OFFER_S of its toast."""
-        undo, self._undoable = self._undoable, None
-        if undo is None or time.monotonic() - undo[1] > UNDO_OFFER_S:
-            self._say(
-                f"nothing to undo: u takes back an ack or resolve for {UNDO_OFFER_S:.0f} s", "warning", 3
-            )
-            return
-        if (
-            self.engine is not None
-            and self.engine.incidents is not None
-            and self.engine.incidents.store.read_only
-        ):
-            self._say(self.engine.incidents.store.banner or "read-only", "error", 6)
-            return
-        self.act(undo[0])
-
-    def _say(self, text: str, severity: SeverityLevel = "information", timeout: float = 5) -> None:
-        """A toast whose text may hold names, titles or paths: shown literally, never as markup."""
-        self.notify(visible(text), severity=severity, timeout=timeout, markup=False)
-
     def handle_intent(self, intent: Message) -> None:
         """Intents from panes and screens, handled at once (see ui/messages.send)."""
         if self.quitting:
@@ -471,7 +355,7 @@ class TomConsole(KeyGate):
         while len(self.screen_stack) > 1:
             self.pop_screen()
         self.screen_stack[0].query_one("#tabs", TabbedContent).active = tab
-        pane = next(p for p in self.panes if _tab_id(p) == tab)
+        pane = next(p for p in self.panes if tab_id(p) == tab)
         self.screen.set_focus(pane.table)
 
     def on_host_opened(self, message: HostOpened) -> None:
@@ -501,42 +385,12 @@ class TomConsole(KeyGate):
         if self.engine is not None and self.engine.fleet.row(message.key) is not None:
             self.push_screen(CheckScreen(self.engine.fleet, message.key, self.palette))
 
-    def on_findings_intent(self, intent: FindingOpened | AcceptRequested | FindingsExportRequested) -> None:
-        engine = self.engine
-        if engine is None or engine.findings is None:
-            self._say(
-                (engine.store_problem if engine else None) or "findings are off: no data directory", "error"
-            )
-            return
-        book = engine.findings
-
-        def ask(screen: Any, then: Callable[[Any], None]) -> object:
-            return self.push_screen(screen, then)
-
-        if isinstance(intent, FindingOpened):
-            self.push_screen(FindingScreen(book.get, intent.finding_id, self.palette))
-        elif book.store.read_only:
-            self.refuse_burst()
-            self._say(book.store.banner or "read-only", severity="error", timeout=6)
-        elif isinstance(intent, AcceptRequested):
-            problem = ask_accept(engine, intent.finding_id, self.operator, ask, self.act)
-            if problem:
-                self.refuse_burst()
-                self._say(problem, "warning")
-        else:
-            ask_export(
-                engine,
-                ask,
-                lambda text, bad: self._say(text, "error" if bad else "information", 8),
-                lambda job: self.run_worker(job, group="export"),
-            )
-
     def show_findings_of(self, target: str) -> None:
         """The findings pane, filtered to one target's findings."""
         pane = next((p for p in self.panes if isinstance(p, FindingsPane)), None)
         if pane is None:
             return
-        self.action_show_tab(_tab_id(pane))
+        self.action_show_tab(tab_id(pane))
         pane.filter_to(f"host:{target}")
 
     def open_database(self, key: str) -> None:
@@ -546,81 +400,7 @@ class TomConsole(KeyGate):
     def shown_pane(self) -> FilteredTablePane:
         """The pane on the main screen's active tab."""
         tab = self.screen_stack[0].query_one("#tabs", TabbedContent).active
-        return next((p for p in self.panes if _tab_id(p) == tab), self.panes[0])
-
-    def action_help(self) -> None:
-        """The keys of where the operator is: the pushed screen's, or the shown pane's."""
-        shown = self.panes[:9]
-        numbers = (f"1-{len(shown)}", "go to " + ", ".join(p.TAB_TITLE.lower() for p in shown))
-        everywhere = ("Everywhere", [*key_lines(self.BINDINGS), numbers, *EXTRA_KEYS])
-        if len(self.screen_stack) > 1:
-            here = self.screen
-            title = getattr(here, "HELP_TITLE", "On this screen")
-            self.push_screen(HelpScreen([(title, key_lines(here.BINDINGS)), everywhere]))
-            return
-        pane = self.shown_pane()
-        keys = key_lines([*FilteredTablePane.BINDINGS, *pane.BINDINGS])
-        self.push_screen(
-            HelpScreen([(f"On the {pane.TAB_TITLE} pane", keys), everywhere], pane.FILTER_HINT, pane.LEGEND)
-        )
-
-    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """Every tomconsole command by name (not Textual's stock entries): those of the screen
-        the palette was opened on, then of the shown pane, then of the other panes (running
-        one goes to its pane first), then the console's own."""
-        if screen is not self.screen_stack[0]:
-            for name, what, action in getattr(screen, "NAMED_COMMANDS", ()):
-                yield SystemCommand(name, what, partial(self._run_command, action, screen))
-        shown = self.shown_pane()
-        for pane in [shown, *(p for p in self.panes if p is not shown)]:
-            for name, what, action in pane.commands():
-                yield SystemCommand(name, what, partial(self._run_command, action, pane))
-        for i, pane in enumerate(self.panes[:9], start=1):
-            where = pane.TAB_TITLE.lower()
-            yield SystemCommand(f"Go to {where}", f"pane {i}", partial(self.action_show_tab, _tab_id(pane)))
-        yield SystemCommand(
-            "Undo the last ack or resolve", f"for {UNDO_OFFER_S:.0f} s after it", self.action_undo
-        )
-        yield SystemCommand(
-            "Maintenance windows", "active and upcoming: end, extend, open", self.action_windows
-        )
-        yield SystemCommand("Show the keys of this screen", "the same as ?", self.action_help)
-        yield SystemCommand("Next theme", "dark, light, wall", self.action_cycle_theme)
-        yield SystemCommand("Quit tomconsole", "the same as q or ctrl+c", self.action_quit)
-
-    def _run_command(self, action: str, node: DOMNode) -> None:
-        """A palette entry: on a pane not shown, show it first (its cursor is where the
-        operator left it); then run the action as its key would."""
-        if isinstance(node, FilteredTablePane) and (
-            len(self.screen_stack) > 1 or node is not self.shown_pane()
-        ):
-            self.action_show_tab(_tab_id(node))
-        self.call_later(self.run_action, action, node)
-
-    def export_incident(self, incident_id: str) -> None:
-        """One incident's timeline and notes as Markdown beside the store (written on a thread,
-        fsynced), the path said in the toast."""
-        engine = self.engine
-        inc = engine.incidents.book.incidents.get(incident_id) if engine and engine.incidents else None
-        if engine is None or engine.store is None or inc is None:
-            self._say(f"{incident_id}: nothing to export (no such incident, or no data directory)", "error")
-            return
-        if engine.store.read_only:
-            self._say(engine.store.banner or "read-only", "error", 6)
-            return
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        path = Path(engine.store.directory) / f"{inc.id}-{stamp}.md"
-        text = incident_markdown(inc)
-
-        async def write() -> None:
-            try:
-                await asyncio.to_thread(atomic_write, path, text.encode())
-            except StoreError as exc:
-                self._say(f"{inc.id} not exported: {exc}", "error", 8)
-                return
-            self._say(f"{inc.id} exported to {path}", timeout=8)
-
-        self.run_worker(write(), group="export")
+        return next((p for p in self.panes if tab_id(p) == tab), self.panes[0])
 
 
 def pane_makers(
@@ -634,13 +414,3 @@ def pane_makers(
         "databases": lambda p: DatabasesPane(p, id="databases-pane"),
         "findings": lambda p: FindingsPane(p, id="findings-pane"),
     }
-
-
-def _tab_id(pane: FilteredTablePane) -> str:
-    return "tab-" + pane.TAB_TITLE.lower().replace(" ", "-")
-
-
-def _verb(action: Action) -> str:
-    """`Acknowledge` -> `acknowledge`: how a toast names what was saved."""
-    name = type(action).__name__
-    return "".join(f" {c.lower()}" if c.isupper() else c for c in name).strip()

@@ -41,14 +41,7 @@ def dialog_for(
     if kind is Acknowledge or kind is Resolve:
         act(kind(inc, who))  # undone with `u` for a few seconds, as the toast says
     elif kind is Escalate:  # it pages someone: asked first, "no" highlighted
-        found = engine.incidents.book.incidents.get(inc) if engine.incidents is not None else None
-        order = engine.config.team.escalation
-        now = found.assignee if found is not None else None
-        to = (
-            order[min(order.index(now) + 1, len(order) - 1)]
-            if now in order
-            else (order[0] if order else None)
-        )
+        to = engine.incidents.book.who_is_paged(inc) if engine.incidents is not None else None
         no = "no, do not page anyone"
         ask(
             AskChoice(

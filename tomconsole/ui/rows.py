@@ -94,7 +94,6 @@ SORTS: dict[str, Callable[[HostRow, Thresholds], tuple[float | int | str, ...]]]
     "load": _metric(lambda r: r.sample.load[0] if r.sample and r.sample.load else None),
     "net": _metric(lambda r: (r.rx_rate or 0) + (r.tx_rate or 0) if r.rx_rate is not None else None),
 }
-SORT_ORDER = tuple(SORTS)
 
 
 def is_degraded(rank: int) -> bool:

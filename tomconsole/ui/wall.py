@@ -28,6 +28,7 @@ from tomconsole.ui import format as fmt
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.panes.base import FilteredTablePane
 from tomconsole.ui.rows import summarize
+from tomconsole.ui.text import safe_text
 from tomconsole.ui.themes import ThemeError, load_themes
 
 WALL_THEME = "tomconsole-wall"
@@ -176,8 +177,8 @@ class WallApp(App[None]):
 
     def _header(self, age: float) -> None:
         head = Text(" tomconsole wall ", style="bold reverse")
-        if self.subtitle:
-            head.append(f"  {self.subtitle}", style=self.palette.faint)
+        if self.subtitle:  # a path from the command line: shown literally
+            head.append_text(safe_text(f"  {self.subtitle}", style=self.palette.faint))
         head.append(f"   {datetime.now().astimezone():%H:%M:%S}", style="bold")
         head.append(f"   data {fmt.duration(age)} old", style=self.palette.faint)
         self.query_one("#wall-head", Static).update(head)

@@ -66,7 +66,7 @@ class HelpScreen(ModalScreen[None]):
             table.add_column(style="bold", no_wrap=True)
             table.add_column()  # wraps under itself, not under the key
             for key, what in keys:
-                table.add_row(key, what)
+                table.add_row(Text(key), Text(what))  # Text: never read as markup
             parts += [Text(title, style="bold"), Padding(table, (0, 0, 1, 2))]
         if self.legend:
             parts += [Text("What the marks mean", style="bold"), Padding(Text(self.legend), (0, 0, 1, 2))]

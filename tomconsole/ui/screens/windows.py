@@ -122,7 +122,9 @@ class WindowsScreen(Screen[None]):
         if w is None:
             self.notify("no window selected", severity="warning", timeout=2)
         elif w.recurring:
-            self.notify(f"{w.key} is a recurring window: change it in the config", severity="warning")
+            self.notify(
+                f"{w.key} is a recurring window: change it in the config", severity="warning", markup=False
+            )
         else:
             send(self, ActionRequested(action, None, None, window=w.key))
 
