@@ -13,22 +13,22 @@ from tomconsole.ui.contrast import AA, ratio
 from tomconsole.ui.widgets.fleet_table import CURSOR_MARK, FleetTable
 
 
-def _colour(colour: RichColor | None, fallback: Color) -> Color:
-    if colour is None or colour.is_default:
-        return fallback
+def _colour(colour: RichColor | None, text: str) -> Color:
+    """A segment's own colour: none (the terminal's default, which no theme controls) fails."""
+    assert colour is not None and not colour.is_default, f"{text!r} is drawn in the terminal's default colour"
     r, g, b = colour.get_truecolor()
     return Color(r, g, b)
 
 
 def _worst(table: FleetTable, line: int) -> tuple[float, str]:
     """The lowest contrast of any visible character on a drawn line, and which text."""
-    _, _, base_bg, base_fg = table.colors  # what the compositor puts under uncoloured cells
     worst = (99.0, "")
     for seg in table.render_line(line):
-        if not seg.text.strip() or seg.style is None:
+        if not seg.text.strip():
             continue
-        fg = _colour(seg.style.color, base_fg)
-        bg = _colour(seg.style.bgcolor, base_bg)
+        assert seg.style is not None, f"{seg.text!r} has no style: the terminal's default colours"
+        fg = _colour(seg.style.color, seg.text)
+        bg = _colour(seg.style.bgcolor, seg.text)
         if seg.style.reverse:
             fg, bg = bg, fg
         worst = min(worst, (ratio(fg, bg), seg.text.strip()))

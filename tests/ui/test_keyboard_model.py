@@ -14,6 +14,7 @@ from tests.ui.test_servers_pane import wait_for
 from tomconsole.incidents.model import IncidentState
 from tomconsole.ui.app import TomConsole
 from tomconsole.ui.screens.ask import AskChoice
+from tomconsole.ui.screens.windows import WindowsScreen
 from tomconsole.ui.widgets.fleet_table import FleetTable
 
 
@@ -160,4 +161,25 @@ async def test_s_and_shift_s_sort_every_pane_with_the_column_marked_and_start_at
         burst(app, "s")
         await wait_for(pilot, lambda: queue.sort == "newest")
         opened = [app.incidents.book.incidents[k].opened_at for k in queue.table.keys]  # type: ignore[union-attr]
-        assert opened == sorted(opened, reverse=True) and "Age▲" in _header(queue.table)
+        assert opened == sorted(opened, reverse=True) and "Age▼" in _header(queue.table)
+
+
+async def test_u_in_the_same_burst_as_the_ack_takes_it_back(tmp_path: Path) -> None:
+    async with in_the_queue(tmp_path) as (app, pilot):
+        assert app.incidents is not None
+        inc = app.incidents.book.incidents[app.incidents_pane.table.cursor_key or ""]
+        burst(app, "a", "u")  # a laggy link delivers both at once
+        await wait_for(pilot, lambda: "ack undone" in _toasts(app))
+        assert inc.state is IncidentState.TRIGGERED and [e.what for e in inc.timeline][-2:] == [
+            "acknowledged",
+            "unacknowledged",
+        ]
+
+
+async def test_ctrl_p_a_name_and_enter_in_one_burst_run_that_command(tmp_path: Path) -> None:
+    async with in_the_queue(tmp_path) as (app, pilot):
+        burst(app, "ctrl+p", *"maintenance windows", "enter")  # Enter waits for the search
+        await wait_for(pilot, lambda: isinstance(app.screen, WindowsScreen))
+        assert app.incidents is not None
+        assert all(i.state is not IncidentState.ACKNOWLEDGED or i.acknowledged_by == "ana"
+                   for i in app.incidents.book.open())  # fmt: skip

@@ -69,7 +69,12 @@ class Acting(KeyGate):
             self._say(problem, "warning")
 
     def act(self, action: Action) -> None:
-        """Apply an operator's action; it is said to be saved only once it is durable."""
+        """Apply an operator's action; it is said to be saved only once it is durable. An ack
+        or a resolve can be taken back (`u`) from now on: a `u` typed right behind the `a`, in
+        the same burst, runs after it (workers start in order) rather than finding nothing."""
+        if isinstance(action, Acknowledge | Resolve):
+            what = "ack" if isinstance(action, Acknowledge) else "resolve"
+            self._undoable = (Undo(action.incident, action.by, what), time.monotonic())
         self.run_worker(self._act_durably(action), group="actions")
 
     async def _act_durably(self, action: Action) -> None:
@@ -90,10 +95,6 @@ class Acting(KeyGate):
             inc = reply["incident"]
             if isinstance(action, Acknowledge | Resolve):
                 done = "acknowledged" if isinstance(action, Acknowledge) else "resolved"
-                self._undoable = (
-                    Undo(inc["id"], action.by, "ack" if done == "acknowledged" else "resolve"),
-                    time.monotonic(),
-                )
                 self._say(
                     f"{inc['id']} {done}, saved. Press u within {UNDO_OFFER_S:.0f} s to undo.",
                     timeout=UNDO_OFFER_S,

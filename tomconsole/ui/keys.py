@@ -21,6 +21,7 @@ from typing import Any
 from textual import events
 from textual._dispatch_key import dispatch_key
 from textual.app import App
+from textual.command import CommandPalette
 from textual.widgets import Input, OptionList
 
 #: How long keys wait for an Enter or Tab in an input to move the focus before going on anyway.
@@ -28,6 +29,8 @@ HOLD_S = 2.0
 #: Keys closer together than this belong to one burst (a paste, a laggy link, typing ahead).
 BURST_GAP_S = 0.3
 _MOVES_FOCUS = ("enter", "tab", "shift+tab")
+#: After the last key typed into the command palette, how long its search gets to start.
+PALETTE_SETTLE_S = 0.15
 
 
 class FieldInput(Input):
@@ -53,6 +56,8 @@ class KeyGate(App[Any]):
         self._typing_in: Input | None = None  # the field the last typed key went into
         self._quitting = False
         self._drop_until = 0.0  # keys that arrive before this are dropped (see refuse_burst)
+        self._typed_at = 0.0  # when the last key went into an input (the palette's search follows it)
+        self._held_enter_since: float | None = None
 
     @property
     def quitting(self) -> bool:
@@ -98,9 +103,28 @@ class KeyGate(App[Any]):
             return
         await super().on_event(event)
 
+    def _palette_searching(self) -> bool:
+        """Enter in ctrl+p picks from the list of the text typed so far: while that list is
+        still being searched (a burst: `ctrl+p windows Enter`), Enter waits, up to HOLD_S."""
+        head = self._backlog[0] if self._backlog else None
+        if not (
+            isinstance(self.screen, CommandPalette) and isinstance(head, events.Key) and head.key == "enter"
+        ):
+            self._held_enter_since = None
+            return False
+        now = time.monotonic()
+        if self._held_enter_since is None:
+            self._held_enter_since = now
+        if now - self._held_enter_since > HOLD_S:
+            return False
+        searching = any(w.is_running for w in self.screen.workers)
+        return searching or now - self._typed_at < PALETTE_SETTLE_S
+
     def _blocked(self) -> bool:
         if not self._screen_stack:
             return True  # starting or stopping: keys wait (and go with the app if it stops)
+        if self._palette_searching():
+            return True
         if not self.screen.is_mounted:
             return True  # a pushed screen has not composed and focused its first widget yet
         if self._hold is not None:
@@ -142,6 +166,7 @@ class KeyGate(App[Any]):
                 focused.select_all()  # an arrow key first means "edit": nothing is selected
         if typed and isinstance(focused, Input) and event.character:
             _type_into(focused, event.character)
+            self._typed_at = time.monotonic()
             return
         if isinstance(focused, Input | OptionList) and event.key in _MOVES_FOCUS:
             self._hold = (self.screen, focused, time.monotonic())

@@ -31,7 +31,9 @@ class Sort:
     name: str
     column: str
     descending: bool = True
-    words: str = ""  # how a toast says it: "worst first"
+    words: str = ""  # how a toast says it: "by memory used"
+    first: str = "highest first"  # what comes first, in the sort's own direction
+    last: str = "lowest first"  # ... and reversed
 
 
 class FilteredTablePane(Vertical):
@@ -114,8 +116,8 @@ class FilteredTablePane(Vertical):
         self.sort_table().to_top()
         sort = self.current_sort
         if sort is not None:
-            words = sort.words or f"by {sort.name}"
-            self.notify(f"sorted {words}" + (", reversed" if self.sort_reversed else ""), timeout=1.5)
+            which = sort.last if self.sort_reversed else sort.first
+            self.notify(f"sorted {sort.words or 'by ' + sort.name}, {which}", timeout=1.5, markup=False)
 
     def _mark_sort(self) -> None:
         sort = self.current_sort
@@ -156,7 +158,9 @@ class FilteredTablePane(Vertical):
         raise NotImplementedError
 
     def set_status(self, text: Text) -> None:
-        show_text(self.query_one(".pane-status", Static), text)
+        status = self.query(".pane-status").results(Static)
+        for line in status:  # none while the app takes its screens down
+            show_text(line, text)
 
     def action_filter(self) -> None:
         box = self.query_one(".pane-filter", Input)
@@ -173,6 +177,7 @@ class FilteredTablePane(Vertical):
         event.stop()
         self.query_text = event.value
         self._render_rows()
+        self.table.to_top()  # a new filter starts at its first match
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

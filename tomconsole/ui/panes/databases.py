@@ -54,11 +54,17 @@ class DatabasesPane(FilteredTablePane):
     TABLE_ID = "databases"
     FILTER_HINT = "filter: words, engine:redis, state:down, tag:prod, group:"
     TAB_TITLE = "Databases"
+    LEGEND = (
+        "Conn: connections in use of the server's maximum. Act: running a query. IdTx: idle in a"
+        " transaction. Blk: sessions waiting on a lock. LongQ and LongTx: the longest query and"
+        " transaction now. Lag: replication lag. Hit: cache hit ratio. Tx/s: transactions per"
+        " second. Bkup: the age of the newest backup. Ping: the login's round trip in ms."
+    )
     SORTS = (
-        Sort("worst", "state", words="worst first"),
-        Sort("name", "name", descending=False, words="by name"),
-        Sort("connections", "conn", words="by connections used, most first"),
-        Sort("lag", "lag", words="by replication lag, most first"),
+        Sort("worst", "state", words="by health", first="worst first", last="healthiest first"),
+        Sort("name", "name", descending=False, words="by name", first="A to Z", last="Z to A"),
+        Sort("connections", "conn", words="by connections used"),
+        Sort("lag", "lag", words="by replication lag"),
     )
 
     def __init__(self, palette: Palette, **kw: object) -> None:

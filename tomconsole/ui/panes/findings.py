@@ -63,6 +63,12 @@ class FindingsPane(FilteredTablePane):
     TABLE_ID = "findings"
     FILTER_HINT = "filter: words, sev:high, host:web-01, check:ssh-, state:open|accepted|fixed|n/a"
     TAB_TITLE = "Findings"
+    LEGEND = (
+        "A ▸ row heads a group (a host, or a check) with its open findings by severity. State:"
+        " open, accepted (a reason and an expiry, it reopens then), fixed, n/a (not assessed: the"
+        " login could not judge it, e.g. a file only root may read). v: live, the changes of each"
+        " last scan, or everything."
+    )
     NAMED_COMMANDS = (
         ("Accept finding risk", "the finding under the cursor: a reason and an expiry", "accept"),
         ("Group findings by host or check", "group the findings by host, or by check", "cycle_group"),
@@ -74,9 +80,11 @@ class FindingsPane(FilteredTablePane):
         ("Export findings", "every finding to a Markdown, CSV or JSON file in the data directory", "export"),
     )
     SORTS = (
-        Sort("worst", "sev", words="worst group and finding first"),
-        Sort("name", "group", descending=False, words="by name"),
-        Sort("newest", "last", words="most recently seen first"),
+        Sort(
+            "worst", "sev", words="by severity", first="worst group and finding first", last="mildest first"
+        ),
+        Sort("name", "group", descending=False, words="by name", first="A to Z", last="Z to A"),
+        Sort("newest", "last", words="by last seen", first="most recent first", last="least recent first"),
     )
     BINDINGS = [
         Binding("a", "accept", "Accept risk"),

@@ -77,10 +77,16 @@ class IncidentsPane(FilteredTablePane):
         " Age: since it opened."
     )
     SORTS = (
-        Sort("worst", "sev", words="unacknowledged and most severe first"),
-        Sort("newest", "age", descending=False, words="newest first"),
-        Sort("host", "host", descending=False, words="by host"),
-        Sort("owner", "assignee", descending=False, words="by owner"),
+        Sort(
+            "worst",
+            "sev",
+            words="by urgency",
+            first="unacknowledged and most severe first",
+            last="least urgent first",
+        ),
+        Sort("newest", "age", words="by age", first="newest first", last="oldest first"),
+        Sort("host", "host", descending=False, words="by host", first="A to Z", last="Z to A"),
+        Sort("owner", "assignee", descending=False, words="by owner", first="A to Z", last="Z to A"),
     )
     NAMED_COMMANDS = (*TRIAGE_COMMANDS, ("Open incident by hand", "for what no rule sees", "open_manual"))
     BINDINGS = [

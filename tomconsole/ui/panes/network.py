@@ -91,11 +91,17 @@ class NetworkPane(FilteredTablePane):
     TABLE_ID = "network-checks"
     FILTER_HINT = "filter: words, from:web-01, kind:dns, state:down, tag:web"
     TAB_TITLE = "Network"
+    LEGEND = (
+        "Last, p50, p95: round-trip times in ms (the last round, the median and the 95th"
+        " percentile of the kept rounds). Loss: rounds without an answer. History: one cell per"
+        " round, its height the latency, ✕ a round lost. From: the vantage point (console: this"
+        " machine). Interfaces: Util is the busier direction's share of the link speed."
+    )
     SORTS = (
-        Sort("worst", "state", words="worst first"),
-        Sort("name", "check", descending=False, words="by name"),
-        Sort("latency", "p95", words="by p95 latency, slowest first"),
-        Sort("loss", "loss", words="by packet loss, most first"),
+        Sort("worst", "state", words="by health", first="worst first", last="healthiest first"),
+        Sort("name", "check", descending=False, words="by name", first="A to Z", last="Z to A"),
+        Sort("latency", "p95", words="by p95 latency", first="slowest first", last="fastest first"),
+        Sort("loss", "loss", words="by packet loss"),
     )
     NAMED_COMMANDS = (
         ("Show or fold virtual interfaces", "lo, veth, docker, bridges, ...", "toggle_virtual"),

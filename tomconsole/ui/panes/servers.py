@@ -42,16 +42,16 @@ class ServersPane(FilteredTablePane):
     )
     BINDINGS = [Binding("m", "maintenance", "Maint")]
     NAMED_COMMANDS = (
-        ("Open maintenance window", "on the host under the cursor, or a scope you type", "maintenance"),
+        ("Open maintenance window on a host", "the one under the cursor, or a scope you type", "maintenance"),
     )
     SORTS = (
-        Sort("worst", "state", words="worst first"),
-        Sort("name", "host", descending=False, words="by name"),
-        Sort("cpu", "cpu", words="by CPU, busiest first"),
-        Sort("mem", "mem", words="by memory used, most first"),
-        Sort("disk", "disk", words="by the fullest disk first"),
-        Sort("load", "load", words="by load, highest first"),
-        Sort("net", "rx", words="by network traffic, most first"),
+        Sort("worst", "state", words="by health", first="worst first", last="healthiest first"),
+        Sort("name", "host", descending=False, words="by name", first="A to Z", last="Z to A"),
+        Sort("cpu", "cpu", words="by CPU"),
+        Sort("mem", "mem", words="by memory used"),
+        Sort("disk", "disk", words="by the fullest disk"),
+        Sort("load", "load", words="by load"),
+        Sort("net", "rx", words="by network traffic"),
     )
 
     def __init__(self, palette: Palette, thresholds: Thresholds | None = None, **kw: object) -> None:

@@ -32,6 +32,7 @@ class _Modal(ModalScreen[Any]):
     .ask-box { width: 70; max-width: 100%; height: auto; border: round $accent; background: $surface;
                padding: 1 2; }
     .ask-box Input { margin-bottom: 1; }
+    .ask-box Label { width: 100%; }  /* a long title wraps instead of being cut */
     .ask-box #acc-problem, .ask-box #win-problem, .ask-box #ask-problem { width: 100%; }
     .ask-box .field { height: auto; }
     .ask-box .field Label { width: 10; padding-top: 1; }
@@ -108,6 +109,7 @@ class AskWindow(_Modal):
             else:
                 label = Text("Maintenance window: what does it cover? (host:NAME group:NAME tag:NAME)")
             yield Label(label)
+            yield Label("", id="win-problem")  # under the title: seen on a 15-line terminal too
             for name, field in (
                 ("Covers", FieldInput(
                     value=f"host:{self.host}" if self.host else "",
@@ -120,7 +122,6 @@ class AskWindow(_Modal):
                 with Horizontal(classes="field"):
                     yield Label(name)
                     yield field
-            yield Label("", id="win-problem")
             yield Label(Text("Enter moves on; Enter on the last field saves; Esc cancels"), classes="muted")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

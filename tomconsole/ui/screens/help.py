@@ -42,7 +42,18 @@ class HelpScreen(ModalScreen[None]):
     """The keys of where the operator is (this pane or this screen), then those that work
     everywhere, and this pane's filter words."""
 
-    BINDINGS = [Binding("escape,q,question_mark", "app.pop_screen", "Close")]
+    BINDINGS = [
+        Binding("escape,q,question_mark", "app.pop_screen", "Close"),
+        Binding("j,down", "scroll(1)", "Down", show=False),
+        Binding("k,up", "scroll(-1)", "Up", show=False),
+        Binding("pagedown,space", "scroll(10)", "Page down", show=False),
+        Binding("pageup", "scroll(-10)", "Page up", show=False),
+    ]
+
+    def action_scroll(self, lines: int) -> None:
+        """Every key a line (or a page): five Downs in a burst move five lines."""
+        box = self.query_one("#help-box", VerticalScroll)
+        box.scroll_to(y=box.scroll_y + lines, animate=False)
 
     def __init__(self, sections: list[Section], filter_hint: str | None = None, legend: str = "") -> None:
         super().__init__()

@@ -142,7 +142,8 @@ class IncidentScreen(Screen[None]):
         since_trigger = (row.sample.sampled_at - datetime.fromisoformat(opened_at)).total_seconds()
         back = int((since_trigger + before_s) / interval)
         if back > kept:
-            return 0, f"(the trigger is older than the {fmt.duration(kept * interval)} kept: all of it)"
+            kept_for = fmt.duration(kept * interval)
+            return 0, f"(all {kept_for} kept: 10 min before the trigger go further back)"
         return kept - back, f"from 10 min before the trigger ({_local(opened_at)[11:16]}) to now"
 
     def on_resize(self) -> None:

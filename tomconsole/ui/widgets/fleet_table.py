@@ -160,6 +160,10 @@ class FleetTable(ScrollView, can_focus=True):
             if changed:
                 self.refresh_line(i + 1)
 
+    def on_show(self) -> None:
+        """Shown again (a tab or a wall page): the lines it kept from before are stale."""
+        self.refresh()
+
     def mark_sort(self, column: str | None, descending: bool = True) -> None:
         """Show which column the rows are sorted by, and which way (▼ highest or worst
         first, ▲ lowest or A first), in its header."""
@@ -175,10 +179,11 @@ class FleetTable(ScrollView, can_focus=True):
         self.cursor = 0
         self.scroll_to(y=0, animate=False)
 
-    def _label(self, c: Column) -> Text:
+    def _label(self, c: Column, width: int) -> Text:
         label = c.label
         if self._sort_mark is not None and self._sort_mark[0] == c.key:
-            label += "▼" if self._sort_mark[1] else "▲"
+            mark = "▼" if self._sort_mark[1] else "▲"
+            label = (label if len(label) < width else label[: max(0, width - 1)]) + mark  # the mark stays
         return Text(label, justify="right" if c.right else "left")
 
     def invalidate(self) -> None:
@@ -276,10 +281,11 @@ class FleetTable(ScrollView, can_focus=True):
         if y == 0:
             if self._header is None:
                 style = self.get_component_rich_style("fleet-table--header")
-                labels = [self._label(c) for c in self.columns]
+                labels = [self._label(c, w) for c, w in zip(self.columns, self._widths, strict=True)]
                 self._header = self._strip(labels, style, self._widths)
             header_style = self.get_component_rich_style("fleet-table--header")
-            return self._header.crop_extend(scroll_x, scroll_x + width, header_style)
+            return self._header.crop_extend(scroll_x, scroll_x + width, header_style)  # styled: _strip
+
         index = y - 1 + scroll_y
         if index >= len(self._keys):
             return Strip.blank(width, self.rich_style)
@@ -289,14 +295,16 @@ class FleetTable(ScrollView, can_focus=True):
             self._shown_tail[self._keys[index]] = cells
             tail = self._strip(cells, Style(), self._widths[self._stable :], lead=False)
             strip = Strip.join([strip, tail])
-        # Row backgrounds go underneath the cells' own colours.
+        # The row's colours go underneath the cells' own: the table's, then the cursor's or the
+        # zebra's on top of them. Every row has them, never the terminal's default colours (a
+        # light theme on a dark terminal).
+        row = self.rich_style
         if index == self.cursor:  # a mark as well as a colour: it survives any theme and NO_COLOR
-            cursor = self.get_component_rich_style("fleet-table--cursor")
+            row += self.get_component_rich_style("fleet-table--cursor")
             strip = Strip.join([Strip([Segment(CURSOR_MARK, Style(bold=True))]), strip.crop(1)])
-            strip = strip.apply_style(cursor)
         elif index % 2:
-            strip = strip.apply_style(self.get_component_rich_style("fleet-table--odd"))
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+            row += self.get_component_rich_style("fleet-table--odd")
+        return strip.apply_style(row).crop_extend(scroll_x, scroll_x + width, row)
 
     # -- keys -------------------------------------------------------------------------
 
