@@ -17,9 +17,9 @@ from tomconsole.ui.widgets.fleet_table import Column
 # check, title and state stay.
 FINDING_COLUMNS = (
     Column("sev", "Sev", 4),
-    Column("host", "Host", 9, flex=True, max_width=20),
+    Column("host", "Host", 8, flex=True, max_width=14),
     Column("check", "Check", 10, flex=True, max_width=22),
-    Column("title", "Title", 16, flex=True, max_width=64),
+    Column("title", "Title", 24, flex=True, max_width=64),  # at 80 columns First seen gives way
     Column("evidence", "Evidence", 16, flex=True, max_width=100, drop=3),
     Column("first", "First seen", 11, drop=2),
     Column("last", "Last seen", 11, drop=1),
