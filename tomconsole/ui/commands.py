@@ -9,6 +9,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.app import SystemCommand
+from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -54,7 +55,9 @@ class Commands(KeyGate):
         """The keys of where the operator is: the pushed screen's, or the shown pane's."""
         shown = self.panes[:9]
         numbers = (f"1-{len(shown)}", "go to " + ", ".join(p.TAB_TITLE.lower() for p in shown))
-        everywhere = ("Everywhere", [*key_lines(self.BINDINGS), numbers, *EXTRA_KEYS])
+        said = {key for key, _ in EXTRA_KEYS}  # ctrl+p: said once, in words, below
+        own = [b for b in self.BINDINGS if isinstance(b, Binding) and b.key not in said]
+        everywhere = ("Everywhere", [*key_lines(own), numbers, *EXTRA_KEYS])
         if len(self.screen_stack) > 1:
             here = self.screen
             title = getattr(here, "HELP_TITLE", "On this screen")
