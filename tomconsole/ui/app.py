@@ -29,7 +29,7 @@ from tomconsole.monitor.state import FleetState
 from tomconsole.store import Store, StoreError
 from tomconsole.ui.acting import Acting
 from tomconsole.ui.commands import Commands, tab_id
-from tomconsole.ui.contrast import row_defaults
+from tomconsole.ui.contrast import variable_defaults
 from tomconsole.ui.messages import (
     AcceptRequested,
     ActionRequested,
@@ -234,7 +234,7 @@ class TomConsole(Acting, Commands):
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """The variables our CSS uses, for a theme that does not set them (ui/contrast.py)."""
-        return {"muted": "#808080", **row_defaults(self.current_theme)}
+        return variable_defaults(self.current_theme)
 
     def watch_theme(self, _theme: str) -> None:
         self.palette = Palette.from_theme(self.current_theme)

@@ -70,6 +70,15 @@ def row_defaults(theme: Theme) -> dict[str, str]:
     }
 
 
+MUTED_DEFAULT = "#808080"
+
+
+def variable_defaults(theme: Theme) -> dict[str, str]:
+    """The CSS variables tomconsole's styles use, for a theme that does not set them: an
+    App's `get_theme_variable_defaults` (the console's and the wall's)."""
+    return {"muted": MUTED_DEFAULT, **row_defaults(theme)}
+
+
 def colours(theme: Theme) -> dict[str, str]:
     """Every colour the grid needs, by name, as the console resolves it."""
     fg = theme.foreground or ("#e0e0e0" if theme.dark else "#202020")
@@ -83,7 +92,7 @@ def colours(theme: Theme) -> dict[str, str]:
         "warning": theme.warning or "yellow",
         "error": theme.error or "red",
         "accent": theme.accent or theme.primary,
-        "muted": theme.variables.get("muted", "#808080"),
+        "muted": theme.variables.get("muted", MUTED_DEFAULT),
     }
     defaults = row_defaults(theme)
     for name in ("row-zebra", "row-cursor", "row-cursor-idle"):

@@ -8,6 +8,7 @@ from rich.style import Style
 from textual.theme import Theme
 
 from tomconsole.models import HostState, Level
+from tomconsole.ui.contrast import MUTED_DEFAULT
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class Palette:
             ok=theme.success or "green",
             warn=theme.warning or "yellow",
             crit=theme.error or "red",
-            muted=theme.variables.get("muted", "#808080"),
+            muted=theme.variables.get("muted", MUTED_DEFAULT),
             accent=theme.accent or theme.primary or fg,
         )
 

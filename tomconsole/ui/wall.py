@@ -25,6 +25,7 @@ from textual.widgets import ContentSwitcher, Digits, Label, Static
 from tomconsole.engine import Engine
 from tomconsole.models import HostState
 from tomconsole.ui import format as fmt
+from tomconsole.ui.contrast import variable_defaults
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.panes.base import FilteredTablePane
 from tomconsole.ui.rows import summarize
@@ -79,9 +80,7 @@ class WallApp(App[None]):
         self._index = 0
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
-        from tomconsole.ui.contrast import row_defaults
-
-        return {"muted": "#808080", **row_defaults(self.current_theme)}
+        return variable_defaults(self.current_theme)
 
     # -- layout -----------------------------------------------------------------------------
 
