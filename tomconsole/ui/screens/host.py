@@ -168,7 +168,7 @@ class HostScreen(Screen[None]):
             ("tags", ", ".join(row.info.tags)),
             ("sampled", f"{fmt.duration(row.age_s)} ago" if row.age_s is not None else None),
         ]
-        width = self.query_one("#host-facts", Static).size.width or self.size.width - 2
+        width = self.size.width - 4  # the body's padding and a scrollbar, shown or not yet: stable
         facts.append_text(facts_text(pairs, width, self.palette.faint))
         lv = levels(row, self.thresholds)
         if s is not None:
