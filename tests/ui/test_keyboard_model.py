@@ -183,3 +183,16 @@ async def test_ctrl_p_a_name_and_enter_in_one_burst_run_that_command(tmp_path: P
         assert app.incidents is not None
         assert all(i.state is not IncidentState.ACKNOWLEDGED or i.acknowledged_by == "ana"
                    for i in app.incidents.book.open())  # fmt: skip
+
+
+async def test_a_refused_ack_leaves_nothing_to_undo(tmp_path: Path) -> None:
+    async with in_the_queue(tmp_path) as (app, pilot):
+        assert app.incidents is not None
+        await pilot.press("down", "down")  # INC-000001, acknowledged by ana already
+        inc = app.incidents.book.incidents[app.incidents_pane.table.cursor_key or ""]
+        assert inc.acknowledged_by == "ana"
+        await pilot.press("a")
+        await wait_for(pilot, lambda: "already acknowledged by ana" in _toasts(app))
+        await pilot.press("u")
+        await wait_for(pilot, lambda: "nothing to undo" in _toasts(app))
+        assert inc.state is IncidentState.ACKNOWLEDGED and inc.acknowledged_by == "ana"

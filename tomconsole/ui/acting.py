@@ -82,6 +82,9 @@ class Acting(KeyGate):
         reply = await self.engine.act(action)
         if not reply["ok"]:
             self._say(reply["error"], severity="error", timeout=10 if reply.get("not_saved") else 5)
+            offered = self._undoable[0] if self._undoable else None
+            if isinstance(action, Acknowledge | Resolve) and offered and offered.incident == action.incident:
+                self._undoable = None  # a refused ack leaves nothing to take back
         elif "window" in reply:
             w = reply["window"]
             until = datetime.fromisoformat(w["end"]).astimezone()
