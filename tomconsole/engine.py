@@ -50,6 +50,8 @@ from tomconsole.monitor.state import FleetState, HostRow
 from tomconsole.monitor.views import RowViews
 from tomconsole.probes import BUILTIN_KINDS
 from tomconsole.store import Store, StoreError, describe
+from tomconsole.troubleshoot.desk import Troubleshooter
+from tomconsole.troubleshoot.diagnostics import Diagnostics
 
 if TYPE_CHECKING:  # the clients are imported only when something is polled (a CLI write is quick)
     from tomconsole.collectors.sources import Source
@@ -142,6 +144,7 @@ class Engine:
         self._archive_due = time.monotonic()
         self.alertmanager: AlertmanagerSync | None = None
         self._sync: asyncio.Task[None] | None = None
+        self._troubleshooter: Troubleshooter | None = None
         if config.alertmanager is not None and poll:
             from tomconsole.collectors.alertmanager import AlertmanagerClient
             from tomconsole.incidents.external import AlertmanagerSync
@@ -154,6 +157,24 @@ class Engine:
                 wall=wall,
                 on_change=self._incidents_changed,
             )
+
+    @property
+    def troubleshooter(self) -> Troubleshooter:
+        """Process tables and audited diagnostics on this console's SSH hosts."""
+        if self._troubleshooter is None:
+            from tomconsole.collectors.ssh import SshCollector
+
+            hosts = {c.name: c for s in self.sources for c in s.collectors() if isinstance(c, SshCollector)}
+            infos = {i.name: i for i in self.config.host_infos()}
+            diags = Diagnostics(self.config, hosts, infos, self._wall)
+            self._troubleshooter = Troubleshooter(diags, hosts, self.act, self._cannot_write)
+        return self._troubleshooter
+
+    def _cannot_write(self) -> str | None:
+        if self.incidents is None:
+            return self.store_problem or "there is no data directory to audit in"
+        store = self.incidents.store
+        return (store.banner or "the store is read-only") if store.read_only else None
 
     # -- running ---------------------------------------------------------------------------
 

@@ -569,6 +569,35 @@ class ImportFindings:
     file: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class RanDiagnostic:
+    """The audit record of one diagnostic run on a host (who, where, which, how it ended)."""
+
+    host: str
+    diagnostic: str
+    by: str
+    status: int | None
+    bytes: int
+    truncated: bool = False
+    timed_out: bool = False
+    command: str = ""  # only for a free command (allow_free_commands): what was typed
+
+
+@dataclass(frozen=True, slots=True)
+class AttachDiagnostic:
+    """A diagnostic's output attached to an incident as a note (its evidence)."""
+
+    incident: str
+    by: str
+    host: str
+    diagnostic: str
+    title: str
+    at: str  # when it ran, ISO UTC
+    status: int | None
+    output: str
+    truncated: bool = False
+
+
 Action = (
     Acknowledge
     | Resolve
@@ -586,4 +615,6 @@ Action = (
     | TerminateSession
     | AcceptRisk
     | ImportFindings
+    | RanDiagnostic
+    | AttachDiagnostic
 )

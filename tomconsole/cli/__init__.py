@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 
 from tomconsole.cli import check as cli_check
 from tomconsole.cli import console as cli_console
+from tomconsole.cli import diag as cli_diag
 from tomconsole.cli import findings as cli_findings
 from tomconsole.cli import incidents as cli_incidents
 from tomconsole.cli import poll as cli_poll
@@ -134,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_console.add_parsers(command, _bounded)
     cli_incidents.add_parsers(command)
     cli_findings.add_parsers(command)
+    cli_diag.add_parsers(command)
     return p
 
 
@@ -181,6 +183,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cli_incidents.run_windows(args, config, directory)
     if args.command == "findings":
         return cli_findings.run(args, config, directory)
+    if args.command == "diag":
+        return cli_diag.run(args, config, directory)
     if args.command == "poll":
         return cli_poll.run_poll(args, config, directory)
     if args.command == "wall":

@@ -42,6 +42,7 @@ from tomconsole.collectors.ssh_keys import (
 )
 from tomconsole.models import CpuTimes, HostSample, HostState, Observation
 from tomconsole.probes.linux import PROBE_COMMAND, cpu_percent, parse_reply, request_line
+from tomconsole.probes.processes import ProcessTable, parse_top, top_request
 
 FACTS_EVERY = 120
 PRIME_DELAY_S = 0.5
@@ -248,6 +249,7 @@ class SshCollector:
         self._prev_cpu: CpuTimes | None = None
         self._carry: HostSample | None = None  # slow-changing parts from the last full sample
         self._connecting: asyncio.Future[None] | None = None  # a connect attempt under way
+        self._asking = asyncio.Lock()  # one request at a time on the probe (samples, process tables)
 
     # -- connection -------------------------------------------------------------------------
 
@@ -371,13 +373,20 @@ class SshCollector:
 
     # -- one request ------------------------------------------------------------------------
 
-    async def _ask(self, *, disks: bool, facts: bool) -> str:
-        probe = self._probe
-        assert probe is not None and probe.chan is not None
-        self._seq += 1
+    async def _ask(self, *, disks: bool = False, facts: bool = False, top: str | None = None) -> str:
+        async with self._asking:
+            probe = self._probe
+            if probe is None or probe.chan is None:
+                raise ProbeEnded("the probe was restarted")
+            self._seq += 1
+            line = top_request(self._seq, top) if top else request_line(self._seq, disks=disks, facts=facts)
+            return await self._request(probe, line)
+
+    async def _request(self, probe: _ProbeChannel, line: str) -> str:
+        assert probe.chan is not None
         reply = probe.expect(f"\n$ {self._seq}\n".encode())
         try:
-            probe.chan.write(request_line(self._seq, disks=disks, facts=facts).encode())
+            probe.chan.write(line.encode())
         except BrokenPipeError:
             if not reply.cancel():
                 reply.exception()  # already failed (the probe had ended): retrieved, so never logged
@@ -432,6 +441,28 @@ class SshCollector:
             log.exception("collecting %s", self.name)
             self._retire_connection()
             return Observation(self.name, HostState.ERROR, f"error: {type(exc).__name__}: {exc}")
+
+    async def top(self, by: str) -> ProcessTable | str:
+        """The host's top processes from its probe (ordered `by`), or why there are none now.
+        Asked between samples (one request at a time); a reply that does not come within
+        `command_timeout` restarts the probe, as a sample's would."""
+        if self._probe is None:
+            return f"not connected: {self.down_reason or 'connecting'}"
+        t = self.target
+        try:
+            async with asyncio.timeout(t.command_timeout):
+                text = await self._ask(top=by)
+        except TimeoutError:
+            self._retire_probe()
+            return f"no process table within {t.command_timeout:g} s"
+        except ProbeEnded as exc:
+            return str(exc)
+        except OutputCapExceeded:
+            self._retire_probe()
+            return f"the process table exceeded {t.output_cap_bytes // 1024} KiB"
+        except (OSError, asyncssh.Error) as exc:
+            return f"connection lost: {_describe(exc)}"
+        return parse_top(text, datetime.now(UTC))
 
     @property
     def connection(self) -> asyncssh.SSHClientConnection | None:

@@ -28,6 +28,7 @@ from tomconsole.config._yaml import (
 from tomconsole.config.alertmanager import AlertmanagerConfig
 from tomconsole.config.base import Duration, Strict, parse_duration
 from tomconsole.config.databases import DatabaseConfig
+from tomconsole.config.diagnostics import DiagnosticConfig, effective_diagnostics, parse_scope
 from tomconsole.config.incidents import DAYS, IncidentPolicy, MaintenanceConfig, Member, Team, Weekly
 from tomconsole.config.network import CheckConfig, NetworkConfig
 from tomconsole.config.notify import Notifications, Webhook
@@ -55,6 +56,7 @@ __all__ = [
     "ConfigError",
     "ConfigIssue",
     "DatabaseConfig",
+    "DiagnosticConfig",
     "Duration",
     "HostConfig",
     "IncidentPolicy",
@@ -77,6 +79,7 @@ __all__ = [
     "load_config",
     "parse_config",
     "parse_duration",
+    "parse_scope",
 ]
 
 
@@ -100,6 +103,13 @@ class Config(Strict):
     network: NetworkConfig = NetworkConfig()
     databases: list[DatabaseConfig] = []
     security: SecurityConfig = SecurityConfig()
+    diagnostics: list[DiagnosticConfig] = []  # added to the defaults; see config/diagnostics.py
+    default_diagnostics: bool = True
+    allow_free_commands: bool = False  # a command typed in the console or on the CLI may run
+
+    @property
+    def effective_diagnostics(self) -> list[DiagnosticConfig]:
+        return effective_diagnostics(self.diagnostics, self.default_diagnostics)
 
     @property
     def effective_rules(self) -> list[RuleConfig]:
@@ -153,6 +163,7 @@ def parse_config(
             ("rules", [r.name for r in config.rules]),
             ("network.checks", [c.name for c in config.network.checks]),
             ("databases", [d.name for d in config.databases]),
+            ("diagnostics", [d.name for d in config.diagnostics]),
         ):
             seen: set[str] = set()
             for i, name in enumerate(names):

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from tomconsole.config.base import Duration, Strict
-from tomconsole.models import HostState
+from tomconsole.models import HostInfo, HostState
 from tomconsole.probes.kinds import Kind, metric_names
 
 
@@ -24,6 +24,18 @@ class Scope(Strict):
     hosts: list[str] = []
     groups: list[str] = []
     tags: list[str] = []
+
+    @property
+    def empty(self) -> bool:
+        return not (self.hosts or self.groups or self.tags)
+
+    def names(self, info: HostInfo) -> bool:
+        """The host is named by name, group or tag (an empty scope names none)."""
+        return (
+            info.name in self.hosts
+            or (info.group is not None and info.group in self.groups)
+            or any(t in self.tags for t in info.tags)
+        )
 
 
 class RuleConfig(Strict):

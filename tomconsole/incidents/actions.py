@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tomconsole.config import Scope, parse_duration
-from tomconsole.incidents.book import IncidentBook
+from tomconsole.config import Scope, parse_duration, parse_scope
+from tomconsole.incidents.book import AUDIT, IncidentBook
 from tomconsole.incidents.windows import WindowBook, scope_words
 from tomconsole.models import (
     AcceptHostKey,
@@ -22,6 +22,7 @@ from tomconsole.models import (
     Acknowledge,
     Action,
     Assign,
+    AttachDiagnostic,
     EndWindow,
     Escalate,
     ExtendWindow,
@@ -30,6 +31,7 @@ from tomconsole.models import (
     Note,
     OpenIncident,
     OpenWindow,
+    RanDiagnostic,
     Resolve,
     SetSeverity,
     Undo,
@@ -53,24 +55,6 @@ def window_length(text: str, now: datetime) -> timedelta:
         return timedelta(seconds=parse_duration(t))
     except OverflowError:
         raise ValueError(f"{text}: far too long for a maintenance window") from None
-
-
-def parse_scope(text: str) -> Scope:
-    """`host:db-01 group:prod tag:web`; a bare word is a host name."""
-    hosts, groups, tags = [], [], []
-    for word in text.split():
-        kind, sep, value = word.partition(":")
-        if not sep:
-            hosts.append(word)
-        elif kind == "host":
-            hosts.append(value)
-        elif kind == "group":
-            groups.append(value)
-        elif kind == "tag":
-            tags.append(value)
-        else:
-            raise ValueError(f"{word}: a window covers host:NAME, group:NAME or tag:NAME")
-    return Scope(hosts=hosts, groups=groups, tags=tags)
 
 
 def window_problem(windows: WindowBook, scope_text: str, duration: str) -> str | None:
@@ -154,6 +138,9 @@ def to_wire(action: Action) -> dict[str, Any]:
                 "reason": action.reason,
                 "until": action.until,
             }
+        case RanDiagnostic() | AttachDiagnostic():
+            name = "diagnostic-ran" if isinstance(action, RanDiagnostic) else "attach-diagnostic"
+            return {"action": name, "who": who, **{k: v for k, v in _fields(action).items() if k != "by"}}
         case ImportFindings():
             return {
                 "action": "import-findings",
@@ -216,6 +203,29 @@ def from_wire(req: dict[str, Any]) -> Action:
             return ImportFindings(
                 str(req["host"]), str(req["scanner"]), found, who, str(req.get("file") or "")
             )
+        if name == "diagnostic-ran":
+            return RanDiagnostic(
+                str(req["host"]),
+                str(req["diagnostic"]),
+                who,
+                _status(req.get("status")),
+                int(req.get("bytes") or 0),
+                bool(req.get("truncated")),
+                bool(req.get("timed_out")),
+                str(req.get("command") or ""),
+            )
+        if name == "attach-diagnostic":
+            return AttachDiagnostic(
+                str(req["incident"]),
+                who,
+                str(req["host"]),
+                str(req["diagnostic"]),
+                str(req.get("title") or req["diagnostic"]),
+                str(req["at"]),
+                _status(req.get("status")),
+                str(req.get("output") or ""),
+                bool(req.get("truncated")),
+            )
         if name == "accept-host-key":
             return AcceptHostKey(str(req["host"]), str(req["fingerprint"]), str(req["key"]), who)
     except KeyError as exc:
@@ -225,6 +235,32 @@ def from_wire(req: dict[str, Any]) -> Action:
     except ValidationError:
         raise ValueError("a window's scope lists hosts, groups and tags by name") from None
     raise ValueError(f"unknown action {name}")
+
+
+def _fields(action: RanDiagnostic | AttachDiagnostic) -> dict[str, Any]:
+    return {f.name: getattr(action, f.name) for f in dataclasses.fields(action)}
+
+
+def _status(value: Any) -> int | None:
+    return None if value is None or value == "" else int(value)
+
+
+def audit_of_run(run: RanDiagnostic, at: datetime) -> dict[str, Any]:
+    """The audit record of a diagnostic run: who, host, which, how it ended, bytes."""
+    doc: dict[str, Any] = {
+        "at": at.isoformat(),
+        "who": run.by,
+        "action": "diagnostic",
+        "host": run.host,
+        "diagnostic": run.diagnostic,
+        "status": run.status,
+        "bytes": run.bytes,
+        "truncated": run.truncated,
+        "timed_out": run.timed_out,
+    }
+    if run.command:
+        doc["command"] = run.command
+    return doc
 
 
 # -- applying --------------------------------------------------------------------------------
@@ -274,6 +310,11 @@ def apply_action(book: IncidentBook, windows: WindowBook, action: Action | dict[
             inc = book.escalate(action.incident, who)
         case SetSeverity():
             inc = book.set_severity(action.incident, who, action.severity)
+        case AttachDiagnostic():
+            inc = book.attach_diagnostic(action)
+        case RanDiagnostic():
+            book.store.append(AUDIT, audit_of_run(action, book.now()))
+            return {"ok": True, "host": action.host, "diagnostic": action.diagnostic}
         case _:
             raise ValueError(f"{type(action).__name__} is not an incident or window action")
     return {"ok": True, "incident": inc.summary()}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tomconsole.incidents.model import Incident
 
 
@@ -33,4 +35,18 @@ def to_markdown(inc: Incident) -> str:
     if inc.notes:
         lines += ["", "## Notes", ""]
         lines += [f"- {_when(n['at'])} {n['who']}: {_cell(n['text'])}" for n in inc.notes]
+    evidence = [n for n in inc.notes if "output" in n]
+    if evidence:
+        lines += ["", "## Diagnostics attached", ""]
+        for n in evidence:
+            lines += [f"### {_cell(n['text'])}", "", *_fenced(n["output"]), ""]
+            if n.get("truncated") == "yes":
+                lines += ["(truncated: the output above is the start of what the host sent)", ""]
     return "\n".join(lines) + "\n"
+
+
+def _fenced(text: str) -> list[str]:
+    """A code block whose fence no line of `text` can close: host output stays literal."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence, text.rstrip("\n"), fence]

@@ -10,12 +10,14 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tomconsole.incidents.model import Incident, IncidentState
+from tomconsole.models import AttachDiagnostic
 from tomconsole.monitor.rules import SEVERITIES
 
 if TYPE_CHECKING:
     from tomconsole.incidents.book import Policy
 
 MAX_TITLE, MAX_NOTE = 200, 10_000
+MAX_EVIDENCE = 64 * 1024  # characters of a diagnostic's output kept in a note
 #: How long after an ack or a resolve its author may take it back (the console offers `u`
 #: for less: a toast's life; this leaves room for a slow disk or a burst of keys).
 UNDO_WITHIN = timedelta(seconds=30)
@@ -138,6 +140,37 @@ class OperatorActions:
         self._save(inc, "note", who, before)
         return inc
 
+    def attach_diagnostic(self, a: AttachDiagnostic) -> Incident:
+        """A diagnostic's output as a note: the headline as its text, the output beside it
+        (cut at MAX_EVIDENCE, and marked so), kept exactly as the host gave it."""
+        inc = self._get(a.incident)
+        output, cut = a.output[:MAX_EVIDENCE], a.truncated or len(a.output) > MAX_EVIDENCE
+        status = "no exit status" if a.status is None else f"exit {a.status}"
+        text = limited_text(
+            f"diagnostic {a.diagnostic} ({a.title}) on {a.host} at {a.at[:19]}Z: {status}"
+            + (", truncated" if cut else ""),
+            "a headline",
+            MAX_NOTE,
+        )
+        before = inc.to_doc()
+        now = self.now()
+        inc.notes.append(
+            {
+                "at": now.isoformat(),
+                "who": a.by,
+                "text": text,
+                "diagnostic": a.diagnostic,
+                "host": a.host,
+                "ran_at": a.at,
+                "status": "" if a.status is None else str(a.status),
+                "output": output,
+                "truncated": "yes" if cut else "no",
+            }
+        )
+        inc.log(now, "diagnostic", a.by, text)
+        self._save(inc, "attach-diagnostic", a.by, before, {"diagnostic": a.diagnostic, "host": a.host})
+        return inc
+
     def set_severity(self, incident_id: str, who: str, severity: str) -> Incident:
         inc = self._get_open(incident_id, "change the severity of")
         check_severity(severity)
@@ -219,9 +252,6 @@ class OperatorActions:
         inc.log(self.now(), what, who, detail)
         self._save(inc, action, who, before, extra=origin)
         return inc
-
-
-MAX_TITLE, MAX_NOTE = 200, 10_000
 
 
 class Refused(ValueError):

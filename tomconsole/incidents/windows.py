@@ -23,13 +23,7 @@ TABLE, LOG, AUDIT = "windows", "window_log", "audit"
 
 def in_scope(scope: Scope, info: HostInfo) -> bool:
     """An empty scope matches nothing: a window must say what it silences."""
-    if not (scope.hosts or scope.groups or scope.tags):
-        return False
-    return (
-        info.name in scope.hosts
-        or (info.group is not None and info.group in scope.groups)
-        or any(t in scope.tags for t in info.tags)
-    )
+    return scope.names(info)
 
 
 def scope_words(scope: Scope) -> str:

@@ -58,9 +58,12 @@ import shlex
 from datetime import datetime
 
 from tomconsole.models import CpuTimes, Filesystem, HostSample, Interface, ProbeResult
+from tomconsole.probes.processes import AWK_TOP
 
 # The awk program. It must not contain a single quote (it travels inside one).
-AWK_PROGRAM = r"""
+AWK_PROGRAM = (
+    AWK_TOP
+    + r"""
 function slurp(f, tag, re,   l) {
   while ((getline l < f) > 0) if (l ~ re) out = out tag " " l "\n"
   close(f)
@@ -71,6 +74,7 @@ function kb(k) {
 {
   seq = $2; flags = $3
   out = "@ " seq "\n"
+  if (flags == "c" || flags == "r") { printf "%s", out top(flags) "$ " seq "\n"; fflush(); next }
   if ((getline l < "/proc/uptime") > 0) { split(l, a, " "); out = out "U " a[1] "\n" }
   close("/proc/uptime")
   if ((getline l < "/proc/loadavg") > 0) { split(l, a, " "); out = out "L " a[1] " " a[2] " " a[3] "\n" }
@@ -133,6 +137,7 @@ function kb(k) {
   fflush()
 }
 """
+)
 
 # Debian's mawk block-buffers stdin unless told `-W interactive`; other awks read lines.
 _LAUNCHER = (

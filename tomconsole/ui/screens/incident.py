@@ -31,6 +31,21 @@ from tomconsole.ui.widgets.fleetbar import FleetBar
 from tomconsole.ui.widgets.lines import show_text
 
 CHARTS = HOST_CHARTS[:3]  # cpu, mem, load
+EVIDENCE_LINES = 12  # of an attached diagnostic's output, shown under its note (all in the export)
+
+
+def _evidence(output: str, faint: str) -> Text:
+    """The start of a diagnostic's output, each line through the sanitizer, indented."""
+    lines = output.rstrip("\n").split("\n")
+    out = Text()
+    for line in lines[:EVIDENCE_LINES]:
+        out.append("  │ ", style=faint)
+        out.append_text(safe_text(line))
+        out.append("\n")
+    if len(lines) > EVIDENCE_LINES:
+        more = len(lines) - EVIDENCE_LINES
+        out.append(f"  │ … {more} more line{'s' if more != 1 else ''} (E exports it all)\n", style=faint)
+    return out
 
 
 class IncidentScreen(Screen[None]):
@@ -120,6 +135,8 @@ class IncidentScreen(Screen[None]):
             text.no_wrap = False
             notes.append_text(text)
             notes.append("\n")
+            if "output" in n:
+                notes.append_text(_evidence(n["output"], faint))
         self.query_one("#inc-notes-label", Label).display = bool(inc.notes)
         shown_notes = self.query_one("#inc-notes", Static)
         shown_notes.display = bool(inc.notes)

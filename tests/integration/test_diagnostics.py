@@ -1,0 +1,224 @@
+"""Diagnostics and process tables against OpenSSH's sshd on loopback, as the console and the
+CLI run them: output as by hand, a hang ended at its deadline with nothing left on the host,
+a flood capped and marked, hostile text printed safely, the audit and the attached note kept
+across a restart, free commands refused, and a process table that agrees with `ps`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.integration.conftest import Sshd
+from tests.integration.test_cli import _run
+from tomconsole.config import Config, parse_config
+from tomconsole.engine import Engine
+from tomconsole.probes.processes import BY_CPU, BY_MEMORY, ProcessTable
+from tomconsole.store import Store
+from tomconsole.troubleshoot.diagnostics import Refused
+
+HAND = "ls -1 /etc | head -n 40; cat /etc/os-release; echo err-line >&2; exit 3"
+HANG = 'trap "" TERM; sleep 613 & sleep 614; wait'
+FLOOD = "yes tomconsole-flood-line"
+HOSTILE = r"printf '[bold red]PWNED[/] \033[31mred\033]0;owned\007 \342\200\256mirror\n'"
+
+
+def _config(sshd: Sshd, tmp_path: Path, extra: str = "") -> tuple[Config, Path]:
+    kw = sshd.fleet.target_kwargs()
+    text = (
+        f"local: false\nssh:\n  user: {kw['user']}\n  identity_file: {kw['identity_file']}\n"
+        f"  known_hosts: [{kw['known_hosts'][0]}]\n  connect_timeout: 5\n  command_timeout: 5\n"  # type: ignore[index]
+        f"hosts:\n  - {{name: box, address: '{sshd.normal[2]}', port: {kw['port']}, group: lab}}\n"
+        "diagnostics:\n"
+        f"  - {{name: by-hand, title: as by hand, command: {json.dumps(HAND)}}}\n"
+        f"  - {{name: hang, title: a hang, command: {json.dumps(HANG)}, timeout: 2}}\n"
+        f"  - {{name: flood, title: a flood, command: {json.dumps(FLOOD)}, max_bytes: 65536}}\n"
+        f"  - {{name: hostile, title: hostile text, command: {json.dumps(HOSTILE)}}}\n"
+        "  - {name: elsewhere, title: not here, command: uptime, hosts: 'group:other'}\n"
+        f"{extra}"
+    )
+    path = tmp_path / "tomconsole.yaml"
+    path.write_text(text, encoding="utf-8")
+    return parse_config(text, str(path)), path
+
+
+def _left(marker: Callable[[str], bool]) -> list[psutil.Process]:
+    out = []
+    for p in psutil.process_iter(["cmdline"]):
+        with contextlib.suppress(psutil.Error):
+            if marker(" ".join(p.info["cmdline"] or [])):
+                out.append(p)
+    return out
+
+
+async def _until(cond: Callable[[], bool], what: str, limit: float = 15.0) -> None:
+    async with asyncio.timeout(limit):
+        while not cond():
+            await asyncio.sleep(0.05)
+    assert cond(), what
+
+
+@pytest.fixture
+async def engine(sshd: Sshd, tmp_path: Path) -> Engine:
+    config, _ = _config(sshd, tmp_path)
+    eng = Engine(config, data_dir=tmp_path / "data", background=False)
+    await eng.round()
+    assert eng.snapshot().hosts[0].state.value == "up", eng.snapshot().hosts[0].reason
+    yield eng  # type: ignore[misc]
+    await eng.stop()
+    for c in eng.sources:
+        for u in c.collectors():
+            await u.close()
+
+
+async def test_output_matches_the_command_run_by_hand(engine: Engine) -> None:
+    ran = await engine.troubleshooter.run("box", "by-hand", "ana")
+    by_hand = subprocess.run(["sh", "-c", HAND], capture_output=True, text=True)
+    assert ran.not_audited is None
+    assert ran.run.status == 3 and not ran.run.timed_out and not ran.run.truncated
+    assert ran.run.output == by_hand.stdout + by_hand.stderr
+    assert ran.run.bytes == len(ran.run.output.encode())
+
+
+async def test_a_hang_hits_its_deadline_and_leaves_no_process(engine: Engine) -> None:
+    def ours(cmd: str) -> bool:
+        return cmd in ("sleep 613", "sleep 614") or "sleep 614; wait" in cmd
+
+    try:
+        ran = await engine.troubleshooter.run("box", "hang", "ana")
+        assert ran.run.timed_out and ran.run.status in (124, 137, None), ran.run
+        assert "deadline" in ran.run.outcome
+        await _until(lambda: not _left(ours), "processes of the hung diagnostic left on the host")
+    finally:
+        for p in _left(ours):  # only when the test failed: ours, by PID
+            with contextlib.suppress(psutil.Error):
+                p.kill()
+
+
+async def test_a_flood_is_capped_marked_and_ended(engine: Engine) -> None:
+    def ours(cmd: str) -> bool:
+        return cmd == FLOOD
+
+    try:
+        ran = await engine.troubleshooter.run("box", "flood", "ana")
+        assert ran.run.truncated and len(ran.run.output.encode()) == 65536
+        assert ran.run.bytes > 65536
+        assert ran.run.output.startswith("tomconsole-flood-line\n")
+        assert "truncated" in ran.run.headline()
+        await _until(lambda: not _left(ours), "the flooding process left on the host")
+    finally:
+        for p in _left(ours):
+            with contextlib.suppress(psutil.Error):
+                p.kill()
+
+
+async def test_only_configured_diagnostics_run(engine: Engine) -> None:
+    t = engine.troubleshooter
+    assert [d.name for d in t.available("box")][:5] == [
+        "journal-errors",
+        "kernel-messages",
+        "var-usage",
+        "listening",
+        "failed-units",
+    ]
+    assert "elsewhere" not in {d.name for d in t.available("box")}
+    with pytest.raises(Refused, match="elsewhere is not a diagnostic for box"):
+        await t.run("box", "elsewhere", "ana")
+    with pytest.raises(Refused, match="free commands are off"):
+        await t.run("box", "", "ana", command="id")
+    with pytest.raises(Refused, match="not a host of this console"):
+        await t.run("nowhere", "by-hand", "ana")
+
+
+async def test_the_process_table_agrees_with_ps(engine: Engine) -> None:
+    burner = subprocess.Popen([sys.executable, "-c", "while True: pass", "tomconsole-burner"])
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import time; b = bytearray(150 << 20); time.sleep(120)", "tomconsole-holder"]
+    )
+    try:
+        t = engine.troubleshooter
+        await t.processes("box", BY_CPU)  # the first look gives lifetime averages
+
+        async def table(by: str) -> ProcessTable:
+            got = await t.processes("box", by)
+            assert isinstance(got, ProcessTable), got
+            return got
+
+        await _until(lambda: psutil.Process(holder.pid).memory_info().rss > 150 << 20, "the holder's memory")
+        cpu = await table(BY_CPU)
+        mem = await table(BY_MEMORY)
+        assert cpu.count == len(psutil.pids()) or abs(cpu.count - len(psutil.pids())) < 20
+        rows = {r.pid: r for r in cpu.rows}
+        assert burner.pid in rows, [(r.pid, r.command) for r in cpu.rows]
+        assert rows[burner.pid].cpu_pct > 50
+        by_mem = {r.pid: r for r in mem.rows}
+        assert holder.pid in by_mem
+        ps = subprocess.run(
+            ["ps", "-ww", "-o", "user=,rss=,nlwp=,etimes=,args=", "-p", str(holder.pid)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split(None, 4)
+        row = by_mem[holder.pid]
+        assert row.user == ps[0]
+        assert abs(row.rss_bytes - int(ps[1]) * 1024) < 0.05 * int(ps[1]) * 1024
+        assert row.threads == int(ps[2])
+        assert row.started_at is not None
+        age = (datetime.now(UTC) - row.started_at).total_seconds()
+        assert abs(age - int(ps[3])) < 3
+        assert row.command == ps[4].strip()
+        assert mem.rows[0].rss_bytes >= mem.rows[-1].rss_bytes
+    finally:
+        for p in (burner, holder):
+            p.kill()
+            p.wait()
+
+
+async def test_cli_run_attach_survive_a_restart_and_print_safely(sshd: Sshd, tmp_path: Path) -> None:
+    _, path = _config(sshd, tmp_path)
+    data = tmp_path / "data"
+    code, out, err = await _run(
+        "--config", str(path), "incidents", "open", "--title", "disk", "--host", "box", data=data
+    )
+    assert code == 0, err
+    inc = out.split(":")[0]
+    code, out, err = await _run(
+        "--config", str(path), "--as", "ana", "diag", "run", "box", "hostile", "--attach", inc, data=data
+    )
+    assert code == 0, err
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert "[bold red]PWNED[/]" in out and "\\x1b[31mred" in out
+    assert f"attached to {inc}" in err
+    code, out, err = await _run(
+        "--config", str(path), "diag", "run", "box", "hostile", "--format", "json", data=data
+    )
+    assert code == 0, err
+    assert json.loads(out)["output"] == "[bold red]PWNED[/] \x1b[31mred\x1b]0;owned\x07 \u202emirror\n"
+
+    code, out, err = await _run("--config", str(path), "diag", "run", "box", "--command", "id", data=data)
+    assert code == 1 and "free commands are off" in err
+
+    # a new process: what was written is there, once
+    store = Store(data, role="cli", background=False, read_only=True)
+    try:
+        audit = [a for a in store.all("audit") if a.get("action") == "diagnostic"]
+    finally:
+        store.close()
+    assert [(a["who"], a["host"], a["diagnostic"], a["status"]) for a in audit] == [
+        ("ana", "box", "hostile", 0),
+        (os.environ.get("USER") or audit[1]["who"], "box", "hostile", 0),
+    ]
+    assert audit[0]["bytes"] == len("[bold red]PWNED[/] \x1b[31mred\x1b]0;owned\x07 \u202emirror\n".encode())
+    code, out, err = await _run("--config", str(path), "incidents", "export", inc, data=data)
+    assert code == 0, err
+    assert "diagnostic hostile (hostile text) on box" in out
+    assert "```\n[bold red]PWNED[/] \\x1b[31mred" in out

@@ -1,0 +1,79 @@
+"""What a face (console, CLI) asks when troubleshooting a host: its process table now, the
+diagnostics it has, and a run of one, audited before its output is handed over.
+
+A run is refused before it starts when it could not be audited (no store, a read-only
+console): the audit is the price of running something on a host. The Engine builds one
+Troubleshooter over its SSH hosts and its own `act`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from tomconsole.collectors.ssh import SshCollector
+from tomconsole.config import DiagnosticConfig
+from tomconsole.models import Action, RanDiagnostic
+from tomconsole.probes.diagnostics import DiagnosticRun
+from tomconsole.probes.processes import ProcessTable
+from tomconsole.troubleshoot.diagnostics import Diagnostics, Refused
+
+
+@dataclass(frozen=True)
+class Ran:
+    """A run, and what went wrong recording it (None: audited)."""
+
+    run: DiagnosticRun
+    not_audited: str | None = None
+
+
+class Troubleshooter:
+    def __init__(
+        self,
+        diagnostics: Diagnostics,
+        hosts: Mapping[str, SshCollector],
+        act: Callable[[Action], Awaitable[dict[str, object]]],
+        cannot_write: Callable[[], str | None],
+    ) -> None:
+        self.diagnostics = diagnostics
+        self.hosts = hosts
+        self._act = act
+        self._cannot_write = cannot_write
+
+    def available(self, host: str) -> list[DiagnosticConfig]:
+        return self.diagnostics.for_host(host) if host in self.hosts else []
+
+    @property
+    def free_commands(self) -> bool:
+        return self.diagnostics.free_commands
+
+    async def processes(self, host: str, by: str) -> ProcessTable | str:
+        """The host's top processes now, or why there are none (not an SSH host, down, ...)."""
+        collector = self.hosts.get(host)
+        if collector is None:
+            return f"{host}: process tables come from the SSH probe; this host is not polled over SSH"
+        return await collector.top(by)
+
+    async def run(self, host: str, name: str, who: str, command: str | None = None) -> Ran:
+        """Run a configured diagnostic (or, `command`, a free one) and audit it. Refused
+        (a ValueError) says why nothing ran."""
+        problem = self._cannot_write()
+        if problem:
+            raise Refused(f"not run: every run is audited, and {problem}")
+        if command is None:
+            run = await self.diagnostics.run(host, name)
+        else:
+            run = await self.diagnostics.run_free(host, command)
+        reply = await self._act(
+            RanDiagnostic(
+                host,
+                run.diagnostic,
+                who,
+                run.status,
+                run.bytes,
+                run.truncated,
+                run.timed_out,
+                command or "",
+            )
+        )
+        return Ran(run, None if reply.get("ok") else str(reply.get("error")))
