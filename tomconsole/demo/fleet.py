@@ -26,6 +26,7 @@ from tomconsole.demo.databases import DemoDatabases
 from tomconsole.demo.peers import DemoPeers
 from tomconsole.demo.security import scan_reply, trivy_sample
 from tomconsole.demo.sim import SimHost, SimSpec
+from tomconsole.demo.troubles import diagnostic_reply, top_reply
 from tomconsole.probes.linux import PROBE_COMMAND
 
 ROLES = ("web", "app", "db", "cache", "lb", "worker", "queue", "search")
@@ -72,6 +73,7 @@ def plan(n: int, base: str = "127.77.0.", fill_period_s: float = 720.0) -> list[
         hosts[2].spec.fill_period_s = fill_period_s
         hosts[3].flaps = True
         hosts[4].spec.hostile_text = True
+        hosts[5].spec.runaway = True
         hosts[n - 2].wrong_key_in_known_hosts = True
         hosts[n - 1].serve = False
     hosts[0].spec.ping_loss = 0.2  # a lossy vantage point: its link drops packets
@@ -138,11 +140,21 @@ async def _serve_probe(host: FleetHost, process: asyncssh.SSHServerProcess[str])
     if process.command is not None and " ping " in process.command and process.command != PROBE_COMMAND:
         await _serve_ping(host, process)
         return
-    if process.command != PROBE_COMMAND:
-        process.stderr.write("sh: this simulated host only answers the tomconsole probe\n")
-        process.exit(127)
-        return
     assert host.sim is not None
+    if process.command != PROBE_COMMAND:
+        answer = diagnostic_reply(host.sim, process.command or "", time.time(), host.spec.runaway)
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(random.uniform(0.3, 1.2))  # a real journalctl or du takes a moment
+        if answer is None:
+            process.stderr.write(
+                "sh: this simulated host only answers the tomconsole probe and its default diagnostics\n"
+            )
+            process.exit(127)
+            return
+        with contextlib.suppress(asyncssh.Error, ConnectionError):
+            process.stdout.write(answer[0])
+        process.exit(answer[1])
+        return
     with contextlib.suppress(asyncssh.Error, ConnectionError):
         while True:
             line = await process.stdin.readline()
@@ -153,7 +165,9 @@ async def _serve_probe(host: FleetHost, process: asyncssh.SSHServerProcess[str])
                     conn.abort()
                 return
             parts = line.split()
-            if len(parts) >= 2:
+            if len(parts) >= 3 and parts[2] in ("c", "r"):
+                process.stdout.write(top_reply(host.sim, parts[1], parts[2], time.time(), host.spec.runaway))
+            elif len(parts) >= 2:
                 process.stdout.write(host.sim.reply(parts[1], parts[2] if len(parts) > 2 else "-"))
     process.exit(0)
 

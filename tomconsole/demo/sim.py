@@ -30,6 +30,7 @@ class SimSpec:
     drops_ps: float = 0.0  # packets its link drops per second (the lossy vantage point)
     ping_loss: float = 0.0  # the share of echoes it loses when a check pings from it
     disk_hold: float | None = None  # the filling disk held at this fraction (a test's pause)
+    runaway: bool = False  # a report job burns a core (its process tops the host's table)
 
 
 @dataclass

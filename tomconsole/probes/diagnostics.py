@@ -72,8 +72,10 @@ def remote_command(command: str, timeout_s: float, sudo: bool) -> str:
 def command_of(remote: str) -> str | None:
     """The operator's command inside a remote command text (for the demo's simulated hosts,
     which answer the default diagnostics by name); None when it is not one of ours."""
+    lexer = shlex.shlex(remote, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
     try:
-        words = shlex.split(remote)
+        words = list(lexer)
     except ValueError:
         return None
     return words[words.index("-c") + 1] if "-c" in words[:-1] else None

@@ -35,6 +35,7 @@ from tomconsole.ui.messages import (
     ActionRequested,
     CheckOpened,
     DatabaseOpened,
+    DiagnosticsRequested,
     FindingOpened,
     FindingsExportRequested,
     HostOpened,
@@ -55,6 +56,7 @@ from tomconsole.ui.screens.host import HostScreen
 from tomconsole.ui.screens.incident import IncidentScreen
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.themes import ThemeError, load_themes, theme_from_file
+from tomconsole.ui.troubleshooting import Troubleshooting
 from tomconsole.ui.widgets.fleetbar import WIDE, FleetBar, fleet_bar
 from tomconsole.ui.widgets.lines import show_text
 
@@ -67,7 +69,7 @@ NO_CONFIG_HINT = (
 )
 
 
-class TomConsole(Acting, Commands):
+class TomConsole(Acting, Commands, Troubleshooting):
     CSS_PATH = "tomconsole.tcss"
     TITLE = "tomconsole"
     BINDINGS = [
@@ -341,6 +343,8 @@ class TomConsole(Acting, Commands):
             self.export_incident(intent.incident_id)
         elif isinstance(intent, FindingOpened | AcceptRequested | FindingsExportRequested):
             self.on_findings_intent(intent)
+        elif isinstance(intent, DiagnosticsRequested):
+            self.on_diagnostics_requested(intent)
 
     def exit_code(self) -> int:
         """The process's exit status: non-zero when the app ended on an error."""
@@ -378,7 +382,13 @@ class TomConsole(Acting, Commands):
             self._say(f"{row.info.name} is a {row.info.kind}: it has no screen of its own", "warning")
         else:
             self.push_screen(
-                HostScreen(self.engine.fleet, message.name, self.engine.config.thresholds, self.palette)
+                HostScreen(
+                    self.engine.fleet,
+                    message.name,
+                    self.engine.config.thresholds,
+                    self.palette,
+                    self.engine.troubleshooter.processes if row.info.source == "ssh" else None,
+                )
             )
 
     def on_check_opened(self, message: CheckOpened) -> None:

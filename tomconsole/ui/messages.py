@@ -130,3 +130,11 @@ class AcceptRequested(Message):
 @dataclass
 class FindingsExportRequested(Message):
     """The operator asked for the findings as a file (JSON, CSV or a Markdown report)."""
+
+
+@dataclass
+class DiagnosticsRequested(Message):
+    """The operator pressed `d`: the diagnostics of a host, from its screen or an incident's."""
+
+    host: str
+    incident_id: str | None = None

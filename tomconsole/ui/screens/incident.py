@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,6 +20,7 @@ from tomconsole.ui.messages import (
     TRIAGE_BINDINGS,
     TRIAGE_COMMANDS,
     ActionRequested,
+    DiagnosticsRequested,
     HostOpened,
     IncidentExportRequested,
     send,
@@ -34,7 +36,7 @@ CHARTS = HOST_CHARTS[:3]  # cpu, mem, load
 EVIDENCE_LINES = 12  # of an attached diagnostic's output, shown under its note (all in the export)
 
 
-def _evidence(output: str, faint: str) -> Text:
+def _evidence(output: str, faint: str | Style) -> Text:
     """The start of a diagnostic's output, each line through the sanitizer, indented."""
     lines = output.rstrip("\n").split("\n")
     out = Text()
@@ -49,8 +51,22 @@ def _evidence(output: str, faint: str) -> Text:
 
 
 class IncidentScreen(Screen[None]):
-    BINDINGS = [Binding("escape,q", "app.pop_screen", "Back"), *TRIAGE_BINDINGS]
-    NAMED_COMMANDS = TRIAGE_COMMANDS
+    BINDINGS = [
+        Binding("escape,q", "app.pop_screen", "Back"),
+        *TRIAGE_BINDINGS,
+        Binding("d", "diagnostics", "Diagnostics"),
+    ]
+    NAMED_COMMANDS = (
+        *TRIAGE_COMMANDS,
+        ("Diagnostics on incident's host", "run one; n in its output attaches it here", "diagnostics"),
+    )
+
+    def action_diagnostics(self) -> None:
+        inc = self.book.incidents.get(self.incident_id)
+        if inc is None or not inc.host:
+            self.notify("this incident names no host to run diagnostics on", severity="warning", timeout=4)
+            return
+        send(self, DiagnosticsRequested(inc.host, inc.id))
 
     def __init__(self, book: IncidentBook, fleet: FleetState, incident_id: str) -> None:
         super().__init__()

@@ -1,0 +1,160 @@
+"""What the console does when the operator troubleshoots a host (`d`): offer the host's
+diagnostics, run the chosen one with its progress on screen, show the output in the viewer
+and attach it (or the part on screen) to an incident. A part of the TomConsole app, beside
+Acting, so the app module stays layout and redraws."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.notifications import SeverityLevel
+
+from tomconsole.engine import Engine
+from tomconsole.models import Action, AttachDiagnostic
+from tomconsole.probes.diagnostics import DiagnosticRun
+from tomconsole.troubleshoot.diagnostics import FREE
+from tomconsole.ui.keys import KeyGate
+from tomconsole.ui.messages import DiagnosticsRequested
+from tomconsole.ui.screens.ask import AskChoice, AskText
+from tomconsole.ui.screens.output import Attach, OutputScreen
+from tomconsole.ui.text import safe_text
+
+TYPE_ONE = "type a command... (allow_free_commands is on; audited)"
+
+
+def headline(run: DiagnosticRun, faint: str = "dim") -> Text:
+    """The viewer's title: what ran where, how it ended, how much came back."""
+    out = Text(" ")
+    out.append_text(safe_text(run.title, style="bold"))
+    out.append(" on ", style=faint)
+    out.append_text(safe_text(run.host, style="bold"))
+    out.append(f"  {run.at.astimezone():%H:%M:%S}  ", style=faint)
+    bad = run.timed_out or run.needs_password or run.status != 0
+    out.append(run.outcome, style="bold red" if bad else "")
+    out.append(f"  {run.bytes:,} bytes", style=faint)
+    if run.truncated:
+        out.append(f"  truncated: the first {len(run.output.encode()):,} shown", style="bold")
+    return out
+
+
+class Troubleshooting(KeyGate):
+    engine: Engine | None
+    operator: str
+
+    if TYPE_CHECKING:
+
+        def act(self, action: Action) -> None: ...
+        def _say(self, text: str, severity: SeverityLevel = "information", timeout: float = 5) -> None: ...
+
+    def on_diagnostics_requested(self, message: DiagnosticsRequested) -> None:
+        engine = self.engine
+        if engine is None:
+            return
+        t = engine.troubleshooter
+        host = message.host
+        specs = t.available(host)
+        if not specs and not (t.free_commands and host in t.hosts):
+            self.refuse_burst()
+            self._say(f"{host}: no diagnostics: they run over SSH on the hosts of `hosts:`", "warning")
+            return
+        labels = {
+            f"{d.title}  ({d.name}, up to {d.timeout:g} s{', sudo' if d.sudo else ''})": d.name for d in specs
+        }
+        if t.free_commands:
+            labels[TYPE_ONE] = ""
+        title = Text("Diagnostics on ")
+        title.append_text(safe_text(host, style="bold"))
+        title.append(": read-only commands from config, audited. Enter runs one.")
+
+        def chosen(label: str | None) -> None:
+            if label is None:
+                return
+            if labels[label]:
+                self._start_run(host, labels[label], None, message.incident_id)
+                return
+            ask = AskText(f"A command to run on {host} (audited; {FREE} commands are allowed here)")
+            self.push_screen(
+                ask, lambda cmd: self._start_run(host, FREE, cmd, message.incident_id) if cmd else None
+            )
+
+        self.push_screen(AskChoice(title, list(labels)), chosen)
+
+    def _start_run(self, host: str, name: str, command: str | None, incident_id: str | None) -> None:
+        title = Text(" running ")
+        title.append_text(safe_text(command or name, style="bold"))
+        title.append(" on ")
+        title.append_text(safe_text(host, style="bold"))
+        screen = OutputScreen(title, None, self._attacher(host, incident_id))
+        self.push_screen(screen)
+        screen.run_worker(self._run(screen, host, name, command), group="diagnostic")  # ends with the screen
+
+    async def _run(self, screen: OutputScreen, host: str, name: str, command: str | None) -> None:
+        assert self.engine is not None
+        t = self.engine.troubleshooter
+        spec = next((d for d in t.available(host) if d.name == name), None)
+        limit = f"; it ends at its deadline, {spec.timeout:g} s" if spec else ""
+        started = time.monotonic()
+        task = asyncio.ensure_future(t.run(host, name, self.operator, command))
+        try:
+            while not task.done():
+                screen.status(Text(f" running: {time.monotonic() - started:.0f} s{limit} (Esc stops it)"))
+                await asyncio.wait([task], timeout=1.0)
+        finally:
+            if not task.done():
+                task.cancel()
+        try:
+            ran = task.result()
+        except ValueError as exc:
+            screen.status(safe_text(f"not run: {exc}", style="bold red"))
+            return
+        screen.show_run(ran.run, headline(ran.run))
+        tail = "  / search" + ("  n attach  N attach the part on screen" if screen.attach else "")
+        if ran.not_audited:
+            screen.status(safe_text(f"ran, but NOT in the audit log: {ran.not_audited}", style="bold red"))
+        else:
+            screen.status(Text(f" audited{tail}"))
+
+    def _attacher(self, host: str, incident_id: str | None) -> Attach | None:
+        """How `n` attaches: to the incident the run was started from, else to the host's
+        open incident (asked which when it has several); None when there is no store."""
+        engine = self.engine
+        if engine is None or engine.incidents is None:
+            return None
+        book = engine.incidents.book
+
+        def attach(run: DiagnosticRun, text: str, what: str) -> None:
+            def to(inc: str | None) -> None:
+                if inc:
+                    cut = run.truncated and text == run.output
+                    self.act(
+                        AttachDiagnostic(
+                            inc.split(" ", 1)[0],
+                            self.operator,
+                            run.host,
+                            run.diagnostic,
+                            run.title if text == run.output else f"{run.title}, lines shown",
+                            run.at.isoformat(),
+                            run.status,
+                            text,
+                            cut,
+                        )
+                    )
+
+            if incident_id is not None:
+                to(incident_id)
+                return
+            open_here = [i for i in book.open() if i.host == host]
+            if not open_here:
+                self._say(
+                    f"no open incident on {host} to attach {what} to (open one from the queue: o)", "warning"
+                )
+            elif len(open_here) == 1:
+                to(open_here[0].id)
+            else:
+                choices = [f"{i.id} {i.title}" for i in open_here]
+                self.push_screen(AskChoice(f"Attach {what} to which incident on {host}?", choices), to)
+
+        return attach
