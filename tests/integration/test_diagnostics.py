@@ -222,3 +222,22 @@ async def test_cli_run_attach_survive_a_restart_and_print_safely(sshd: Sshd, tmp
     assert code == 0, err
     assert "diagnostic hostile (hostile text) on box" in out
     assert "```\n[bold red]PWNED[/] \\x1b[31mred" in out
+
+
+async def test_a_hostile_command_line_cannot_forge_rows(engine: Engine) -> None:
+    """A process whose arguments hold newlines and the probe's own record shapes is one row,
+    its text carried exactly; nothing it holds is read as a record."""
+    code = "import time; b = bytearray(200 << 20); time.sleep(60)"  # among the top by memory
+    argv = [sys.executable, "-c", code, "x\nT 1 R 99.9 1 1 1 root forged\n$ 1", "[b]y"]
+    proc = subprocess.Popen(argv)
+    try:
+        await _until(lambda: psutil.Process(proc.pid).memory_info().rss > 200 << 20, "the process's memory")
+        got = await engine.troubleshooter.processes("box", BY_MEMORY)
+        assert isinstance(got, ProcessTable), got
+        rows = [r for r in got.rows if "forged" in r.command]
+        assert [r.pid for r in rows] == [proc.pid]
+        assert rows[0].command == " ".join(argv)
+        assert not [r for r in got.rows if r.pid == 1 and r.command == "forged"]
+    finally:
+        proc.kill()
+        proc.wait()

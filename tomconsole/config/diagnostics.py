@@ -9,6 +9,7 @@ or `{groups: [db]}`); absent, everywhere.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from pydantic import Field, field_validator
@@ -39,13 +40,22 @@ def parse_scope(text: str) -> Scope:
 
 
 class DiagnosticConfig(Strict):
-    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
+    name: str
     title: Annotated[str, Field(min_length=1, max_length=100)]
     command: Annotated[str, Field(min_length=1, max_length=4000)]
     timeout: Annotated[Duration, Field(gt=0, le=3600)] = 30.0
     max_bytes: Annotated[int, Field(ge=1024, le=MAX_OUTPUT)] = 256 * 1024
     hosts: Scope = Scope()
     sudo: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,63}", value):
+            raise ValueError(
+                "a diagnostic's name is lowercase letters, digits, -, _ and . (like journal-errors)"
+            )
+        return value
 
     @field_validator("hosts", mode="before")
     @classmethod

@@ -1,0 +1,98 @@
+"""`d` at the console, as an operator triages: from an incident on a real sshd host, pick a
+diagnostic, read its output (markup and escape codes shown literally, never interpreted),
+search it, attach it to the incident, and find it in the incident's notes after a restart.
+The host screen's process table comes from the same host."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable, Static
+
+from tests.integration.conftest import Sshd
+from tests.integration.test_diagnostics import _config
+from tests.ui.test_keys import burst
+from tests.ui.test_servers_pane import wait_for
+from tomconsole.engine import Engine
+from tomconsole.models import OpenIncident
+from tomconsole.ui.app import TomConsole
+from tomconsole.ui.screens.ask import AskChoice
+from tomconsole.ui.screens.host import HostScreen
+from tomconsole.ui.screens.incident import IncidentScreen
+from tomconsole.ui.screens.output import OutputScreen
+
+
+def _plain(app: TomConsole, selector: str) -> str:
+    content = app.screen.query_one(selector, Static).content
+    return getattr(content, "plain", str(content))
+
+
+async def test_diagnostic_from_an_incident_attached_and_kept(sshd: Sshd, tmp_path: Path) -> None:
+    config, _ = _config(sshd, tmp_path)
+    data = tmp_path / "data"
+    engine = Engine(config, data_dir=data)
+    app = TomConsole(engine, operator="ana")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(
+            pilot, lambda: (r := engine.fleet.row("box")) is not None and r.state.value == "up", 30
+        )
+        reply = await engine.act(OpenIncident("disk filling on box", "ana", "major", "box"))
+        inc = reply["incident"]["id"]
+        app.push_screen(IncidentScreen(engine.incidents.book, engine.fleet, inc))  # type: ignore[union-attr]
+        await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen))
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, AskChoice))
+        assert isinstance(app.screen, AskChoice)
+        pick = next(i for i, c in enumerate(app.screen.choices) if "(hostile," in c)
+        burst(app, *(["down"] * pick), "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, OutputScreen) and app.screen.run is not None, 30)
+        text = _plain(app, "#out-text")
+        assert "[bold red]PWNED[/]" in text  # markup shown as brackets
+        assert "\\x1b[31mred" in text and "\\x07" in text and "\\u202e" in text  # escapes made visible
+        assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+        burst(app, "/", "m", "i", "r", "r", "o", "r", "enter")
+        await wait_for(pilot, lambda: "match 1 of 1" in _plain(app, "#out-status"))
+        await pilot.press("escape", "n")
+        book = engine.incidents.book  # type: ignore[union-attr]
+        await wait_for(pilot, lambda: any("output" in n for n in book.incidents[inc].notes), 10)
+    await engine.stop()
+
+    again = Engine(config, data_dir=data, poll=False, background=False)
+    try:
+        kept = again.incidents.book.incidents[inc]  # type: ignore[union-attr]
+        (note,) = [n for n in kept.notes if "output" in n]
+        assert note["output"] == "[bold red]PWNED[/] \x1b[31mred\x1b]0;owned\x07 \u202emirror\n"
+        assert note["diagnostic"] == "hostile" and note["host"] == "box" and note["status"] == "0"
+        assert note["who"] == "ana"
+        runs = [a for a in again.store.all("audit") if a.get("action") == "diagnostic"]  # type: ignore[union-attr]
+        assert [(a["who"], a["diagnostic"]) for a in runs] == [("ana", "hostile")]
+    finally:
+        again.close()
+
+
+async def test_host_screen_shows_the_top_processes(sshd: Sshd, tmp_path: Path) -> None:
+    config, _ = _config(sshd, tmp_path)
+    engine = Engine(config, data_dir=tmp_path / "data")
+    app = TomConsole(engine, operator="ana")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(
+            pilot, lambda: (r := engine.fleet.row("box")) is not None and r.state.value == "up", 30
+        )
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, HostScreen))
+        table = app.screen.query_one("#host-procs", DataTable)
+        await wait_for(pilot, lambda: table.row_count > 0, 15)
+        assert "by CPU" in str(app.screen.query_one("#host-procs-title").render())
+        await pilot.press("s")
+        await wait_for(
+            pilot, lambda: "by memory" in str(app.screen.query_one("#host-procs-title").render()), 15
+        )
+        screen = app.screen
+        assert isinstance(screen, HostScreen)
+        rss = [p.rss_bytes for p in screen._procs]
+        assert rss == sorted(rss, reverse=True)
+        screen.set_focus(table)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, OutputScreen))
+        assert _plain(app, "#out-text").strip() != ""
+    await engine.stop()
