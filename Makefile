@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.network
 	$(BIN)/python -m bench.databases
 	$(BIN)/python -m bench.security
+	$(BIN)/python -m bench.processes
 	$(BIN)/python -m bench.terminal
 
 clean:

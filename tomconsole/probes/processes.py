@@ -3,14 +3,18 @@
 The probe's awk keeps, between requests, each process's CPU ticks and start time, so a
 refresh gives CPU % over the time since the last one (as top does) without a second look;
 a process it has not seen yet gets its lifetime average (as ps does). Per refresh the host
-forks one `sh` (a builtin glob lists /proc) and awk reads each process's /proc/PID/stat;
+forks one `sh` (its builtin glob and echo list /proc) and awk reads each process's /proc/PID/stat;
 only the 25 chosen are read further (status for the owner, cmdline for the command line).
-A command line is read once per process (cached by pid and start time): awk cannot hold
+A command line is read once per process (cached by pid and start time while it lives): awk cannot hold
 the NULs that separate arguments (mawk cuts a string at the first), so one `tr` per new
 process turns them into \\x01 and its newlines into \\x02, which this side turns back.
 
-USER_HZ is taken as 100 (every Linux architecture in use reports it so), the page size as
-4 kB only for ranking by memory; the resident size shown is status's VmRSS, in kB.
+The probe's own children (the `sh` listing /proc, a `tr`) are left out: they exist only
+because we looked. USER_HZ is taken as 100 (every Linux architecture in use reports it so); the page size is
+learnt once, from the probe's own statm against its VmRSS. Owners (status's Uid) are read
+with the command line, once per process. The 25 are chosen by insertion into a sorted
+list (most processes never enter it), and the previous readings are swept of dead pids
+every 16th refresh: per refresh, the host does one open and read per process and little else.
 
 Wire format, after `@ SEQ`:
   Q <c|r> <process count> <uptime s>
@@ -29,80 +33,89 @@ CMDLINE_MAX = 4096  # bytes of a command line carried (the full text on Enter, u
 
 # Called by the probe's main block (probes/linux.py). No single quote may appear in it.
 AWK_TOP = r"""
-function top(by,   cmd, l, p, s, a, i, k, n, j, t, st, up, dt, rate, bv, best, r, f, u, need, o) {
+function top(by,   cmd, l, p, s, a, i, k, n, j, t, st, up, dt, rate, bv, r, f, need, o, pg, m, q, all) {
   if (!pwread) {
     while ((getline l < "/etc/passwd") > 0) { split(l, a, ":"); if (!(a[3] in pw)) pw[a[3]] = a[1] }
     close("/etc/passwd"); pwread = 1
+    if ((getline l < "/proc/self/stat") > 0) { split(l, a, " "); me = a[1] }
+    close("/proc/self/stat")
+    if ((getline l < "/proc/self/statm") > 0) { split(l, a, " "); pg = a[2] }
+    close("/proc/self/statm")
+    while ((getline l < "/proc/self/status") > 0) if (l ~ /^VmRSS:/) { split(l, a, " "); r = a[2] }
+    close("/proc/self/status")
+    kbpage = (pg > 0 && r / pg > 40) ? 64 : (pg > 0 && r / pg > 10) ? 16 : 4
   }
   up = 0
   if ((getline l < "/proc/uptime") > 0) { split(l, a, " "); up = a[1] + 0 }
   close("/proc/uptime")
-  dt = up - tup
-  n = 0; split("", tpid); split("", tkey); split("", tcpu); split("", tst); split("", tstate)
-  split("", tthr); split("", trss); split("", tcomm); split("", nt); split("", nst)
-  cmd = "cd /proc && for p in [0-9]*; do echo $p; done"
-  while ((cmd | getline p) > 0) {
+  dt = up - tup; tup = up; sweep++
+  n = 0; split("", tpid); split("", tkey); split("", tcpu); split("", trest); split("", tcomm)
+  cmd = "cd /proc && echo [0-9]*"
+  l = ""; if ((cmd | getline l) <= 0) l = ""
+  close(cmd)
+  m = split(l, all, " ")
+  for (q = 1; q <= m; q++) {
+    p = all[q]
     f = "/proc/" p "/stat"; s = ""
     while ((getline l < f) > 0) s = s l " "
     close(f)
-    i = length(s)
-    while (i > 0 && substr(s, i, 1) != ")") i--
-    if (i == 0) continue
-    k = split(substr(s, i + 2), a, " ")
-    if (k < 22) continue
+    if (!match(s, /.*\)/)) continue
+    i = RLENGTH
+    split(substr(s, i + 2, 300), a, " ")
+    if (a[2] == me) continue
     t = a[12] + a[13]; st = a[20]
     if ((p in pt) && pst[p] == st && dt > 0) rate = (t - pt[p]) / dt
-    else { rate = up - st / 100; rate = rate > 0 ? t / rate : 0 }
-    nt[p] = t; nst[p] = st
-    n++; tpid[n] = p; tcpu[n] = rate; tst[n] = st; tstate[n] = a[1]; tthr[n] = a[18]
-    trss[n] = a[22] * 4
+    else { rate = up - st / 100; rate = rate > 0 ? t / rate : 0; pst[p] = st }
+    pt[p] = t; seen[p] = sweep
+    n++; tpid[n] = p; tcpu[n] = rate; trest[n] = substr(s, i + 2)
     tkey[n] = (by == "r") ? a[22] + 0 : rate
-    j = index(s, "(")
-    tcomm[n] = substr(s, j + 1, i - j - 1)
+    j = index(s, "("); tcomm[n] = substr(s, j + 1, i - j - 1)
   }
-  close(cmd)
-  split("", pt); split("", pst)
-  for (p in nt) { pt[p] = nt[p]; pst[p] = nst[p] }
-  tup = up
-  split("", taken); split("", pick); k = 0
-  for (j = 1; j <= 25 && j <= n; j++) {
-    best = 0; bv = -1
-    for (i = 1; i <= n; i++) if (!(i in taken) && tkey[i] > bv) { bv = tkey[i]; best = i }
-    taken[best] = 1; pick[++k] = best
+  if (sweep % 16 == 0)
+    for (p in pt) if (seen[p] != sweep) { delete pt[p]; delete pst[p]; delete seen[p] }
+  split("", pick); k = 0
+  for (i = 1; i <= n; i++) {
+    bv = tkey[i]
+    if (k == 25 && bv <= tkey[pick[25]]) continue
+    if (k < 25) k++
+    for (j = k; j > 1 && tkey[pick[j - 1]] < bv; j--) pick[j] = pick[j - 1]
+    pick[j] = i
   }
   need = ""
-  for (j = 1; j <= k; j++) { i = pick[j]; if (!((tpid[i] "/" tst[i]) in cl)) need = need " " tpid[i] }
+  for (j = 1; j <= k; j++) {
+    i = pick[j]; pix[tpid[i]] = i
+    if (!((tpid[i] "/" pst[tpid[i]]) in cl)) need = need " " tpid[i]
+  }
   if (need != "") {
     cmd = "cd /proc && for p in" need "; do echo =$p;"
-    cmd = cmd " tr \"\\000\\n\" \"\\001\\002\" < $p/cmdline 2>/dev/null; echo; done"
+    cmd = cmd " tr \"\\000\\n\" \"\\001\\002\" 2>/dev/null < $p/cmdline; echo; done"
     p = ""
     while ((cmd | getline l) > 0) {
       if (substr(l, 1, 1) == "=") { p = substr(l, 2); continue }
-      if (p != "") { got[p] = substr(l, 1, 4096); p = "" }
+      if (p == "") continue
+      r = substr(l, 1, 4096); if (r == "") r = "[" tcomm[pix[p]] "]"
+      cl[p "/" pst[p]] = r; p = ""
     }
     close(cmd)
+    for (j = 1; j <= k; j++) {
+      p = tpid[pick[j]]
+      if ((p "/" pst[p]) in who) continue
+      f = "/proc/" p "/status"; who[p "/" pst[p]] = "?"
+      while ((getline l < f) > 0)
+        if (l ~ /^Uid:/) { split(l, a, " "); who[p "/" pst[p]] = (a[2] in pw) ? pw[a[2]] : a[2]; break }
+      close(f)
+    }
   }
-  split("", ncl)
   o = "Q " by " " n " " up "\n"
   for (j = 1; j <= k; j++) {
     i = pick[j]; p = tpid[i]
-    if ((p "/" tst[i]) in cl) r = cl[p "/" tst[i]]
-    else r = (p in got) ? got[p] : ""
-    if (r == "") r = "[" tcomm[i] "]"
-    gsub(/\n/, "\002", r)
-    ncl[p "/" tst[i]] = r
-    u = "?"; f = "/proc/" p "/status"
-    while ((getline l < f) > 0) {
-      if (l ~ /^Uid:/) { split(l, a, " "); u = (a[2] in pw) ? pw[a[2]] : a[2] }
-      else if (l ~ /^VmRSS:/) { split(l, a, " "); trss[i] = a[2] }
-    }
-    close(f)
-    gsub(/ /, "_", u)
-    o = o "T " p " " tstate[i] " " sprintf("%.1f", tcpu[i]) " " trss[i] " " tthr[i]
-    o = o " " tst[i] " " u " " r "\n"
+    r = (p "/" pst[p]) in cl ? cl[p "/" pst[p]] : "[" tcomm[i] "]"
+    split(trest[i], a, " ")
+    o = o "T " p " " a[1] " " sprintf("%.1f", tcpu[i]) " " a[22] * kbpage " " a[18] " " a[20]
+    o = o " " who[p "/" pst[p]] " " r "\n"
   }
-  split("", cl); split("", got)
-  for (p in ncl) cl[p] = ncl[p]
+  if (sweep % 16 == 0)
+    for (p in cl) { split(p, a, "/"); if (seen[a[1]] != sweep) { delete cl[p]; delete who[p] } }
   return o
 }
 """
