@@ -107,7 +107,7 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "threshold": 90,
         "clear": 85,
         "severity": "major",
-        "runbook": "Find what grew (du -xh --max-depth=2), rotate or extend.",
+        "runbook": "Find what grew (d on the incident: biggest directories under /var), rotate or extend.",
     },
     {
         "name": "memory-exhausted",
