@@ -581,6 +581,7 @@ class RanDiagnostic:
     truncated: bool = False
     timed_out: bool = False
     command: str = ""  # only for a free command (allow_free_commands): what was typed
+    stopped: bool = False  # the operator stopped it before it ended (Esc)
 
 
 @dataclass(frozen=True, slots=True)

@@ -241,3 +241,30 @@ async def test_a_hostile_command_line_cannot_forge_rows(engine: Engine) -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+async def test_a_run_stopped_by_the_operator_is_audited_and_ended(engine: Engine) -> None:
+    """Esc in the viewer cancels the run: the remote process ends and the audit says stopped."""
+
+    def ours(cmd: str) -> bool:
+        return cmd in ("sleep 613", "sleep 614")
+
+    try:
+        task = asyncio.ensure_future(engine.troubleshooter.run("box", "hang", "ana"))
+        await _until(lambda: bool(_left(ours)), "the diagnostic's processes on the host")
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        store = engine.store
+        assert store is not None
+
+        def stopped() -> list[dict[str, object]]:
+            return [a for a in store.all("audit") if a.get("action") == "diagnostic" and a.get("stopped")]
+
+        await _until(lambda: bool(stopped()), "the stopped run in the audit log")
+        assert [(a["who"], a["diagnostic"], a["status"]) for a in stopped()] == [("ana", "hang", None)]
+        await _until(lambda: not _left(ours), "processes of the stopped diagnostic left on the host")
+    finally:
+        for p in _left(ours):
+            with contextlib.suppress(psutil.Error):
+                p.kill()

@@ -213,6 +213,7 @@ def from_wire(req: dict[str, Any]) -> Action:
                 bool(req.get("truncated")),
                 bool(req.get("timed_out")),
                 str(req.get("command") or ""),
+                bool(req.get("stopped")),
             )
         if name == "attach-diagnostic":
             return AttachDiagnostic(
@@ -260,6 +261,8 @@ def audit_of_run(run: RanDiagnostic, at: datetime) -> dict[str, Any]:
     }
     if run.command:
         doc["command"] = run.command
+    if run.stopped:
+        doc["stopped"] = True
     return doc
 
 

@@ -8,6 +8,8 @@ Troubleshooter over its SSH hosts and its own `act`.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
@@ -16,7 +18,7 @@ from tomconsole.config import DiagnosticConfig
 from tomconsole.models import Action, RanDiagnostic
 from tomconsole.probes.diagnostics import DiagnosticRun
 from tomconsole.probes.processes import ProcessTable
-from tomconsole.troubleshoot.diagnostics import Diagnostics, Refused
+from tomconsole.troubleshoot.diagnostics import FREE, Diagnostics, Refused
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Troubleshooter:
         self.hosts = hosts
         self._act = act
         self._cannot_write = cannot_write
+        self._pending: set[asyncio.Future[dict[str, object]]] = set()  # audits of stopped runs
 
     def available(self, host: str) -> list[DiagnosticConfig]:
         return self.diagnostics.for_host(host) if host in self.hosts else []
@@ -60,10 +63,19 @@ class Troubleshooter:
         problem = self._cannot_write()
         if problem:
             raise Refused(f"not run: every run is audited, and {problem}")
-        if command is None:
-            run = await self.diagnostics.run(host, name)
-        else:
-            run = await self.diagnostics.run_free(host, command)
+        try:
+            if command is None:
+                run = await self.diagnostics.run(host, name)
+            else:
+                run = await self.diagnostics.run_free(host, command)
+        except asyncio.CancelledError:  # stopped by the operator: audited too, as stopped
+            stopped = RanDiagnostic(
+                host, name if command is None else FREE, who, None, 0, command=command or ""
+            )
+            task = asyncio.ensure_future(self._act(dataclasses.replace(stopped, stopped=True)))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+            raise
         reply = await self._act(
             RanDiagnostic(
                 host,
