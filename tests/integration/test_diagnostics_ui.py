@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Label, Static
 
 from tests.integration.conftest import Sshd
 from tests.integration.test_diagnostics import _config
@@ -20,6 +20,7 @@ from tomconsole.ui.screens.ask import AskChoice
 from tomconsole.ui.screens.host import HostScreen
 from tomconsole.ui.screens.incident import IncidentScreen
 from tomconsole.ui.screens.output import OutputScreen
+from tomconsole.ui.widgets.top_processes import TopProcesses
 
 
 def _plain(app: TomConsole, selector: str) -> str:
@@ -82,16 +83,15 @@ async def test_host_screen_shows_the_top_processes(sshd: Sshd, tmp_path: Path) -
         await wait_for(pilot, lambda: isinstance(app.screen, HostScreen))
         table = app.screen.query_one("#host-procs", DataTable)
         await wait_for(pilot, lambda: table.row_count > 0, 15)
-        assert "by CPU" in str(app.screen.query_one("#host-procs-title").render())
+        top = app.screen.query_one(TopProcesses)
+        assert "Top processes by CPU" in str(top.query_one("#procs-title", Label).render())
         await pilot.press("s")
         await wait_for(
-            pilot, lambda: "by memory" in str(app.screen.query_one("#host-procs-title").render()), 15
+            pilot, lambda: "Top processes by memory" in str(top.query_one("#procs-title", Label).render()), 15
         )
-        screen = app.screen
-        assert isinstance(screen, HostScreen)
-        rss = [p.rss_bytes for p in screen._procs]
-        assert rss == sorted(rss, reverse=True)
-        screen.set_focus(table)
+        rss = [p.rss_bytes for p in top.rows]
+        assert rss == sorted(rss, reverse=True), [(p.pid, p.rss_bytes, p.command[:40]) for p in top.rows]
+        app.screen.set_focus(table)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, OutputScreen))
         assert _plain(app, "#out-text").strip() != ""

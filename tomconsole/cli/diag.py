@@ -19,7 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from tomconsole.cli.incidents import LOCK_WAIT_S, Command, not_done, write_action
-from tomconsole.cli.output import EXIT_DOWN, EXIT_OK, EXIT_STORE, EXIT_USAGE, error, note, safe, say
+from tomconsole.cli.output import (
+    EXIT_DOWN,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_STORE,
+    EXIT_USAGE,
+    error,
+    note,
+    safe,
+    say,
+)
 from tomconsole.collectors.sources import ssh_targets
 from tomconsole.collectors.ssh import SshCollector
 from tomconsole.config import Config
@@ -27,7 +37,8 @@ from tomconsole.engine import Engine
 from tomconsole.models import AttachDiagnostic, HostState, RanDiagnostic
 from tomconsole.probes.diagnostics import DiagnosticRun
 from tomconsole.store import StoreError
-from tomconsole.troubleshoot.diagnostics import Diagnostics, Refused
+from tomconsole.troubleshoot.desk import stopped_run
+from tomconsole.troubleshoot.diagnostics import FREE, Diagnostics, Refused
 
 
 def add_parsers(command: Command) -> None:
@@ -70,10 +81,18 @@ def run(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
     problem = _cannot_audit(config, data_dir)
     if problem:
         return error(f"not run: every run is audited, and {problem}", EXIT_STORE)
+    seen = [0]
     try:
-        got = asyncio.run(_run(config, args.host, args.name, args.free))
+        got = asyncio.run(_run(config, args.host, args.name, args.free, seen))
     except Refused as exc:
         return error(exc)
+    except KeyboardInterrupt:  # stopped: its process on the host was ended; the audit says so
+        write_action(
+            stopped_run(args.host, args.name or FREE, args.who, args.free, seen[0]), config, data_dir
+        )
+        return error(
+            "interrupted: the run was stopped and ended on the host (audited as stopped)", EXIT_INTERRUPTED
+        )
     return _finish(args, got, config, data_dir)
 
 
@@ -100,14 +119,18 @@ def _cannot_audit(config: Config, data_dir: Path) -> str | None:
         engine.close()
 
 
-async def _run(config: Config, host: str, name: str | None, free: str | None) -> DiagnosticRun:
+async def _run(
+    config: Config, host: str, name: str | None, free: str | None, seen: list[int]
+) -> DiagnosticRun:
     collector = _collector(config, host)
     try:
         obs = await collector.collect()  # connects (host key checked) as a poll would
         if obs.state is not HostState.UP and collector.connection is None:
             raise Refused(f"{host} is {obs.state.value}: {obs.reason}")
         diags = _diagnostics(config, {host: collector})
-        return await (diags.run(host, name) if name is not None else diags.run_free(host, free or ""))
+        return await (
+            diags.run(host, name, seen) if name is not None else diags.run_free(host, free or "", seen)
+        )
     finally:
         await collector.close()
 

@@ -2,8 +2,8 @@
 one `tomconsole diag run` opens): the command of probes/diagnostics.py, its output read up
 to a cap, within a deadline.
 
-stdout and stderr are read as one stream (stderr merged on the host side of the channel),
-so the operator sees an error where it happened. Past `max_bytes` nothing more is read and
+stdout and stderr are read as one stream (asyncssh merges stderr into stdout as it
+arrives), so the operator sees an error about where it happened. Past `max_bytes` nothing more is read and
 the run is ended; at the deadline (the remote `timeout`'s, plus a grace for it to report)
 too. Ending means TERM to the channel's process, then closing the channel: the remote
 `timeout` has already signalled its process group, and a writer left on a closed channel
@@ -37,8 +37,15 @@ class Captured:
     took_s: float
 
 
-async def capture(conn: asyncssh.SSHClientConnection, command: str, timeout_s: float, cap: int) -> Captured:
-    """Run `command` (already wrapped by probes.diagnostics.remote_command) and capture it."""
+async def capture(
+    conn: asyncssh.SSHClientConnection,
+    command: str,
+    timeout_s: float,
+    cap: int,
+    seen: list[int] | None = None,
+) -> Captured:
+    """Run `command` (already wrapped by probes.diagnostics.remote_command) and capture it.
+    `seen[0]` counts the bytes received so far (for a run stopped before it returns)."""
     started = time.monotonic()
     kept = bytearray()
     received, truncated, timed_out, status = 0, False, False, None
@@ -50,6 +57,8 @@ async def capture(conn: asyncssh.SSHClientConnection, command: str, timeout_s: f
             )
             while chunk := await proc.stdout.read(CHUNK):
                 received += len(chunk)
+                if seen is not None:
+                    seen[0] = received
                 kept += chunk[: max(0, cap - len(kept))]
                 if received > cap:
                     truncated = True
@@ -62,8 +71,8 @@ async def capture(conn: asyncssh.SSHClientConnection, command: str, timeout_s: f
                 # `timeout -k` ends the group it leads, itself included: then there is no status,
                 # only the signal, at the deadline
                 late = time.monotonic() - started >= timeout_s
-                timed_out = status in TIMED_OUT or (
-                    status is None and result.exit_signal is not None and late
+                timed_out = late and (
+                    status in TIMED_OUT or (status is None and result.exit_signal is not None)
                 )
     except TimeoutError:
         timed_out = True
@@ -83,13 +92,15 @@ async def _end(proc: asyncssh.SSHClientProcess[bytes]) -> None:
             await proc.wait_closed()
 
 
-async def capture_on(host: SshCollector, command: str, timeout_s: float, cap: int) -> Captured | str:
+async def capture_on(
+    host: SshCollector, command: str, timeout_s: float, cap: int, seen: list[int] | None = None
+) -> Captured | str:
     """`capture` over the host's kept connection (waiting a little for one being made), or
     why it cannot run now."""
     conn = await host.connection_soon(min(timeout_s, host.target.connect_timeout))
     if conn is None:
         return f"{host.name} is not connected: {host.down_reason or 'connecting'}"
     try:
-        return await capture(conn, command, timeout_s, cap)
+        return await capture(conn, command, timeout_s, cap, seen)
     except (OSError, asyncssh.Error) as exc:
         return f"{host.name}: cannot run it: {describe(exc)}"

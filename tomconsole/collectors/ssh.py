@@ -45,6 +45,8 @@ from tomconsole.probes.linux import PROBE_COMMAND, cpu_percent, parse_reply, req
 from tomconsole.probes.processes import ProcessTable, parse_top, top_request
 
 FACTS_EVERY = 120
+TOP_GAP_S = 1.0  # a process table's CPU % is over at least this long
+TOP_STALE_S = 10.0  # ... and at most this long (else two looks, TOP_GAP_S apart)
 PRIME_DELAY_S = 0.5
 CLEANUP_S = 3.0  # how long a background close waits for a peer's answer
 
@@ -241,7 +243,9 @@ class SshCollector:
         self._conn: asyncssh.SSHClientConnection | None = None
         self._probe: _ProbeChannel | None = None
         self._cleanups: set[asyncio.Task[None]] = set()
-        self._seq = 0
+        self._seq = 0  # requests sent to the probe (samples and process tables)
+        self._rounds = 0  # samples asked for: when disks and facts are due
+        self._top_at: float | None = None  # when the probe last gave a process table
         self._failures = 0
         self._retry_at = 0.0
         self._last_fail: Observation | None = None
@@ -343,6 +347,7 @@ class SshCollector:
             self._retire_connection()
             return Observation(self.name, HostState.UNREACHABLE, f"cannot start probe: {_describe(exc)}")
         self._prev_cpu = None
+        self._top_at = None  # a new probe keeps no readings from the old one's
         return None
 
     def _background(self, coro: Any) -> None:
@@ -373,14 +378,13 @@ class SshCollector:
 
     # -- one request ------------------------------------------------------------------------
 
-    async def _ask(self, *, disks: bool = False, facts: bool = False, top: str | None = None) -> str:
+    async def _ask(self, *, disks: bool, facts: bool) -> str:
         async with self._asking:
             probe = self._probe
             if probe is None or probe.chan is None:
                 raise ProbeEnded("the probe was restarted")
             self._seq += 1
-            line = top_request(self._seq, top) if top else request_line(self._seq, disks=disks, facts=facts)
-            return await self._request(probe, line)
+            return await self._request(probe, request_line(self._seq, disks=disks, facts=facts))
 
     async def _request(self, probe: _ProbeChannel, line: str) -> str:
         assert probe.chan is not None
@@ -402,8 +406,9 @@ class SshCollector:
     async def _sample(self) -> HostSample | str:
         """One full sample, or a reason it could not be read."""
         carry = self._carry
-        disks = carry is None or carry.filesystems is None or self._seq % self.target.disk_every == 0
-        facts = carry is None or self._seq % FACTS_EVERY == 0
+        self._rounds += 1
+        disks = carry is None or carry.filesystems is None or self._rounds % self.target.disk_every == 0
+        facts = carry is None or self._rounds % FACTS_EVERY == 0
         text = await self._ask(disks=disks, facts=facts)
         if self._prev_cpu is None:  # a fresh process: a second look gives a CPU rate now
             first = parse_reply(text, datetime.now(UTC))
@@ -444,14 +449,41 @@ class SshCollector:
 
     async def top(self, by: str) -> ProcessTable | str:
         """The host's top processes from its probe (ordered `by`), or why there are none now.
-        Asked between samples (one request at a time); a reply that does not come within
-        `command_timeout` restarts the probe, as a sample's would."""
-        if self._probe is None:
-            return f"not connected: {self.down_reason or 'connecting'}"
+
+        Asked between samples: while a sample is under way it waits for it (that wait is not
+        the request's deadline, and a request never sent never restarts the probe). A reply
+        that does not come within `command_timeout` restarts the probe, as a sample's would.
+        CPU % is over the time since the probe's last table; when that was long ago (a screen
+        opened again) or a moment ago (the order just switched), it takes a first look and
+        a second one TOP_GAP_S later."""
+        try:
+            now = time.monotonic()
+            last = self._top_at
+            if last is None or now - last > TOP_STALE_S or now - last < TOP_GAP_S:
+                first = await self._top_once(by)
+                if isinstance(first, str):
+                    return first
+                await asyncio.sleep(TOP_GAP_S)
+            return await self._top_once(by)
+        except Exception as exc:  # a surprise is said on the screen, never raised into it
+            log.exception("process table of %s", self.name)
+            return f"error: {type(exc).__name__}: {exc}"
+
+    async def _top_once(self, by: str) -> ProcessTable | str:
         t = self.target
         try:
             async with asyncio.timeout(t.command_timeout):
-                text = await self._ask(top=by)
+                await self._asking.acquire()
+        except TimeoutError:
+            return f"the probe has been busy for {t.command_timeout:g} s"
+        try:
+            probe = self._probe
+            if probe is None or probe.chan is None:
+                return f"not connected: {self.down_reason or 'connecting'}"
+            self._seq += 1
+            line = top_request(self._seq, by)
+            async with asyncio.timeout(t.command_timeout):
+                text = await self._request(probe, line)
         except TimeoutError:
             self._retire_probe()
             return f"no process table within {t.command_timeout:g} s"
@@ -462,6 +494,9 @@ class SshCollector:
             return f"the process table exceeded {t.output_cap_bytes // 1024} KiB"
         except (OSError, asyncssh.Error) as exc:
             return f"connection lost: {_describe(exc)}"
+        finally:
+            self._asking.release()
+        self._top_at = time.monotonic()
         return parse_top(text, datetime.now(UTC))
 
     @property

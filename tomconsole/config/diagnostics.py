@@ -55,6 +55,10 @@ class DiagnosticConfig(Strict):
             raise ValueError(
                 "a diagnostic's name is lowercase letters, digits, -, _ and . (like journal-errors)"
             )
+        if value == "free":
+            raise ValueError(
+                "`free` names the commands typed at the console in the audit log; choose another"
+            )
         return value
 
     @field_validator("hosts", mode="before")

@@ -4,9 +4,12 @@ result reads as an incident note. Pure.
 A diagnostic's command is the operator's own shell text from config (or one of the
 defaults below, written to work on Debian, RHEL and Alpine alike: each falls back to what
 the other families have). Nothing from a host or the UI is ever put into it. It runs under
-the host's `timeout` (coreutils or busybox), which signals the whole process group it
-leads when the deadline passes, so a pipeline left hanging leaves nothing behind; with
-`sudo: true`, as `sudo -n`, which fails at once instead of asking for a password.
+the host's `timeout`: coreutils' leads a process group and signals all of it at the
+deadline (TERM, then KILL), so a pipeline left hanging leaves nothing behind; busybox's
+(Alpine; `-k` from 1.35) signals only the shell it started, so the console's own deadline
+then closes the channel and the rest die on their closed pipe. With `sudo: true` it runs
+as `sudo -n`, which fails at once instead of asking for a password (the account must be
+allowed to run `timeout` and `sh` that way: sudo sees only those).
 """
 
 from __future__ import annotations
@@ -64,9 +67,12 @@ def remote_command(command: str, timeout_s: float, sudo: bool) -> str:
     one) and, for `sudo`, `sudo -n`. The command itself travels as one quoted argument."""
     secs = max(1, int(timeout_s))
     inner = f"sh -c {shlex.quote(command)}"
-    timed = f"timeout -k {KILL_AFTER_S} {secs} {inner}"
     prefix = "sudo -n -- " if sudo else ""
-    return f"if command -v timeout >/dev/null 2>&1; then exec {prefix}{timed}; else exec {prefix}{inner}; fi"
+    return (
+        f"if timeout -k 1 1 true >/dev/null 2>&1; then exec {prefix}timeout -k {KILL_AFTER_S} {secs} {inner};"
+        f" elif command -v timeout >/dev/null 2>&1; then exec {prefix}timeout {secs} {inner};"
+        f" else exec {prefix}{inner}; fi"
+    )
 
 
 def command_of(remote: str) -> str | None:

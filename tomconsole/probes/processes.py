@@ -3,16 +3,21 @@
 The probe's awk keeps, between requests, each process's CPU ticks and start time, so a
 refresh gives CPU % over the time since the last one (as top does) without a second look;
 a process it has not seen yet gets its lifetime average (as ps does). Per refresh the host
-forks one `sh` (its builtin glob and echo list /proc) and awk reads each process's /proc/PID/stat;
-only the 25 chosen are read further (status for the owner, cmdline for the command line).
-A command line is read once per process (cached by pid and start time while it lives): awk cannot hold
-the NULs that separate arguments (mawk cuts a string at the first), so one `tr` per new
-process turns them into \\x01 and its newlines into \\x02, which this side turns back.
+forks one `sh` (its builtin glob and echo list /proc) and awk reads each process's
+/proc/PID/stat; only the 25 chosen are read further (status for the owner, cmdline for the
+command line).
+A command line is read once per process and kept for ten refreshes (a process that
+rewrites its title, as postgres and sshd do, is shown as it was up to half a minute ago):
+awk cannot hold the NULs that separate arguments (mawk cuts a string at the first), so one
+`tr` per new process, under `timeout` (reading another process's cmdline waits for its
+memory lock, which a sick process may hold), turns them into \\x01 and its newlines into
+\\x02, which this side turns back. Each data line comes after a `:`, so no command line
+can pass for the pid marker that precedes it.
 
-The probe's own children (the `sh` listing /proc, a `tr`) are left out: they exist only
-because we looked. USER_HZ is taken as 100 (every Linux architecture in use reports it so); the page size is
-learnt once, from the probe's own statm against its VmRSS. Owners (status's Uid) are read
-with the command line, once per process. The 25 are chosen by insertion into a sorted
+The probe itself and its children (the `sh` listing /proc, a `tr`) are left out: they
+exist only because we looked. USER_HZ is taken as 100 (every Linux architecture in use
+reports it so); the page size is learnt once, from the probe's own statm against its VmRSS.
+Owners (status's Uid) are read with the command line. The 25 are chosen by insertion into a sorted
 list (most processes never enter it), and the previous readings are swept of dead pids
 every 16th refresh: per refresh, the host does one open and read per process and little else.
 
@@ -62,7 +67,7 @@ function top(by,   cmd, l, p, s, a, i, k, n, j, t, st, up, dt, rate, bv, r, f, n
     if (!match(s, /.*\)/)) continue
     i = RLENGTH
     split(substr(s, i + 2, 300), a, " ")
-    if (a[2] == me) continue
+    if (p == me || a[2] == me) continue
     t = a[12] + a[13]; st = a[20]
     if ((p in pt) && pst[p] == st && dt > 0) rate = (t - pt[p]) / dt
     else { rate = up - st / 100; rate = rate > 0 ? t / rate : 0; pst[p] = st }
@@ -72,7 +77,8 @@ function top(by,   cmd, l, p, s, a, i, k, n, j, t, st, up, dt, rate, bv, r, f, n
     j = index(s, "("); tcomm[n] = substr(s, j + 1, i - j - 1)
   }
   if (sweep % 16 == 0)
-    for (p in pt) if (seen[p] != sweep) { delete pt[p]; delete pst[p]; delete seen[p] }
+    for (p in pt) if (!((p in seen) && seen[p] == sweep)) { delete pt[p]; delete pst[p]; delete seen[p] }
+  if (sweep % 10 == 0) { split("", cl); split("", who) }
   split("", pick); k = 0
   for (i = 1; i <= n; i++) {
     bv = tkey[i]
@@ -87,13 +93,13 @@ function top(by,   cmd, l, p, s, a, i, k, n, j, t, st, up, dt, rate, bv, r, f, n
     if (!((tpid[i] "/" pst[tpid[i]]) in cl)) need = need " " tpid[i]
   }
   if (need != "") {
-    cmd = "cd /proc && for p in" need "; do echo =$p;"
+    cmd = "cd /proc && for p in" need "; do echo =$p; printf :; timeout -s KILL 2"
     cmd = cmd " tr \"\\000\\n\" \"\\001\\002\" 2>/dev/null < $p/cmdline; echo; done"
     p = ""
     while ((cmd | getline l) > 0) {
       if (substr(l, 1, 1) == "=") { p = substr(l, 2); continue }
-      if (p == "") continue
-      r = substr(l, 1, 4096); if (r == "") r = "[" tcomm[pix[p]] "]"
+      if (p == "" || substr(l, 1, 1) != ":") continue
+      r = substr(l, 2, 4096); if (r == "") r = "[" tcomm[pix[p]] "]"
       cl[p "/" pst[p]] = r; p = ""
     }
     close(cmd)
@@ -106,7 +112,8 @@ function top(by,   cmd, l, p, s, a, i, k, n, j, t, st, up, dt, rate, bv, r, f, n
       close(f)
     }
   }
-  o = "Q " by " " n " " up "\n"
+  split("", pix)
+  o = "Q " by " " n " " sprintf("%.2f", up) "\n"
   for (j = 1; j <= k; j++) {
     i = pick[j]; p = tpid[i]
     r = (p "/" pst[p]) in cl ? cl[p "/" pst[p]] : "[" tcomm[i] "]"
@@ -115,7 +122,10 @@ function top(by,   cmd, l, p, s, a, i, k, n, j, t, st, up, dt, rate, bv, r, f, n
     o = o " " who[p "/" pst[p]] " " r "\n"
   }
   if (sweep % 16 == 0)
-    for (p in cl) { split(p, a, "/"); if (seen[a[1]] != sweep) { delete cl[p]; delete who[p] } }
+    for (p in cl) {
+      split(p, a, "/")
+      if (!((a[1] in seen) && seen[a[1]] == sweep)) { delete cl[p]; delete who[p] }
+    }
   return o
 }
 """

@@ -9,7 +9,6 @@ Troubleshooter over its SSH hosts and its own `act`.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
@@ -19,6 +18,13 @@ from tomconsole.models import Action, RanDiagnostic
 from tomconsole.probes.diagnostics import DiagnosticRun
 from tomconsole.probes.processes import ProcessTable
 from tomconsole.troubleshoot.diagnostics import FREE, Diagnostics, Refused
+
+
+def stopped_run(host: str, name: str, who: str, command: str | None, received: int) -> RanDiagnostic:
+    """The audit of a run the operator stopped (Esc, Ctrl-C) before it ended."""
+    return RanDiagnostic(
+        host, name if command is None else FREE, who, None, received, command=command or "", stopped=True
+    )
 
 
 @dataclass(frozen=True)
@@ -63,16 +69,14 @@ class Troubleshooter:
         problem = self._cannot_write()
         if problem:
             raise Refused(f"not run: every run is audited, and {problem}")
+        seen = [0]
         try:
             if command is None:
-                run = await self.diagnostics.run(host, name)
+                run = await self.diagnostics.run(host, name, seen)
             else:
-                run = await self.diagnostics.run_free(host, command)
+                run = await self.diagnostics.run_free(host, command, seen)
         except asyncio.CancelledError:  # stopped by the operator: audited too, as stopped
-            stopped = RanDiagnostic(
-                host, name if command is None else FREE, who, None, 0, command=command or ""
-            )
-            task = asyncio.ensure_future(self._act(dataclasses.replace(stopped, stopped=True)))
+            task = asyncio.ensure_future(self._act(stopped_run(host, name, who, command, seen[0])))
             self._pending.add(task)
             task.add_done_callback(self._pending.discard)
             raise

@@ -4,8 +4,8 @@ host's shell.
 Only commands from config run (`diagnostics:` and the defaults), each where its `hosts:`
 scope reaches; a command typed by the operator runs only when `allow_free_commands: true`.
 A run goes over the SSH connection the console keeps to the host (the CLI opens its own),
-under the diagnostic's deadline and output cap. The caller audits it (Engine.diagnose,
-`tomconsole diag run`): who, host, which, how it ended, bytes.
+under the diagnostic's deadline and output cap. The caller audits it (troubleshoot/desk.py
+for the console, cli/diag.py): who, host, which, how it ended, bytes.
 """
 
 from __future__ import annotations
@@ -67,13 +67,14 @@ class Diagnostics:
             raise Refused(f"{name} is not a diagnostic for {host} (it has: {known})")
         return found
 
-    async def run(self, host: str, name: str) -> DiagnosticRun:
+    async def run(self, host: str, name: str, seen: list[int] | None = None) -> DiagnosticRun:
         """Run the configured diagnostic `name` on `host`. Refused raises; a host that cannot
-        run it now (down, connection lost) raises Refused too, naming the cause."""
+        run it now (down, connection lost) raises Refused too, naming the cause. `seen[0]`
+        counts the bytes received while it runs."""
         d = self.lookup(host, name)
-        return await self._run(host, d.name, d.title, d.command, d.timeout, d.max_bytes, d.sudo)
+        return await self._run(host, d.name, d.title, d.command, d.timeout, d.max_bytes, d.sudo, seen)
 
-    async def run_free(self, host: str, command: str) -> DiagnosticRun:
+    async def run_free(self, host: str, command: str, seen: list[int] | None = None) -> DiagnosticRun:
         """A command the operator typed: only with `allow_free_commands: true`."""
         if not self.free_commands:
             raise Refused(
@@ -83,13 +84,22 @@ class Diagnostics:
         if not text:
             raise Refused("type a command to run")
         self._host(host)
-        return await self._run(host, FREE, text[:100], text, FREE_TIMEOUT_S, FREE_CAP, False)
+        return await self._run(host, FREE, text[:100], text, FREE_TIMEOUT_S, FREE_CAP, False, seen)
 
     async def _run(
-        self, host: str, name: str, title: str, command: str, timeout_s: float, cap: int, sudo: bool
+        self,
+        host: str,
+        name: str,
+        title: str,
+        command: str,
+        timeout_s: float,
+        cap: int,
+        sudo: bool,
+        seen: list[int] | None,
     ) -> DiagnosticRun:
         at = self.wall()
-        got = await capture_on(self._host(host), remote_command(command, timeout_s, sudo), timeout_s, cap)
+        wrapped = remote_command(command, timeout_s, sudo)
+        got = await capture_on(self._host(host), wrapped, timeout_s, cap, seen)
         if isinstance(got, str):
             raise Refused(got)
         return DiagnosticRun(

@@ -387,7 +387,9 @@ class TomConsole(Acting, Commands, Troubleshooting):
                     message.name,
                     self.engine.config.thresholds,
                     self.palette,
-                    self.engine.troubleshooter.processes if row.info.source == "ssh" else None,
+                    self.engine.troubleshooter.processes
+                    if message.name in self.engine.troubleshooter.hosts
+                    else None,
                 )
             )
 

@@ -108,7 +108,10 @@ class Troubleshooting(KeyGate):
         try:
             ran = task.result()
         except ValueError as exc:
-            screen.status(safe_text(f"not run: {exc}", style="bold red"))
+            screen.status(safe_text(f" not run: {exc}", style="bold red"))
+            return
+        except Exception as exc:  # a surprise is said on the screen, never a crashed console
+            screen.status(safe_text(f" failed: {type(exc).__name__}: {exc}", style="bold red"))
             return
         screen.show_run(ran.run, headline(ran.run))
         tail = "  / search" + ("  n attach  N attach the part on screen" if screen.attach else "")

@@ -6,9 +6,6 @@ host's diagnostics."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import datetime
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,39 +18,18 @@ from tomconsole.models import AcceptHostKey, HostState, OpenWindow
 from tomconsole.monitor.network import check_rank, checks_where, interfaces
 from tomconsole.monitor.state import FleetState, HostRow
 from tomconsole.probes import HOST
-from tomconsole.probes.processes import BY_CPU, BY_MEMORY, ProcessRow, ProcessTable
 from tomconsole.ui import format as fmt
 from tomconsole.ui.messages import ActionRequested, CheckOpened, DiagnosticsRequested, send
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.render.facts import facts_text
 from tomconsole.ui.render.network import CHECK_COLUMNS, IF_COLUMNS, check_cells, interface_cells
 from tomconsole.ui.rows import levels
-from tomconsole.ui.screens.output import OutputScreen
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.widgets.chart import MetricChart, fit_charts
 from tomconsole.ui.widgets.fleetbar import FleetBar
+from tomconsole.ui.widgets.top_processes import Processes, TopProcesses
 
 STRIP = 20  # rounds in a check's history strip here
-PROCESSES_EVERY_S = 3.0  # the process table's refresh while the screen is shown
-PROC_COLUMNS = (("PID", True), ("User", False), ("S", False), ("CPU%", True), ("RES", True),
-                ("Thr", True), ("Started", False), ("Command", False))  # fmt: skip
-Processes = Callable[[str, str], Awaitable[ProcessTable | str]]
-
-
-def _started(at: datetime | None) -> str:
-    if at is None:
-        return "-"
-    local, now = at.astimezone(), datetime.now().astimezone()
-    return f"{local:%H:%M}" if local.date() == now.date() else f"{local:%b %d}"
-
-
-def _elided(command: str, width: int) -> Text:
-    """A command line on one row of at most `width` cells: its start, then an ellipsis."""
-    shown = safe_text(command.replace("\n", " "))
-    if shown.cell_len > width:
-        shown.truncate(max(1, width - 1))
-        shown.append("…")
-    return shown
 
 
 # The host kind's charted metrics, with their labels and units (defined in probes/host.py).
@@ -93,8 +69,8 @@ class HostScreen(Screen[None]):
         send(self, DiagnosticsRequested(self.host_name))
 
     def action_order(self) -> None:
-        self.by = BY_MEMORY if self.by == BY_CPU else BY_CPU
-        self._fetch_processes()
+        if self.processes is not None:
+            self.query_one(TopProcesses).toggle()
 
     def action_maintenance(self) -> None:
         send(self, ActionRequested(OpenWindow, None, self.host_name))
@@ -107,8 +83,6 @@ class HostScreen(Screen[None]):
             return
         send(self, ActionRequested(AcceptHostKey, None, self.host_name))
 
-    by: str  # BY_CPU or BY_MEMORY: the process table's order
-
     def __init__(
         self,
         fleet: FleetState,
@@ -120,9 +94,6 @@ class HostScreen(Screen[None]):
         """`processes(host, by)`: the host's top processes now (None: none are shown)."""
         super().__init__()
         self.processes = processes
-        self.by = BY_CPU
-        self._fetching = False
-        self._procs: list[ProcessRow] = []
         self.fleet = fleet
         self.host_name = name
         self.thresholds = thresholds
@@ -138,8 +109,8 @@ class HostScreen(Screen[None]):
             yield Static(id="host-facts")
             for key, label, unit in CHARTS:
                 yield MetricChart(label, unit, self.palette, id=f"chart-{key}")
-            yield Label("Processes", id="host-procs-title", classes="section")
-            yield DataTable(id="host-procs", cursor_type="row")
+            if self.processes is not None:
+                yield TopProcesses(self.host_name, self.processes, self.palette.faint, id="host-top")
             yield Label("Filesystems", classes="section")
             yield _read_only(DataTable(id="host-fs", cursor_type="row", show_cursor=False))
             yield Label("Interfaces", classes="section")
@@ -161,72 +132,8 @@ class HostScreen(Screen[None]):
         for c in CHECK_COLUMNS:
             if c.key != "from":
                 checks.add_column(Text(c.label, justify="right" if c.right else "left"), key=c.key)
-        procs: DataTable[Text] = self.query_one("#host-procs", DataTable)
-        for label, right in PROC_COLUMNS:
-            procs.add_column(Text(label, justify="right" if right else "left"), key=label)
-        procs.display = False
-        self.query_one("#host-procs-title", Label).display = self.processes is not None
         self.refresh_from_state()
         self.set_interval(1.0, self.refresh_from_state)
-        if self.processes is not None:
-            self._fetch_processes()
-            self.set_interval(PROCESSES_EVERY_S, self._fetch_processes)
-
-    def _fetch_processes(self) -> None:
-        """Ask for the table (one request at a time, and only while this screen is shown)."""
-        if self.processes is None or self._fetching or not self.is_current:
-            return
-        self._fetching = True
-        self.run_worker(self._load_processes(self.processes, self.by), group="processes")
-
-    async def _load_processes(self, processes: Processes, by: str) -> None:
-        try:
-            got = await processes(self.host_name, by)
-        finally:
-            self._fetching = False
-        self._show_processes(got)
-
-    def _show_processes(self, got: ProcessTable | str) -> None:
-        title = self.query_one("#host-procs-title", Label)
-        table: DataTable[Text] = self.query_one("#host-procs", DataTable)
-        if isinstance(got, str):
-            title.update(Text.assemble("Processes: ", safe_text(got, style=self.palette.faint)))
-            return
-        order = "CPU" if got.by == BY_CPU else "memory"
-        other = "memory" if got.by == BY_CPU else "CPU"
-        title.update(
-            Text.assemble(
-                f"Top processes by {order}",
-                (f"  {len(got.rows)} of {got.count}  s: by {other}  Enter: full command", self.palette.faint),
-            )
-        )
-        was = self._procs[table.cursor_row].pid if 0 <= table.cursor_row < len(self._procs) else None
-        table.clear()
-        rows = [
-            [
-                Text(str(p.pid), justify="right"),
-                safe_text(p.user[:10]),
-                Text(p.state),
-                Text(f"{p.cpu_pct:.1f}", justify="right", style="bold" if p.cpu_pct >= 50 else ""),
-                Text(fmt.size(p.rss_bytes), justify="right"),
-                Text(str(p.threads), justify="right"),
-                Text(_started(p.started_at)),
-            ]
-            for p in got.rows
-        ]
-        # the command takes what the other columns (and each cell's padding) leave of the width
-        used = sum(
-            max([len(label), *(r[i].cell_len for r in rows)]) + 2
-            for i, (label, _) in enumerate(PROC_COLUMNS[:-1])
-        )
-        width = max(20, self.size.width - 4 - used - 2)
-        for p, cells in zip(got.rows, rows, strict=True):
-            table.add_row(*cells, _elided(p.command, width))
-        self._procs = list(got.rows)
-        pids = [p.pid for p in got.rows]
-        if was in pids:
-            table.move_cursor(row=pids.index(was))
-        table.display = bool(got.rows)
 
     def refresh_from_state(self) -> None:
         row = self.fleet.row(self.host_name)
@@ -344,10 +251,3 @@ class HostScreen(Screen[None]):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "host-checks" and event.row_key.value is not None:
             send(self, CheckOpened(event.row_key.value))
-        elif event.data_table.id == "host-procs" and 0 <= event.cursor_row < len(self._procs):
-            p = self._procs[event.cursor_row]
-            title = Text.assemble(" process ", (str(p.pid), "bold"), " of ", safe_text(p.user, style="bold"))
-            title.append(" on ")
-            title.append_text(safe_text(self.host_name, style="bold"))
-            title.append(f"  started {_started(p.started_at)}  {p.threads} threads", style=self.palette.faint)
-            self.app.push_screen(OutputScreen(title, p.command))
