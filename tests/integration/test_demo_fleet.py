@@ -12,6 +12,7 @@ from tomconsole.config import load_config
 from tomconsole.demo.fleet import DemoFleet
 from tomconsole.engine import Engine
 from tomconsole.models import HostState
+from tomconsole.probes.processes import BY_CPU, ProcessTable
 from tomconsole.monitor.report import fleet_json
 from tomconsole.monitor.scheduler import Scheduler
 
@@ -77,3 +78,26 @@ async def test_server_refuses_any_other_command(demo_fleet: DemoFleet) -> None:
     ) as conn:
         result = await conn.run("cat /etc/shadow")
     assert result.exit_status == 127
+
+
+async def test_demo_hosts_answer_troubleshooting(demo_fleet: DemoFleet, tmp_path: Path) -> None:
+    """The disk-filling host shows what grows and its errors; the loaded host, the job burning
+    a core; the hostile host, markup in a command line (carried exactly)."""
+    eng = Engine(load_config(demo_fleet.config_path), data_dir=tmp_path / "data", background=False)
+    try:
+        await eng.round()
+        t = eng.troubleshooter
+        usage = await t.run("db-01", "var-usage", "ana")
+        assert usage.run.status == 0 and "\t/var/log/orders\n" in usage.run.output
+        journal = await t.run("db-01", "journal-errors", "ana")
+        assert "/var/log/orders/export-debug.log" in journal.run.output
+        failed = await t.run("db-01", "failed-units", "ana")
+        assert "logrotate.service" in failed.run.output
+        burning = await t.processes("worker-01", BY_CPU)
+        assert isinstance(burning, ProcessTable)
+        assert "rebuild_index.py" in burning.rows[0].command and burning.rows[0].cpu_pct > 50
+        hostile = await t.processes("lb-01", BY_CPU)
+        assert isinstance(hostile, ProcessTable)
+        assert any("[bold red]PWNED[/] \x1b]0;owned\x07" in r.command for r in hostile.rows)
+    finally:
+        await eng.stop()

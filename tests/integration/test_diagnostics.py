@@ -18,10 +18,14 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.conftest import service_unavailable
+from tests.harness.apt import Unavailable, ensure_packages
 from tests.integration.conftest import Sshd
 from tests.integration.test_cli import _run
+from tomconsole.collectors.ssh import SshCollector
 from tomconsole.config import Config, parse_config
 from tomconsole.engine import Engine
+from tomconsole.models import HostState, Observation
 from tomconsole.probes.processes import BY_CPU, BY_MEMORY, ProcessTable
 from tomconsole.store import Store
 from tomconsole.troubleshoot.diagnostics import Refused
@@ -268,3 +272,75 @@ async def test_a_run_stopped_by_the_operator_is_audited_and_ended(engine: Engine
         for p in _left(ours):
             with contextlib.suppress(psutil.Error):
                 p.kill()
+
+
+async def test_free_commands_run_only_when_allowed_and_are_audited_with_their_text(
+    sshd: Sshd, tmp_path: Path
+) -> None:
+    config, path = _config(sshd, tmp_path, "allow_free_commands: true\n")
+    eng = Engine(config, data_dir=tmp_path / "data", background=False)
+    try:
+        await eng.round()
+        ran = await eng.troubleshooter.run("box", "", "ana", command="echo typed-$((6 * 7))")
+        assert ran.run.output == "typed-42\n" and ran.run.diagnostic == "free"
+        assert eng.store is not None
+        (audit,) = [a for a in eng.store.all("audit") if a.get("action") == "diagnostic"]
+        assert (audit["diagnostic"], audit["command"], audit["who"]) == (
+            "free",
+            "echo typed-$((6 * 7))",
+            "ana",
+        )
+    finally:
+        await eng.stop()
+    code, out, err = await _run(
+        "--config", str(path), "diag", "run", "box", "--command", "echo cli", data=tmp_path / "d2"
+    )
+    assert (code, out) == (0, "cli\n"), err
+
+
+async def test_sudo_that_would_ask_for_a_password_says_so(sshd: Sshd, tmp_path: Path) -> None:
+    try:
+        ensure_packages("sudo", ["sudo"], ["/usr/bin/sudo"])
+    except Unavailable as exc:
+        service_unavailable(str(exc))
+    config, _ = _config(sshd, tmp_path, "  - {name: as-root, title: as root, command: id -u, sudo: true}\n")
+    eng = Engine(config, data_dir=tmp_path / "data", background=False)
+    try:
+        await eng.round()
+        ran = await eng.troubleshooter.run("box", "as-root", "ana")  # the probe user may not sudo
+        assert ran.run.status != 0 and ran.run.needs_password, ran.run
+        assert "NOPASSWD" in ran.run.outcome
+    finally:
+        await eng.stop()
+
+
+async def test_a_process_table_between_samples_changes_nothing_of_them(engine: Engine) -> None:
+    """Tables asked while samples run: every sample still arrives, disks when due."""
+    (collector,) = [c for s in engine.sources for c in s.collectors() if isinstance(c, SshCollector)]
+
+    async def tables() -> list[ProcessTable | str]:
+        return [await collector.top(BY_CPU) for _ in range(4)]
+
+    async def samples() -> list[Observation]:
+        return [await collector.collect() for _ in range(8)]
+
+    got_tables, got_samples = await asyncio.gather(tables(), samples())
+    assert all(isinstance(t, ProcessTable) for t in got_tables), got_tables
+    assert [o.state for o in got_samples] == [HostState.UP] * 8, [o.reason for o in got_samples]
+    assert all(o.sample is not None and o.sample.filesystems for o in got_samples)
+
+
+async def test_cli_lists_diagnostics_for_a_host(sshd: Sshd, tmp_path: Path) -> None:
+    _, path = _config(sshd, tmp_path)
+    code, out, err = await _run("--config", str(path), "diag", "list", "box")
+    assert code == 0, err
+    names = [line.split()[0] for line in out.splitlines()]
+    assert names == [
+        "journal-errors", "kernel-messages", "var-usage", "listening", "failed-units",
+        "by-hand", "hang", "flood", "hostile",
+    ]  # fmt: skip
+    assert "\nflood            a flood  (30 s, up to 64 KiB)\n" in out
+    code, out, _ = await _run("--config", str(path), "diag", "list", "--format", "json")
+    assert "elsewhere" in {d["name"] for d in json.loads(out)}
+    code, _, err = await _run("--config", str(path), "diag", "list", "nowhere")
+    assert code == 1 and err == "error: nowhere is not a host of `hosts:` (diagnostics run over SSH)\n"

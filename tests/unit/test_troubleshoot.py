@@ -105,7 +105,9 @@ def test_a_run_says_how_it_ended() -> None:
     asked = _run(status=1, output="sudo: a password is required\n", sudo=True)
     assert asked.needs_password and "NOPASSWD" in asked.outcome
     assert not _run(status=1, output="sudo: a password is required\n").needs_password  # not run with sudo
-    assert _run(truncated=True, bytes=300_000).headline().endswith("300,000 bytes, truncated")
+    cut = _run(truncated=True, bytes=300_000, status=None)
+    assert cut.outcome == "cut at its output cap (2 bytes kept): the rest was not read, the command ended"
+    assert cut.headline().endswith("300,000 bytes or more, truncated")
 
 
 def test_evidence_in_the_export_stays_literal_whatever_its_backticks() -> None:

@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tomconsole.cli.incidents import LOCK_WAIT_S, Command, not_done, write_action
+from tomconsole.cli.incidents import LOCK_WAIT_S, Command, not_done, reader, write_action
 from tomconsole.cli.output import (
     EXIT_DOWN,
     EXIT_INTERRUPTED,
@@ -67,8 +67,10 @@ def _diagnostics(config: Config, hosts: dict[str, SshCollector] | None = None) -
 def run(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
     if args.diag_command == "list":
         return _list(args, config)
-    if (args.name is None) == (args.free is None):
-        return error("diag run: name a diagnostic, or give --command (not both)", EXIT_USAGE)
+    if args.name is None and args.free is None:
+        return error("diag run: name a diagnostic (see `tomconsole diag list HOST`)", EXIT_USAGE)
+    if args.name is not None and args.free is not None:
+        return error("diag run: a diagnostic's name or --command, not both", EXIT_USAGE)
     if args.host not in {h.name for h in config.hosts}:
         return error(f"{args.host} is not a host of `hosts:` (diagnostics run over SSH)")
     if args.free is not None and not config.allow_free_commands:
@@ -81,6 +83,10 @@ def run(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
     problem = _cannot_audit(config, data_dir)
     if problem:
         return error(f"not run: every run is audited, and {problem}", EXIT_STORE)
+    if args.attach:
+        problem = _cannot_attach(config, data_dir, args.attach, args.host)
+        if problem:
+            return error(f"not run: {problem}")
     seen = [0]
     try:
         got = asyncio.run(_run(config, args.host, args.name, args.free, seen))
@@ -117,6 +123,21 @@ def _cannot_audit(config: Config, data_dir: Path) -> str | None:
         return None
     finally:
         engine.close()
+
+
+def _cannot_attach(config: Config, data_dir: Path, incident: str, host: str) -> str | None:
+    """Why the output could not go to `incident` (checked before anything runs)."""
+    engine = reader(config, data_dir)
+    try:
+        assert engine.incidents is not None
+        inc = engine.incidents.book.incidents.get(incident)
+    finally:
+        engine.close()
+    if inc is None:
+        return f"no incident {incident} to attach to"
+    if inc.host and inc.host not in (host, f"findings:{host}"):
+        note(f"{incident} is about {inc.host}, not {host}: the output is attached to it all the same")
+    return None
 
 
 async def _run(
@@ -203,9 +224,8 @@ def _list(args: argparse.Namespace, config: Config) -> int:
     lines = []
     for d in found:
         extra = ", sudo" if d.sudo else ""
-        lines.append(
-            f"{safe(d.name):<{width}}  {safe(d.title)}  ({d.timeout:g} s, {d.max_bytes // 1024} KiB{extra})"
-        )
+        cap = f"{d.max_bytes / 1024:.3g} KiB" if d.max_bytes < 10240 else f"{d.max_bytes // 1024} KiB"
+        lines.append(f"{safe(d.name):<{width}}  {safe(d.title)}  ({d.timeout:g} s, up to {cap}{extra})")
     if config.allow_free_commands:
         lines.append("(allow_free_commands: true: `diag run HOST --command TEXT` runs anything)")
     say("\n".join(lines))

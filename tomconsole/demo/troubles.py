@@ -99,6 +99,14 @@ def diagnostic_reply(host: SimHost, remote: str, now: float, runaway: bool) -> t
         return (at - timedelta(seconds=ago_s)).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
     if name == "journal-errors":
+        if s.fills_disk and host.disk_fraction(now) < 0.9:
+            size = 40 + 160 * (host.disk_fraction(now) - 0.7)
+            return (
+                f"{ts(900)} {s.name} orders-export[2210]: debug logging is on (ORDERS_DEBUG=1, deploy 4711)\n"
+                f"{ts(60)} {s.name} orders-export[2210]: /var/log/orders/export-debug.log is {size:.0f} GB"
+                " and not rotated (logrotate skips files opened with O_APPEND by a running writer)\n",
+                0,
+            )
         if s.fills_disk:
             pct = host.disk_fraction(now) * 100
             lines = [

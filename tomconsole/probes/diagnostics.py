@@ -41,7 +41,9 @@ DEFAULTS: tuple[DiagnosticSpec, ...] = (
     DiagnosticSpec(
         "kernel-messages",
         "kernel messages",
-        "dmesg -T 2>/dev/null | tail -n 200 || dmesg | tail -n 200",
+        "(dmesg -T 2>/dev/null || dmesg 2>/dev/null || journalctl -k -n 200 --no-pager -o short-iso"
+        " 2>/dev/null || echo 'cannot read the kernel log as this user (kernel.dmesg_restrict?):"
+        " set sudo: true on kernel-messages') | tail -n 200",
     ),
     DiagnosticSpec(
         "var-usage",
@@ -116,6 +118,9 @@ class DiagnosticRun:
         """One line: how the run ended, in words."""
         if self.needs_password:
             return "sudo needs a password here: allow this command without one (NOPASSWD) in sudoers"
+        if self.truncated:
+            kept = len(self.output.encode())
+            return f"cut at its output cap ({kept:,} bytes kept): the rest was not read, the command ended"
         if self.timed_out:
             return f"ended at its deadline after {self.took_s:.0f} s"
         if self.status is None:
@@ -124,9 +129,10 @@ class DiagnosticRun:
 
     def headline(self) -> str:
         cut = ", truncated" if self.truncated else ""
+        got = f"{self.bytes:,} bytes or more" if self.truncated else f"{self.bytes:,} bytes"
         return (
             f"diagnostic {self.diagnostic} ({self.title}) on {self.host} at "
-            f"{self.at.isoformat(timespec='seconds')}: {self.outcome}, {self.bytes:,} bytes{cut}"
+            f"{self.at.isoformat(timespec='seconds')}: {self.outcome}, {got}{cut}"
         )
 
     def to_doc(self) -> dict[str, object]:

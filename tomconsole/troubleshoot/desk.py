@@ -49,6 +49,20 @@ class Troubleshooter:
         self._cannot_write = cannot_write
         self._pending: set[asyncio.Future[dict[str, object]]] = set()  # audits of stopped runs
 
+    def cannot_run(self, host: str) -> str | None:
+        """Why no diagnostic can run on `host` now (it could not be audited, the host is
+        not connected), before the operator picks one; None when one can."""
+        problem = self._cannot_write()
+        if problem:
+            return f"diagnostics are audited, and {problem}"
+        collector = self.hosts.get(host)
+        if collector is None:
+            return f"{host}: diagnostics run over SSH, on the hosts of `hosts:`"
+        if collector.connection is None:
+            why = collector.down_reason or "connecting"
+            return f"{host} is not connected ({why}): diagnostics need its SSH connection"
+        return None
+
     def available(self, host: str) -> list[DiagnosticConfig]:
         return self.diagnostics.for_host(host) if host in self.hosts else []
 

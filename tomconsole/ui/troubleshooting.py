@@ -15,6 +15,7 @@ from textual.notifications import SeverityLevel
 from tomconsole.engine import Engine
 from tomconsole.models import Action, AttachDiagnostic
 from tomconsole.probes.diagnostics import DiagnosticRun
+from tomconsole.troubleshoot.desk import Ran
 from tomconsole.troubleshoot.diagnostics import FREE
 from tomconsole.ui.keys import KeyGate
 from tomconsole.ui.messages import DiagnosticsRequested
@@ -56,9 +57,12 @@ class Troubleshooting(KeyGate):
         t = engine.troubleshooter
         host = message.host
         specs = t.available(host)
-        if not specs and not (t.free_commands and host in t.hosts):
+        problem = t.cannot_run(host) or (
+            None if specs or t.free_commands else f"{host}: no diagnostic applies here"
+        )
+        if problem:
             self.refuse_burst()
-            self._say(f"{host}: no diagnostics: they run over SSH on the hosts of `hosts:`", "warning")
+            self._say(problem, "warning", timeout=6)
             return
         labels = {
             f"{d.title}  ({d.name}, up to {d.timeout:g} s{', sudo' if d.sudo else ''})": d.name for d in specs
@@ -89,29 +93,28 @@ class Troubleshooting(KeyGate):
         title.append_text(safe_text(host, style="bold"))
         screen = OutputScreen(title, None, self._attacher(host, incident_id))
         self.push_screen(screen)
-        screen.run_worker(self._run(screen, host, name, command), group="diagnostic")  # ends with the screen
-
-    async def _run(self, screen: OutputScreen, host: str, name: str, command: str | None) -> None:
         assert self.engine is not None
-        t = self.engine.troubleshooter
-        spec = next((d for d in t.available(host) if d.name == name), None)
+        task = asyncio.ensure_future(self.engine.troubleshooter.run(host, name, self.operator, command))
+        screen.running = task  # Esc (or leaving the screen any way) stops it
+        self.run_worker(self._run(screen, task, host, name), group="diagnostic")
+
+    async def _run(self, screen: OutputScreen, task: asyncio.Future[Ran], host: str, name: str) -> None:
+        assert self.engine is not None
+        spec = next((d for d in self.engine.troubleshooter.available(host) if d.name == name), None)
         limit = f"; it ends at its deadline, {spec.timeout:g} s" if spec else ""
         started = time.monotonic()
-        task = asyncio.ensure_future(t.run(host, name, self.operator, command))
-        try:
-            while not task.done():
-                screen.status(Text(f" running: {time.monotonic() - started:.0f} s{limit} (Esc stops it)"))
-                await asyncio.wait([task], timeout=1.0)
-        finally:
-            if not task.done():
-                task.cancel()
+        while not task.done():
+            screen.status(Text(f" running: {time.monotonic() - started:.0f} s{limit} (Esc stops it)"))
+            await asyncio.wait([task], timeout=1.0)
+        if task.cancelled():
+            return
         try:
             ran = task.result()
-        except ValueError as exc:
-            screen.status(safe_text(f" not run: {exc}", style="bold red"))
-            return
-        except Exception as exc:  # a surprise is said on the screen, never a crashed console
-            screen.status(safe_text(f" failed: {type(exc).__name__}: {exc}", style="bold red"))
+        except Exception as exc:  # refused, the host went away, or a surprise: said, never a crash
+            why = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+            screen.show_title(Text(" not run", style="bold red"))
+            screen.show_lines(why)
+            screen.status(Text(" Esc: back"))
             return
         screen.show_run(ran.run, headline(ran.run))
         tail = "  / search" + ("  n attach  N attach the part on screen" if screen.attach else "")
@@ -149,7 +152,7 @@ class Troubleshooting(KeyGate):
             if incident_id is not None:
                 to(incident_id)
                 return
-            open_here = [i for i in book.open() if i.host == host]
+            open_here = [i for i in book.open() if i.host in (host, f"findings:{host}")]
             if not open_here:
                 self._say(
                     f"no open incident on {host} to attach {what} to (open one from the queue: o)", "warning"

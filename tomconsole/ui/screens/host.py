@@ -63,6 +63,8 @@ class HostScreen(Screen[None]):
         if action == "trust_key":
             row = self.fleet.row(self.host_name)
             return row is not None and row.state is HostState.HOSTKEY_UNKNOWN
+        if action in ("diagnostics", "order"):  # only hosts polled over SSH have them
+            return self.processes is not None
         return True
 
     def action_diagnostics(self) -> None:

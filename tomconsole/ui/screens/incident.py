@@ -42,7 +42,7 @@ def _evidence(output: str, faint: str | Style) -> Text:
     out = Text()
     for line in lines[:EVIDENCE_LINES]:
         out.append("  │ ", style=faint)
-        out.append_text(safe_text(line))
+        out.append_text(safe_text(line.expandtabs(8)))
         out.append("\n")
     if len(lines) > EVIDENCE_LINES:
         more = len(lines) - EVIDENCE_LINES
