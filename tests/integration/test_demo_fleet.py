@@ -12,9 +12,9 @@ from tomconsole.config import load_config
 from tomconsole.demo.fleet import DemoFleet
 from tomconsole.engine import Engine
 from tomconsole.models import HostState
-from tomconsole.probes.processes import BY_CPU, ProcessTable
 from tomconsole.monitor.report import fleet_json
 from tomconsole.monitor.scheduler import Scheduler
+from tomconsole.probes.processes import BY_CPU, ProcessTable
 
 
 @pytest.fixture
