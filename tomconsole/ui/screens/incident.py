@@ -54,7 +54,7 @@ class IncidentScreen(Screen[None]):
     BINDINGS = [
         Binding("escape,q", "app.pop_screen", "Back"),
         *TRIAGE_BINDINGS,
-        Binding("d", "diagnostics", "Diagnostics"),
+        Binding("d", "diagnostics", "Diagnostics", show=False),  # in ? and ctrl+p: the footer is full
     ]
     NAMED_COMMANDS = (
         *TRIAGE_COMMANDS,
