@@ -50,12 +50,11 @@ from tomconsole.monitor.state import FleetState, HostRow
 from tomconsole.monitor.views import RowViews
 from tomconsole.probes import BUILTIN_KINDS
 from tomconsole.store import Store, StoreError, describe
-from tomconsole.troubleshoot.desk import Troubleshooter
-from tomconsole.troubleshoot.diagnostics import Diagnostics
 
 if TYPE_CHECKING:  # the clients are imported only when something is polled (a CLI write is quick)
     from tomconsole.collectors.sources import Source
     from tomconsole.incidents.external import AlertmanagerSync
+    from tomconsole.troubleshoot.desk import Troubleshooter
 
 
 log = logging.getLogger(__name__)
@@ -163,6 +162,8 @@ class Engine:
         """Process tables and audited diagnostics on this console's SSH hosts."""
         if self._troubleshooter is None:
             from tomconsole.collectors.ssh import SshCollector
+            from tomconsole.troubleshoot.desk import Troubleshooter
+            from tomconsole.troubleshoot.diagnostics import Diagnostics
 
             hosts = {c.name: c for s in self.sources for c in s.collectors() if isinstance(c, SshCollector)}
             infos = {i.name: i for i in self.config.host_infos()}

@@ -16,7 +16,7 @@ import argparse
 import asyncio
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tomconsole.cli.incidents import LOCK_WAIT_S, Command, not_done, reader, write_action
 from tomconsole.cli.output import (
@@ -30,8 +30,6 @@ from tomconsole.cli.output import (
     safe,
     say,
 )
-from tomconsole.collectors.sources import ssh_targets
-from tomconsole.collectors.ssh import SshCollector
 from tomconsole.config import Config
 from tomconsole.engine import Engine
 from tomconsole.models import AttachDiagnostic, HostState, RanDiagnostic
@@ -39,6 +37,9 @@ from tomconsole.probes.diagnostics import DiagnosticRun
 from tomconsole.store import StoreError
 from tomconsole.troubleshoot.desk import stopped_run
 from tomconsole.troubleshoot.diagnostics import FREE, Diagnostics, Refused
+
+if TYPE_CHECKING:
+    from tomconsole.collectors.ssh import SshCollector
 
 
 def add_parsers(command: Command) -> None:
@@ -103,6 +104,9 @@ def run(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
 
 
 def _collector(config: Config, host: str) -> SshCollector:
+    from tomconsole.collectors.sources import ssh_targets  # the SSH client: only when one runs
+    from tomconsole.collectors.ssh import SshCollector
+
     target = next(t for t in ssh_targets(config) if t.name == host)
     return SshCollector(target, asyncio.Semaphore(1))
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from tomconsole.collectors.ssh import SshCollector
 from tomconsole.config import DiagnosticConfig
 from tomconsole.models import Action, RanDiagnostic
 from tomconsole.probes.diagnostics import DiagnosticRun
@@ -25,6 +25,10 @@ def stopped_run(host: str, name: str, who: str, command: str | None, received: i
     return RanDiagnostic(
         host, name if command is None else FREE, who, None, received, command=command or "", stopped=True
     )
+
+
+if TYPE_CHECKING:
+    from tomconsole.collectors.ssh import SshCollector
 
 
 @dataclass(frozen=True)

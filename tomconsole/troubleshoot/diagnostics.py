@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from tomconsole.collectors.diagnostics import capture_on
-from tomconsole.collectors.ssh import SshCollector
 from tomconsole.config import Config, DiagnosticConfig
 from tomconsole.models import HostInfo
 from tomconsole.probes.diagnostics import DiagnosticRun, remote_command
+
+if TYPE_CHECKING:  # the SSH client is imported only when something runs (the CLI starts quickly)
+    from tomconsole.collectors.ssh import SshCollector
 
 FREE = "free"  # the name a typed command is audited under
 FREE_TIMEOUT_S, FREE_CAP = 30.0, 256 * 1024
@@ -97,6 +99,8 @@ class Diagnostics:
         sudo: bool,
         seen: list[int] | None,
     ) -> DiagnosticRun:
+        from tomconsole.collectors.diagnostics import capture_on
+
         at = self.wall()
         wrapped = remote_command(command, timeout_s, sudo)
         got = await capture_on(self._host(host), wrapped, timeout_s, cap, seen)

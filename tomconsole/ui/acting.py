@@ -16,7 +16,16 @@ from textual.notifications import SeverityLevel
 
 from tomconsole.engine import Engine
 from tomconsole.incidents.export import to_markdown as incident_markdown
-from tomconsole.models import Acknowledge, Action, EndWindow, ExtendWindow, Resolve, Undo, visible
+from tomconsole.models import (
+    Acknowledge,
+    Action,
+    AttachDiagnostic,
+    EndWindow,
+    ExtendWindow,
+    Resolve,
+    Undo,
+    visible,
+)
 from tomconsole.store import StoreError, atomic_write
 from tomconsole.ui.finding_intents import ask_accept, ask_export
 from tomconsole.ui.intents import dialog_for
@@ -198,5 +207,7 @@ class Acting(KeyGate):
 
 def _verb(action: Action) -> str:
     """`Acknowledge` -> `acknowledge`: how a toast names what was saved."""
+    if isinstance(action, AttachDiagnostic):
+        return "diagnostic attached,"
     name = type(action).__name__
     return "".join(f" {c.lower()}" if c.isupper() else c for c in name).strip()

@@ -121,7 +121,7 @@ class TopProcesses(Vertical):
         used = sum(
             max([len(label), *(r[i].cell_len for r in rows)]) + 2 for i, (label, _) in enumerate(COLUMNS[:-1])
         )
-        width = max(20, self.size.width - used - 3)
+        width = max(20, self.size.width - used - 5)  # and the body's scrollbar, shown or not yet
         table.clear()
         for p, cells in zip(got.rows, rows, strict=True):
             table.add_row(*cells, elided(p.command, width))
