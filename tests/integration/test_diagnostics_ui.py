@@ -5,12 +5,14 @@ The host screen's process table comes from the same host."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
+import psutil
 from textual.widgets import DataTable, Label, Static
 
 from tests.integration.conftest import Sshd
-from tests.integration.test_diagnostics import _config
+from tests.integration.test_diagnostics import _config, _left
 from tests.ui.test_keys import burst
 from tests.ui.test_servers_pane import wait_for
 from tomconsole.engine import Engine
@@ -95,4 +97,62 @@ async def test_host_screen_shows_the_top_processes(sshd: Sshd, tmp_path: Path) -
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, OutputScreen))
         assert _plain(app, "#out-text").strip() != ""
+    await engine.stop()
+
+
+async def test_esc_stops_a_run_on_the_host_and_the_audit_says_so(sshd: Sshd, tmp_path: Path) -> None:
+    config, _ = _config(sshd, tmp_path)
+    engine = Engine(config, data_dir=tmp_path / "data")
+    app = TomConsole(engine, operator="ana")
+
+    def ours(cmd: str) -> bool:
+        return cmd in ("sleep 613", "sleep 614")
+
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(
+                pilot, lambda: (r := engine.fleet.row("box")) is not None and r.state.value == "up", 30
+            )
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, HostScreen))
+            await pilot.press("d")
+            await wait_for(pilot, lambda: isinstance(app.screen, AskChoice))
+            assert isinstance(app.screen, AskChoice)
+            pick = next(i for i, c in enumerate(app.screen.choices) if "(hang," in c)
+            burst(app, *(["down"] * pick), "enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, OutputScreen) and bool(_left(ours)), 15)
+            assert "running:" in _plain(app, "#out-status")
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, HostScreen))
+            store = engine.store
+            assert store is not None
+            await wait_for(
+                pilot,
+                lambda: any(a.get("stopped") for a in store.all("audit") if a.get("action") == "diagnostic"),
+                10,
+            )
+            await wait_for(pilot, lambda: not _left(ours), 15)
+        await engine.stop()
+    finally:
+        for p in _left(ours):  # only when the test failed: ours, by PID
+            with contextlib.suppress(psutil.Error):
+                p.kill()
+
+
+async def test_d_on_a_console_that_cannot_audit_refuses_at_once(sshd: Sshd, tmp_path: Path) -> None:
+    config, _ = _config(sshd, tmp_path)
+    engine = Engine(config, data_dir=tmp_path / "data", read_only=True)
+    engine.as_read_only_console()
+    app = TomConsole(engine, operator="ana")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(
+            pilot, lambda: (r := engine.fleet.row("box")) is not None and r.state.value == "up", 30
+        )
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, HostScreen))
+        burst(app, "d", "enter")  # typed ahead for a picker that must not open
+        await wait_for(
+            pilot, lambda: any("diagnostics are audited" in str(n.message) for n in app._notifications)
+        )
+        assert isinstance(app.screen, HostScreen)
     await engine.stop()
