@@ -54,7 +54,7 @@ async def test_diagnostic_from_an_incident_attached_and_kept(sshd: Sshd, tmp_pat
         assert "\\x1b[31mred" in text and "\\x07" in text and "\\u202e" in text  # escapes made visible
         assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
         burst(app, "/", "m", "i", "r", "r", "o", "r", "enter")
-        await wait_for(pilot, lambda: "match 1 of 1" in _plain(app, "#out-status"))
+        await wait_for(pilot, lambda: "matching line 1 of 1" in _plain(app, "#out-status"))
         await pilot.press("escape", "n")
         book = engine.incidents.book  # type: ignore[union-attr]
         await wait_for(pilot, lambda: any("output" in n for n in book.incidents[inc].notes), 10)
@@ -155,4 +155,27 @@ async def test_d_on_a_console_that_cannot_audit_refuses_at_once(sshd: Sshd, tmp_
             pilot, lambda: any("diagnostics are audited" in str(n.message) for n in app._notifications)
         )
         assert isinstance(app.screen, HostScreen)
+    await engine.stop()
+
+
+async def test_n_typed_right_behind_the_pick_is_answered(sshd: Sshd, tmp_path: Path) -> None:
+    """`d`, the pick, Enter and `n` in one burst: the `n` reaches the viewer (which says the run
+    has not ended yet), never the screen below."""
+    config, _ = _config(sshd, tmp_path)
+    engine = Engine(config, data_dir=tmp_path / "data")
+    app = TomConsole(engine, operator="ana")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(
+            pilot, lambda: (r := engine.fleet.row("box")) is not None and r.state.value == "up", 30
+        )
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, HostScreen))
+        pick = [d.name for d in engine.troubleshooter.available("box")].index("hang")
+        burst(app, "d", *(["down"] * pick), "enter", "n")
+        await wait_for(
+            pilot, lambda: any("once the run has ended" in str(n.message) for n in app._notifications), 10
+        )
+        assert isinstance(app.screen, OutputScreen)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, HostScreen))
     await engine.stop()

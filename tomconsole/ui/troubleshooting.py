@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.notifications import SeverityLevel
+from textual.screen import Screen
 
 from tomconsole.engine import Engine
 from tomconsole.models import Action, AttachDiagnostic
@@ -73,30 +74,37 @@ class Troubleshooting(KeyGate):
         title.append_text(safe_text(host, style="bold"))
         title.append(": read-only commands from config, audited. Enter runs one.")
 
-        def chosen(label: str | None) -> None:
+        def following(label: str) -> Screen[Any] | None:
+            """The viewer replaces the picker at once: keys typed behind the Enter go to it."""
+            return self._run_screen(host, labels[label], None, message.incident_id) if labels[label] else None
+
+        def typed(label: str | None) -> None:  # only "type a command" comes here
             if label is None:
                 return
-            if labels[label]:
-                self._start_run(host, labels[label], None, message.incident_id)
-                return
             ask = AskText(f"A command to run on {host} (audited; {FREE} commands are allowed here)")
-            self.push_screen(
-                ask, lambda cmd: self._start_run(host, FREE, cmd, message.incident_id) if cmd else None
-            )
 
-        self.push_screen(AskChoice(title, list(labels)), chosen)
+            def run(cmd: str | None) -> None:
+                if cmd:
+                    self.push_screen(self._run_screen(host, FREE, cmd, message.incident_id))
 
-    def _start_run(self, host: str, name: str, command: str | None, incident_id: str | None) -> None:
+            self.push_screen(ask, run)
+
+        self.push_screen(AskChoice(title, list(labels), following), typed)
+
+    def _run_screen(self, host: str, name: str, command: str | None, incident_id: str | None) -> OutputScreen:
+        """The viewer of a run, which starts the run once it is on screen."""
         title = Text(" running ")
         title.append_text(safe_text(command or name, style="bold"))
         title.append(" on ")
         title.append_text(safe_text(host, style="bold"))
-        screen = OutputScreen(title, None, self._attacher(host, incident_id))
-        self.push_screen(screen)
-        assert self.engine is not None
-        task = asyncio.ensure_future(self.engine.troubleshooter.run(host, name, self.operator, command))
-        screen.running = task  # Esc (or leaving the screen any way) stops it
-        self.run_worker(self._run(screen, task, host, name), group="diagnostic")
+
+        def start(screen: OutputScreen) -> None:
+            assert self.engine is not None
+            task = asyncio.ensure_future(self.engine.troubleshooter.run(host, name, self.operator, command))
+            screen.running = task  # Esc (or leaving the screen any way) stops it
+            self.run_worker(self._run(screen, task, host, name), group="diagnostic")
+
+        return OutputScreen(title, None, self._attacher(host, incident_id), start)
 
     async def _run(self, screen: OutputScreen, task: asyncio.Future[Ran], host: str, name: str) -> None:
         assert self.engine is not None

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Label, OptionList
 
 from tomconsole.ui.keys import FieldInput
@@ -73,11 +73,18 @@ class AskText(_Modal):
 
 
 class AskChoice(_Modal):
-    def __init__(self, title: str | Text, choices: list[str]) -> None:
+    def __init__(
+        self,
+        title: str | Text,
+        choices: list[str],
+        then: Callable[[str], Screen[Any] | None] | None = None,
+    ) -> None:
         """`title` as a string is untrusted and shown as one line through the sanitizer; as a
-        Text it is the caller's (built with safe_text) and may span lines."""
+        Text it is the caller's (built with safe_text) and may span lines. `then(choice)`, when
+        given, may return the screen that replaces this one at once: keys typed right behind
+        the Enter then go to it, not to the screen below while a result callback waits."""
         super().__init__()
-        self.title_text, self.choices = title, choices
+        self.title_text, self.choices, self.then = title, choices, then
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="ask-box"):
@@ -87,7 +94,12 @@ class AskChoice(_Modal):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.dismiss(self.choices[event.option_index])
+        choice = self.choices[event.option_index]
+        following = self.then(choice) if self.then is not None else None
+        if following is not None:
+            self.app.switch_screen(following)
+        else:
+            self.dismiss(choice)
 
 
 class AskWindow(_Modal):

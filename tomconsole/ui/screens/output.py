@@ -50,6 +50,7 @@ class OutputView(ScrollableContainer, can_focus=True):
 
 
 class OutputScreen(Screen[None]):
+    AUTO_FOCUS = "OutputView"  # never the (hidden) search field: a key typed ahead is a command
     BINDINGS = [
         Binding("escape,q", "back", "Back"),
         Binding("slash", "search", "Search"),
@@ -65,10 +66,17 @@ class OutputScreen(Screen[None]):
         ("Wrap long lines", "wrap them, or cut them and scroll sideways", "wrap"),
     )
 
-    def __init__(self, title: Text, text: str | None = None, attach: Attach | None = None) -> None:
+    def __init__(
+        self,
+        title: Text,
+        text: str | None = None,
+        attach: Attach | None = None,
+        start: Callable[[OutputScreen], None] | None = None,
+    ) -> None:
         """`text` None: a run still going (`show_run` fills it in). `attach` None: nothing
-        to attach to (n and N are not offered)."""
+        to attach to (n and N are not offered). `start(screen)` runs once it is mounted."""
         super().__init__()
+        self.start = start
         self.title_text = title
         self.lines: list[str] = [] if text is None else text.rstrip("\n").split("\n")
         self.run: DiagnosticRun | None = None
@@ -82,16 +90,19 @@ class OutputScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield FleetBar(classes="fleetbar")
         yield Static(self.title_text, id="out-title")
-        yield FieldInput(placeholder="search this output (Enter: first match, Esc: done)", id="out-search")
+        search = FieldInput(placeholder="search this output (Enter: first match, Esc: done)", id="out-search")
+        search.display = False  # from the start: shown by `/`
+        yield search
         with OutputView(id="out-view"):
             yield Static(id="out-text", classes="wrapped")
         yield Static(id="out-status")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#out-search", Input).display = False
         self._render_lines()
         self.query_one(OutputView).focus()
+        if self.start is not None:
+            self.start(self)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "attach":
@@ -225,7 +236,8 @@ class OutputScreen(Screen[None]):
         x = 0 if self.wrap else max(0, col - 20)
         self.query_one(OutputView).scroll_to(x=x, y=self._starts()[self.match_line], animate=False)
         n = hits.index(self.match_line) + 1
-        where = f" match {n} of {len(hits)} (line {self.match_line + 1}); Enter: next, Esc: end the search"
+        at = f"line {self.match_line + 1}"
+        where = f" matching line {n} of {len(hits)} ({at}); Enter: next, Esc: end the search"
         self.status(Text(where), hint=False)
 
     def action_attach(self, part: bool) -> None:

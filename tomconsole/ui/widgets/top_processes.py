@@ -12,6 +12,7 @@ from datetime import datetime
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Label
 
@@ -36,10 +37,25 @@ def started(at: datetime | None) -> str:
 def elided(command: str, width: int) -> Text:
     """A command line on one row of at most `width` cells: its start, then an ellipsis."""
     shown = safe_text(command.replace("\n", " "))
-    if shown.cell_len > width:
-        shown.truncate(max(1, width - 1))
-        shown.append("…")
+    shown.truncate(max(1, width), overflow="ellipsis")  # the last cell becomes the ellipsis
     return shown
+
+
+class ListTable(DataTable[Text]):
+    """A table to move in as every list in the console: j/k, g/G and Home/End too."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("home,g", "first", "First", show=False),
+        Binding("end,G", "last", "Last", show=False),
+    ]
+
+    def action_first(self) -> None:
+        self.move_cursor(row=0)
+
+    def action_last(self) -> None:
+        self.move_cursor(row=max(0, self.row_count - 1))
 
 
 class TopProcesses(Vertical):
@@ -60,7 +76,7 @@ class TopProcesses(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Label("Processes", classes="section", id="procs-title")
-        yield DataTable(id="host-procs", cursor_type="row")
+        yield ListTable(id="host-procs", cursor_type="row")
 
     def on_mount(self) -> None:
         table: DataTable[Text] = self.query_one(DataTable)
@@ -121,7 +137,7 @@ class TopProcesses(Vertical):
         used = sum(
             max([len(label), *(r[i].cell_len for r in rows)]) + 2 for i, (label, _) in enumerate(COLUMNS[:-1])
         )
-        width = max(20, self.size.width - used - 5)  # and the body's scrollbar, shown or not yet
+        width = max(20, self.size.width - used - 3)  # and the body's scrollbar, shown or not yet
         table.clear()
         for p, cells in zip(got.rows, rows, strict=True):
             table.add_row(*cells, elided(p.command, width))
