@@ -599,6 +599,33 @@ class AttachDiagnostic:
     truncated: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class NewChange:
+    """A change record, as a draft (CHG-n). `scope`: `host:NAME group:NAME tag:NAME db:NAME`."""
+
+    title: str
+    by: str
+    risk: str  # low, medium, high
+    scope: str
+    start: str  # planned, ISO UTC
+    end: str
+    rollback: str = ""
+    description: str = ""
+    impact: str = ""
+    implementer: str = ""  # default: who creates it
+    emergency: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeStep:
+    """A change moved on: submit, approve, start, complete, rollback, fail or cancel."""
+
+    change: str
+    step: str
+    by: str
+    note: str = ""
+
+
 Action = (
     Acknowledge
     | Resolve
@@ -618,4 +645,6 @@ Action = (
     | ImportFindings
     | RanDiagnostic
     | AttachDiagnostic
+    | NewChange
+    | ChangeStep
 )

@@ -27,6 +27,7 @@ from tomconsole.config._yaml import (
 )
 from tomconsole.config.alertmanager import AlertmanagerConfig
 from tomconsole.config.base import Duration, Strict, parse_duration
+from tomconsole.config.changes import ChangePolicy, FreezeConfig
 from tomconsole.config.databases import DatabaseConfig
 from tomconsole.config.diagnostics import DiagnosticConfig, effective_diagnostics, parse_scope
 from tomconsole.config.incidents import DAYS, IncidentPolicy, MaintenanceConfig, Member, Team, Weekly
@@ -51,6 +52,7 @@ from tomconsole.probes.kinds import Kind
 __all__ = [
     "DAYS",
     "DEFAULT_RULES",
+    "ChangePolicy",
     "CheckConfig",
     "Config",
     "ConfigError",
@@ -58,6 +60,7 @@ __all__ = [
     "DatabaseConfig",
     "DiagnosticConfig",
     "Duration",
+    "FreezeConfig",
     "HostConfig",
     "IncidentPolicy",
     "MaintenanceConfig",
@@ -106,6 +109,7 @@ class Config(Strict):
     diagnostics: list[DiagnosticConfig] = []  # added to the defaults; see config/diagnostics.py
     default_diagnostics: bool = True
     allow_free_commands: bool = False  # a command typed in the console or on the CLI may run
+    changes: ChangePolicy = ChangePolicy()
 
     @property
     def effective_diagnostics(self) -> list[DiagnosticConfig]:

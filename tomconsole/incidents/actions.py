@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from tomconsole.config import Scope, parse_duration, parse_scope
 from tomconsole.incidents.book import AUDIT, IncidentBook
+from tomconsole.incidents.changes import ChangeBook
 from tomconsole.incidents.windows import WindowBook, scope_words
 from tomconsole.models import (
     AcceptHostKey,
@@ -23,11 +24,13 @@ from tomconsole.models import (
     Action,
     Assign,
     AttachDiagnostic,
+    ChangeStep,
     EndWindow,
     Escalate,
     ExtendWindow,
     Finding,
     ImportFindings,
+    NewChange,
     Note,
     OpenIncident,
     OpenWindow,
@@ -138,8 +141,8 @@ def to_wire(action: Action) -> dict[str, Any]:
                 "reason": action.reason,
                 "until": action.until,
             }
-        case RanDiagnostic() | AttachDiagnostic():
-            name = "diagnostic-ran" if isinstance(action, RanDiagnostic) else "attach-diagnostic"
+        case RanDiagnostic() | AttachDiagnostic() | NewChange() | ChangeStep():
+            name = _WIRE_NAME[type(action)]
             return {"action": name, "who": who, **{k: v for k, v in _fields(action).items() if k != "by"}}
         case ImportFindings():
             return {
@@ -227,6 +230,10 @@ def from_wire(req: dict[str, Any]) -> Action:
                 str(req.get("output") or ""),
                 bool(req.get("truncated")),
             )
+        if name in ("change-new", "change-step"):
+            kind = NewChange if name == "change-new" else ChangeStep
+            fields = {k: v for k, v in req.items() if k not in ("action", "who")}
+            return kind(**fields, by=who)
         if name == "accept-host-key":
             return AcceptHostKey(str(req["host"]), str(req["fingerprint"]), str(req["key"]), who)
     except KeyError as exc:
@@ -238,7 +245,15 @@ def from_wire(req: dict[str, Any]) -> Action:
     raise ValueError(f"unknown action {name}")
 
 
-def _fields(action: RanDiagnostic | AttachDiagnostic) -> dict[str, Any]:
+_WIRE_NAME: dict[type, str] = {
+    RanDiagnostic: "diagnostic-ran",
+    AttachDiagnostic: "attach-diagnostic",
+    NewChange: "change-new",
+    ChangeStep: "change-step",
+}
+
+
+def _fields(action: RanDiagnostic | AttachDiagnostic | NewChange | ChangeStep) -> dict[str, Any]:
     return {f.name: getattr(action, f.name) for f in dataclasses.fields(action)}
 
 
@@ -269,11 +284,16 @@ def audit_of_run(run: RanDiagnostic, at: datetime) -> dict[str, Any]:
 # -- applying --------------------------------------------------------------------------------
 
 
-def answer(book: IncidentBook, windows: WindowBook, action: Action | dict[str, Any]) -> dict[str, Any]:
+def answer(
+    book: IncidentBook,
+    windows: WindowBook,
+    action: Action | dict[str, Any],
+    changes: ChangeBook | None = None,
+) -> dict[str, Any]:
     """`apply_action`, with a refusal as an answer (`{"ok": False, "error": why}`) instead of
     an exception: what the console, the CLI and the inbox all need."""
     try:
-        return apply_action(book, windows, action)
+        return apply_action(book, windows, action, changes)
     except ValidationError:
         return {"ok": False, "error": "a window's scope lists hosts, groups and tags by name"}
     except KeyError as exc:  # the books name what is missing (an unknown incident or window)
@@ -282,7 +302,12 @@ def answer(book: IncidentBook, windows: WindowBook, action: Action | dict[str, A
         return {"ok": False, "error": str(exc)}
 
 
-def apply_action(book: IncidentBook, windows: WindowBook, action: Action | dict[str, Any]) -> dict[str, Any]:
+def apply_action(
+    book: IncidentBook,
+    windows: WindowBook,
+    action: Action | dict[str, Any],
+    changes: ChangeBook | None = None,
+) -> dict[str, Any]:
     """Apply one action (or its wire form); ValueError or KeyError says why it is refused."""
     if isinstance(action, dict):
         action = from_wire(action)
@@ -315,6 +340,11 @@ def apply_action(book: IncidentBook, windows: WindowBook, action: Action | dict[
             inc = book.set_severity(action.incident, who, action.severity)
         case AttachDiagnostic():
             inc = book.attach_diagnostic(action)
+        case NewChange() | ChangeStep():
+            if changes is None:
+                raise ValueError("change records need the store")
+            doc = changes.new(action) if isinstance(action, NewChange) else changes.step(action)
+            return {"ok": True, "change": doc}
         case RanDiagnostic():
             book.store.append(AUDIT, audit_of_run(action, book.now()))
             return {"ok": True, "host": action.host, "diagnostic": action.diagnostic}

@@ -15,6 +15,7 @@ from typing import Any
 from tomconsole.config import Config
 from tomconsole.incidents.actions import answer, from_wire
 from tomconsole.incidents.book import IncidentBook, Policy, write_archive
+from tomconsole.incidents.changes import ChangeBook
 from tomconsole.incidents.inbox import process
 from tomconsole.incidents.notify import Notifier
 from tomconsole.incidents.windows import WindowBook
@@ -67,6 +68,7 @@ class IncidentEngine:
         self.windows = WindowBook(
             store, list(config.maintenance), now=wall, hosts=lambda: [v.info for v in fleet.views.values()]
         )
+        self.changes = ChangeBook(store, self.windows, config.changes, now=wall)
         self.notifier = Notifier(store, config.notifications, store.directory, now=wall)
         self._mono = mono
         self._archive_after = timedelta(seconds=config.incidents.archive_after)
@@ -189,7 +191,7 @@ class IncidentEngine:
             return {"ok": False, "error": str(exc)}
         if self.delegate is not None and isinstance(action, AcceptRisk | ImportFindings):
             return self.delegate(action)
-        return answer(self.book, self.windows, action)
+        return answer(self.book, self.windows, action, self.changes)
 
     def tick(self) -> None:
         """Time-driven work: `for:` on quiet hosts, staleness, ended windows, resolve, escalate."""

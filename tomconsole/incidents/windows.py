@@ -214,15 +214,23 @@ class WindowBook:
         check_length(duration)
 
     def create(
-        self, scope: Scope, duration: timedelta, who: str, reason: str = "", change: str | None = None
+        self,
+        scope: Scope,
+        duration: timedelta,
+        who: str,
+        reason: str = "",
+        change: str | None = None,
+        start: datetime | None = None,
     ) -> dict[str, Any]:
+        """A one-off window from `start` (default: now) for `duration`."""
         self.check(scope, duration)
         now = self.now()
+        begin = start if start is not None and start > now else now
         key = f"MW-{now:%Y%m%d%H%M%S}-{len(self.store.all(TABLE)) + 1}"
         doc = {
             "scope": scope.model_dump(),
-            "start": now.isoformat(),
-            "end": (now + duration).isoformat(),
+            "start": begin.isoformat(),
+            "end": (begin + duration).isoformat(),
             "reason": reason,
             "change": change,
             "created_by": who,
@@ -242,11 +250,14 @@ class WindowBook:
             )
         return {**doc, "key": key}
 
-    def _change_end(self, key: str, end: datetime, who: str, action: str) -> dict[str, Any]:
-        doc = self.store.get(TABLE, key)
-        if doc is None:
+    def _change_end(
+        self, key: str, end: datetime, who: str, action: str, moved: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        before = self.store.get(TABLE, key)
+        if before is None:
             raise ValueError(f"no maintenance window {key}")
-        before = dict(doc)
+        doc = dict(moved if moved is not None else before)
+        before = dict(before)
         doc["end"] = end.isoformat()
         with self.store.transaction():
             self.store.put(TABLE, key, doc)
@@ -262,6 +273,13 @@ class WindowBook:
                 },
             )
         return doc
+
+    def move(self, key: str, start: datetime, end: datetime, who: str) -> dict[str, Any]:
+        """Set a window's start and end (a change started early, or ran late), audited."""
+        doc = self.store.get(TABLE, key)
+        if doc is None:
+            raise ValueError(f"no maintenance window {key}")
+        return self._change_end(key, end, who, "window-move", {**doc, "start": start.isoformat()})
 
     def end_early(self, key: str, who: str) -> dict[str, Any]:
         doc = self.store.get(TABLE, key)
