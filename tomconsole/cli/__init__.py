@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from tomconsole.cli import changes as cli_changes
 from tomconsole.cli import check as cli_check
 from tomconsole.cli import console as cli_console
 from tomconsole.cli import diag as cli_diag
@@ -136,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_incidents.add_parsers(command)
     cli_findings.add_parsers(command)
     cli_diag.add_parsers(command)
+    cli_changes.add_parsers(command)
     return p
 
 
@@ -183,6 +185,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cli_incidents.run_windows(args, config, directory)
     if args.command == "findings":
         return cli_findings.run(args, config, directory)
+    if args.command == "changes":
+        return cli_changes.run(args, config, directory)
     if args.command == "diag":
         return cli_diag.run(args, config, directory)
     if args.command == "poll":
