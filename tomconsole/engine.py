@@ -79,6 +79,7 @@ class Snapshot:
     finding_scans: list[dict[str, Any]] = field(default_factory=list)  # each last scan's new and fixed
     drop_failures: list[str] = field(default_factory=list)  # reports the drop folder could not import
     maintenance: frozenset[str] = frozenset()  # hosts a maintenance window covers now
+    during: dict[str, list[str]] = field(default_factory=dict)  # incident id -> the changes it came during
 
 
 class Engine:
@@ -281,8 +282,22 @@ class Engine:
         failed = list(self.feed.failures) if self.feed is not None else []
         windows = self.incidents.windows if self.incidents is not None else None
         maint = windows.covering([r.info for r in hosts]) if windows is not None else frozenset()
+        during = (
+            self.incidents.changes.links(incidents, self._host_info) if self.incidents is not None else {}
+        )
         return Snapshot(
-            hosts, self.source_statuses(), incidents, checks, rows, dbs, findings, scans, diffs, failed, maint
+            hosts,
+            self.source_statuses(),
+            incidents,
+            checks,
+            rows,
+            dbs,
+            findings,
+            scans,
+            diffs,
+            failed,
+            maint,
+            during,
         )
 
     def _host_info(self, name: str) -> HostInfo | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import asyncssh
 import pytest
 
-from tomconsole.config import load_config
+from tomconsole.config import load_config, parse_config
 from tomconsole.demo.fleet import DemoFleet
 from tomconsole.engine import Engine
 from tomconsole.models import HostState
@@ -102,3 +102,60 @@ async def test_demo_hosts_answer_troubleshooting(demo_fleet: DemoFleet, tmp_path
         assert any("[bold red]PWNED[/] \x1b]0;owned\x07" in r.command for r in hostile.rows)
     finally:
         await eng.stop()
+
+
+async def test_an_incident_during_a_change_is_linked_to_it(demo_fleet: DemoFleet, tmp_path: Path) -> None:
+    """On the demo fleet: a change on the host that is down runs and completes (its window
+    silenced the host while it ran); the host-down incident that opens just after is shown as
+    during it, and the change lists it, also after a restart."""
+    from datetime import UTC, datetime, timedelta
+
+    from tomconsole.models import ChangeStep, NewChange
+
+    down = demo_fleet.hosts[-1].spec.name
+    times = {"wall": datetime.now(UTC), "mono": 1000.0}
+
+    # host-down at once (its `for:` runs on the real clock): the demo's config, one key changed
+    text = demo_fleet.config_path.read_text(encoding="utf-8") + "rules:\n  - {name: host-down, for: 0s}\n"
+
+    def make() -> Engine:
+        return Engine(
+            parse_config(text),
+            data_dir=tmp_path / "data",
+            background=False,
+            clock=lambda: times["mono"],
+            wall=lambda: times["wall"],
+        )
+
+    eng = make()
+    try:
+        start, end = times["wall"] - timedelta(minutes=1), times["wall"] + timedelta(hours=1)
+        new = NewChange(
+            "Replace [b]NIC[/b]", "ana", "low", f"host:{down}", start.isoformat(), end.isoformat()
+        )
+        assert (await eng.act(new))["ok"]
+        for step, who in (("submit", "ana"), ("approve", "ben"), ("start", "ana"), ("complete", "ana")):
+            reply = await eng.act(ChangeStep("CHG-1", step, who))
+            assert reply["ok"], reply
+        opened = None
+        for _ in range(4):
+            await eng.round()
+            times["wall"] += timedelta(seconds=31)
+            times["mono"] += 31
+            opened = next(
+                (i for i in eng.snapshot().incidents if i.host == down and i.rule == "host-down"), None
+            )
+            if opened is not None:
+                break
+        assert opened is not None, [i.title for i in eng.snapshot().incidents]
+        assert eng.snapshot().during[opened.id] == ["CHG-1"]
+    finally:
+        await eng.stop()
+    again = make()
+    try:
+        assert again.incidents is not None
+        book = again.incidents.changes
+        incidents = list(again.incidents.book.incidents.values())
+        assert [i.id for i in book.incidents_of("CHG-1", incidents, again._host_info)] == [opened.id]
+    finally:
+        again.close()

@@ -101,6 +101,26 @@ class ChangeBook:
                 out.append(doc["id"])
         return out
 
+    def links(self, incidents: list[Incident], info: Any) -> dict[str, list[str]]:
+        """Each incident's changes (those it happened during), for the queue: one read of the
+        records for all of them. `info(name)` gives a host's facts."""
+        docs = [
+            d for d in self.listing() if d["state"] in ("in_progress", "completed", "rolled_back", "failed")
+        ]
+        if not docs:
+            return {}
+        after = timedelta(seconds=self.policy.correlate_after)
+        out: dict[str, list[str]] = {}
+        for inc in incidents:
+            if not inc.host:
+                continue
+            opened = datetime.fromisoformat(inc.opened_at)
+            for doc in docs:
+                start, end = self.span(doc)
+                if start <= opened <= end + after and self.covers(doc, inc.host, info(inc.host)):
+                    out.setdefault(inc.id, []).append(doc["id"])
+        return out
+
     def incidents_of(self, change: str, incidents: list[Incident], info: Any) -> list[Incident]:
         """The incidents that happened during `change`; `info(name)` gives a host's facts."""
         return [i for i in incidents if change in self.during(i, info(i.host or ""))]

@@ -104,6 +104,7 @@ class IncidentsPane(FilteredTablePane):
         self._shown: list[Incident] = []
         self._generation = 0
         self._maintenance: frozenset[str] = frozenset()
+        self._during: dict[str, list[str]] = {}
 
     @property
     def selected(self) -> Incident | None:
@@ -119,6 +120,7 @@ class IncidentsPane(FilteredTablePane):
     def take(self, snapshot: Snapshot) -> None:
         self._incidents = snapshot.incidents
         self._maintenance = snapshot.maintenance
+        self._during = snapshot.during
 
     def update_from(self, incidents: list[Incident]) -> None:
         self._incidents = incidents
@@ -138,6 +140,7 @@ class IncidentsPane(FilteredTablePane):
                 inc.flapping,
                 inc.suppressed,
                 inc.host in self._maintenance,
+                tuple(self._during.get(inc.id, ())),
                 len(inc.timeline),
                 self._generation,
             )
@@ -155,7 +158,7 @@ class IncidentsPane(FilteredTablePane):
         self.set_status(status)
 
     def _cells(self, inc: Incident) -> tuple[Text, ...]:
-        return incident_cells(inc, self.palette, inc.host in self._maintenance)
+        return incident_cells(inc, self.palette, inc.host in self._maintenance, self._during.get(inc.id))
 
     def _age(self, inc: Incident) -> tuple[Text]:
         return incident_age(inc, self.now(), self.palette)

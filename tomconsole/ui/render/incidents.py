@@ -39,8 +39,11 @@ def severity_style(severity: str, p: Palette) -> Style:
     }.get(severity, Style(color=p.muted))
 
 
-def incident_cells(inc: Incident, p: Palette, maint: bool = False) -> tuple[Text, ...]:
-    """Every cell of an incident's row but the age; `maint`: a window covers its host now."""
+def incident_cells(
+    inc: Incident, p: Palette, maint: bool = False, during: list[str] | None = None
+) -> tuple[Text, ...]:
+    """Every cell of an incident's row but the age; `maint`: a window covers its host now;
+    `during`: the changes it opened during."""
     flags = "".join(
         f if on else " "
         for f, on in (("E", inc.escalated), ("F", inc.flapping), ("S", inc.suppressed), ("M", maint))
@@ -53,10 +56,18 @@ def incident_cells(inc: Incident, p: Palette, maint: bool = False) -> tuple[Text
         Text(STATE_SHORT[inc.state], style=Style(bold=inc.state is IncidentState.TRIGGERED)),
         Text(inc.id, style=Style(color=p.muted)),
         safe_text(inc.host or "-", style=dim),
-        safe_text(inc.title, style=dim),
+        _title(inc, dim, during, p),
         Text(flags, style=Style(color=p.warn, bold=True)),
         safe_text(inc.assignee or "-", style=dim),
     )
+
+
+def _title(inc: Incident, dim: Style, during: list[str] | None, p: Palette) -> Text:
+    title = safe_text(inc.title, style=dim)
+    if during:
+        title = Text.assemble((f"during {', '.join(during)} ", Style(color=p.warn, bold=True)), title)
+        title.no_wrap, title.overflow = True, "ellipsis"
+    return title
 
 
 def incident_age(inc: Incident, now: datetime, p: Palette) -> tuple[Text]:
