@@ -69,7 +69,9 @@ def run(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
                     doc = book.get(args.id)
                 except ValueError as exc:
                     return error(exc)
-                doc["incidents"] = [i.id for i in book.incidents_of(args.id, incidents, infos.get)]
+                during = book.incidents_of(args.id, incidents, infos.get)
+                doc["incidents"] = [i.id for i in during]
+                doc["review"] = any(i.severity == "critical" for i in during)  # its window saw a critical one
                 doc["conflicts"] = book.conflicts(doc, lambda: list(infos.values()))
                 return _show(doc, args.format)
             docs = book.listing()
@@ -152,6 +154,8 @@ def _show(doc: dict[str, Any], fmt: str) -> int:
         f"  window: {doc.get('window') or '-'}",
         f"  incidents during it: {', '.join(doc['incidents']) or 'none'}",
     ]
+    if doc["review"]:
+        lines.append("  FLAGGED FOR REVIEW: a critical incident came during it")
     if doc.get("frozen"):
         lines.append(f"  in the freeze {safe(doc['frozen'])} (emergency)")
     if doc["conflicts"]:
