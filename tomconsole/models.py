@@ -626,6 +626,18 @@ class ChangeStep:
     note: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class OverrideOnCall:
+    """Someone else is on call for a team from `start` to `end` (ISO UTC), and why."""
+
+    team: str
+    who: str
+    start: str
+    end: str
+    reason: str
+    by: str
+
+
 Action = (
     Acknowledge
     | Resolve
@@ -647,4 +659,5 @@ Action = (
     | AttachDiagnostic
     | NewChange
     | ChangeStep
+    | OverrideOnCall
 )

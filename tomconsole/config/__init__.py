@@ -33,6 +33,7 @@ from tomconsole.config.diagnostics import DiagnosticConfig, effective_diagnostic
 from tomconsole.config.incidents import DAYS, IncidentPolicy, MaintenanceConfig, Member, Team, Weekly
 from tomconsole.config.network import CheckConfig, NetworkConfig
 from tomconsole.config.notify import Notifications, Webhook
+from tomconsole.config.oncall import OnCallConfig, Rotation
 from tomconsole.config.prometheus import PrometheusConfig
 from tomconsole.config.rules import (
     DEFAULT_RULES,
@@ -67,7 +68,9 @@ __all__ = [
     "Member",
     "NetworkConfig",
     "Notifications",
+    "OnCallConfig",
     "PrometheusConfig",
+    "Rotation",
     "RuleConfig",
     "Scope",
     "SecurityConfig",
@@ -110,6 +113,7 @@ class Config(Strict):
     default_diagnostics: bool = True
     allow_free_commands: bool = False  # a command typed in the console or on the CLI may run
     changes: ChangePolicy = ChangePolicy()
+    oncall: OnCallConfig = OnCallConfig()
 
     @property
     def effective_diagnostics(self) -> list[DiagnosticConfig]:

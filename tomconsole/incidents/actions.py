@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from tomconsole.config import Scope, parse_duration, parse_scope
 from tomconsole.incidents.book import AUDIT, IncidentBook
 from tomconsole.incidents.changes import ChangeBook
+from tomconsole.incidents.oncall import OnCallBook
 from tomconsole.incidents.windows import WindowBook, scope_words
 from tomconsole.models import (
     AcceptHostKey,
@@ -34,6 +35,7 @@ from tomconsole.models import (
     Note,
     OpenIncident,
     OpenWindow,
+    OverrideOnCall,
     RanDiagnostic,
     Resolve,
     SetSeverity,
@@ -141,7 +143,7 @@ def to_wire(action: Action) -> dict[str, Any]:
                 "reason": action.reason,
                 "until": action.until,
             }
-        case RanDiagnostic() | AttachDiagnostic() | NewChange() | ChangeStep():
+        case RanDiagnostic() | AttachDiagnostic() | NewChange() | ChangeStep() | OverrideOnCall():
             name = _WIRE_NAME[type(action)]
             return {"action": name, "who": who, **{k: v for k, v in _fields(action).items() if k != "by"}}
         case ImportFindings():
@@ -230,10 +232,13 @@ def from_wire(req: dict[str, Any]) -> Action:
                 str(req.get("output") or ""),
                 bool(req.get("truncated")),
             )
-        if name in ("change-new", "change-step"):
-            kind = NewChange if name == "change-new" else ChangeStep
+        if name in ("change-new", "change-step", "oncall-override"):
             fields = {k: v for k, v in req.items() if k not in ("action", "who")}
-            return kind(**fields, by=who)
+            if name == "change-new":
+                return NewChange(**fields, by=who)
+            if name == "change-step":
+                return ChangeStep(**fields, by=who)
+            return OverrideOnCall(**fields, by=who)
         if name == "accept-host-key":
             return AcceptHostKey(str(req["host"]), str(req["fingerprint"]), str(req["key"]), who)
     except KeyError as exc:
@@ -250,10 +255,13 @@ _WIRE_NAME: dict[type, str] = {
     AttachDiagnostic: "attach-diagnostic",
     NewChange: "change-new",
     ChangeStep: "change-step",
+    OverrideOnCall: "oncall-override",
 }
 
 
-def _fields(action: RanDiagnostic | AttachDiagnostic | NewChange | ChangeStep) -> dict[str, Any]:
+def _fields(
+    action: RanDiagnostic | AttachDiagnostic | NewChange | ChangeStep | OverrideOnCall,
+) -> dict[str, Any]:
     return {f.name: getattr(action, f.name) for f in dataclasses.fields(action)}
 
 
@@ -289,11 +297,12 @@ def answer(
     windows: WindowBook,
     action: Action | dict[str, Any],
     changes: ChangeBook | None = None,
+    oncall: OnCallBook | None = None,
 ) -> dict[str, Any]:
     """`apply_action`, with a refusal as an answer (`{"ok": False, "error": why}`) instead of
     an exception: what the console, the CLI and the inbox all need."""
     try:
-        return apply_action(book, windows, action, changes)
+        return apply_action(book, windows, action, changes, oncall)
     except ValidationError:
         return {"ok": False, "error": "a window's scope lists hosts, groups and tags by name"}
     except KeyError as exc:  # the books name what is missing (an unknown incident or window)
@@ -307,6 +316,7 @@ def apply_action(
     windows: WindowBook,
     action: Action | dict[str, Any],
     changes: ChangeBook | None = None,
+    oncall: OnCallBook | None = None,
 ) -> dict[str, Any]:
     """Apply one action (or its wire form); ValueError or KeyError says why it is refused."""
     if isinstance(action, dict):
@@ -340,6 +350,10 @@ def apply_action(
             inc = book.set_severity(action.incident, who, action.severity)
         case AttachDiagnostic():
             inc = book.attach_diagnostic(action)
+        case OverrideOnCall():
+            if oncall is None:
+                raise ValueError("on-call overrides need the store")
+            return {"ok": True, "override": oncall.override(action)}
         case NewChange() | ChangeStep():
             if changes is None:
                 raise ValueError("change records need the store")

@@ -18,6 +18,7 @@ from tomconsole.incidents.book import IncidentBook, Policy, write_archive
 from tomconsole.incidents.changes import ChangeBook
 from tomconsole.incidents.inbox import process
 from tomconsole.incidents.notify import Notifier
+from tomconsole.incidents.oncall import OnCallBook
 from tomconsole.incidents.windows import WindowBook
 from tomconsole.models import (
     AcceptRisk,
@@ -69,6 +70,7 @@ class IncidentEngine:
             store, list(config.maintenance), now=wall, hosts=lambda: [v.info for v in fleet.views.values()]
         )
         self.changes = ChangeBook(store, self.windows, config.changes, now=wall)
+        self.oncall = OnCallBook(store, list(config.oncall.rotations), now=wall)
         self.notifier = Notifier(store, config.notifications, store.directory, now=wall)
         self._mono = mono
         self._archive_after = timedelta(seconds=config.incidents.archive_after)
@@ -191,7 +193,7 @@ class IncidentEngine:
             return {"ok": False, "error": str(exc)}
         if self.delegate is not None and isinstance(action, AcceptRisk | ImportFindings):
             return self.delegate(action)
-        return answer(self.book, self.windows, action, self.changes)
+        return answer(self.book, self.windows, action, self.changes, self.oncall)
 
     def tick(self) -> None:
         """Time-driven work: `for:` on quiet hosts, staleness, ended windows, resolve, escalate."""

@@ -1,0 +1,34 @@
+"""The `oncall:` section: weekly rotations, one per team, handed over on a day and time in
+the team's own time zone (so a handover at 09:00 stays at 09:00 across daylight saving)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+
+from tomconsole.config.base import Strict
+
+
+class Rotation(Strict):
+    team: Annotated[str, Field(min_length=1, max_length=64)]
+    members: Annotated[list[str], Field(min_length=1)]  # in rotation order
+    handover_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    handover_time: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "09:00"
+    timezone: str = "UTC"
+    start: date  # the first handover on or after this day goes to members[0]
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {v}") from None
+        return v
+
+
+class OnCallConfig(Strict):
+    rotations: list[Rotation] = []
