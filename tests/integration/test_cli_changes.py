@@ -77,3 +77,44 @@ async def test_a_change_through_its_life_from_the_shell(tmp_path: Path) -> None:
     assert "\x1b" not in out and "Upgrade [b]PG[/b] \\x1b[31m" in out
     code, _, err = await run("approve", "CHG-9", who="ben")
     assert (code, err) == (1, "error: no change CHG-9\n")
+
+
+async def test_oncall_now_next_and_an_override_from_the_shell(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(
+        CONFIG + "oncall:\n  rotations:\n    - {team: ops, members: [ana, ben], handover_day: mon,"
+        " handover_time: '09:00', timezone: Europe/Berlin, start: 2026-01-05}\n",
+        encoding="utf-8",
+    )
+    data = tmp_path / "data"
+    data.mkdir()
+
+    async def run(*args: str) -> tuple[int, str, str]:
+        return await _run("--config", str(cfg), "--as", "ben", "oncall", *args, data=data)
+
+    code, out, err = await run("now", "--format", "json")
+    assert code == 0, err
+    (now,) = json.loads(out)
+    assert now["who"] in ("ana", "ben") and now["override"] is None
+    code, out, err = await run(
+        "override",
+        "--team",
+        "ops",
+        "--who",
+        "[b]dee[/b]",
+        "--from",
+        now["from"],
+        "--for",
+        "12h",
+        "--reason",
+        "swap",
+    )
+    assert code == 0 and out.startswith("ops: [b]dee[/b] on call from "), err
+    code, out, _ = await run("now")
+    assert "[b]dee[/b] until" in out and "(override: swap)" in out
+    code, _, err = await run("now", "--team", "db")
+    assert (code, err) == (1, "error: no rotation for team db\n")
+    code, _, err = await run(
+        "override", "--team", "ops", "--who", "x", "--from", "soon", "--for", "1h", "--reason", "r"
+    )
+    assert code == 2 and "soon is not a time" in err

@@ -87,3 +87,16 @@ def test_overrides_win_while_they_last_and_survive_a_restart(tmp_path: Path) -> 
         book.override(OverrideOnCall("ops", "ana", now.isoformat(), now.isoformat(), "", "ben"))
     with pytest.raises(ValueError, match="no rotation for team db"):
         book.shift("db")
+
+
+def test_escalation_starts_with_who_is_on_call(tmp_path: Path) -> None:
+    from tomconsole.incidents.book import IncidentBook, Policy
+
+    on_call = ["cho"]
+    book = IncidentBook(Store(tmp_path), Policy(escalation=("ana", "ben", "cho")), on_call=lambda: on_call)
+    inc = book.open_manual("VPN drops", "ana")
+    assert book.who_is_paged(inc.id) == "cho"
+    assert book.escalate(inc.id, "ana").assignee == "cho"
+    assert book.escalate(inc.id, "ana").assignee == "ana"  # then the fixed list, without cho twice
+    on_call[0] = "ben"  # the rotation moved on
+    assert book.escalation() == ("ben", "ana", "cho")

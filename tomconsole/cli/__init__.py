@@ -23,6 +23,7 @@ from tomconsole.cli import console as cli_console
 from tomconsole.cli import diag as cli_diag
 from tomconsole.cli import findings as cli_findings
 from tomconsole.cli import incidents as cli_incidents
+from tomconsole.cli import oncall as cli_oncall
 from tomconsole.cli import poll as cli_poll
 from tomconsole.cli.output import (
     EXIT_INTERRUPTED,
@@ -138,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_findings.add_parsers(command)
     cli_diag.add_parsers(command)
     cli_changes.add_parsers(command)
+    cli_oncall.add_parsers(command)
     return p
 
 
@@ -185,6 +187,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cli_incidents.run_windows(args, config, directory)
     if args.command == "findings":
         return cli_findings.run(args, config, directory)
+    if args.command == "oncall":
+        return cli_oncall.run(args, config, directory)
     if args.command == "changes":
         return cli_changes.run(args, config, directory)
     if args.command == "diag":

@@ -73,6 +73,8 @@ class IncidentBook(OperatorActions):
     policy: Policy = field(default_factory=Policy)
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     incidents: dict[str, Incident] = field(default_factory=dict)
+    # who is on call now, per rotation (incidents/oncall.py): first on the escalation path
+    on_call: Callable[[], list[str]] | None = None
 
     def __post_init__(self) -> None:
         self.reload()
@@ -246,7 +248,7 @@ class IncidentBook(OperatorActions):
                     if inc.rule in self.policy.down_rules and inc.host:
                         self._suppress_host(inc.host, False)
                     continue
-            if inc.state is IncidentState.TRIGGERED and self.policy.escalation:
+            if inc.state is IncidentState.TRIGGERED and self.escalation():
                 due = datetime.fromisoformat(inc.opened_at) + self.policy.ack_within * (inc.escalations + 1)
                 if now >= due:
                     self.escalate(

@@ -71,6 +71,7 @@ class IncidentEngine:
         )
         self.changes = ChangeBook(store, self.windows, config.changes, now=wall)
         self.oncall = OnCallBook(store, list(config.oncall.rotations), now=wall)
+        self.book.on_call = self.oncall.people_now if config.oncall.rotations else None
         self.notifier = Notifier(store, config.notifications, store.directory, now=wall)
         self._mono = mono
         self._archive_after = timedelta(seconds=config.incidents.archive_after)

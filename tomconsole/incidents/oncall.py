@@ -94,6 +94,15 @@ class OnCallBook:
         cut = min((s for s in later if at < s < base.end), default=base.end)
         return Shift(team, base.who, base.start, cut)
 
+    def people_now(self) -> list[str]:
+        """Who is on call now, one per rotation, in config order (the escalation path's head)."""
+        out = []
+        for r in self.rotations:
+            s = self.shift(r.team)
+            if s is not None:
+                out.append(s.who)
+        return out
+
     def next_shift(self, team: str, at: datetime | None = None) -> Shift | None:
         """Who takes over when the current shift ends."""
         now = self.shift(team, at)

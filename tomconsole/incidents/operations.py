@@ -31,7 +31,14 @@ class OperatorActions:
     incidents: dict[str, Incident]
     policy: Policy
     now: Callable[[], datetime]
+    on_call: Callable[[], list[str]] | None
     _seq: int
+
+    def escalation(self) -> tuple[str, ...]:
+        """The escalation path now: who is on call (each rotation's current person), then the
+        fixed `team.escalation` list, each name once."""
+        first = self.on_call() if self.on_call is not None else []
+        return tuple(dict.fromkeys([*first, *self.policy.escalation]))
 
     if TYPE_CHECKING:
 
@@ -87,7 +94,7 @@ class OperatorActions:
     def who_is_paged(self, incident_id: str) -> str | None:
         """Whom `escalate` would page now (None: no escalation order)."""
         inc = self.incidents.get(incident_id)
-        return next_in_line(self.policy.escalation, inc.assignee if inc is not None else None)
+        return next_in_line(self.escalation(), inc.assignee if inc is not None else None)
 
     def undo(self, incident_id: str, who: str, what: str) -> Incident:
         """Take back `who`'s own ack or resolve of a moment ago: the incident returns to the
@@ -185,7 +192,7 @@ class OperatorActions:
     def escalate(self, incident_id: str, who: str, reason: str = "") -> Incident:
         inc = self._get_open(incident_id, "escalate")
         before = inc.to_doc()
-        inc.assignee = next_in_line(self.policy.escalation, inc.assignee) or inc.assignee
+        inc.assignee = next_in_line(self.escalation(), inc.assignee) or inc.assignee
         inc.escalated, inc.escalations = True, inc.escalations + 1
         inc.log(
             self.now(), "escalated", who, f"to {inc.assignee or 'nobody'}" + (f": {reason}" if reason else "")
