@@ -25,6 +25,7 @@ from tomconsole.cli import findings as cli_findings
 from tomconsole.cli import incidents as cli_incidents
 from tomconsole.cli import oncall as cli_oncall
 from tomconsole.cli import poll as cli_poll
+from tomconsole.cli import report as cli_report
 from tomconsole.cli.output import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -140,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_diag.add_parsers(command)
     cli_changes.add_parsers(command)
     cli_oncall.add_parsers(command)
+    cli_report.add_parsers(command)
     return p
 
 
@@ -187,6 +189,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cli_incidents.run_windows(args, config, directory)
     if args.command == "findings":
         return cli_findings.run(args, config, directory)
+    if args.command == "report":
+        return cli_report.run(args, config, directory)
     if args.command == "oncall":
         return cli_oncall.run(args, config, directory)
     if args.command == "changes":
