@@ -346,7 +346,7 @@ class Engine:
                 assert self.findings is not None
                 reply = apply_finding_action(self.findings, action)
             else:
-                reply = answer(eng.book, eng.windows, action, eng.changes, eng.oncall)
+                reply = answer(eng.book, eng.windows, action, eng.desk)
             await eng.store.durable()
         except StoreError as exc:
             return {"ok": False, "error": f"not saved: {exc}", "not_saved": True}

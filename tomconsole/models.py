@@ -638,6 +638,15 @@ class OverrideOnCall:
     by: str
 
 
+@dataclass(frozen=True, slots=True)
+class TickOnboarding:
+    """A new member's onboarding item done."""
+
+    member: str
+    item: str
+    by: str
+
+
 Action = (
     Acknowledge
     | Resolve
@@ -660,4 +669,5 @@ Action = (
     | NewChange
     | ChangeStep
     | OverrideOnCall
+    | TickOnboarding
 )

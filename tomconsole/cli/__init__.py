@@ -26,6 +26,7 @@ from tomconsole.cli import incidents as cli_incidents
 from tomconsole.cli import oncall as cli_oncall
 from tomconsole.cli import poll as cli_poll
 from tomconsole.cli import report as cli_report
+from tomconsole.cli import team as cli_team
 from tomconsole.cli.output import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -142,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_changes.add_parsers(command)
     cli_oncall.add_parsers(command)
     cli_report.add_parsers(command)
+    cli_team.add_parsers(command)
     return p
 
 
@@ -189,6 +191,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cli_incidents.run_windows(args, config, directory)
     if args.command == "findings":
         return cli_findings.run(args, config, directory)
+    if args.command == "team":
+        return cli_team.run(args, config, directory)
     if args.command == "report":
         return cli_report.run(args, config, directory)
     if args.command == "oncall":

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,11 +16,21 @@ from tomconsole.config.rules import Scope
 class Member(Strict):
     name: str
     contact: str | None = None
+    skills: list[str] = []  # what they can handle at 3 a.m.: postgres, network, ...
+    joined: date | None = None  # set for a new member: their onboarding checklist runs from here
+
+
+class OnboardingItem(Strict):
+    item: Annotated[str, Field(min_length=1, max_length=200)]
+    within: Duration = 14 * 86400.0  # due this long after joining
 
 
 class Team(Strict):
     members: list[Member] = []
     escalation: list[str] = []  # names from members, in the order an unacknowledged incident moves
+    # what each system needs: `group:db: [postgres]`, `db:orders: [postgres]`, `host:lb-01: [haproxy]`
+    needs: dict[str, list[str]] = {}
+    onboarding: list[OnboardingItem] = []  # the checklist every new member works through
 
     @field_validator("escalation")
     @classmethod

@@ -15,8 +15,7 @@ from pydantic import ValidationError
 
 from tomconsole.config import Scope, parse_duration, parse_scope
 from tomconsole.incidents.book import AUDIT, IncidentBook
-from tomconsole.incidents.changes import ChangeBook
-from tomconsole.incidents.oncall import OnCallBook
+from tomconsole.incidents.desk import Desk
 from tomconsole.incidents.windows import WindowBook, scope_words
 from tomconsole.models import (
     AcceptHostKey,
@@ -39,6 +38,7 @@ from tomconsole.models import (
     RanDiagnostic,
     Resolve,
     SetSeverity,
+    TickOnboarding,
     Undo,
 )
 
@@ -143,7 +143,14 @@ def to_wire(action: Action) -> dict[str, Any]:
                 "reason": action.reason,
                 "until": action.until,
             }
-        case RanDiagnostic() | AttachDiagnostic() | NewChange() | ChangeStep() | OverrideOnCall():
+        case (
+            RanDiagnostic()
+            | AttachDiagnostic()
+            | NewChange()
+            | ChangeStep()
+            | OverrideOnCall()
+            | TickOnboarding()
+        ):
             name = _WIRE_NAME[type(action)]
             return {"action": name, "who": who, **{k: v for k, v in _fields(action).items() if k != "by"}}
         case ImportFindings():
@@ -232,12 +239,14 @@ def from_wire(req: dict[str, Any]) -> Action:
                 str(req.get("output") or ""),
                 bool(req.get("truncated")),
             )
-        if name in ("change-new", "change-step", "oncall-override"):
+        if name in ("change-new", "change-step", "oncall-override", "onboarding-tick"):
             fields = {k: v for k, v in req.items() if k not in ("action", "who")}
             if name == "change-new":
                 return NewChange(**fields, by=who)
             if name == "change-step":
                 return ChangeStep(**fields, by=who)
+            if name == "onboarding-tick":
+                return TickOnboarding(**fields, by=who)
             return OverrideOnCall(**fields, by=who)
         if name == "accept-host-key":
             return AcceptHostKey(str(req["host"]), str(req["fingerprint"]), str(req["key"]), who)
@@ -256,12 +265,11 @@ _WIRE_NAME: dict[type, str] = {
     NewChange: "change-new",
     ChangeStep: "change-step",
     OverrideOnCall: "oncall-override",
+    TickOnboarding: "onboarding-tick",
 }
 
 
-def _fields(
-    action: RanDiagnostic | AttachDiagnostic | NewChange | ChangeStep | OverrideOnCall,
-) -> dict[str, Any]:
+def _fields(action: Any) -> dict[str, Any]:
     return {f.name: getattr(action, f.name) for f in dataclasses.fields(action)}
 
 
@@ -296,13 +304,12 @@ def answer(
     book: IncidentBook,
     windows: WindowBook,
     action: Action | dict[str, Any],
-    changes: ChangeBook | None = None,
-    oncall: OnCallBook | None = None,
+    desk: Desk | None = None,
 ) -> dict[str, Any]:
     """`apply_action`, with a refusal as an answer (`{"ok": False, "error": why}`) instead of
     an exception: what the console, the CLI and the inbox all need."""
     try:
-        return apply_action(book, windows, action, changes, oncall)
+        return apply_action(book, windows, action, desk)
     except ValidationError:
         return {"ok": False, "error": "a window's scope lists hosts, groups and tags by name"}
     except KeyError as exc:  # the books name what is missing (an unknown incident or window)
@@ -315,8 +322,7 @@ def apply_action(
     book: IncidentBook,
     windows: WindowBook,
     action: Action | dict[str, Any],
-    changes: ChangeBook | None = None,
-    oncall: OnCallBook | None = None,
+    desk: Desk | None = None,
 ) -> dict[str, Any]:
     """Apply one action (or its wire form); ValueError or KeyError says why it is refused."""
     if isinstance(action, dict):
@@ -350,15 +356,10 @@ def apply_action(
             inc = book.set_severity(action.incident, who, action.severity)
         case AttachDiagnostic():
             inc = book.attach_diagnostic(action)
-        case OverrideOnCall():
-            if oncall is None:
-                raise ValueError("on-call overrides need the store")
-            return {"ok": True, "override": oncall.override(action)}
-        case NewChange() | ChangeStep():
-            if changes is None:
-                raise ValueError("change records need the store")
-            doc = changes.new(action) if isinstance(action, NewChange) else changes.step(action)
-            return {"ok": True, "change": doc}
+        case OverrideOnCall() | NewChange() | ChangeStep() | TickOnboarding():
+            if desk is None:
+                raise ValueError("the operations desk needs the store")
+            return desk.apply(action)
         case RanDiagnostic():
             book.store.append(AUDIT, audit_of_run(action, book.now()))
             return {"ok": True, "host": action.host, "diagnostic": action.diagnostic}

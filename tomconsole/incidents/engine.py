@@ -16,9 +16,11 @@ from tomconsole.config import Config
 from tomconsole.incidents.actions import answer, from_wire
 from tomconsole.incidents.book import IncidentBook, Policy, write_archive
 from tomconsole.incidents.changes import ChangeBook
+from tomconsole.incidents.desk import Desk
 from tomconsole.incidents.inbox import process
 from tomconsole.incidents.notify import Notifier
 from tomconsole.incidents.oncall import OnCallBook
+from tomconsole.incidents.team import TeamBook
 from tomconsole.incidents.windows import WindowBook
 from tomconsole.models import (
     AcceptRisk,
@@ -72,6 +74,7 @@ class IncidentEngine:
         self.changes = ChangeBook(store, self.windows, config.changes, now=wall)
         self.oncall = OnCallBook(store, list(config.oncall.rotations), now=wall)
         self.book.on_call = self.oncall.people_now if config.oncall.rotations else None
+        self.desk = Desk(self.changes, self.oncall, TeamBook(store, config, now=wall))
         self.notifier = Notifier(store, config.notifications, store.directory, now=wall)
         self._mono = mono
         self._archive_after = timedelta(seconds=config.incidents.archive_after)
@@ -194,7 +197,7 @@ class IncidentEngine:
             return {"ok": False, "error": str(exc)}
         if self.delegate is not None and isinstance(action, AcceptRisk | ImportFindings):
             return self.delegate(action)
-        return answer(self.book, self.windows, action, self.changes, self.oncall)
+        return answer(self.book, self.windows, action, self.desk)
 
     def tick(self) -> None:
         """Time-driven work: `for:` on quiet hosts, staleness, ended windows, resolve, escalate."""
