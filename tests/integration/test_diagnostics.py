@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import subprocess
 import sys
 from collections.abc import Callable
@@ -31,8 +32,19 @@ from tomconsole.store import Store
 from tomconsole.troubleshoot.diagnostics import Refused
 
 HAND = "ls -1 /etc | head -n 40; cat /etc/os-release; echo err-line >&2; exit 3"
-HANG = 'trap "" TERM; sleep 613 & sleep 614; wait'
-FLOOD = "yes tomconsole-flood-line"
+# Sleeps no other run on this machine has (a second suite, a console's own test), so the
+# check that none is left counts only ours.
+_MARK = random.randint(10**6, 10**7)
+SLEEPS = (f"sleep {_MARK}1", f"sleep {_MARK}2")
+HANG = f'trap "" TERM; {SLEEPS[0]} & {SLEEPS[1]}; wait'
+FLOOD = f"yes tomconsole-flood-{_MARK}"
+
+
+def hung(cmd: str) -> bool:
+    """A process of the `hang` diagnostic (of this run)."""
+    return cmd in SLEEPS or f"{SLEEPS[1]}; wait" in cmd
+
+
 HOSTILE = r"printf '[bold red]PWNED[/] \033[31mred\033]0;owned\007 \342\200\256mirror\n'"
 
 
@@ -95,7 +107,7 @@ async def test_output_matches_the_command_run_by_hand(engine: Engine) -> None:
 
 async def test_a_hang_hits_its_deadline_and_leaves_no_process(engine: Engine) -> None:
     def ours(cmd: str) -> bool:
-        return cmd in ("sleep 613", "sleep 614") or "sleep 614; wait" in cmd
+        return hung(cmd)
 
     try:
         ran = await engine.troubleshooter.run("box", "hang", "ana")
@@ -116,7 +128,7 @@ async def test_a_flood_is_capped_marked_and_ended(engine: Engine) -> None:
         ran = await engine.troubleshooter.run("box", "flood", "ana")
         assert ran.run.truncated and len(ran.run.output.encode()) == 65536
         assert ran.run.bytes > 65536
-        assert ran.run.output.startswith("tomconsole-flood-line\n")
+        assert ran.run.output.startswith(f"tomconsole-flood-{_MARK}\n")
         assert "truncated" in ran.run.headline()
         await _until(lambda: not _left(ours), "the flooding process left on the host")
     finally:
@@ -251,7 +263,7 @@ async def test_a_run_stopped_by_the_operator_is_audited_and_ended(engine: Engine
     """Esc in the viewer cancels the run: the remote process ends and the audit says stopped."""
 
     def ours(cmd: str) -> bool:
-        return cmd in ("sleep 613", "sleep 614")
+        return hung(cmd)
 
     try:
         task = asyncio.ensure_future(engine.troubleshooter.run("box", "hang", "ana"))

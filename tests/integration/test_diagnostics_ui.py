@@ -12,7 +12,7 @@ import psutil
 from textual.widgets import DataTable, Label, Static
 
 from tests.integration.conftest import Sshd
-from tests.integration.test_diagnostics import _config, _left
+from tests.integration.test_diagnostics import _config, _left, hung
 from tests.ui.test_keys import burst
 from tests.ui.test_servers_pane import wait_for
 from tomconsole.engine import Engine
@@ -106,7 +106,7 @@ async def test_esc_stops_a_run_on_the_host_and_the_audit_says_so(sshd: Sshd, tmp
     app = TomConsole(engine, operator="ana")
 
     def ours(cmd: str) -> bool:
-        return cmd in ("sleep 613", "sleep 614")
+        return hung(cmd)
 
     try:
         async with app.run_test(size=(80, 24)) as pilot:
