@@ -631,7 +631,7 @@ class OverrideOnCall:
     """Someone else is on call for a team from `start` to `end` (ISO UTC), and why."""
 
     team: str
-    who: str
+    person: str  # who is on call instead
     start: str
     end: str
     reason: str

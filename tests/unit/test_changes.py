@@ -109,7 +109,7 @@ def test_a_freeze_refuses_a_change_unless_it_is_an_emergency(tmp_path: Path) -> 
     urgent = _new(book, emergency=True)
     doc = book.step(ChangeStep(urgent, "submit", "ana"))
     assert doc["state"] == "submitted" and doc["frozen"] == "year-end"
-    before = _new(book, start=T0 - timedelta(hours=2), end=T0 - timedelta(hours=1))
+    before = _new(book, start=T0 + timedelta(minutes=10), end=T0 + timedelta(minutes=50))  # before it
     assert book.step(ChangeStep(before, "submit", "ana"))["state"] == "submitted"
 
 
@@ -178,3 +178,40 @@ def test_change_actions_travel_through_the_inbox_unchanged() -> None:
         ChangeStep("CHG-3", "approve", "ben", "looks fine"),
     ):
         assert from_wire(to_wire(action)) == action
+
+
+def test_review_fixes_cancel_late_approval_zones_overrun_and_short_freezes(tmp_path: Path) -> None:
+    freeze = "  freeze:\n    - {name: blip, start: '2026-12-08T11:05:00', end: '2026-12-08T11:10:00'}\n"
+    book, clock, store = _book(tmp_path, freeze)
+    # a change whose planned time holds a five-minute freeze is caught (no sampling)
+    blip = _new(book, start=T0 + timedelta(hours=26), end=T0 + timedelta(hours=26, minutes=20))
+    with pytest.raises(Refused, match="freeze blip"):
+        book.step(ChangeStep(blip, "submit", "ana"))
+    # times given in another zone are kept in UTC
+    east = _new(book, start=datetime.fromisoformat("2026-12-07T20:00:00+05:00"), end=T0 + timedelta(hours=16))
+    assert book.get(east)["start"] == "2026-12-07T15:00:00+00:00"
+    # cancelling an approved change ends its window at once
+    chg = _new(book)
+    book.step(ChangeStep(chg, "submit", "ana"))
+    window = book.step(ChangeStep(chg, "approve", "ben"))["window"]
+    book.step(ChangeStep(chg, "cancel", "ana"))
+    assert store.get("windows", window)["end"] == T0.isoformat()  # type: ignore[index]
+    # approval after the planned end is refused; within it, the window covers what is left
+    late = _new(book)
+    book.step(ChangeStep(late, "submit", "ana"))
+    clock.at = T0 + timedelta(hours=2, minutes=30)
+    w = store.get("windows", book.step(ChangeStep(late, "approve", "ben"))["window"])
+    assert w is not None and (w["start"], w["end"]) == (
+        clock.at.isoformat(),
+        (T0 + timedelta(hours=3)).isoformat(),
+    )
+    gone = _new(book)
+    book.step(ChangeStep(gone, "submit", "ana"))
+    clock.at = T0 + timedelta(hours=4)
+    with pytest.raises(Refused, match="planned time has passed"):
+        book.step(ChangeStep(gone, "approve", "ben"))
+    # a change running past its plan still claims the incidents of its overrun
+    book.step(ChangeStep(late, "start", "ana"))
+    clock.at = T0 + timedelta(hours=6)
+    over = Incident("INC-9", "k", "t", "major", "db-01", "r", opened_at=(T0 + timedelta(hours=5)).isoformat())
+    assert book.during(over, DB01) == [late]

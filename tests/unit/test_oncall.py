@@ -100,3 +100,19 @@ def test_escalation_starts_with_who_is_on_call(tmp_path: Path) -> None:
     assert book.escalate(inc.id, "ana").assignee == "ana"  # then the fixed list, without cho twice
     on_call[0] = "ben"  # the rotation moved on
     assert book.escalation() == ("ben", "ana", "cho")
+
+
+def test_a_first_handover_in_a_dst_gap_does_not_move_the_later_ones() -> None:
+    nyc = Rotation(team="us", members=["dee", "eli"], handover_day="sun", handover_time="02:30",
+                   timezone="America/New_York", start=date(2026, 3, 8))  # fmt: skip
+    later = rotation_shift(nyc, utc(2026, 3, 20))
+    assert later is not None and later.end == utc(2026, 3, 22, 6, 30)  # 02:30 EDT
+
+
+def test_an_override_travels_through_the_inbox_unchanged() -> None:
+    from tomconsole.incidents.actions import from_wire, to_wire
+
+    o = OverrideOnCall("ops", "dee", utc(2026, 1, 1).isoformat(), utc(2026, 1, 2).isoformat(), "swap", "ben")
+    assert from_wire(to_wire(o)) == o
+    wire = to_wire(o)
+    assert (wire["who"], wire["person"]) == ("ben", "dee")

@@ -104,7 +104,7 @@ def _action(args: argparse.Namespace) -> Action | str:
             end = start + timedelta(seconds=parse_duration(args.duration))
         else:
             return "changes new: give --end or --duration"
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         return f"changes new: {exc}"
     return NewChange(
         args.title, args.who, args.risk, args.scope, start.isoformat(), end.isoformat(),
@@ -117,7 +117,7 @@ def _time(text: str) -> datetime:
         at = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{text} is not a time: use ISO 8601, like 2026-12-08T22:00") from None
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _list(docs: list[dict[str, Any]], args: argparse.Namespace) -> int:

@@ -41,7 +41,7 @@ def _time(text: str) -> datetime:
         at = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{text} is not a time: use ISO 8601, like 2026-12-08T18:00") from None
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def run(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
                 end = start + timedelta(seconds=parse_duration(args.length))
             else:
                 return error("oncall override: give --to or --for", EXIT_USAGE)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             return error(f"oncall override: {exc}", EXIT_USAGE)
         action = OverrideOnCall(
             args.team, args.person, start.isoformat(), end.isoformat(), args.reason, args.who

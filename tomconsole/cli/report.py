@@ -30,13 +30,15 @@ def add_parsers(command: Command) -> None:
 def _at(text: str, now: datetime) -> datetime:
     try:
         return now - timedelta(seconds=parse_duration(text))
+    except OverflowError:
+        raise ValueError(f"{text} is too long ago") from None
     except ValueError:
         pass
     try:
         at = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{text} is neither a time (ISO 8601) nor a length (12h)") from None
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def run(args: argparse.Namespace, config: Config, data_dir: Path) -> int:

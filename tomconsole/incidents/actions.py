@@ -242,6 +242,8 @@ def from_wire(req: dict[str, Any]) -> Action:
         if name in ("change-new", "change-step", "oncall-override", "onboarding-tick"):
             fields = {k: v for k, v in req.items() if k not in ("action", "who")}
             if name == "change-new":
+                if not isinstance(fields.get("emergency", False), bool):
+                    raise TypeError("emergency is true or false")
                 return NewChange(**fields, by=who)
             if name == "change-step":
                 return ChangeStep(**fields, by=who)
@@ -253,7 +255,7 @@ def from_wire(req: dict[str, Any]) -> Action:
     except KeyError as exc:
         raise ValueError(f"{name}: {exc.args[0]} is missing") from None
     except TypeError:
-        raise ValueError(f"{name}: a finding has unknown fields") from None
+        raise ValueError(f"{name}: unknown or missing fields") from None
     except ValidationError:
         raise ValueError("a window's scope lists hosts, groups and tags by name") from None
     raise ValueError(f"unknown action {name}")
@@ -316,6 +318,8 @@ def answer(
         return {"ok": False, "error": str(exc.args[0]) if exc.args else "a field is missing"}
     except ValueError as exc:
         return {"ok": False, "error": str(exc)}
+    except TypeError:  # a request whose fields have the wrong types (a hand-written inbox file)
+        return {"ok": False, "error": "a field of the request has the wrong type"}
 
 
 def apply_action(

@@ -18,12 +18,13 @@ extra stored.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from tomconsole.config import ChangePolicy, Scope, parse_scope
+from tomconsole.config import DAYS, ChangePolicy, Scope, parse_scope
 from tomconsole.incidents.model import Incident
-from tomconsole.incidents.windows import WindowBook, occurrence
+from tomconsole.incidents.windows import WindowBook
 from tomconsole.models import ChangeStep, HostInfo, NewChange
 from tomconsole.store import Store
 
@@ -80,9 +81,12 @@ class ChangeBook:
         return info is not None and scope.names(info)
 
     def span(self, doc: dict[str, Any]) -> tuple[datetime, datetime]:
-        """When the change ran (or is planned to): actual start and end where known."""
+        """When the change ran (or is planned to): actual start and end where known; one
+        still running past its plan runs until now."""
         start = datetime.fromisoformat(doc.get("started_at") or doc["start"])
         end = datetime.fromisoformat(doc.get("ended_at") or doc["end"])
+        if doc["state"] == "in_progress":
+            end = max(end, self.now())
         return start, end
 
     def during(self, inc: Incident, info: HostInfo | None) -> list[str]:
@@ -149,12 +153,8 @@ class ChangeBook:
         for f in self.policy.freeze:
             if f.start is not None and f.end is not None and start < f.end and f.start < end:
                 return f.name
-            if f.weekly is not None:
-                probe = start
-                while probe < end:  # every hour of the change (weekly windows last hours)
-                    if occurrence(_as_maintenance(f), probe) is not None:
-                        return f.name
-                    probe += timedelta(minutes=15)
+            if f.weekly is not None and any(s < end and start < e for s, e in _weekly(f.weekly, start, end)):
+                return f.name
         return None
 
     # -- acting -----------------------------------------------------------------------
@@ -174,6 +174,8 @@ class ChangeBook:
             raise Refused("a change names what it touches: host:NAME group:NAME tag:NAME db:NAME")
         if end <= start:
             raise Refused("a change ends after it starts")
+        if end - start > timedelta(days=14):
+            raise Refused("a change lasts at most 14 days: split a longer one")
         now = self.now()
         seq = len(self.store.all(TABLE)) + 1
         key = f"CHG-{seq}"
@@ -203,14 +205,26 @@ class ChangeBook:
         doc = self.get(a.change)
         before = dict(doc)
         allowed, to = STEPS[a.step]
+        with self.store.transaction():  # the change and its window: one atomic write
+            return self._step(a, doc, before, allowed, to)
+
+    def _step(
+        self, a: ChangeStep, doc: dict[str, Any], before: dict[str, Any], allowed: tuple[str, ...], to: str
+    ) -> dict[str, Any]:
         if doc["state"] not in allowed:
             only = " or ".join(allowed)
             raise Refused(f"{a.change} is {doc['state']}: it cannot {a.step} (only from {only})")
         now = self.now()
+        if a.step in ("submit", "approve") and datetime.fromisoformat(doc["end"]) <= now:
+            raise Refused(f"{a.change}'s planned time has passed: cancel it and plan it again")
         if a.step == "submit":
             self._check_submit(doc)
         elif a.step == "approve":
             to = self._approve(doc, a.by, now)
+        elif a.step == "cancel" and doc.get("window"):  # its hosts alert again at once
+            w = self.windows.store.get("windows", doc["window"])
+            if w is not None and datetime.fromisoformat(w["end"]) > now:
+                self.windows.move(doc["window"], min(now, datetime.fromisoformat(w["start"])), now, a.by)
         elif a.step == "start":
             doc["started_at"] = now.isoformat()
             if doc.get("window"):
@@ -255,8 +269,11 @@ class ChangeBook:
         if scope.empty:
             return None  # databases only: no host to silence
         start, end = self.span(doc)
+        begin = max(start, self.now())  # approved late: the window covers what is left of the plan
+        if end - begin < timedelta(minutes=1):
+            raise Refused(f"{change}'s planned time is over: cancel it and plan it again")
         try:
-            w = self.windows.create(scope, end - start, who, doc["title"], change, start=start)
+            w = self.windows.create(scope, end - begin, who, doc["title"], change, start=begin)
         except ValueError as exc:
             raise Refused(f"its maintenance window cannot be opened: {exc}") from None
         return str(w["key"])
@@ -280,8 +297,25 @@ class ChangeBook:
 
 
 def _when(text: str) -> datetime:
+    """An ISO time, in UTC (a time without a zone is UTC): records compare as text."""
     at = datetime.fromisoformat(text)
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _weekly(w: Any, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """The occurrences of a weekly period (days, local start, duration, zone) that could
+    touch [start, end), computed day by day in its zone (DST-correct)."""
+    zone = ZoneInfo(w.timezone)
+    hh, mm = (int(x) for x in w.start.split(":"))
+    day = (start.astimezone(zone) - timedelta(seconds=w.duration) - timedelta(days=1)).date()
+    last = end.astimezone(zone).date()
+    out = []
+    while day <= last:
+        if DAYS[day.weekday()] in w.days:
+            s = datetime.combine(day, time(hh, mm), tzinfo=zone).astimezone(UTC)
+            out.append((s, s + timedelta(seconds=w.duration)))
+        day += timedelta(days=1)
+    return out
 
 
 def _overlap(a: Scope, b: Scope, info: Any) -> bool:
@@ -289,9 +323,3 @@ def _overlap(a: Scope, b: Scope, info: Any) -> bool:
         return True
     hosts = info() if callable(info) else []
     return any(a.names(h) and b.names(h) for h in hosts)
-
-
-def _as_maintenance(f: Any) -> Any:
-    from tomconsole.config import MaintenanceConfig
-
-    return MaintenanceConfig(name=f.name, scope=Scope(hosts=["-"]), weekly=f.weekly)

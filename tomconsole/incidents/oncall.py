@@ -43,7 +43,8 @@ def _handover(r: Rotation, week: int) -> datetime:
     """The `week`-th handover (0: the first), in local time then UTC: DST-correct."""
     zone = ZoneInfo(r.timezone)
     first = first_handover(r).astimezone(zone)
-    local = datetime.combine(first.date() + timedelta(weeks=week), first.timetz().replace(tzinfo=None))
+    hh, mm = (int(x) for x in r.handover_time.split(":"))  # the configured time, not the first
+    local = datetime.combine(first.date() + timedelta(weeks=week), time(hh, mm))  # (a DST gap moves that)
     return local.replace(tzinfo=zone).astimezone(UTC)
 
 
@@ -115,11 +116,11 @@ class OnCallBook:
             raise ValueError("an override ends after it starts")
         if end - start > timedelta(days=31):
             raise ValueError("an override lasts at most 31 days; change the rotation for longer")
-        if not a.who.strip():
+        if not a.person.strip():
             raise ValueError("say who is on call instead")
         doc = {
             "team": r.team,
-            "who": a.who.strip(),
+            "who": a.person.strip(),
             "from": start.isoformat(),
             "to": end.isoformat(),
             "reason": a.reason.strip(),
@@ -134,7 +135,7 @@ class OnCallBook:
 
 def _when(text: str) -> datetime:
     at = datetime.fromisoformat(text)
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def local(at: datetime, zone: str) -> str:
