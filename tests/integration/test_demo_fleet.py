@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncssh
 import pytest
 
+from tests.integration.test_cli import _run
 from tomconsole.config import load_config, parse_config
 from tomconsole.demo.fleet import DemoFleet
 from tomconsole.engine import Engine
@@ -159,3 +161,9 @@ async def test_an_incident_during_a_change_is_linked_to_it(demo_fleet: DemoFleet
         assert [i.id for i in book.incidents_of("CHG-1", incidents, again._host_info)] == [opened.id]
     finally:
         again.close()
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(text, encoding="utf-8")
+    code, out, err = await _run(
+        "--config", str(cfg), "incidents", "show", opened.id, "--format", "json", data=tmp_path / "data"
+    )
+    assert code == 0 and json.loads(out)["during"] == ["CHG-1"], err

@@ -126,14 +126,16 @@ def run(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
         engine = reader(config, data_dir)
         try:
             assert engine.incidents is not None
-            return _read(cmd, args, engine.incidents.book)
+            infos = {i.name: i for i in config.host_infos()}
+            during = engine.incidents.changes.links(list(engine.incidents.book.incidents.values()), infos.get)
+            return _read(cmd, args, engine.incidents.book, during)
         finally:
             engine.close()
     action = _action(cmd, args)
     return _report(write_action(action, config, data_dir), action)
 
 
-def _read(cmd: str, args: argparse.Namespace, book: IncidentBook) -> int:
+def _read(cmd: str, args: argparse.Namespace, book: IncidentBook, during: dict[str, list[str]]) -> int:
     if cmd == "list":
         incs = sorted(book.incidents.values(), key=lambda i: i.opened_at) if args.all else book.open()
         if args.format == "json":
@@ -145,9 +147,12 @@ def _read(cmd: str, args: argparse.Namespace, book: IncidentBook) -> int:
     if inc is None:
         return error(f"no incident {args.id}")
     if args.format == "json":
-        print(json.dumps(inc.to_doc(), indent=2))
+        print(json.dumps({**inc.to_doc(), "during": during.get(inc.id, [])}, indent=2))
     else:
-        say(to_markdown(inc).rstrip("\n"))
+        text = to_markdown(inc).rstrip("\n")
+        if during.get(inc.id):
+            text += f"\n\nDuring the change(s): {', '.join(during[inc.id])} (tomconsole changes show ID)"
+        say(text)
     return EXIT_OK
 
 
