@@ -94,7 +94,7 @@ def handoff(
         [
             [
                 c["id"],
-                c["state"],
+                c["state"] + _flags(c),
                 c["risk"],
                 f"{_t(c.get('started_at'))} .. {_t(c.get('ended_at'))}",
                 md(c["title"]),
@@ -114,6 +114,14 @@ def handoff(
     out += [f"## Notes ({len(notes)})", ""]
     out += [f"- {_t(at)} {inc} {md(who)}: {md(text)}" for at, inc, who, text in notes] or ["None."]
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _flags(c: dict[str, Any]) -> str:
+    """Marks a reader must not miss: an emergency change, one run in a freeze."""
+    marks = ["emergency"] if c.get("emergency") else []
+    if c.get("frozen"):
+        marks.append(f"in freeze {md(c['frozen'])}")
+    return f" ({', '.join(marks)})" if marks else ""
 
 
 def _ran_in(c: dict[str, Any], since: datetime, until: datetime) -> bool:
