@@ -36,7 +36,9 @@ PS = "ps -eo pid,user,stat,pcpu,rss,nlwp,lstart,args --sort=-pcpu | head -n 26"
 
 def tomconsole_side(collectors: list[SshCollector]) -> Side:
     async def one(i: int) -> object:
-        got = await collectors[i].top(BY_CPU)
+        # the screen's steady refresh: one request to the probe (`top()` adds a first look,
+        # a second apart, only when the last table is stale or a moment old)
+        got = await collectors[i]._top_once(BY_CPU)
         assert isinstance(got, ProcessTable), got
         return got
 
