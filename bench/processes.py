@@ -80,7 +80,7 @@ async def main(args: argparse.Namespace) -> None:
         warm = await asyncio.gather(*(c.collect() for c in collectors))
         bad = [o for o in warm if o.state is not HostState.UP]
         if bad:
-            raise SystemExit(f"bench: {bad[0].name}: {bad[0].reason}")
+            raise SystemExit(f"bench: {bad[0].host}: {bad[0].reason}")
         conns = [await connect(fleet, a) for a in fleet.addresses]
         n = len(conns)
         ours, base = tomconsole_side(collectors), baseline_side(conns)

@@ -6,8 +6,8 @@ a process it has not seen yet gets its lifetime average (as ps does). Per refres
 forks one `sh` (its builtin glob and echo list /proc) and awk reads each process's
 /proc/PID/stat; only the 25 chosen are read further (status for the owner, cmdline for the
 command line).
-A command line is read once per process and kept for ten refreshes (a process that
-rewrites its title, as postgres and sshd do, is shown as it was up to half a minute ago):
+A command line is read once per process and kept for 100 refreshes (a process that
+rewrites its title, as postgres and sshd do, is shown as it was up to five minutes ago):
 awk cannot hold the NULs that separate arguments (mawk cuts a string at the first), so one
 `tr` per new process, under `timeout` (reading another process's cmdline waits for its
 memory lock, which a sick process may hold), turns them into \\x01 and its newlines into
@@ -78,7 +78,7 @@ function top(by,   cmd, l, p, s, a, i, k, n, j, t, st, up, dt, rate, bv, r, f, n
   }
   if (sweep % 16 == 0)
     for (p in pt) if (!((p in seen) && seen[p] == sweep)) { delete pt[p]; delete pst[p]; delete seen[p] }
-  if (sweep % 10 == 0) { split("", cl); split("", who) }
+  if (sweep % 100 == 0) { split("", cl); split("", who) }
   split("", pick); k = 0
   for (i = 1; i <= n; i++) {
     bv = tkey[i]
