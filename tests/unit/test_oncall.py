@@ -116,3 +116,25 @@ def test_an_override_travels_through_the_inbox_unchanged() -> None:
     assert from_wire(to_wire(o)) == o
     wire = to_wire(o)
     assert (wire["who"], wire["person"]) == ("ben", "dee")
+
+
+def test_overrides_do_not_overlap_and_name_a_team_member(tmp_path: Path) -> None:
+    book = OnCallBook(Store(tmp_path), [OPS], now=lambda: utc(2026, 10, 21), members=("ana", "ben", "cho"))
+    book.override(
+        OverrideOnCall("ops", "cho", utc(2026, 10, 22).isoformat(), utc(2026, 10, 23).isoformat(), "a", "ben")
+    )
+    with pytest.raises(ValueError, match="already has cho standing in"):
+        book.override(
+            OverrideOnCall(
+                "ops", "ana", utc(2026, 10, 22, 12).isoformat(), utc(2026, 10, 24).isoformat(), "b", "ben"
+            )
+        )
+    with pytest.raises(ValueError, match=r"zed is not in team\.members"):
+        book.override(
+            OverrideOnCall(
+                "ops", "zed", utc(2026, 11, 1).isoformat(), utc(2026, 11, 2).isoformat(), "c", "ben"
+            )
+        )
+    book.override(
+        OverrideOnCall("ops", "ana", utc(2026, 10, 23).isoformat(), utc(2026, 10, 24).isoformat(), "d", "ben")
+    )

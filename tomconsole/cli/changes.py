@@ -49,10 +49,12 @@ def add_parsers(command: Command) -> None:
     new.add_argument("--impact", default="", help="who or what notices it")
     new.add_argument("--implementer", default="", help="who carries it out (default: you)")
     new.add_argument("--emergency", action="store_true", help="allowed in a freeze (and flagged as such)")
+    new.add_argument("--format", choices=("text", "json"), default="text", help="text for people, json")
     for step in STEPS:
         p = command(step, f"{step} a change", sub)
         p.add_argument("id", help="change id, e.g. CHG-12")
         p.add_argument("--note", default="", help="a note on its history")
+        p.add_argument("--format", choices=("text", "json"), default="text", help="text for people, json")
 
 
 def run(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
@@ -86,6 +88,9 @@ def run(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
     if code is not None:
         return code
     doc = reply["change"]
+    if args.format == "json":
+        print(json.dumps(doc, indent=2))
+        return EXIT_OK
     say(
         f"{doc['id']}: {doc['state']}: {safe(doc['title'])}"
         + (f" (window {doc['window']})" if doc.get("window") else "")

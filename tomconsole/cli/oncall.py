@@ -34,6 +34,7 @@ def add_parsers(command: Command) -> None:
     ov.add_argument("--to", dest="end", help="until, ISO 8601")
     ov.add_argument("--for", dest="length", help="or for how long: 12h, 3d")
     ov.add_argument("--reason", required=True, help="why, for the audit log and the handoff")
+    ov.add_argument("--format", choices=("text", "json"), default="text", help="text for people, json")
 
 
 def _time(text: str) -> datetime:
@@ -64,6 +65,9 @@ def run(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
         if code is not None:
             return code
         o = reply["override"]
+        if args.format == "json":
+            print(json.dumps(o, indent=2))
+            return EXIT_OK
         say(f"{safe(o['team'])}: {safe(o['who'])} on call from {o['from'][:16]} to {o['to'][:16]} UTC")
         return EXIT_OK
     teams = [r for r in config.oncall.rotations if args.team in (None, r.team)]

@@ -24,6 +24,7 @@ def add_parsers(command: Command) -> None:
     tick = command("tick", "tick a new member's onboarding item", sub)
     tick.add_argument("member", help="a member with `joined:` in team.members")
     tick.add_argument("item", help="the item, as the checklist in team.onboarding words it")
+    tick.add_argument("--format", choices=("text", "json"), default="text", help="text for people, json")
 
 
 def run(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
@@ -33,6 +34,9 @@ def run(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
         if code is not None:
             return code
         t = reply["tick"]
+        if args.format == "json":
+            print(json.dumps(t, indent=2))
+            return EXIT_OK
         say(f"{safe(t['member'])}: {safe(t['item'])} done ({t['at'][:16]} UTC, by {safe(t['by'])})")
         return EXIT_OK
     now = datetime.now(UTC)

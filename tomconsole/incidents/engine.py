@@ -72,7 +72,8 @@ class IncidentEngine:
             store, list(config.maintenance), now=wall, hosts=lambda: [v.info for v in fleet.views.values()]
         )
         self.changes = ChangeBook(store, self.windows, config.changes, now=wall)
-        self.oncall = OnCallBook(store, list(config.oncall.rotations), now=wall)
+        members = tuple(m.name for m in config.team.members)
+        self.oncall = OnCallBook(store, list(config.oncall.rotations), now=wall, members=members)
         self.book.on_call = self.oncall.people_now if config.oncall.rotations else None
         self.desk = Desk(self.changes, self.oncall, TeamBook(store, config, now=wall))
         self.notifier = Notifier(store, config.notifications, store.directory, now=wall)

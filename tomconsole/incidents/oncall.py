@@ -67,6 +67,7 @@ class OnCallBook:
     store: Store
     rotations: list[Rotation]
     now: Any = lambda: datetime.now(UTC)
+    members: tuple[str, ...] = ()  # team.members: who may stand in (anyone, if none)
 
     def rotation(self, team: str) -> Rotation:
         found = next((r for r in self.rotations if r.team == team), None)
@@ -118,6 +119,13 @@ class OnCallBook:
             raise ValueError("an override lasts at most 31 days; change the rotation for longer")
         if not a.person.strip():
             raise ValueError("say who is on call instead")
+        if self.members and a.person.strip() not in self.members:
+            raise ValueError(f"{a.person} is not in team.members ({', '.join(self.members)})")
+        for o in self.overrides(r.team):
+            if datetime.fromisoformat(o["from"]) < end and start < datetime.fromisoformat(o["to"]):
+                raise ValueError(
+                    f"{r.team} already has {o['who']} standing in from {o['from'][:16]} to {o['to'][:16]} UTC"
+                )
         doc = {
             "team": r.team,
             "who": a.person.strip(),
