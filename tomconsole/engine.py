@@ -27,6 +27,7 @@ from tomconsole.findings.book import FindingBook
 from tomconsole.findings.feed import FindingFeed
 from tomconsole.incidents.actions import answer
 from tomconsole.incidents.book import AUDIT
+from tomconsole.incidents.deskview import DeskView, desk_view
 from tomconsole.incidents.engine import IncidentEngine
 from tomconsole.incidents.model import Incident
 from tomconsole.models import (
@@ -80,6 +81,7 @@ class Snapshot:
     drop_failures: list[str] = field(default_factory=list)  # reports the drop folder could not import
     maintenance: frozenset[str] = frozenset()  # hosts a maintenance window covers now
     during: dict[str, list[str]] = field(default_factory=dict)  # incident id -> the changes it came during
+    desk: DeskView | None = None  # changes, on call, team: the operations pane's (None: no store)
 
 
 class Engine:
@@ -285,6 +287,18 @@ class Engine:
         during = (
             self.incidents.changes.links(incidents, self._host_info) if self.incidents is not None else {}
         )
+        desk = None
+        if self.incidents is not None:
+            inc = self.incidents
+            desk = desk_view(
+                inc.desk,
+                self.config,
+                list(inc.book.incidents.values()),
+                self._host_info,
+                lambda: [v.info for v in self.fleet.views.values()],
+                inc.book.escalation(),
+                self._wall(),
+            )
         return Snapshot(
             hosts,
             self.source_statuses(),
@@ -298,6 +312,7 @@ class Engine:
             failed,
             maint,
             during,
+            desk,
         )
 
     def _host_info(self, name: str) -> HostInfo | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from tomconsole.cli.incidents import Command, reader
 from tomconsole.cli.output import EXIT_OK, EXIT_USAGE, error, say
 from tomconsole.config import Config, parse_duration
-from tomconsole.incidents.handoff import OnCallLine, handoff
+from tomconsole.incidents.handoff import shift_report
 
 
 def add_parsers(command: Command) -> None:
@@ -56,22 +56,7 @@ def run(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
                 since = first.start if first is not None else until - timedelta(hours=12)
         except ValueError as exc:
             return error(f"report handoff: {exc}", EXIT_USAGE)
-        lines = []
-        for r in config.oncall.rotations:
-            s, n = ie.oncall.shift(r.team, until), ie.oncall.next_shift(r.team, until)
-            lines.append(
-                OnCallLine(
-                    r.team, s.who if s else None, s.end.isoformat() if s else None, n.who if n else None
-                )
-            )
-        text = handoff(
-            since,
-            until,
-            list(ie.book.incidents.values()),
-            ie.changes.listing(),
-            ie.windows.one_offs(),
-            lines,
-        )
+        text = shift_report(ie, config.oncall.rotations, since, until)
     finally:
         engine.close()
     say(text.rstrip("\n"))

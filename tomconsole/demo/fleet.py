@@ -18,6 +18,7 @@ import shlex
 import socket
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncssh
@@ -244,6 +245,7 @@ class DemoFleet:
         self.known_hosts_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     def config_text(self, interval: float) -> str:
+        joined = (datetime.now(UTC) - timedelta(days=9)).date()  # a new member, one item overdue
         out = [
             "# Written by `tomconsole fleet`: a simulated fleet on loopback.",
             "ssh:",
@@ -255,8 +257,21 @@ class DemoFleet:
             "  command_timeout: 5",
             "local: true",
             "team:",
-            "  members: [{name: ana}, {name: ben}, {name: cho}]",
+            "  members:",
+            "    - {name: ana, skills: [linux, postgres, network]}",
+            "    - {name: ben, skills: [linux, redis, mariadb]}",
+            f"    - {{name: cho, skills: [linux], joined: {joined}}}",
             "  escalation: [ana, ben, cho]",
+            "  needs: {'group:prod': [linux], 'db:orders': [postgres], 'db:sessions': [redis],"
+            " 'tag:lb': [haproxy]}",
+            "  onboarding:",
+            "    - {item: accounts and keys granted, within: 2d}",
+            "    - {item: runbooks read, within: 7d}",
+            "    - {item: shadowed an on-call shift, within: 21d}",
+            "oncall:",
+            "  rotations:",
+            "    - {team: ops, members: [ana, ben, cho], handover_day: mon, handover_time: '09:00',"
+            " timezone: Europe/Berlin, start: 2026-01-05}",
             "security:",
             "  interval: 10m",
             "  allowed_ports: [tcp/22]",

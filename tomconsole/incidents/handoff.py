@@ -14,9 +14,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from tomconsole.config.oncall import Rotation
 from tomconsole.incidents.model import Incident, IncidentState
+
+if TYPE_CHECKING:
+    from tomconsole.incidents.engine import IncidentEngine
 
 _MD = re.compile(r"([\\`*_{}\[\]<>()#+!|])")
 
@@ -149,3 +153,22 @@ def _table(head: list[str], rows: list[list[str]]) -> list[str]:
         *("| " + " | ".join(r) + " |" for r in rows),
         "",
     ]
+
+
+def shift_report(ie: IncidentEngine, rotations: Iterable[Rotation], since: datetime, until: datetime) -> str:
+    """The handoff report from the incident engine's records, as the CLI, the console's `H`
+    and the handover itself write it."""
+    lines = []
+    for r in rotations:
+        s, n = ie.oncall.shift(r.team, until), ie.oncall.next_shift(r.team, until)
+        lines.append(
+            OnCallLine(r.team, s.who if s else None, s.end.isoformat() if s else None, n.who if n else None)
+        )
+    return handoff(
+        since,
+        until,
+        list(ie.book.incidents.values()),
+        ie.changes.listing(),
+        ie.windows.one_offs(),
+        lines,
+    )

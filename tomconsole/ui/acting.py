@@ -117,6 +117,25 @@ class Acting(KeyGate):
                 self._say(f"{inc['id']}: {_verb(action)} saved ({inc['state']})", timeout=3)
             if "warning" in reply:  # the ack stands; its Alertmanager silence failed
                 self._say(reply["warning"], severity="warning", timeout=8)
+        elif "change" in reply:
+            c = reply["change"]
+            words = {"in_progress": "in progress", "rolled_back": "rolled back"}
+            state = words.get(c["state"], c["state"])
+            extra = (
+                f"; window {c['window']} covers its targets"
+                if c.get("window") and c["state"] == "approved"
+                else ""
+            )
+            if c["state"] == "submitted" and c.get("approvers"):
+                extra = f"; {len(c['approvers'])} approval(s) so far, more needed"
+            self._say(f"{c['id']} {state}, saved{extra}", timeout=5)
+        elif "override" in reply:
+            o = reply["override"]
+            until = datetime.fromisoformat(o["to"]).astimezone()
+            self._say(f"{o['who']} on call for {o['team']} until {until:%a %H:%M}, saved", timeout=5)
+        elif "tick" in reply:
+            t = reply["tick"]
+            self._say(f"{t['member']}: {t['item']} done, saved", timeout=4)
         elif "database" in reply:
             self._say(reply["message"], timeout=5)
         elif "finding" in reply:

@@ -30,11 +30,14 @@ from tomconsole.store import Store, StoreError
 from tomconsole.ui.acting import Acting
 from tomconsole.ui.commands import Commands, tab_id
 from tomconsole.ui.contrast import variable_defaults
+from tomconsole.ui.desk_intents import DeskActing
 from tomconsole.ui.messages import (
     AcceptRequested,
     ActionRequested,
+    ChangeOpened,
     CheckOpened,
     DatabaseOpened,
+    DeskRequested,
     DiagnosticsRequested,
     FindingOpened,
     FindingsExportRequested,
@@ -48,6 +51,7 @@ from tomconsole.ui.panes.databases import DatabasesPane
 from tomconsole.ui.panes.findings import FindingsPane
 from tomconsole.ui.panes.incidents import IncidentsPane
 from tomconsole.ui.panes.network import NetworkPane
+from tomconsole.ui.panes.operations import OperationsPane
 from tomconsole.ui.panes.servers import ServersPane
 from tomconsole.ui.rows import summarize
 from tomconsole.ui.screens.check import CheckScreen
@@ -69,7 +73,7 @@ NO_CONFIG_HINT = (
 )
 
 
-class TomConsole(Acting, Commands, Troubleshooting):
+class TomConsole(Acting, Commands, Troubleshooting, DeskActing):
     CSS_PATH = "tomconsole.tcss"
     TITLE = "tomconsole"
     BINDINGS = [
@@ -161,6 +165,7 @@ class TomConsole(Acting, Commands, Troubleshooting):
 
     async def on_mount(self) -> None:
         self._install_themes()
+        self._label_tabs()
         if self._make_engine is not None:
             self.engine = await self._make_engine()
         engine = self.engine
@@ -193,6 +198,22 @@ class TomConsole(Acting, Commands, Troubleshooting):
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(sig, self.exit)
+
+    def on_resize(self) -> None:
+        self._label_tabs()
+
+    def _label_tabs(self) -> None:
+        """Each tab's title and number key; the short titles when the full ones would not
+        fit the width (six panes at 80 columns), so no tab is ever scrolled out of sight."""
+        labels = [f"{p.TAB_TITLE} [{i}]" for i, p in enumerate(self.panes, start=1)]
+        if sum(len(label) + 2 for label in labels) > self.size.width - 2:
+            labels = [f"{p.SHORT_TITLE or p.TAB_TITLE} [{i}]" for i, p in enumerate(self.panes, start=1)]
+        tabs = self.screen_stack[0].query("#tabs").results(TabbedContent)
+        for tabbed in tabs:
+            for pane, label in zip(self.panes, labels, strict=True):
+                tab = tabbed.get_tab(tab_id(pane))
+                if str(tab.label) != label:
+                    tab.label = label
 
     def _banner(self, text: str) -> None:
         hint = self.query_one("#hint", Static)
@@ -284,8 +305,16 @@ class TomConsole(Acting, Commands, Troubleshooting):
             for s in snap.sources
             if s.state.value != "up"
         ]
+        oncall = snap.desk.header() if snap.desk is not None else None
         bar = fleet_bar(
-            summary, counts, self.palette, self.size.width, self.subtitle, self._wall_clock(), " ".join(down)
+            summary,
+            counts,
+            self.palette,
+            self.size.width,
+            self.subtitle,
+            self._wall_clock(),
+            " ".join(down),
+            oncall,
         )
         show_text(self.bar, bar)
         for screen in self.screen_stack[1:]:  # pushed screens carry their own copy of the bar
@@ -345,6 +374,10 @@ class TomConsole(Acting, Commands, Troubleshooting):
             self.on_findings_intent(intent)
         elif isinstance(intent, DiagnosticsRequested):
             self.on_diagnostics_requested(intent)
+        elif isinstance(intent, ChangeOpened):
+            self.on_change_opened(intent)
+        elif isinstance(intent, DeskRequested):
+            self.on_desk_requested(intent)
 
     def exit_code(self) -> int:
         """The process's exit status: non-zero when the app ended on an error."""
@@ -425,4 +458,5 @@ def pane_makers(
         "network": lambda p: NetworkPane(p, id="network-pane"),
         "databases": lambda p: DatabasesPane(p, id="databases-pane"),
         "findings": lambda p: FindingsPane(p, id="findings-pane"),
+        "operations": lambda p: OperationsPane(p, id="operations-pane"),
     }

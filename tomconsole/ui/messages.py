@@ -138,3 +138,19 @@ class DiagnosticsRequested(Message):
 
     host: str
     incident_id: str | None = None
+
+
+@dataclass
+class ChangeOpened(Message):
+    """The operator asked to see one change record in full (CHG-12)."""
+
+    change_id: str
+
+
+@dataclass
+class DeskRequested(Message):
+    """An operations desk intent: `new-change`, `step` (a change, `key`), `override` (a team,
+    `key`), `tick` (`member|item`) or `handoff` (the shift's report)."""
+
+    what: str
+    key: str | None = None

@@ -53,6 +53,7 @@ class FilteredTablePane(Vertical):
     FILTER_HINT = "filter"
     LEGEND = ""  # what the marks in this pane's cells mean, for `?`
     TAB_TITLE = "Pane"
+    SHORT_TITLE = ""  # the tab's label when the full ones do not fit the width (default: TAB_TITLE)
     # (name, help, action) of what this pane offers in ctrl+p, beside filter and sort;
     # the action is a Textual action string on the pane (`act('ack')`)
     NAMED_COMMANDS: Sequence[tuple[str, str, str]] = ()

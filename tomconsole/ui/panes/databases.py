@@ -54,6 +54,7 @@ class DatabasesPane(FilteredTablePane):
     TABLE_ID = "databases"
     FILTER_HINT = "filter: words, engine:redis, state:down, tag:prod, group:"
     TAB_TITLE = "Databases"
+    SHORT_TITLE = "DBs"
     LEGEND = (
         "Conn: connections in use of the server's maximum. Act: running a query. IdTx: idle in a"
         " transaction. Blk: sessions waiting on a lock. LongQ and LongTx: the longest query and"

@@ -28,7 +28,7 @@ class PickList(OptionList):
 class _Modal(ModalScreen[Any]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = """
-    _Modal, AskText, AskChoice, AskWindow, AskAccept { align: center middle; }
+    _Modal, AskText, AskChoice, AskWindow, AskAccept, AskForm { align: center middle; }
     .ask-box { width: 70; max-width: 100%; height: auto; border: round $accent; background: $surface;
                padding: 1 2; }
     .ask-box Input { margin-bottom: 1; }
@@ -39,8 +39,17 @@ class _Modal(ModalScreen[Any]):
     .ask-box .field Input { width: 1fr; margin-bottom: 0; }
     """
 
+    # Who hears the answer when this dialog replaced another (AskChoice's `then`): a screen
+    # switched to has no push to carry a result callback.
+    done: Callable[[Any], None] | None = None
+
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self._finish(None)
+
+    def _finish(self, result: Any) -> None:
+        if self.done is not None:
+            self.done(result)
+        self.dismiss(result)
 
 
 class AskText(_Modal):
@@ -69,7 +78,7 @@ class AskText(_Modal):
         if problem:
             self.query_one("#ask-problem", Label).update(safe_text(problem, style="bold red"))
             return
-        self.dismiss(text or None)
+        self._finish(text or None)
 
 
 class AskChoice(_Modal):
@@ -191,3 +200,43 @@ class AskAccept(_Modal):
             self.set_focus(self.query_one("#acc-reason" if not reason else "#acc-until", Input))
             return
         self.dismiss({"reason": reason, "until": until})
+
+
+class AskForm(_Modal):
+    """A few labelled fields; Enter moves on, Enter on the last saves. `check(values)` says
+    what is wrong and in which field (the dialog stays, with what was typed, the cursor in
+    that field); `values` are the fields' texts by id, stripped."""
+
+    def __init__(
+        self,
+        title: Text,
+        fields: list[tuple[str, str, str, str]],
+        check: Callable[[dict[str, str]], tuple[str, str] | None],
+    ) -> None:
+        """`fields`: (label, id, value, placeholder) in order."""
+        super().__init__()
+        self.title_text, self.fields, self.check = title, fields, check
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="ask-box"):
+            yield Label(self.title_text)
+            yield Label("", id="ask-problem")  # under the title: seen on a 15-line terminal too
+            for label, fid, value, hint in self.fields:
+                with Horizontal(classes="field"):
+                    yield Label(label)
+                    yield FieldInput(value=value, placeholder=hint, id=fid)
+            yield Label(Text("Enter moves on; Enter on the last field saves; Esc cancels"), classes="muted")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id != self.fields[-1][1]:
+            self.focus_next()
+            return
+        values = {str(i.id): i.value.strip() for i in self.query(Input)}
+        wrong = self.check(values)
+        if wrong is not None:
+            problem, field = wrong
+            self.query_one("#ask-problem", Label).update(safe_text(problem, style="bold red"))
+            self.set_focus(self.query_one(f"#{field}", Input))
+            return
+        self.dismiss(values)

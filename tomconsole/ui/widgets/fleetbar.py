@@ -35,18 +35,23 @@ def fleet_bar(
     subtitle: str | None,
     now: datetime,
     alert: str | None = None,
+    oncall: tuple[str, str] | None = None,
 ) -> Text:
-    """`alert` (a source that is down) is shown at every width, right after the name. When
-    the line would not fit, the host total goes first, then the clock, then the counts that
-    are zero: never a count that is not."""
+    """`alert` (a source that is down) is shown at every width, right after the name.
+    `oncall`: who is on call now and who is next (`ben Mon 08:00`). When the line would not
+    fit, the host total goes first, then the clock, then the counts that are zero, then who is
+    next, then who is on call: never a count that is not."""
     bar = Text()
-    for total, clock, zeros in (
-        (True, True, True),
-        (False, True, True),
-        (False, False, True),
-        (False, False, False),
+    for total, clock, zeros, nxt, now_on in (
+        (True, True, True, True, True),
+        (False, True, True, True, True),
+        (False, False, True, True, True),
+        (False, False, False, True, True),
+        (False, False, False, False, True),
+        (False, False, False, False, False),
     ):
-        bar = _bar(summary, incidents, p, width, subtitle, now, alert, total, clock, zeros)
+        who = (oncall[0], oncall[1] if nxt else "") if oncall and now_on else None
+        bar = _bar(summary, incidents, p, width, subtitle, now, alert, total, clock, zeros, who)
         if bar.cell_len <= width:
             break
     return bar
@@ -63,6 +68,7 @@ def _bar(
     total: bool,
     clock: bool,
     zeros: bool,
+    oncall: tuple[str, str] | None = None,
 ) -> Text:
     wide = width >= WIDE
     gap = "  " if wide else " "
@@ -87,6 +93,11 @@ def _bar(
         part("", incidents.get("critical", 0), "crit", p.crit)
         part("", incidents.get("major", 0), "maj", p.crit)
         part("", incidents.get("minor", 0), "min", p.warn)
+    if oncall:
+        bar.append(f"{gap}☎ ", style=p.faint)
+        bar.append(oncall[0], style="bold")
+        if oncall[1]:
+            bar.append(f" next {oncall[1]}", style=p.faint)
     if clock:
         bar.append(f"{gap} {now:%H:%M:%S}" if wide else f"{gap}{now:%H:%M}", style=p.faint)
     return bar

@@ -1,0 +1,175 @@
+"""The operations desk at one moment, for a face to show: the change calendar (running,
+upcoming by day, recent), who is on call now and next with the overrides and the escalation
+path, and the team's coverage and onboarding. Pure over the desk's books and the incidents;
+the console builds one per redraw (a handful of records), `poll`-like faces may too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from tomconsole.config import Config
+from tomconsole.incidents.changes import OPEN
+from tomconsole.incidents.desk import Desk
+from tomconsole.incidents.model import Incident
+from tomconsole.incidents.oncall import OnCallBook, Shift
+from tomconsole.incidents.team import Coverage, Step, coverage, onboarding
+from tomconsole.models import HostInfo, visible
+
+RECENT = timedelta(days=14)  # finished changes stay on the calendar this long
+
+
+@dataclass(frozen=True)
+class ChangeLine:
+    """A change with what the records say about it: the incidents during it (id, severity),
+    whether one was critical (review), and the open changes it overlaps on a target."""
+
+    doc: dict[str, Any]
+    incidents: tuple[tuple[str, str], ...]
+    conflicts: tuple[str, ...]
+    missing: int = 0  # approvals it still needs (the policy's for its risk, less those given)
+
+    @property
+    def review(self) -> bool:
+        return any(sev == "critical" for _id, sev in self.incidents)
+
+    @property
+    def when(self) -> str:
+        """running, upcoming or recent: where the calendar puts it."""
+        if self.doc["state"] == "in_progress":
+            return "running"
+        return "upcoming" if self.doc["state"] in OPEN else "recent"
+
+
+@dataclass(frozen=True)
+class OnCallLine:
+    """One line of the on-call view: a team's shift now or next, or an override."""
+
+    team: str
+    role: str  # now, next, override
+    who: str
+    start: datetime
+    end: datetime
+    why: str
+    zone: str
+
+
+@dataclass(frozen=True)
+class MemberLine:
+    name: str
+    skills: tuple[str, ...]
+    rotations: tuple[str, ...]
+    onboarding: tuple[int, int, int]  # done, of, overdue (0, 0, 0: not a new member)
+
+
+@dataclass(frozen=True)
+class DeskView:
+    changes: list[ChangeLine]
+    oncall: list[OnCallLine]
+    escalation: tuple[str, ...]
+    members: list[MemberLine]
+    coverage: list[Coverage]
+    onboarding: list[Step]
+    now: datetime
+
+    def header(self) -> tuple[str, str] | None:
+        """(`ana`, `ben Mon 09:00`): who is on call now (each team's), and who takes over
+        next and when (the first team's); None when no rotation is configured. Local time;
+        names shown as they are, control characters made visible."""
+        now = [line for line in self.oncall if line.role == "now"]
+        if not now:
+            return None
+        who = ", ".join(visible(line.who) for line in now)
+        nxt = next((line for line in self.oncall if line.role == "next" and line.team == now[0].team), None)
+        later = f"{visible(nxt.who)} {nxt.start.astimezone():%a %H:%M}" if nxt is not None else ""
+        return who, later
+
+
+def next_week_people(oncall: OnCallBook, config: Config, now: datetime) -> list[str]:
+    """Who is on call a week from now, across rotations (coverage's "next week")."""
+    at = now + timedelta(weeks=1)
+    return [sh.who for r in config.oncall.rotations if (sh := oncall.shift(r.team, at))]
+
+
+def desk_view(
+    desk: Desk,
+    config: Config,
+    incidents: list[Incident],
+    info: Callable[[str], HostInfo | None],
+    hosts: Callable[[], list[HostInfo]],
+    escalation: tuple[str, ...],
+    now: datetime,
+) -> DeskView:
+    """Everything the operations pane shows. `incidents`: every incident the book holds (the
+    resolved ones too: a change's review looks at all that happened during it); `info(name)`
+    a host's facts and `hosts()` all of them (for the targets two changes share)."""
+    return DeskView(
+        _changes(desk, incidents, info, hosts, now),
+        _oncall(desk.oncall, config, now),
+        escalation,
+        _members(config, desk, now),
+        coverage(config, next_week_people(desk.oncall, config, now)),
+        onboarding(config, desk.team.store),
+        now,
+    )
+
+
+def _changes(
+    desk: Desk,
+    incidents: list[Incident],
+    info: Callable[[str], HostInfo | None],
+    hosts: Callable[[], list[HostInfo]],
+    now: datetime,
+) -> list[ChangeLine]:
+    book = desk.changes
+    docs = book.listing()
+    links = book.links(incidents, info)
+    severity = {i.id: i.severity for i in incidents}
+    during: dict[str, list[tuple[str, str]]] = {}
+    for inc_id, changes in links.items():
+        for change in changes:
+            during.setdefault(change, []).append((inc_id, severity[inc_id]))
+    out = []
+    for doc in docs:
+        if doc["state"] not in OPEN and now - book.span(doc)[1] > RECENT:
+            continue
+        conflicts = tuple(book.conflicts(doc, lambda: hosts)) if doc["state"] in OPEN else ()
+        missing = max(0, book.policy.approvals[doc["risk"]] - len(doc["approvers"]))
+        out.append(ChangeLine(doc, tuple(sorted(during.get(doc["id"], []))), conflicts, missing))
+    return out
+
+
+def _oncall(oncall: OnCallBook, config: Config, now: datetime) -> list[OnCallLine]:
+    out: list[OnCallLine] = []
+    for r in config.oncall.rotations:
+        current = oncall.shift(r.team, now)
+        if current is not None:
+            out.append(_line(current, "now", r.timezone))
+            nxt = oncall.next_shift(r.team, now)
+            if nxt is not None:
+                out.append(_line(nxt, "next", r.timezone))
+        for o in oncall.overrides(r.team):
+            end = datetime.fromisoformat(o["to"])
+            if end > now:
+                start = datetime.fromisoformat(o["from"])
+                out.append(OnCallLine(r.team, "override", o["who"], start, end, o["reason"], r.timezone))
+    return out
+
+
+def _line(shift: Shift, role: str, zone: str) -> OnCallLine:
+    return OnCallLine(shift.team, role, shift.who, shift.start, shift.end, shift.override or "rotation", zone)
+
+
+def _members(config: Config, desk: Desk, now: datetime) -> list[MemberLine]:
+    steps = onboarding(config, desk.team.store)
+    out = []
+    for m in config.team.members:
+        mine = [s for s in steps if s.member == m.name]
+        done = sum(s.done_at is not None for s in mine)
+        late = sum(s.overdue(now) for s in mine)
+        rotations = tuple(r.team for r in config.oncall.rotations if m.name in r.members)
+        out.append(MemberLine(m.name, tuple(m.skills), rotations, (done, len(mine), late)))
+    return out

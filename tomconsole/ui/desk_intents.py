@@ -1,0 +1,292 @@
+"""What the console does with an operations desk intent (pane 6, a change's screen): ask what
+a new change, a step, an override or a tick needs, then act through `Engine.act` as the CLI
+does; show a change's record and the shift's handoff report. A part of the TomConsole app,
+beside Acting, so the app module stays layout and redraws."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual.notifications import SeverityLevel
+from textual.screen import Screen
+
+from tomconsole.config import parse_duration
+from tomconsole.engine import Engine
+from tomconsole.incidents.changes import RISKS, STEPS, split_targets
+from tomconsole.incidents.handoff import shift_report
+from tomconsole.models import Action, ChangeStep, NewChange, OverrideOnCall, TickOnboarding
+from tomconsole.ui.keys import KeyGate
+from tomconsole.ui.messages import ChangeOpened, DeskRequested
+from tomconsole.ui.screens.ask import AskChoice, AskForm, AskText
+from tomconsole.ui.screens.change import ChangeScreen
+from tomconsole.ui.screens.output import OutputScreen
+from tomconsole.ui.text import safe_text
+
+# How the step choice words each step, and whether it asks why first.
+STEP_WORDS = {
+    "submit": "submit it for approval",
+    "approve": "approve it",
+    "start": "start it now",
+    "complete": "complete it",
+    "rollback": "it was rolled back",
+    "fail": "it failed",
+    "cancel": "cancel it",
+}
+ASKS_WHY = ("rollback", "fail", "cancel")
+
+
+def planned_time(text: str, now: datetime) -> datetime:
+    """When a change starts, as an operator types it: `now`, `+30m` (or `in 2h`), `14:30`
+    (the next one, local), `2026-12-08 14:30` (local unless it names a zone). UTC out."""
+    t = text.strip().lower()
+    if t == "now":
+        return now.astimezone(UTC)
+    if t.startswith(("+", "in ")):
+        try:
+            return (
+                now + timedelta(seconds=parse_duration(t.removeprefix("in ").lstrip("+").strip()))
+            ).astimezone(UTC)
+        except (ValueError, OverflowError):
+            raise ValueError(f"{text}: a length is 30m, 2h, 1d") from None
+    local = now.astimezone()
+    if len(t) == 5 and t[2] == ":":
+        try:
+            hh, mm = int(t[:2]), int(t[3:])
+            at = local.replace(hour=hh, minute=mm, second=0, microsecond=0)
+        except ValueError:
+            raise ValueError(f"{text}: a time of day is HH:MM") from None
+        return (at if at > local else at + timedelta(days=1)).astimezone(UTC)
+    try:
+        at = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{text}: say now, +1h, 14:30 or 2026-12-08 14:30") from None
+    return (at if at.tzinfo is not None else at.replace(tzinfo=local.tzinfo)).astimezone(UTC)
+
+
+def _length(text: str) -> timedelta:
+    try:
+        return timedelta(seconds=parse_duration(text))
+    except (ValueError, OverflowError):
+        raise ValueError(f"{text}: a length is 30m, 2h, 1d") from None
+
+
+class DeskActing(KeyGate):
+    engine: Engine | None
+    operator: str
+
+    if TYPE_CHECKING:
+        from tomconsole.ui.palette import Palette
+
+        palette: Palette
+
+        def act(self, action: Action) -> None: ...
+        def _say(self, text: str, severity: SeverityLevel = "information", timeout: float = 5) -> None: ...
+
+    def on_change_opened(self, message: ChangeOpened) -> None:
+        engine = self.engine
+        if engine is None or engine.incidents is None:
+            return
+        self.push_screen(ChangeScreen(engine, message.change_id, self.palette))
+
+    def on_desk_requested(self, message: DeskRequested) -> None:
+        engine = self.engine
+        if engine is None or engine.incidents is None:
+            self.refuse_burst()
+            self._say(
+                (engine.store_problem if engine else None) or "the desk needs a data directory", "error"
+            )
+            return
+        if message.what == "handoff":
+            self._show_handoff(engine)
+            return
+        if engine.incidents.store.read_only:
+            self.refuse_burst()
+            self._say(f"not done: {engine.incidents.store.banner or 'read-only'}", "error", 6)
+            return
+        problem = {
+            "new-change": self._new_change,
+            "step": self._step,
+            "override": self._override,
+            "tick": self._tick_item,
+        }[message.what](engine, message.key)
+        if problem:
+            self.refuse_burst()
+            self._say(problem, "warning")
+
+    def _ask(self, screen: Any, then: Callable[[Any], None]) -> None:
+        self.push_screen(screen, then)
+
+    def _new_change(self, engine: Engine, _key: str | None) -> str | None:
+        who = self.operator
+
+        def check(v: dict[str, str]) -> tuple[str, str] | None:
+            if not v["chg-title"]:
+                return "a change needs a title", "chg-title"
+            if v["chg-risk"] not in RISKS:
+                return "risk is low, medium or high", "chg-risk"
+            scope, dbs = split_targets(v["chg-targets"]) if v["chg-targets"] else (None, [])
+            if scope is None or (scope.empty and not dbs):
+                return "say what it touches: host:NAME group:NAME tag:NAME db:NAME", "chg-targets"
+            try:
+                planned_time(v["chg-start"], datetime.now(UTC))
+            except ValueError as exc:
+                return str(exc), "chg-start"
+            try:
+                _length(v["chg-length"])
+            except ValueError as exc:
+                return str(exc), "chg-length"
+            if v["chg-risk"] == "high" and not v["chg-rollback"]:
+                return "a high-risk change needs a rollback plan", "chg-rollback"
+            if v["chg-emergency"] not in ("", "y", "yes", "n", "no"):
+                return "emergency: yes or no", "chg-emergency"
+            return None
+
+        def made(v: dict[str, str] | None) -> None:
+            if not v:
+                return
+            start = planned_time(v["chg-start"], datetime.now(UTC))
+            end = start + _length(v["chg-length"])
+            self.act(
+                NewChange(
+                    v["chg-title"],
+                    who,
+                    v["chg-risk"],
+                    v["chg-targets"],
+                    start.isoformat(),
+                    end.isoformat(),
+                    rollback=v["chg-rollback"],
+                    implementer=v["chg-who"] or who,
+                    emergency=v["chg-emergency"] in ("y", "yes"),
+                )
+            )
+
+        title = Text("New change (a draft: m on it submits it for approval)", style="bold")
+        fields = [
+            ("Title", "chg-title", "", "what changes, in a few words"),
+            ("Risk", "chg-risk", "low", "low, medium or high"),
+            ("Targets", "chg-targets", "", "host:NAME group:NAME tag:NAME db:NAME"),
+            ("Starts", "chg-start", "+1h", "now, +1h, 14:30, 2026-12-08 14:30 (local)"),
+            ("Lasts", "chg-length", "1h", "30m, 2h"),
+            ("Rollback", "chg-rollback", "", "the rollback plan (high risk: required)"),
+            ("Who does", "chg-who", who, "the implementer"),
+            ("Emergency", "chg-emergency", "no", "yes only to override a freeze (flagged)"),
+        ]
+        self._ask(AskForm(title, fields, check), made)
+        return None
+
+    def _step(self, engine: Engine, key: str | None) -> str | None:
+        assert engine.incidents is not None
+        try:
+            doc = engine.incidents.changes.get(key or "")
+        except ValueError as exc:
+            return str(exc)
+        change, state, who = doc["id"], doc["state"], self.operator
+        steps = [s for s, (froms, _to) in STEPS.items() if state in froms]
+        if not steps:
+            return f"{change} is {state.replace('_', ' ')}: it has ended"
+        words = [STEP_WORDS[s] for s in steps]
+
+        title = Text(f"{change} is {state.replace('_', ' ')}: ")
+        title.append_text(safe_text(doc["title"], style="bold"))
+
+        def chosen(word: str | None) -> None:
+            if word:
+                step = steps[words.index(word)]
+                if step in ASKS_WHY:
+                    return
+                self.act(ChangeStep(change, step, who))
+
+        def then(word: str) -> Screen[Any] | None:
+            step = steps[words.index(word)]
+            if step not in ASKS_WHY:
+                return None
+            ask = AskText(f"{change}: {STEP_WORDS[step]}. Why? (kept on its history)", "what happened")
+            ask.done = self._after_why(change, step, who)
+            return ask
+
+        self._ask(AskChoice(title, words, then), chosen)
+        return None
+
+    def _after_why(self, change: str, step: str, who: str) -> Callable[[str | None], None]:
+        def done(note: str | None) -> None:
+            if note:
+                self.act(ChangeStep(change, step, who, note))
+
+        return done
+
+    def _override(self, engine: Engine, team: str | None) -> str | None:
+        rotations = [r.team for r in engine.config.oncall.rotations]
+        if not rotations:
+            return "no rotation to override: oncall.rotations in the config"
+        team = team if team in rotations else rotations[0] if len(rotations) == 1 else None
+        if team is None:
+            self._ask(AskChoice("Override on call for which team?", rotations), self._override_form)
+            return None
+        self._override_form(team)
+        return None
+
+    def _override_form(self, team: str | None) -> None:
+        if not team:
+            return
+        who, members = (
+            self.operator,
+            [m.name for m in (self.engine.config.team.members if self.engine else [])],
+        )
+
+        def check(v: dict[str, str]) -> tuple[str, str] | None:
+            if not v["ovr-who"]:
+                return "say who is on call instead", "ovr-who"
+            if members and v["ovr-who"] not in members:
+                return f"{v['ovr-who']} is not in team.members ({', '.join(members)})", "ovr-who"
+            try:
+                planned_time(v["ovr-from"], datetime.now(UTC))
+            except ValueError as exc:
+                return str(exc), "ovr-from"
+            try:
+                _length(v["ovr-for"])
+            except ValueError as exc:
+                return str(exc), "ovr-for"
+            if not v["ovr-why"]:
+                return "say why (it is on the handoff and the audit)", "ovr-why"
+            return None
+
+        def made(v: dict[str, str] | None) -> None:
+            if not v:
+                return
+            start = planned_time(v["ovr-from"], datetime.now(UTC))
+            end = start + _length(v["ovr-for"])
+            self.act(
+                OverrideOnCall(team, v["ovr-who"], start.isoformat(), end.isoformat(), v["ovr-why"], who)
+            )
+
+        title = Text("On call instead, for ")
+        title.append_text(safe_text(team, style="bold"))
+        fields = [
+            ("Who", "ovr-who", "", ", ".join(members) or "a name"),
+            ("From", "ovr-from", "now", "now, +1h, 18:00, 2026-12-08 18:00 (local)"),
+            ("For", "ovr-for", "8h", "30m, 8h, 2d"),
+            ("Why", "ovr-why", "", "e.g. swap with ana, sick day"),
+        ]
+        self._ask(AskForm(title, fields, check), made)
+
+    def _tick_item(self, _engine: Engine, key: str | None) -> str | None:
+        member, _, item = (key or "").partition("|")
+        if not item:
+            return "put the cursor on an onboarding item to tick it"
+        self.act(TickOnboarding(member, item, self.operator))
+        return None
+
+    def _show_handoff(self, engine: Engine) -> None:
+        ie = engine.incidents
+        assert ie is not None
+        now = datetime.now(UTC)
+        rotations = engine.config.oncall.rotations
+        first = ie.oncall.shift(rotations[0].team, now) if rotations else None
+        since = first.start if first is not None else now - timedelta(hours=12)
+        text = shift_report(ie, rotations, since, now)
+        title = Text(" Handoff report ", style="bold")
+        title.append(f" since {since.astimezone():%a %H:%M} (the shift so far)", style=self.palette.faint)
+        self.push_screen(OutputScreen(title, text))

@@ -1,0 +1,166 @@
+"""The operations pane's rows as cells: the change calendar, on call, the team. Every text
+that came from a record or the config goes through the sanitizer (a change's title is
+anyone's words)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+
+from tomconsole.incidents.deskview import ChangeLine, MemberLine, OnCallLine
+from tomconsole.incidents.team import Coverage, Step
+from tomconsole.ui.palette import Palette
+from tomconsole.ui.text import safe_text
+from tomconsole.ui.widgets.fleet_table import Column
+
+CHANGE_COLUMNS = (
+    Column("id", "Change", 7),
+    Column("state", "State", 11),
+    Column("risk", "Risk", 6, drop=2),
+    Column("title", "Title", 14, flex=True, max_width=60),
+    Column("targets", "Targets", 10, flex=True, max_width=36, drop=3),
+    Column("when", "When", 11),
+    Column("flags", "Flags", 9, flex=True, max_width=40, drop=1),
+)
+ONCALL_COLUMNS = (
+    Column("team", "Team", 10, flex=True, max_width=24),
+    Column("role", "", 8),
+    Column("who", "Who", 8, flex=True, max_width=24),
+    Column("from", "From", 16),
+    Column("until", "Until", 16, drop=2),
+    Column("why", "Why", 12, flex=True, max_width=60, drop=1),
+)
+TEAM_COLUMNS = (
+    Column("name", "Name", 10, flex=True, max_width=20),
+    Column("skills", "Skills / item", 16, flex=True, max_width=50),
+    Column("people", "People / due", 12, flex=True, max_width=40),
+    Column("status", "Status", 25, flex=True, max_width=50),
+)
+STATE_WORDS = {"in_progress": "in progress", "rolled_back": "rolled back"}
+
+
+def local(at: datetime, now: datetime) -> str:
+    """Local time: the clock alone today, with the day otherwise."""
+    there, today = at.astimezone(), now.astimezone().date()
+    return f"{there:%H:%M}" if there.date() == today else f"{there:%a %b %d %H:%M}"
+
+
+def heading(title: str, width: int, note: str = "", p: Palette | None = None) -> tuple[Text, ...]:
+    """A section's row: `▸ Title` in the first cell and a note beside it."""
+    head = Text("▸ ", style="bold")
+    head.append_text(safe_text(title, style="bold"))
+    cells: list[Text] = [head, Text(note, style=p.faint if p else "")]
+    return tuple(cells + [Text("")] * (width - len(cells)))
+
+
+def change_cells(c: ChangeLine, now: datetime, p: Palette) -> tuple[Text, ...]:
+    d = c.doc
+    state = d["state"]
+    style = {
+        "in_progress": f"bold {p.warn}",
+        "failed": f"bold {p.crit}",
+        "rolled_back": f"bold {p.crit}",
+        "completed": p.ok,
+        "approved": p.ok,
+    }.get(state, "")
+    start = datetime.fromisoformat(d.get("started_at") or d["start"])
+    end = datetime.fromisoformat(d.get("ended_at") or d["end"])
+    when = f"{local(start, now)}–{end.astimezone():%H:%M}"
+    risk = Text(d["risk"], style=f"bold {p.crit}" if d["risk"] == "high" else "")
+    return (
+        Text(d["id"], style="bold"),
+        Text(STATE_WORDS.get(state, state), style=style),
+        risk,
+        safe_text(d["title"]),
+        safe_text(d["scope"]),
+        Text(when),
+        flags(c, p),
+    )
+
+
+def flags(c: ChangeLine, p: Palette) -> Text:
+    """What needs a look: review (a critical incident during it), conflicts, emergency,
+    frozen, incidents during it, approvals still missing."""
+    d = c.doc
+    out = Text()
+
+    def add(word: str, style: str = "") -> None:
+        if out:
+            out.append(" ")
+        out.append_text(safe_text(word, style=style))
+
+    if c.review:
+        add("REVIEW", f"bold {p.crit}")
+    if c.conflicts:
+        add("conflict " + ",".join(c.conflicts), f"bold {p.warn}")
+    if d.get("emergency"):
+        add("emergency", f"bold {p.warn}")
+    if d.get("frozen"):
+        add(f"freeze:{d['frozen']}", p.warn)
+    if c.incidents:
+        add(f"{len(c.incidents)} inc", p.warn)
+    if d["state"] in ("draft", "submitted") and c.missing:
+        add(f"needs {c.missing} approval{'s' if c.missing != 1 else ''}")
+    return out
+
+
+def oncall_cells(line: OnCallLine, now: datetime, p: Palette) -> tuple[Text, ...]:
+    role = {"now": Text("now", style=f"bold {p.ok}"), "next": Text("next"), "override": Text("override")}
+    return (
+        safe_text(line.team, style="bold" if line.role == "now" else ""),
+        role.get(line.role, Text(line.role)),
+        safe_text(line.who, style="bold" if line.role == "now" else ""),
+        Text(local(line.start, now)),
+        Text(local(line.end, now)),
+        safe_text(line.why),
+    )
+
+
+def escalation_cells(step: int, who: str, why: str, p: Palette) -> tuple[Text, ...]:
+    """One step of the escalation path an unacknowledged incident follows."""
+    return (
+        Text("escalation", style=p.faint),
+        Text(f"{step}."),
+        safe_text(who),
+        Text(""),
+        Text(""),
+        Text(why),
+    )
+
+
+def member_cells(m: MemberLine, p: Palette) -> tuple[Text, ...]:
+    done, total, late = m.onboarding
+    status = Text()
+    if total:
+        status.append(f"onboarding {done}/{total}", style=p.ok if done == total else "")
+        if late:
+            status.append(f", {late} overdue", style=f"bold {p.crit}")
+    return (
+        safe_text(m.name, style="bold"),
+        safe_text(", ".join(m.skills) or "-"),
+        safe_text(", ".join(m.rotations) or "-"),
+        status,
+    )
+
+
+def coverage_cells(c: Coverage, p: Palette) -> tuple[Text, ...]:
+    problem = c.problem
+    style = f"bold {p.crit}" if not c.people else f"bold {p.warn}"
+    return (
+        safe_text(c.system),
+        safe_text(c.skill),
+        safe_text(", ".join(c.people) or "nobody"),
+        safe_text(problem, style=style) if problem else Text("covered", style=p.ok),
+    )
+
+
+def step_cells(s: Step, now: datetime, p: Palette) -> tuple[Text, ...]:
+    if s.done_at is not None:
+        done = datetime.fromisoformat(s.done_at)
+        status = safe_text(f"done {done.astimezone():%b %d} by {s.done_by}", style=p.ok)
+    elif s.overdue(now):
+        status = Text("OVERDUE", style=f"bold {p.crit}")
+    else:
+        status = Text("to do")
+    return (safe_text(s.member), safe_text(s.item), Text(f"due {s.due.astimezone():%b %d}"), status)
