@@ -142,6 +142,7 @@ def run_wall(config: Config, path: Path | None, args: argparse.Namespace, direct
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    from tomconsole.demo.desk import seed_changes
     from tomconsole.demo.fleet import DemoFleet
     from tomconsole.engine import Engine
     from tomconsole.ui.app import TomConsole
@@ -153,7 +154,9 @@ def run_demo(args: argparse.Namespace) -> int:
 
         async def start() -> Engine:
             await fleet.start()
-            return Engine(load_config(fleet.config_path), data_dir=directory)
+            engine = Engine(load_config(fleet.config_path), data_dir=directory)
+            await seed_changes(engine, [h.spec.name for h in fleet.hosts])
+            return engine
 
         log_to_file(directory)
         app = TomConsole(

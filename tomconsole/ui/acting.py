@@ -22,6 +22,7 @@ from tomconsole.models import (
     AttachDiagnostic,
     EndWindow,
     ExtendWindow,
+    NewChange,
     Resolve,
     Undo,
     visible,
@@ -47,6 +48,7 @@ class Acting(KeyGate):
         palette: Palette
 
         def _redraw_incidents(self) -> None: ...
+        def show_change_row(self, change: str) -> None: ...
 
     def on_action_requested(self, message: ActionRequested) -> None:
         engine = self.engine
@@ -129,6 +131,8 @@ class Acting(KeyGate):
             if c["state"] == "submitted" and c.get("approvers"):
                 extra = f"; {len(c['approvers'])} approval(s) so far, more needed"
             self._say(f"{c['id']} {state}, saved{extra}", timeout=5)
+            if isinstance(action, NewChange):
+                self.show_change_row(c["id"])
         elif "override" in reply:
             o = reply["override"]
             until = datetime.fromisoformat(o["to"]).astimezone()

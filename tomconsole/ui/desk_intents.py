@@ -20,6 +20,8 @@ from tomconsole.incidents.handoff import shift_report
 from tomconsole.models import Action, ChangeStep, NewChange, OverrideOnCall, TickOnboarding
 from tomconsole.ui.keys import KeyGate
 from tomconsole.ui.messages import ChangeOpened, DeskRequested
+from tomconsole.ui.panes.base import FilteredTablePane
+from tomconsole.ui.panes.operations import OperationsPane
 from tomconsole.ui.screens.ask import AskChoice, AskForm, AskText
 from tomconsole.ui.screens.change import ChangeScreen
 from tomconsole.ui.screens.output import OutputScreen
@@ -76,6 +78,7 @@ def _length(text: str) -> timedelta:
 class DeskActing(KeyGate):
     engine: Engine | None
     operator: str
+    panes: list[FilteredTablePane]
 
     if TYPE_CHECKING:
         from tomconsole.ui.palette import Palette
@@ -84,6 +87,12 @@ class DeskActing(KeyGate):
 
         def act(self, action: Action) -> None: ...
         def _say(self, text: str, severity: SeverityLevel = "information", timeout: float = 5) -> None: ...
+
+    def show_change_row(self, change: str) -> None:
+        """The operations pane's cursor on a change (one just written), once it is shown."""
+        for pane in self.panes:
+            if isinstance(pane, OperationsPane):
+                pane.want = change
 
     def on_change_opened(self, message: ChangeOpened) -> None:
         engine = self.engine

@@ -77,6 +77,8 @@ class OperationsPane(FilteredTablePane):
         self.view = "changes"
         self.desk: DeskView | None = None
         self._generation = 0
+        self.want: str | None = None  # a row to put the cursor on once it is shown (a new change)
+        self._fresh = True  # a view just shown: its cursor starts on its first record
 
     def compose(self) -> ComposeResult:
         yield FieldInput(placeholder=self.FILTER_HINT, classes="pane-filter")
@@ -125,6 +127,7 @@ class OperationsPane(FilteredTablePane):
 
     def action_cycle_view(self) -> None:
         self.view = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]
+        self._fresh = True
         self._show_view()
         self._render_rows()
         self.table.to_top()
@@ -132,7 +135,7 @@ class OperationsPane(FilteredTablePane):
 
     def show_view(self, view: str) -> None:
         """Straight to one view (the header's on-call line leads to `oncall`)."""
-        self.view = view
+        self.view, self._fresh = view, True
         self._show_view()
         self._render_rows()
 
@@ -143,7 +146,16 @@ class OperationsPane(FilteredTablePane):
             return
         rows = {"changes": self._change_rows, "oncall": self._oncall_rows, "team": self._team_rows}[self.view]
         picked = [row for row in rows(desk) if self._matches(row)]
-        self.table.set_rows(picked)
+        table = self.table
+        table.set_rows(picked)
+        keys = table.keys
+        if self.want in keys:
+            table.action_jump(keys.index(self.want))
+            self.want, self._fresh = None, False
+        elif self._fresh and picked:
+            first = next((i for i, k in enumerate(keys) if not k.startswith(SECTION)), 0)
+            table.action_jump(first)
+            self._fresh = False
         shown = sum(not row.key.startswith(SECTION) for row in picked)
         status = Text(f" {TITLES[self.view]}: {shown} shown  ", style=self.palette.faint)
         if self.view == "changes" and not desk.changes:
@@ -164,7 +176,6 @@ class OperationsPane(FilteredTablePane):
 
     def _change_rows(self, desk: DeskView) -> list[Row]:
         p, now, gen = self.palette, desk.now, self._generation
-        width = len(r.CHANGE_COLUMNS)
         rows: list[Row] = []
         running = [c for c in desk.changes if c.when == "running"]
         upcoming = sorted((c for c in desk.changes if c.when == "upcoming"), key=lambda c: c.doc["start"])
@@ -174,12 +185,12 @@ class OperationsPane(FilteredTablePane):
             reverse=True,
         )
 
-        def add(c: ChangeLine) -> None:
+        def add(c: ChangeLine, day_shown: bool = False) -> None:
             token = (repr(c), now.strftime("%Y%m%d"), gen)
-            rows.append(Row(c.doc["id"], token, partial(r.change_cells, c, now, p)))
+            rows.append(Row(c.doc["id"], token, partial(r.change_cells, c, now, p, day_shown)))
 
         def head(key: str, title: str, note: str = "") -> None:
-            rows.append(Row(f"{SECTION}{key}", (title, note, gen), partial(r.heading, title, width, note, p)))
+            rows.append(Row(f"{SECTION}{key}", (title, note, gen), partial(r.heading, title, note, p)))
 
         if running:
             head("running", "Running now", f"{len(running)}")
@@ -193,7 +204,7 @@ class OperationsPane(FilteredTablePane):
                 today = now.astimezone().date()
                 label = "Today" if day == today else f"{start:%a %b %d}"
                 head(f"day{day}", f"Upcoming · {label}" if day >= today else f"Planned · {label} (past)")
-            add(c)
+            add(c, day_shown=True)
         if recent:
             head("recent", "Ended in the last 14 days", f"{len(recent)}")
             for c in recent:
@@ -216,8 +227,7 @@ class OperationsPane(FilteredTablePane):
 
     def _team_rows(self, desk: DeskView) -> list[Row]:
         p, now, gen = self.palette, desk.now, self._generation
-        width = len(r.TEAM_COLUMNS)
-        rows: list[Row] = [Row(f"{SECTION}members", ("m", gen), partial(r.heading, "Members", width, "", p))]
+        rows: list[Row] = [Row(f"{SECTION}members", ("m", gen), partial(r.heading, "Members", "", p))]
         for m in desk.members:
             rows.append(Row(f"member|{m.name}", (repr(m), gen), partial(r.member_cells, m, p)))
         flagged = sum(c.problem is not None for c in desk.coverage)
@@ -225,7 +235,7 @@ class OperationsPane(FilteredTablePane):
             Row(
                 f"{SECTION}coverage",
                 ("c", flagged, gen),
-                partial(r.heading, "Coverage", width, f"{flagged} flagged" if flagged else "", p),
+                partial(r.heading, "Coverage", f"{flagged} flagged" if flagged else "", p),
             )
         )
         for c in desk.coverage:
@@ -233,9 +243,7 @@ class OperationsPane(FilteredTablePane):
         if desk.onboarding:
             late = sum(s.overdue(now) for s in desk.onboarding)
             note = f"{late} overdue" if late else ""
-            rows.append(
-                Row(f"{SECTION}onb", ("o", late, gen), partial(r.heading, "Onboarding", width, note, p))
-            )
+            rows.append(Row(f"{SECTION}onb", ("o", late, gen), partial(r.heading, "Onboarding", note, p)))
         for s in desk.onboarding:
             token = (repr(s), s.overdue(now), gen)
             rows.append(Row(f"step|{s.member}|{s.item}", token, partial(r.step_cells, s, now, p)))

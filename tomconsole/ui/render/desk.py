@@ -20,7 +20,7 @@ CHANGE_COLUMNS = (
     Column("risk", "Risk", 6, drop=2),
     Column("title", "Title", 14, flex=True, max_width=60),
     Column("targets", "Targets", 10, flex=True, max_width=36, drop=3),
-    Column("when", "When", 11),
+    Column("when", "When", 12),
     Column("flags", "Flags", 9, flex=True, max_width=40, drop=1),
 )
 ONCALL_COLUMNS = (
@@ -46,15 +46,17 @@ def local(at: datetime, now: datetime) -> str:
     return f"{there:%H:%M}" if there.date() == today else f"{there:%a %b %d %H:%M}"
 
 
-def heading(title: str, width: int, note: str = "", p: Palette | None = None) -> tuple[Text, ...]:
-    """A section's row: `▸ Title` in the first cell and a note beside it."""
+def heading(title: str, note: str, p: Palette) -> tuple[Text]:
+    """A section's row, across the table: `▸ Title  note`."""
     head = Text("▸ ", style="bold")
     head.append_text(safe_text(title, style="bold"))
-    cells: list[Text] = [head, Text(note, style=p.faint if p else "")]
-    return tuple(cells + [Text("")] * (width - len(cells)))
+    if note:
+        head.append(f"  {note}", style=p.faint)
+    return (head,)
 
 
-def change_cells(c: ChangeLine, now: datetime, p: Palette) -> tuple[Text, ...]:
+def change_cells(c: ChangeLine, now: datetime, p: Palette, day_shown: bool = False) -> tuple[Text, ...]:
+    """`day_shown`: the row sits under its day's heading, so When is the clock alone."""
     d = c.doc
     state = d["state"]
     style = {
@@ -66,7 +68,11 @@ def change_cells(c: ChangeLine, now: datetime, p: Palette) -> tuple[Text, ...]:
     }.get(state, "")
     start = datetime.fromisoformat(d.get("started_at") or d["start"])
     end = datetime.fromisoformat(d.get("ended_at") or d["end"])
-    when = f"{local(start, now)}–{end.astimezone():%H:%M}"
+    there = start.astimezone()
+    if day_shown or there.date() == now.astimezone().date():
+        when = f"{there:%H:%M}–{end.astimezone():%H:%M}"
+    else:
+        when = f"{there:%b %d %H:%M}"
     risk = Text(d["risk"], style=f"bold {p.crit}" if d["risk"] == "high" else "")
     return (
         Text(d["id"], style="bold"),
@@ -101,7 +107,7 @@ def flags(c: ChangeLine, p: Palette) -> Text:
     if c.incidents:
         add(f"{len(c.incidents)} inc", p.warn)
     if d["state"] in ("draft", "submitted") and c.missing:
-        add(f"needs {c.missing} approval{'s' if c.missing != 1 else ''}")
+        add(f"needs {c.missing} OK")  # approvals still missing
     return out
 
 

@@ -37,6 +37,11 @@ class _Modal(ModalScreen[Any]):
     .ask-box .field { height: auto; }
     .ask-box .field Label { width: 10; padding-top: 1; }
     .ask-box .field Input { width: 1fr; margin-bottom: 0; }
+    /* a form of many fields: one line each, so eight fit on a 24-line terminal */
+    .ask-form .field Label { padding-top: 0; }
+    .ask-form .field Input { height: 1; border: none; padding: 0 1; background: $boost; }
+    .ask-form .field Input:focus { background: $accent 35%; }
+    .ask-form .field { margin-bottom: 0; }
     """
 
     # Who hears the answer when this dialog replaced another (AskChoice's `then`): a screen
@@ -218,7 +223,7 @@ class AskForm(_Modal):
         self.title_text, self.fields, self.check = title, fields, check
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="ask-box"):
+        with Vertical(classes="ask-box ask-form"):
             yield Label(self.title_text)
             yield Label("", id="ask-problem")  # under the title: seen on a 15-line terminal too
             for label, fid, value, hint in self.fields:

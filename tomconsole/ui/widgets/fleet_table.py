@@ -269,7 +269,11 @@ class FleetTable(ScrollView, can_focus=True):
         cached = self._cache.get(key)
         if cached is not None and cached[0] == token:
             return cached[1]
-        strip = self._strip(self._factories[index](), Style(), self._widths[: self._stable])
+        cells, widths = self._factories[index](), self._widths[: self._stable]
+        if len(cells) == 1 and len(widths) > 1:  # a heading row: one text across the columns
+            shown = [w for w in widths if w]
+            widths = (sum(shown) + len(shown) - 1,)
+        strip = self._strip(cells, Style(), widths)
         self._cache[key] = (token, strip)
         return strip
 
