@@ -29,6 +29,7 @@ from tomconsole.incidents.actions import answer
 from tomconsole.incidents.book import AUDIT
 from tomconsole.incidents.deskview import DeskView, desk_view
 from tomconsole.incidents.engine import IncidentEngine
+from tomconsole.incidents.handover import write_due
 from tomconsole.incidents.model import Incident
 from tomconsole.models import (
     AcceptHostKey,
@@ -133,7 +134,7 @@ class Engine:
             else:
                 self.incidents = IncidentEngine(self.fleet, config, self.store, wall=wall)
                 self.findings = FindingBook(
-                    self.store, wall, config.security.incident_severity, infos=self._host_info
+                    self.store, wall, config.security.incident_severity, infos=self.host_info
                 )
                 self.incidents.extra_rows.append(self.findings.rows)
                 self.incidents.delegate = lambda a: apply_finding_action(self.findings, a)  # type: ignore[arg-type]
@@ -141,6 +142,8 @@ class Engine:
                 if poll:
                     self.feed = FindingFeed(self.fleet, self.findings, config, clock)
         self._wall = wall
+        self.handoffs_written: list[str] = []  # handoff reports written at handover, for the face to say
+        self.handoff_problem: str | None = None
         self._background = background
         self._drop_due = 0.0
         self._archive_due = time.monotonic()
@@ -215,6 +218,8 @@ class Engine:
         if self.incidents is not None:
             await self.incidents.process_inbox()
             await self.incidents.archive_due()
+            if self.config.oncall.rotations:
+                self._write_handoffs()
         if self.findings is not None and not self.findings.store.read_only:
             await self._archive_findings()
             with contextlib.suppress(StoreError):  # reported by the store's listeners
@@ -229,6 +234,19 @@ class Engine:
                 # On its own task: a slow Alertmanager (up to its `timeout`) never holds up
                 # the inbox, `for:`, resolve and escalation that run every second.
                 self._sync = asyncio.create_task(self.alertmanager.sync_due(), name="alertmanager")
+
+    def _write_handoffs(self) -> None:
+        """A shift ended: its handoff report to handoffs/ (incidents/handover.py), said once."""
+        assert self.incidents is not None
+        try:
+            paths = write_due(self.incidents, self.config.oncall.rotations, self._wall())
+        except (StoreError, OSError) as exc:
+            if self.handoff_problem is None:
+                log.error("handoff report not written: %s", exc)
+            self.handoff_problem = f"handoff report not written: {exc}"
+            return
+        self.handoff_problem = None
+        self.handoffs_written += [str(p) for p in paths]
 
     async def _archive_findings(self) -> None:
         """Hourly: resolved findings older than `incidents.archive_after` to archive.json (the
@@ -284,9 +302,7 @@ class Engine:
         failed = list(self.feed.failures) if self.feed is not None else []
         windows = self.incidents.windows if self.incidents is not None else None
         maint = windows.covering([r.info for r in hosts]) if windows is not None else frozenset()
-        during = (
-            self.incidents.changes.links(incidents, self._host_info) if self.incidents is not None else {}
-        )
+        during = self.incidents.changes.links(incidents, self.host_info) if self.incidents is not None else {}
         desk = None
         if self.incidents is not None:
             inc = self.incidents
@@ -294,7 +310,7 @@ class Engine:
                 inc.desk,
                 self.config,
                 list(inc.book.incidents.values()),
-                self._host_info,
+                self.host_info,
                 lambda: [v.info for v in self.fleet.views.values()],
                 inc.book.escalation(),
                 self._wall(),
@@ -315,7 +331,7 @@ class Engine:
             desk,
         )
 
-    def _host_info(self, name: str) -> HostInfo | None:
+    def host_info(self, name: str) -> HostInfo | None:
         view = self.fleet.views.get(name)
         return None if view is None else view.info
 

@@ -158,7 +158,7 @@ async def test_an_incident_during_a_change_is_linked_to_it(demo_fleet: DemoFleet
         assert again.incidents is not None
         book = again.incidents.changes
         incidents = list(again.incidents.book.incidents.values())
-        assert [i.id for i in book.incidents_of("CHG-1", incidents, again._host_info)] == [opened.id]
+        assert [i.id for i in book.incidents_of("CHG-1", incidents, again.host_info)] == [opened.id]
     finally:
         again.close()
     cfg = tmp_path / "c.yaml"

@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -24,6 +25,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from tomconsole.engine import Engine
 from tomconsole.incidents.engine import IncidentEngine
+from tomconsole.incidents.model import Incident
 from tomconsole.models import Undo, visible
 from tomconsole.monitor.state import FleetState
 from tomconsole.store import Store, StoreError
@@ -114,6 +116,7 @@ class TomConsole(Acting, Commands, Troubleshooting, DeskActing):
         self._known_critical: set[str] | None = None
         self._undoable: tuple[Undo, float] | None = None
         self._follow_problem: str | None = None
+        self._handoff_said: str | None = None
         self._incidents_dirty = False
         self._dirty = True
         self._last_draw = 0.0
@@ -331,6 +334,12 @@ class TomConsole(Acting, Commands, Troubleshooting, DeskActing):
             return
         await self.engine.housekeeping()
         self.engine.tick()
+        written, self.engine.handoffs_written = self.engine.handoffs_written, []
+        for path in written:
+            self._say(f"shift handed over: its handoff report is in {path}", timeout=15)
+        if self.engine.handoff_problem and self.engine.handoff_problem != self._handoff_said:
+            self._say(self.engine.handoff_problem, "error", 15)
+        self._handoff_said = self.engine.handoff_problem
         problem = self.store.follow_problem if self.store is not None else None
         if problem != self._follow_problem:  # a read-only console that cannot read the store now
             self._follow_problem = problem
@@ -384,8 +393,13 @@ class TomConsole(Acting, Commands, Troubleshooting, DeskActing):
         return self.return_code or 0
 
     def on_incident_opened(self, message: IncidentOpened) -> None:
-        if self.incidents is not None and self.fleet is not None:
-            self.push_screen(IncidentScreen(self.incidents.book, self.fleet, message.incident_id))
+        ie, engine = self.incidents, self.engine
+        if ie is not None and engine is not None:
+
+            def changes_of(inc: Incident) -> list[dict[str, Any]]:
+                return [ie.changes.get(c) for c in ie.changes.during(inc, engine.host_info(inc.host or ""))]
+
+            self.push_screen(IncidentScreen(ie.book, engine.fleet, message.incident_id, changes_of))
 
     def action_show_tab(self, tab: str) -> None:
         """The number keys work from any screen: back to the main one, on that tab."""

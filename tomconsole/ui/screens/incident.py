@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from rich.style import Style
 from rich.text import Text
@@ -13,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
 from tomconsole.incidents.book import IncidentBook
+from tomconsole.incidents.model import Incident
 from tomconsole.monitor.state import FleetState
 from tomconsole.ui import format as fmt
 from tomconsole.ui.messages import (
@@ -20,6 +23,7 @@ from tomconsole.ui.messages import (
     TRIAGE_BINDINGS,
     TRIAGE_COMMANDS,
     ActionRequested,
+    ChangeOpened,
     DiagnosticsRequested,
     HostOpened,
     IncidentExportRequested,
@@ -55,10 +59,12 @@ class IncidentScreen(Screen[None]):
         Binding("escape,q", "app.pop_screen", "Back"),
         *TRIAGE_BINDINGS,
         Binding("d", "diagnostics", "Diagnostics", show=False),  # in ? and ctrl+p: the footer is full
+        Binding("c", "change", "The change it came during", show=False),
     ]
     NAMED_COMMANDS = (
         *TRIAGE_COMMANDS,
         ("Diagnostics on incident's host", "run one; n in its output attaches it here", "diagnostics"),
+        ("Show incident's change", "the change running on its target when it opened", "change"),
     )
 
     def action_diagnostics(self) -> None:
@@ -68,9 +74,24 @@ class IncidentScreen(Screen[None]):
             return
         send(self, DiagnosticsRequested(inc.host, inc.id))
 
-    def __init__(self, book: IncidentBook, fleet: FleetState, incident_id: str) -> None:
+    def __init__(
+        self,
+        book: IncidentBook,
+        fleet: FleetState,
+        incident_id: str,
+        changes_of: Callable[[Incident], list[dict[str, Any]]] | None = None,
+    ) -> None:
+        """`changes_of(incident)`: the change records it came during (none without a desk)."""
         super().__init__()
         self.book, self.fleet, self.incident_id = book, fleet, incident_id
+        self.changes_of = changes_of
+        self._changes: list[str] = []
+
+    def action_change(self) -> None:
+        if not self._changes:
+            self.notify("no change was running on its target when it opened", severity="warning", timeout=3)
+            return
+        send(self, ChangeOpened(self._changes[0]))
 
     def compose(self) -> ComposeResult:
         yield FleetBar(classes="fleetbar")  # fleet and incident counts on every screen
@@ -114,6 +135,7 @@ class IncidentScreen(Screen[None]):
             ),
             ("assignee", inc.assignee),
             ("runbook", inc.runbook),
+            ("during", self._during(inc)),
         ):
             facts.append(f"{label}: ", style=faint)
             facts.append_text(safe_text(value or "-"))
@@ -163,6 +185,15 @@ class IncidentScreen(Screen[None]):
             for e in inc.timeline:
                 when = _local(e.at)
                 table.add_row(Text(when), Text(e.what), safe_text(e.who), safe_text(e.detail))
+
+    def _during(self, inc: Incident) -> str | None:
+        """`CHG-3 (completed): Grow /var on db-01; c opens it`, or None."""
+        docs = self.changes_of(inc) if self.changes_of is not None else []
+        self._changes = [d["id"] for d in docs]
+        if not docs:
+            return None
+        words = [f"{d['id']} ({d['state'].replace('_', ' ')}): {d['title']}" for d in docs]
+        return "; ".join(words) + "  (c opens it)"
 
     def _window(self, host: str, opened_at: str, before_s: float = 600.0) -> tuple[int, str]:
         """Where in the host's history to start so the chart shows ten minutes before the
