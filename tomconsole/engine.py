@@ -331,6 +331,10 @@ class Engine:
             desk,
         )
 
+    def now(self) -> datetime:
+        """The engine's wall clock (UTC): what its records are stamped with."""
+        return self._wall()
+
     def host_info(self, name: str) -> HostInfo | None:
         view = self.fleet.views.get(name)
         return None if view is None else view.info

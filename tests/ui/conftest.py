@@ -30,7 +30,11 @@ class FrozenClock:
 
 
 def frozen_engine(
-    n: int = 10, data_dir: Path | None = None, network: bool = False, read_only: bool = False
+    n: int = 10,
+    data_dir: Path | None = None,
+    network: bool = False,
+    read_only: bool = False,
+    extra: dict[str, object] | None = None,
 ) -> Engine:
     """An engine whose fleet is filled from simulated replies at fixed times, parsed by the
     real parser; its sources have the targets and no collectors, so nothing changes after.
@@ -38,7 +42,7 @@ def frozen_engine(
     hosts = plan(n)
     clock = FrozenClock()
     infos = [HostInfo(h.spec.name, h.address, (h.spec.role,), h.group, 2.0) for h in hosts]
-    config = frozen_config(n, network).model_copy(update={"history_points": 60})
+    config = frozen_config(n, network, extra).model_copy(update={"history_points": 60})
     sources = [StaticSource("frozen", HOST, infos)]
     if network:
         sources.append(StaticSource("network", CHECK, check_infos(config)))
@@ -85,23 +89,29 @@ def frozen_incidents(data_dir: Path) -> None:
         book.open_manual("load-high: cache-02 load_per_core > 2", "tomconsole", "cache-02", "minor")
 
 
-def frozen_config(n: int = 10, network: bool = False) -> Config:
+def frozen_config(n: int = 10, network: bool = False, extra: dict[str, object] | None = None) -> Config:
     """The config of the frozen fleet: its hosts (and checks), and no rules, not even the
     defaults (the frozen screen shows only the stored incidents)."""
     hosts = [
         HostConfig(name=h.spec.name, address=h.address, tags=[h.spec.role], group=h.group) for h in plan(n)
     ]
     checks = {"interval": "10s", "checks": CHECKS} if network else {}
-    return Config.model_validate({"hosts": hosts, "default_rules": False, "network": checks})
+    return Config.model_validate({"hosts": hosts, "default_rules": False, "network": checks, **(extra or {})})
 
 
 def frozen_app(
-    n: int = 10, data_dir: Path | None = None, network: bool = False, read_only: bool = False
+    n: int = 10,
+    data_dir: Path | None = None,
+    network: bool = False,
+    read_only: bool = False,
+    extra: dict[str, object] | None = None,
+    operator: str | None = None,
 ) -> TomConsole:
-    engine = frozen_engine(n, data_dir, network, read_only)
+    """`extra`: config keys beside the frozen fleet's (team, oncall, changes...)."""
+    engine = frozen_engine(n, data_dir, network, read_only, extra)
     if read_only:
         engine.as_read_only_console()  # as cli/console.py does for --read-only
-    return TomConsole(engine, wall_clock=lambda: FROZEN_WALL, subtitle="snapshot")
+    return TomConsole(engine, wall_clock=lambda: FROZEN_WALL, subtitle="snapshot", operator=operator)
 
 
 def demo_app(directory: Path, hosts: int = 8) -> tuple[TomConsole, DemoFleet]:

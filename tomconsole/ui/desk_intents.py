@@ -88,6 +88,9 @@ class DeskActing(KeyGate):
         def act(self, action: Action) -> None: ...
         def _say(self, text: str, severity: SeverityLevel = "information", timeout: float = 5) -> None: ...
 
+    def _now(self) -> datetime:
+        return self.engine.now() if self.engine is not None else datetime.now(UTC)
+
     def show_change_row(self, change: str) -> None:
         """The operations pane's cursor on a change (one just written), once it is shown."""
         for pane in self.panes:
@@ -140,7 +143,7 @@ class DeskActing(KeyGate):
             if scope is None or (scope.empty and not dbs):
                 return "say what it touches: host:NAME group:NAME tag:NAME db:NAME", "chg-targets"
             try:
-                planned_time(v["chg-start"], datetime.now(UTC))
+                planned_time(v["chg-start"], self._now())
             except ValueError as exc:
                 return str(exc), "chg-start"
             try:
@@ -156,7 +159,7 @@ class DeskActing(KeyGate):
         def made(v: dict[str, str] | None) -> None:
             if not v:
                 return
-            start = planned_time(v["chg-start"], datetime.now(UTC))
+            start = planned_time(v["chg-start"], self._now())
             end = start + _length(v["chg-length"])
             self.act(
                 NewChange(
@@ -251,7 +254,7 @@ class DeskActing(KeyGate):
             if members and v["ovr-who"] not in members:
                 return f"{v['ovr-who']} is not in team.members ({', '.join(members)})", "ovr-who"
             try:
-                planned_time(v["ovr-from"], datetime.now(UTC))
+                planned_time(v["ovr-from"], self._now())
             except ValueError as exc:
                 return str(exc), "ovr-from"
             try:
@@ -265,7 +268,7 @@ class DeskActing(KeyGate):
         def made(v: dict[str, str] | None) -> None:
             if not v:
                 return
-            start = planned_time(v["ovr-from"], datetime.now(UTC))
+            start = planned_time(v["ovr-from"], self._now())
             end = start + _length(v["ovr-for"])
             self.act(
                 OverrideOnCall(team, v["ovr-who"], start.isoformat(), end.isoformat(), v["ovr-why"], who)
@@ -291,7 +294,7 @@ class DeskActing(KeyGate):
     def _show_handoff(self, engine: Engine) -> None:
         ie = engine.incidents
         assert ie is not None
-        now = datetime.now(UTC)
+        now = self._now()
         rotations = engine.config.oncall.rotations
         first = ie.oncall.shift(rotations[0].team, now) if rotations else None
         since = first.start if first is not None else now - timedelta(hours=12)

@@ -281,7 +281,10 @@ class OperationsPane(FilteredTablePane):
     def action_tick(self) -> None:
         key = self._cursor()
         if key is None or not key.startswith("step|"):
-            self._refuse("put the cursor on an onboarding item (under Onboarding) to tick it")
+            # a tick opens no dialog: the keys behind it are the operator's next ones, kept
+            self.notify(
+                "put the cursor on an onboarding item (under Onboarding) to tick it", severity="warning"
+            )
             return
         send(self, DeskRequested("tick", key.split("|", 1)[1]))
 
@@ -289,6 +292,7 @@ class OperationsPane(FilteredTablePane):
         send(self, DeskRequested("handoff"))
 
     def _refuse(self, text: str) -> None:
+        """A key that would have opened a dialog did not: what was typed ahead for it goes."""
         refuse = getattr(self.app, "refuse_burst", None)
         if refuse is not None:
             refuse()
