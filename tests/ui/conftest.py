@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from tests.ui.frozen_network import CHECKS, feed_checks
 from tomconsole.collectors.sources import StaticSource, check_infos
@@ -19,6 +20,74 @@ from tomconsole.probes.network import CHECK
 from tomconsole.ui.app import TomConsole
 
 FROZEN_WALL = datetime(2026, 11, 23, 3, 14, 15, tzinfo=UTC)
+
+
+DESK: dict[str, Any] = {
+    "team": {
+        "members": [
+            {"name": "ana", "skills": ["linux", "postgres"]},
+            {"name": "ben", "skills": ["linux"]},
+            {"name": "cho", "joined": "2026-11-10"},
+        ],
+        "escalation": ["ana", "ben", "cho"],
+        "needs": {"group:prod": ["linux"], "host:db-01": ["postgres"], "tag:lb": ["haproxy"]},
+        "onboarding": [
+            {"item": "accounts granted", "within": "2d"},
+            {"item": "runbooks read", "within": "30d"},
+        ],
+    },
+    # FROZEN_WALL is Mon 2026-11-23 04:14 in Berlin: ana's week (from Nov 16), ben's from 09:00
+    "oncall": {
+        "rotations": [
+            {
+                "team": "ops",
+                "members": ["ana", "ben"],
+                "handover_day": "mon",
+                "handover_time": "09:00",
+                "timezone": "Europe/Berlin",
+                "start": "2026-11-02",
+            }
+        ]
+    },
+}
+
+
+def seed_desk(engine: Engine) -> None:
+    """Three changes at fixed times, through the real book: one running on db-01 (ana's,
+    approved by ben), one completed, one waiting for approval tomorrow."""
+    from datetime import timedelta
+
+    from tomconsole.models import ChangeStep, NewChange
+
+    assert engine.incidents is not None
+    book = engine.incidents.changes
+    at = FROZEN_WALL
+    plans = [
+        (
+            "Grow /var on db-01 [b]now[/b]",
+            "ana",
+            "low",
+            "host:db-01 db:orders",
+            -10,
+            50,
+            ("submit", "approve", "start"),
+        ),
+        (
+            "Restart the queue workers",
+            "ben",
+            "low",
+            "tag:queue",
+            -5,
+            10,
+            ("submit", "approve", "start", "complete"),
+        ),
+        ("Kernel update on staging", "ben", "medium", "group:staging", 24 * 60, 25 * 60, ("submit",)),
+    ]
+    for n, (title, who, risk, scope, start, end, steps) in enumerate(plans, start=1):
+        s, e = at + timedelta(minutes=start), at + timedelta(minutes=end)
+        book.new(NewChange(title, who, risk, scope, s.isoformat(), e.isoformat(), rollback="undo it"))
+        for step in steps:
+            book.step(ChangeStep(f"CHG-{n}", step, "cho" if step == "approve" else who))
 
 
 class FrozenClock:

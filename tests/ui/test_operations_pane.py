@@ -12,7 +12,7 @@ from typing import Any
 
 from textual.widgets import Static
 
-from tests.ui.conftest import FROZEN_WALL, frozen_app
+from tests.ui.conftest import DESK, FROZEN_WALL, frozen_app
 from tests.ui.test_keys import _ready, burst
 from tests.ui.test_servers_pane import wait_for
 from tomconsole.models import ChangeStep, NewChange
@@ -21,35 +21,6 @@ from tomconsole.ui.panes.operations import OperationsPane
 from tomconsole.ui.screens.ask import AskChoice, AskForm, AskText
 from tomconsole.ui.screens.change import ChangeScreen
 from tomconsole.ui.screens.incident import IncidentScreen
-
-DESK: dict[str, Any] = {
-    "team": {
-        "members": [
-            {"name": "ana", "skills": ["linux", "postgres"]},
-            {"name": "ben", "skills": ["linux"]},
-            {"name": "cho", "joined": "2026-11-10"},
-        ],
-        "escalation": ["ana", "ben", "cho"],
-        "needs": {"group:prod": ["linux"], "host:db-01": ["postgres"], "tag:lb": ["haproxy"]},
-        "onboarding": [
-            {"item": "accounts granted", "within": "2d"},
-            {"item": "runbooks read", "within": "30d"},
-        ],
-    },
-    # FROZEN_WALL is Mon 2026-11-23 04:14 in Berlin: ana's week (from Nov 16), ben's from 09:00
-    "oncall": {
-        "rotations": [
-            {
-                "team": "ops",
-                "members": ["ana", "ben"],
-                "handover_day": "mon",
-                "handover_time": "09:00",
-                "timezone": "Europe/Berlin",
-                "start": "2026-11-02",
-            }
-        ]
-    },
-}
 
 
 def _app(tmp_path: Path, operator: str = "ben") -> TomConsole:

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from tests.ui.conftest import frozen_app, frozen_incidents
+from tests.ui.conftest import DESK, frozen_app, frozen_incidents, seed_desk
 from tests.ui.test_snapshots import wait_until
 from tomconsole.models import Finding
 from tomconsole.ui.app import TomConsole
+from tomconsole.ui.screens.change import ChangeScreen
 from tomconsole.ui.screens.check import CheckScreen
 from tomconsole.ui.screens.finding import FindingScreen
 from tomconsole.ui.screens.help import HelpScreen
@@ -63,6 +64,16 @@ async def _screen(pilot: Pilot[None], keys: list[str], kind: type, ready: Callab
     await wait_until(pilot, lambda: all("crit" in str(b.content) for b in bars), "its fleet bar")
 
 
+async def _ops(pilot: Pilot[None], view: str) -> None:
+    """Pane 6 on one of its views, its rows drawn."""
+    await _tab(pilot, "6", lambda a: a.shown_pane().table.row_count >= 5)
+    app = _app(pilot)
+    pane = app.shown_pane()
+    while getattr(pane, "view", view) != view:
+        await pilot.press("v")
+    await wait_until(pilot, lambda: pane.table.row_count >= 3 and app.focused is pane.table, view)
+
+
 VIEWS: dict[str, Callable[[Pilot[None]], Awaitable[None]]] = {
     "servers": _main,
     "incidents": lambda p: _tab(p, "2", lambda a: a.incidents_pane.table.row_count == 3),
@@ -77,13 +88,20 @@ VIEWS: dict[str, Callable[[Pilot[None]], Awaitable[None]]] = {
     "finding": lambda p: _screen(p, ["5", "down", "enter"], FindingScreen, lambda s: True),
     "windows": lambda p: _screen(p, ["W"], WindowsScreen, lambda s: True),
     "help": lambda p: _screen(p, ["2", "question_mark"], HelpScreen, lambda s: True),
+    "changes": lambda p: _ops(p, "changes"),
+    "oncall": lambda p: _ops(p, "oncall"),
+    "team": lambda p: _ops(p, "team"),
+    "change": lambda p: _screen(
+        p, ["6", "enter"], ChangeScreen, lambda s: "History" in str(s.query_one("#chg-text").content)
+    ),
 }
 
 
 def _frozen(tmp_path: Path) -> TomConsole:
     frozen_incidents(tmp_path)
-    app = frozen_app(data_dir=tmp_path, network=True)
+    app = frozen_app(data_dir=tmp_path, network=True, extra=DESK)
     assert app.engine is not None and app.engine.findings is not None
+    seed_desk(app.engine)
     app.engine.findings.merge(
         "lb-01",
         "ssh",

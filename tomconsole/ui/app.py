@@ -208,9 +208,19 @@ class TomConsole(Acting, Commands, Troubleshooting, DeskActing):
     def _label_tabs(self) -> None:
         """Each tab's title and number key; the short titles when the full ones would not
         fit the width (six panes at 80 columns), so no tab is ever scrolled out of sight."""
-        labels = [f"{p.TAB_TITLE} [{i}]" for i, p in enumerate(self.panes, start=1)]
-        if sum(len(label) + 2 for label in labels) > self.size.width - 2:
-            labels = [f"{p.SHORT_TITLE or p.TAB_TITLE} [{i}]" for i, p in enumerate(self.panes, start=1)]
+        room = self.size.width - 2
+
+        def width(labels: list[str]) -> int:
+            return sum(len(label) + 2 for label in labels)
+
+        numbered = list(enumerate(self.panes, start=1))
+        labels = [f"{p.TAB_TITLE} [{i}]" for i, p in numbered]
+        for i, p in reversed(numbered):  # the short titles, from the last tab, as far as needed
+            if width(labels) <= room:
+                break
+            labels[i - 1] = f"{p.SHORT_TITLE or p.TAB_TITLE} [{i}]"
+        if width(labels) > room:  # a split pane (60 columns): number first, short titles
+            labels = [f"{i} {p.SHORT_TITLE or p.TAB_TITLE}" for i, p in numbered]
         tabs = self.screen_stack[0].query("#tabs").results(TabbedContent)
         for tabbed in tabs:
             for pane, label in zip(self.panes, labels, strict=True):

@@ -91,6 +91,7 @@ class NetworkPane(FilteredTablePane):
     TABLE_ID = "network-checks"
     FILTER_HINT = "filter: words, from:web-01, kind:dns, state:down, tag:web"
     TAB_TITLE = "Network"
+    SHORT_TITLE = "Net"
     LEGEND = (
         "Last, p50, p95: round-trip times in ms (the last round, the median and the 95th"
         " percentile of the kept rounds). Loss: rounds without an answer. History: one cell per"

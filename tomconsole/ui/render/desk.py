@@ -21,7 +21,7 @@ CHANGE_COLUMNS = (
     Column("title", "Title", 14, flex=True, max_width=60),
     Column("targets", "Targets", 10, flex=True, max_width=36, drop=3),
     Column("when", "When", 12),
-    Column("flags", "Flags", 9, flex=True, max_width=40, drop=1),
+    Column("flags", "Flags", 10, flex=True, max_width=40, drop=1),
 )
 ONCALL_COLUMNS = (
     Column("team", "Team", 10, flex=True, max_width=24),
