@@ -64,3 +64,17 @@ def test_the_handoff_of_a_scripted_shift(tmp_path: Path) -> None:
     )
     expected = (Path(__file__).parent.parent / "data" / "handoff-expected.md").read_text(encoding="utf-8")
     assert text == expected
+
+
+def test_a_change_to_review_and_an_emergency_are_marked() -> None:
+    base = {"risk": "low", "started_at": at(9).isoformat(), "ended_at": at(10).isoformat()}
+    changes = [
+        {**base, "id": "CHG-1", "state": "completed", "title": "a", "review": True},
+        {**base, "id": "CHG-2", "state": "completed", "title": "b", "emergency": True, "frozen": "xmas"},
+        {**base, "id": "CHG-3", "state": "completed", "title": "c"},
+    ]
+    text = handoff(at(8), at(20), [], changes)
+    lines = {line.split(" | ")[0].lstrip("| "): line for line in text.splitlines() if line.startswith("| CHG")}
+    assert "completed (REVIEW: critical incident during it)" in lines["CHG-1"]
+    assert "completed (emergency, in freeze xmas)" in lines["CHG-2"]
+    assert "(" not in lines["CHG-3"]

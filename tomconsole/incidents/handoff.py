@@ -121,8 +121,11 @@ def handoff(
 
 
 def _flags(c: dict[str, Any]) -> str:
-    """Marks a reader must not miss: an emergency change, one run in a freeze."""
-    marks = ["emergency"] if c.get("emergency") else []
+    """Marks a reader must not miss: a change to review (a critical incident during it), an
+    emergency change, one run in a freeze."""
+    marks = ["REVIEW: critical incident during it"] if c.get("review") else []
+    if c.get("emergency"):
+        marks.append("emergency")
     if c.get("frozen"):
         marks.append(f"in freeze {md(c['frozen'])}")
     return f" ({', '.join(marks)})" if marks else ""
@@ -164,11 +167,9 @@ def shift_report(ie: IncidentEngine, rotations: Iterable[Rotation], since: datet
         lines.append(
             OnCallLine(r.team, s.who if s else None, s.end.isoformat() if s else None, n.who if n else None)
         )
-    return handoff(
-        since,
-        until,
-        list(ie.book.incidents.values()),
-        ie.changes.listing(),
-        ie.windows.one_offs(),
-        lines,
-    )
+    incidents = list(ie.book.incidents.values())
+    severity = {i.id: i.severity for i in incidents}
+    links = ie.changes.links(incidents, lambda name: v.info if (v := ie.fleet.views.get(name)) else None)
+    critical = {c for inc, changes in links.items() if severity[inc] == "critical" for c in changes}
+    changes = [{**c, "review": c["id"] in critical} for c in ie.changes.listing()]
+    return handoff(since, until, incidents, changes, ie.windows.one_offs(), lines)
