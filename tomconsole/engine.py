@@ -25,11 +25,11 @@ from tomconsole.findings.actions import apply_finding_action
 from tomconsole.findings.archive import archive_plan, forget, write_archive
 from tomconsole.findings.book import FindingBook
 from tomconsole.findings.feed import FindingFeed
+from tomconsole.incidents import handover
 from tomconsole.incidents.actions import answer
 from tomconsole.incidents.book import AUDIT
-from tomconsole.incidents.deskview import DeskView, desk_view
+from tomconsole.incidents.deskview import DeskView, desk_view, oncall_header
 from tomconsole.incidents.engine import IncidentEngine
-from tomconsole.incidents.handover import write_due
 from tomconsole.incidents.model import Incident
 from tomconsole.models import (
     AcceptHostKey,
@@ -82,7 +82,8 @@ class Snapshot:
     drop_failures: list[str] = field(default_factory=list)  # reports the drop folder could not import
     maintenance: frozenset[str] = frozenset()  # hosts a maintenance window covers now
     during: dict[str, list[str]] = field(default_factory=dict)  # incident id -> the changes it came during
-    desk: DeskView | None = None  # changes, on call, team: the operations pane's (None: no store)
+    desk: DeskView | None = None  # changes, on call, team: when asked for (the operations pane)
+    oncall: tuple[str, str] | None = None  # who is on call now, and next: the header's
 
 
 class Engine:
@@ -219,7 +220,7 @@ class Engine:
             await self.incidents.process_inbox()
             await self.incidents.archive_due()
             if self.config.oncall.rotations:
-                self._write_handoffs()
+                await self._write_handoffs()
         if self.findings is not None and not self.findings.store.read_only:
             await self._archive_findings()
             with contextlib.suppress(StoreError):  # reported by the store's listeners
@@ -235,18 +236,22 @@ class Engine:
                 # the inbox, `for:`, resolve and escalation that run every second.
                 self._sync = asyncio.create_task(self.alertmanager.sync_due(), name="alertmanager")
 
-    def _write_handoffs(self) -> None:
+    async def _write_handoffs(self) -> None:
         """A shift ended: its handoff report to handoffs/ (incidents/handover.py), said once."""
-        assert self.incidents is not None
+        ie = self.incidents
+        assert ie is not None
         try:
-            paths = write_due(self.incidents, self.config.oncall.rotations, self._wall())
+            for h in handover.due(ie, self.config.oncall.rotations, self._wall()):
+                await asyncio.to_thread(handover.write, h)
+                handover.record(ie, h)
+                if h.path is not None:
+                    self.handoffs_written.append(str(h.path))
         except (StoreError, OSError) as exc:
             if self.handoff_problem is None:
                 log.error("handoff report not written: %s", exc)
             self.handoff_problem = f"handoff report not written: {exc}"
             return
         self.handoff_problem = None
-        self.handoffs_written += [str(p) for p in paths]
 
     async def _archive_findings(self) -> None:
         """Hourly: resolved findings older than `incidents.archive_after` to archive.json (the
@@ -289,7 +294,9 @@ class Engine:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def snapshot(self, *, check_stale: bool = True) -> Snapshot:
+    def snapshot(self, *, check_stale: bool = True, desk: bool = False) -> Snapshot:
+        """Everything a face shows now; `desk`: the operations desk too (its calendar, on-call
+        lines and team: built only for the face that shows them)."""
         incidents = self.incidents.book.open() if self.incidents is not None else []
         rows = self.fleet.rows(check_stale=check_stale)
         hosts = [r for r in rows if r.info.kind == "host"]
@@ -303,10 +310,12 @@ class Engine:
         windows = self.incidents.windows if self.incidents is not None else None
         maint = windows.covering([r.info for r in hosts]) if windows is not None else frozenset()
         during = self.incidents.changes.links(incidents, self.host_info) if self.incidents is not None else {}
-        desk = None
-        if self.incidents is not None:
+        desk_now, oncall = None, None
+        if self.incidents is not None and self.config.oncall.rotations:
+            oncall = oncall_header(self.incidents.oncall, self.config, self._wall())
+        if self.incidents is not None and desk:
             inc = self.incidents
-            desk = desk_view(
+            desk_now = desk_view(
                 inc.desk,
                 self.config,
                 list(inc.book.incidents.values()),
@@ -328,7 +337,8 @@ class Engine:
             failed,
             maint,
             during,
-            desk,
+            desk_now,
+            oncall,
         )
 
     def now(self) -> datetime:

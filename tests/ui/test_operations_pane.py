@@ -5,7 +5,6 @@ team's coverage and an onboarding tick; every record read back by a new console.
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -59,8 +58,13 @@ async def test_a_change_from_draft_to_completed_by_keys(tmp_path: Path) -> None:
         await _ready(pilot)
         burst(app, "6", "n")
         await wait_for(pilot, lambda: isinstance(app.screen, AskForm))
-        # title, risk (typed over "low"), targets, start, length, rollback, implementer, emergency
-        burst(app, *"Swap [b]disk[/b]", "enter", *"medium", "enter", *"host:db-01", "enter")
+        # title, what/why, impact, risk (typed over "low"), targets, start, length, rollback,
+        # implementer, emergency
+        burst(app, *"Swap [b]disk[/b]", "enter", "enter", "enter", *"Medium", "enter", *"hots:db-01", "enter")
+        burst(app, "enter", "enter", "enter", "enter", "enter", "enter")  # a typo in the targets: says so
+        await wait_for(pilot, lambda: "hots" in str(app.screen.query_one("#ask-problem").render()))
+        assert app.focused is app.screen.query_one("#chg-targets")
+        burst(app, "ctrl+u", *"host:db-01", "enter")
         burst(app, *"now", "enter", *"30m", "enter", *"restore", "enter", "enter", "enter")
         await wait_for(pilot, lambda: "CHG-1" in _pane(app).table.keys)
         assert _pane(app).table.cursor_key == "CHG-1"  # the new change, under the cursor
@@ -225,7 +229,7 @@ async def test_a_read_only_console_refuses_desk_actions(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: _pane(app).table.cursor_key == "CHG-1")
         burst(app, "m", "n")  # the n behind a refused m is dropped with it (typed for its dialog)
         await wait_for(pilot, lambda: sum("not done" in n.message for n in app._notifications) == 1)
-        await wait_for(pilot, lambda: time.monotonic() > app._drop_until)  # the burst is over
+        app._drop_until = 0.0  # the operator reads the toast: the next key is a new burst
         burst(app, "n")
         await wait_for(pilot, lambda: sum("not done" in n.message for n in app._notifications) == 2)
         assert app.screen is app.screen_stack[0]  # no dialog opened

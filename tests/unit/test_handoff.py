@@ -74,7 +74,9 @@ def test_a_change_to_review_and_an_emergency_are_marked() -> None:
         {**base, "id": "CHG-3", "state": "completed", "title": "c"},
     ]
     text = handoff(at(8), at(20), [], changes)
-    lines = {line.split(" | ")[0].lstrip("| "): line for line in text.splitlines() if line.startswith("| CHG")}
+    lines = {
+        line.split(" | ")[0].lstrip("| "): line for line in text.splitlines() if line.startswith("| CHG")
+    }
     assert "completed (REVIEW: critical incident during it)" in lines["CHG-1"]
     assert "completed (emergency, in freeze xmas)" in lines["CHG-2"]
     assert "(" not in lines["CHG-3"]

@@ -118,7 +118,45 @@ def test_a_time_of_day_is_the_next_one(monkeypatch: pytest.MonkeyPatch) -> None:
         time.tzset()
 
 
+@pytest.mark.parametrize(
+    ("now", "text", "expected"),
+    [
+        # typed in summer for a winter date: that date's offset (CET, +1), not today's (CEST)
+        (datetime(2026, 7, 1, 12, tzinfo=UTC), "2026-12-08 14:30", datetime(2026, 12, 8, 13, 30, tzinfo=UTC)),
+        # Saturday 24 Oct 22:00 in Berlin, "09:00": Sunday, after the clocks went back
+        (datetime(2026, 10, 24, 20, tzinfo=UTC), "09:00", datetime(2026, 10, 25, 8, 0, tzinfo=UTC)),
+        # Saturday 28 Mar 22:00, "09:00": Sunday, after the clocks went forward
+        (datetime(2026, 3, 28, 21, tzinfo=UTC), "09:00", datetime(2026, 3, 29, 7, 0, tzinfo=UTC)),
+    ],
+)
+def test_a_local_time_takes_the_offset_of_its_own_date(
+    monkeypatch: pytest.MonkeyPatch, now: datetime, text: str, expected: datetime
+) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    try:
+        assert planned_time(text, now) == expected
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
 @pytest.mark.parametrize("text", ["", "soon", "25:00", "+forever", "in 3 weeks"])
 def test_a_time_that_is_not_one_says_what_is(text: str) -> None:
     with pytest.raises(ValueError, match=r"HH:MM|30m|now"):
         planned_time(text, NOW)
+
+
+async def test_a_damaged_handover_record_counts_as_none(tmp_path: Path) -> None:
+    clock = [datetime(2026, 3, 27, 12, 0, tzinfo=UTC)]
+    eng = _engine(tmp_path, clock)
+    try:
+        assert eng.incidents is not None
+        eng.incidents.store.put("handovers", "ops", {"last": "not a time"})
+        await eng.housekeeping()  # no crash: noted afresh, nothing written
+        assert eng.handoffs_written == [] and eng.handoff_problem is None
+        assert eng.incidents.store.get("handovers", "ops") == {"last": "2026-03-23T08:00:00+00:00"}
+    finally:
+        await eng.stop()

@@ -155,7 +155,8 @@ def run_demo(args: argparse.Namespace) -> int:
         async def start() -> Engine:
             await fleet.start()
             engine = Engine(load_config(fleet.config_path), data_dir=directory)
-            await seed_changes(engine, [h.spec.name for h in fleet.hosts])
+            if not args.data_dir:  # the demo's own store only, never one a user pointed it at
+                await seed_changes(engine, [h.spec.name for h in fleet.hosts])
             return engine
 
         log_to_file(directory)

@@ -14,7 +14,7 @@ from pathlib import Path
 from tomconsole.cli.incidents import Command, reader
 from tomconsole.cli.output import EXIT_OK, EXIT_USAGE, error, say
 from tomconsole.config import Config, parse_duration
-from tomconsole.incidents.handoff import shift_report
+from tomconsole.incidents.handoff import shift_report, shift_start
 
 
 def add_parsers(command: Command) -> None:
@@ -49,11 +49,7 @@ def run(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
         ie = engine.incidents
         try:
             until = _at(args.until, now) if args.until else now
-            if args.since:
-                since = _at(args.since, now)
-            else:
-                first = ie.oncall.shift(config.oncall.rotations[0].team) if config.oncall.rotations else None
-                since = first.start if first is not None else until - timedelta(hours=12)
+            since = _at(args.since, now) if args.since else shift_start(config.oncall.rotations, until)
         except ValueError as exc:
             return error(f"report handoff: {exc}", EXIT_USAGE)
         text = shift_report(ie, config.oncall.rotations, since, until)

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tomconsole.cli.incidents import Command, not_done, reader, write_action
 from tomconsole.cli.output import EXIT_OK, safe, say
 from tomconsole.config import Config
+from tomconsole.incidents.deskview import next_week_people
 from tomconsole.incidents.team import coverage, onboarding
 from tomconsole.models import TickOnboarding
 
@@ -43,11 +44,7 @@ def run(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
     engine = reader(config, data_dir)
     try:
         assert engine.incidents is not None
-        oc = engine.incidents.oncall
-        next_week = [
-            sh.who for r in config.oncall.rotations if (sh := oc.shift(r.team, now + timedelta(weeks=1)))
-        ]
-        cover = coverage(config, next_week)
+        cover = coverage(config, next_week_people(config, now))
         steps = onboarding(config, engine.incidents.store)
     finally:
         engine.close()

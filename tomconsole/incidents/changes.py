@@ -129,12 +129,15 @@ class ChangeBook:
         """The incidents that happened during `change`; `info(name)` gives a host's facts."""
         return [i for i in incidents if change in self.during(i, info(i.host or ""))]
 
-    def conflicts(self, doc: dict[str, Any], info: Any) -> list[str]:
-        """Open changes whose planned time overlaps this one's on a shared target."""
+    def conflicts(
+        self, doc: dict[str, Any], info: Any, docs: list[dict[str, Any]] | None = None
+    ) -> list[str]:
+        """Open changes whose planned time overlaps this one's on a shared target. `info()`
+        gives every host's facts; `docs`: the listing, when the caller has read it already."""
         start, end = self.span(doc)
         scope, dbs = split_targets(doc["scope"])
         out = []
-        for other in self.listing():
+        for other in self.listing() if docs is None else docs:
             if other["id"] == doc["id"] or other["state"] not in OPEN:
                 continue
             o_start, o_end = self.span(other)

@@ -15,7 +15,7 @@ from tomconsole.config import Config
 from tomconsole.incidents.changes import OPEN
 from tomconsole.incidents.desk import Desk
 from tomconsole.incidents.model import Incident
-from tomconsole.incidents.oncall import OnCallBook, Shift
+from tomconsole.incidents.oncall import OnCallBook, Shift, rotation_shift
 from tomconsole.incidents.team import Coverage, Step, coverage, onboarding
 from tomconsole.models import HostInfo, visible
 
@@ -75,23 +75,26 @@ class DeskView:
     onboarding: list[Step]
     now: datetime
 
-    def header(self) -> tuple[str, str] | None:
-        """(`ana`, `ben Mon 09:00`): who is on call now (each team's), and who takes over
-        next and when (the first team's); None when no rotation is configured. Local time;
-        names shown as they are, control characters made visible."""
-        now = [line for line in self.oncall if line.role == "now"]
-        if not now:
-            return None
-        who = ", ".join(visible(line.who) for line in now)
-        nxt = next((line for line in self.oncall if line.role == "next" and line.team == now[0].team), None)
-        later = f"{visible(nxt.who)} {nxt.start.astimezone():%a %H:%M}" if nxt is not None else ""
-        return who, later
+
+def oncall_header(oncall: OnCallBook, config: Config, now: datetime) -> tuple[str, str] | None:
+    """(`ana`, `ben Mon 09:00`) for the header: who is on call now (each team's), and who
+    takes over next and when (the first team's); None when no rotation is configured. Local
+    time; names as they are, control characters made visible. Cheap: every redraw asks."""
+    lines = _oncall(oncall, config, now, overrides=False)
+    current = [line for line in lines if line.role == "now"]
+    if not current:
+        return None
+    who = ", ".join(visible(line.who) for line in current)
+    nxt = next((line for line in lines if line.role == "next" and line.team == current[0].team), None)
+    later = f"{visible(nxt.who)} {nxt.start.astimezone():%a %H:%M}" if nxt is not None else ""
+    return who, later
 
 
-def next_week_people(oncall: OnCallBook, config: Config, now: datetime) -> list[str]:
-    """Who is on call a week from now, across rotations (coverage's "next week")."""
+def next_week_people(config: Config, now: datetime) -> list[str]:
+    """Who the rotations put on call a week from now (coverage's "next week"): the rotation's
+    person, not an override that happens to cover that moment."""
     at = now + timedelta(weeks=1)
-    return [sh.who for r in config.oncall.rotations if (sh := oncall.shift(r.team, at))]
+    return [sh.who for r in config.oncall.rotations if (sh := rotation_shift(r, at))]
 
 
 def desk_view(
@@ -111,7 +114,7 @@ def desk_view(
         _oncall(desk.oncall, config, now),
         escalation,
         _members(config, desk, now),
-        coverage(config, next_week_people(desk.oncall, config, now)),
+        coverage(config, next_week_people(config, now)),
         onboarding(config, desk.team.store),
         now,
     )
@@ -136,13 +139,13 @@ def _changes(
     for doc in docs:
         if doc["state"] not in OPEN and now - book.span(doc)[1] > RECENT:
             continue
-        conflicts = tuple(book.conflicts(doc, lambda: hosts)) if doc["state"] in OPEN else ()
+        conflicts = tuple(book.conflicts(doc, hosts, docs)) if doc["state"] in OPEN else ()
         missing = max(0, book.policy.approvals[doc["risk"]] - len(doc["approvers"]))
         out.append(ChangeLine(doc, tuple(sorted(during.get(doc["id"], []))), conflicts, missing))
     return out
 
 
-def _oncall(oncall: OnCallBook, config: Config, now: datetime) -> list[OnCallLine]:
+def _oncall(oncall: OnCallBook, config: Config, now: datetime, overrides: bool = True) -> list[OnCallLine]:
     out: list[OnCallLine] = []
     for r in config.oncall.rotations:
         current = oncall.shift(r.team, now)
@@ -151,7 +154,7 @@ def _oncall(oncall: OnCallBook, config: Config, now: datetime) -> list[OnCallLin
             nxt = oncall.next_shift(r.team, now)
             if nxt is not None:
                 out.append(_line(nxt, "next", r.timezone))
-        for o in oncall.overrides(r.team):
+        for o in oncall.overrides(r.team) if overrides else ():
             end = datetime.fromisoformat(o["to"])
             if end > now:
                 start = datetime.fromisoformat(o["from"])

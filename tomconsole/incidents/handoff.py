@@ -13,11 +13,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tomconsole.config.oncall import Rotation
 from tomconsole.incidents.model import Incident, IncidentState
+from tomconsole.incidents.oncall import rotation_shift
 
 if TYPE_CHECKING:
     from tomconsole.incidents.engine import IncidentEngine
@@ -156,6 +157,13 @@ def _table(head: list[str], rows: list[list[str]]) -> list[str]:
         *("| " + " | ".join(r) + " |" for r in rows),
         "",
     ]
+
+
+def shift_start(rotations: list[Rotation], now: datetime) -> datetime:
+    """Where "the shift so far" begins: the first rotation's last handover (an override does
+    not move it, as the report written at handover counts), else twelve hours ago."""
+    shift = rotation_shift(rotations[0], now) if rotations else None
+    return shift.start if shift is not None else now - timedelta(hours=12)
 
 
 def shift_report(ie: IncidentEngine, rotations: Iterable[Rotation], since: datetime, until: datetime) -> str:

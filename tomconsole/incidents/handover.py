@@ -8,6 +8,7 @@ the first run only notes where the current shift began (it saw no shift end).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,26 +30,51 @@ def handoff_path(directory: Path, team: str, at: datetime) -> Path:
     return directory / FOLDER / f"handoff-{safe}-{at:%Y%m%d-%H%M}Z.md"
 
 
-def write_due(ie: IncidentEngine, rotations: list[Rotation], now: datetime) -> list[Path]:
-    """Write the report of every shift that ended since the last look; the paths written.
-    The file first, then the record: a crash between them rewrites the same file."""
-    store = ie.store
-    if store.read_only:
+@dataclass(frozen=True)
+class Handover:
+    """A rotation's shift that began since the last look: its report to write (None on the
+    first look, which only notes where the shift began), then `began` to record."""
+
+    team: str
+    began: str
+    path: Path | None
+    text: str | None
+
+
+def due(ie: IncidentEngine, rotations: list[Rotation], now: datetime) -> list[Handover]:
+    """The handovers since the last look (cheap when there are none: the console asks every
+    second). A damaged record counts as no record."""
+    if ie.store.read_only:
         return []
-    written = []
+    out = []
     for r in rotations:
         shift = rotation_shift(r, now)
         if shift is None:
             continue
-        seen = store.get(TABLE, r.team)
         began = shift.start.isoformat()
-        if seen is not None and seen["last"] >= began:
+        seen = ie.store.get(TABLE, r.team)
+        last = seen.get("last") if isinstance(seen, dict) else None
+        try:
+            since = datetime.fromisoformat(last) if isinstance(last, str) else None
+        except ValueError:
+            since = None
+        if since is not None and since >= shift.start:
             continue
-        if seen is not None:
-            since = datetime.fromisoformat(seen["last"])
-            path = handoff_path(Path(store.directory), r.team, shift.start)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, shift_report(ie, rotations, since, shift.start).encode())
-            written.append(path)
-        store.put(TABLE, r.team, {"last": began})
-    return written
+        if since is None:
+            out.append(Handover(r.team, began, None, None))
+            continue
+        path = handoff_path(Path(ie.store.directory), r.team, shift.start)
+        out.append(Handover(r.team, began, path, shift_report(ie, rotations, since, shift.start)))
+    return out
+
+
+def write(h: Handover) -> None:
+    """The report's file (on a thread: it is fsynced). Written before the record, so a crash
+    between them rewrites the same file rather than losing it."""
+    if h.path is not None and h.text is not None:
+        h.path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(h.path, h.text.encode())
+
+
+def record(ie: IncidentEngine, h: Handover) -> None:
+    ie.store.put(TABLE, h.team, {"last": h.began})

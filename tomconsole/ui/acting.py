@@ -32,6 +32,7 @@ from tomconsole.ui.finding_intents import ask_accept, ask_export
 from tomconsole.ui.intents import dialog_for
 from tomconsole.ui.keys import KeyGate
 from tomconsole.ui.messages import AcceptRequested, ActionRequested, FindingOpened, FindingsExportRequested
+from tomconsole.ui.render.desk import state_words
 from tomconsole.ui.screens.finding import FindingScreen
 
 UNDO_OFFER_S = 10.0  # how long `u` takes back an ack or resolve (the book allows 30 s)
@@ -121,8 +122,7 @@ class Acting(KeyGate):
                 self._say(reply["warning"], severity="warning", timeout=8)
         elif "change" in reply:
             c = reply["change"]
-            words = {"in_progress": "in progress", "rolled_back": "rolled back"}
-            state = words.get(c["state"], c["state"])
+            state = state_words(c["state"])
             extra = (
                 f"; window {c['window']} covers its targets"
                 if c.get("window") and c["state"] == "approved"

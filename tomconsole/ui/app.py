@@ -60,6 +60,7 @@ from tomconsole.ui.screens.check import CheckScreen
 from tomconsole.ui.screens.database import DatabaseScreen
 from tomconsole.ui.screens.host import HostScreen
 from tomconsole.ui.screens.incident import IncidentScreen
+from tomconsole.ui.tabs import tab_labels
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.themes import ThemeError, load_themes, theme_from_file
 from tomconsole.ui.troubleshooting import Troubleshooting
@@ -207,20 +208,8 @@ class TomConsole(Acting, Commands, Troubleshooting, DeskActing):
 
     def _label_tabs(self) -> None:
         """Each tab's title and number key; the short titles when the full ones would not
-        fit the width (six panes at 80 columns), so no tab is ever scrolled out of sight."""
-        room = self.size.width - 2
-
-        def width(labels: list[str]) -> int:
-            return sum(len(label) + 2 for label in labels)
-
-        numbered = list(enumerate(self.panes, start=1))
-        labels = [f"{p.TAB_TITLE} [{i}]" for i, p in numbered]
-        for i, p in reversed(numbered):  # the short titles, from the last tab, as far as needed
-            if width(labels) <= room:
-                break
-            labels[i - 1] = f"{p.SHORT_TITLE or p.TAB_TITLE} [{i}]"
-        if width(labels) > room:  # a split pane (60 columns): number first, short titles
-            labels = [f"{i} {p.SHORT_TITLE or p.TAB_TITLE}" for i, p in numbered]
+        fit the width (ui/tabs.py)."""
+        labels = tab_labels(self.panes, self.size.width)
         tabs = self.screen_stack[0].query("#tabs").results(TabbedContent)
         for tabbed in tabs:
             for pane, label in zip(self.panes, labels, strict=True):
@@ -301,7 +290,7 @@ class TomConsole(Acting, Commands, Troubleshooting, DeskActing):
             return
         self._dirty = False
         self._last_draw = time.monotonic()
-        snap = self.engine.snapshot()
+        snap = self.engine.snapshot(desk=isinstance(self.shown_pane(), OperationsPane))
         for pane in self.panes:
             if not isinstance(pane, IncidentsPane):  # incidents redraw on their own beat
                 pane.show(snap)
@@ -318,7 +307,6 @@ class TomConsole(Acting, Commands, Troubleshooting, DeskActing):
             for s in snap.sources
             if s.state.value != "up"
         ]
-        oncall = snap.desk.header() if snap.desk is not None else None
         bar = fleet_bar(
             summary,
             counts,
@@ -327,7 +315,7 @@ class TomConsole(Acting, Commands, Troubleshooting, DeskActing):
             self.subtitle,
             self._wall_clock(),
             " ".join(down),
-            oncall,
+            snap.oncall,
         )
         show_text(self.bar, bar)
         for screen in self.screen_stack[1:]:  # pushed screens carry their own copy of the bar
@@ -410,6 +398,10 @@ class TomConsole(Acting, Commands, Troubleshooting, DeskActing):
                 return [ie.changes.get(c) for c in ie.changes.during(inc, engine.host_info(inc.host or ""))]
 
             self.push_screen(IncidentScreen(ie.book, engine.fleet, message.incident_id, changes_of))
+
+    def on_tabbed_content_tab_activated(self, _event: TabbedContent.TabActivated) -> None:
+        self._dirty = True  # the pane now shown may need what the last snapshot left out (the desk)
+        self._last_draw = 0.0
 
     def action_show_tab(self, tab: str) -> None:
         """The number keys work from any screen: back to the main one, on that tab."""

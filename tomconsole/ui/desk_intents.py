@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -16,12 +17,13 @@ from textual.screen import Screen
 from tomconsole.config import parse_duration
 from tomconsole.engine import Engine
 from tomconsole.incidents.changes import RISKS, STEPS, split_targets
-from tomconsole.incidents.handoff import shift_report
+from tomconsole.incidents.handoff import shift_report, shift_start
 from tomconsole.models import Action, ChangeStep, NewChange, OverrideOnCall, TickOnboarding
 from tomconsole.ui.keys import KeyGate
 from tomconsole.ui.messages import ChangeOpened, DeskRequested
 from tomconsole.ui.panes.base import FilteredTablePane
 from tomconsole.ui.panes.operations import OperationsPane
+from tomconsole.ui.render.desk import state_words
 from tomconsole.ui.screens.ask import AskChoice, AskForm, AskText
 from tomconsole.ui.screens.change import ChangeScreen
 from tomconsole.ui.screens.output import OutputScreen
@@ -53,19 +55,23 @@ def planned_time(text: str, now: datetime) -> datetime:
             ).astimezone(UTC)
         except (ValueError, OverflowError):
             raise ValueError(f"{text}: a length is 30m, 2h, 1d") from None
-    local = now.astimezone()
+    # A local wall-clock time is made naive and then placed by .astimezone(), which applies
+    # the zone's rule for that date (not today's offset: 14:30 in July is not 14:30 in December).
     if len(t) == 5 and t[2] == ":":
         try:
-            hh, mm = int(t[:2]), int(t[3:])
-            at = local.replace(hour=hh, minute=mm, second=0, microsecond=0)
+            clock = dtime(int(t[:2]), int(t[3:]))
         except ValueError:
             raise ValueError(f"{text}: a time of day is HH:MM") from None
-        return (at if at > local else at + timedelta(days=1)).astimezone(UTC)
+        day = now.astimezone().date()
+        at = datetime.combine(day, clock).astimezone()
+        if at <= now:
+            at = datetime.combine(day + timedelta(days=1), clock).astimezone()
+        return at.astimezone(UTC)
     try:
         at = datetime.fromisoformat(text.strip())
     except ValueError:
         raise ValueError(f"{text}: say now, +1h, 14:30 or 2026-12-08 14:30") from None
-    return (at if at.tzinfo is not None else at.replace(tzinfo=local.tzinfo)).astimezone(UTC)
+    return at.astimezone(UTC)  # naive: local time on that date
 
 
 def _length(text: str) -> timedelta:
@@ -137,9 +143,12 @@ class DeskActing(KeyGate):
         def check(v: dict[str, str]) -> tuple[str, str] | None:
             if not v["chg-title"]:
                 return "a change needs a title", "chg-title"
-            if v["chg-risk"] not in RISKS:
+            if v["chg-risk"].lower() not in RISKS:
                 return "risk is low, medium or high", "chg-risk"
-            scope, dbs = split_targets(v["chg-targets"]) if v["chg-targets"] else (None, [])
+            try:
+                scope, dbs = split_targets(v["chg-targets"]) if v["chg-targets"] else (None, [])
+            except ValueError as exc:
+                return str(exc), "chg-targets"
             if scope is None or (scope.empty and not dbs):
                 return "say what it touches: host:NAME group:NAME tag:NAME db:NAME", "chg-targets"
             try:
@@ -150,9 +159,9 @@ class DeskActing(KeyGate):
                 _length(v["chg-length"])
             except ValueError as exc:
                 return str(exc), "chg-length"
-            if v["chg-risk"] == "high" and not v["chg-rollback"]:
+            if v["chg-risk"].lower() == "high" and not v["chg-rollback"]:
                 return "a high-risk change needs a rollback plan", "chg-rollback"
-            if v["chg-emergency"] not in ("", "y", "yes", "n", "no"):
+            if v["chg-emergency"].lower() not in ("", "y", "yes", "n", "no"):
                 return "emergency: yes or no", "chg-emergency"
             return None
 
@@ -165,19 +174,23 @@ class DeskActing(KeyGate):
                 NewChange(
                     v["chg-title"],
                     who,
-                    v["chg-risk"],
+                    v["chg-risk"].lower(),
                     v["chg-targets"],
                     start.isoformat(),
                     end.isoformat(),
                     rollback=v["chg-rollback"],
+                    description=v["chg-description"],
+                    impact=v["chg-impact"],
                     implementer=v["chg-who"] or who,
-                    emergency=v["chg-emergency"] in ("y", "yes"),
+                    emergency=v["chg-emergency"].lower() in ("y", "yes"),
                 )
             )
 
         title = Text("New change (a draft: m on it submits it for approval)", style="bold")
         fields = [
             ("Title", "chg-title", "", "what changes, in a few words"),
+            ("What, why", "chg-description", "", "what is done and why (optional)"),
+            ("Impact", "chg-impact", "", "who or what notices it (optional)"),
             ("Risk", "chg-risk", "low", "low, medium or high"),
             ("Targets", "chg-targets", "", "host:NAME group:NAME tag:NAME db:NAME"),
             ("Starts", "chg-start", "+1h", "now, +1h, 14:30, 2026-12-08 14:30 (local)"),
@@ -198,10 +211,10 @@ class DeskActing(KeyGate):
         change, state, who = doc["id"], doc["state"], self.operator
         steps = [s for s, (froms, _to) in STEPS.items() if state in froms]
         if not steps:
-            return f"{change} is {state.replace('_', ' ')}: it has ended"
+            return f"{change} is {state_words(state)}: it has ended"
         words = [STEP_WORDS[s] for s in steps]
 
-        title = Text(f"{change} is {state.replace('_', ' ')}: ")
+        title = Text(f"{change} is {state_words(state)}: ")
         title.append_text(safe_text(doc["title"], style="bold"))
 
         def chosen(word: str | None) -> None:
@@ -296,8 +309,7 @@ class DeskActing(KeyGate):
         assert ie is not None
         now = self._now()
         rotations = engine.config.oncall.rotations
-        first = ie.oncall.shift(rotations[0].team, now) if rotations else None
-        since = first.start if first is not None else now - timedelta(hours=12)
+        since = shift_start(rotations, now)
         text = shift_report(ie, rotations, since, now)
         title = Text(" Handoff report ", style="bold")
         title.append(f" since {since.astimezone():%a %H:%M} (the shift so far)", style=self.palette.faint)

@@ -97,7 +97,8 @@ class OperationsPane(FilteredTablePane):
         return self.query_one(f"#ops-{self.view}", FleetTable)
 
     def take(self, snapshot: Snapshot) -> None:
-        self.desk = snapshot.desk
+        if snapshot.desk is not None:  # a snapshot made for another pane leaves the desk out
+            self.desk = snapshot.desk
 
     def repaint(self, palette: Palette) -> None:
         self.palette = palette
@@ -133,19 +134,22 @@ class OperationsPane(FilteredTablePane):
         self.table.to_top()
         self.screen.set_focus(self.table)
 
-    def show_view(self, view: str) -> None:
-        """Straight to one view (the header's on-call line leads to `oncall`)."""
-        self.view, self._fresh = view, True
-        self._show_view()
-        self._render_rows()
-
     def _render_rows(self) -> None:
         desk = self.desk
         if desk is None:
-            self.set_status(Text(" the operations desk needs a data directory", style=self.palette.faint))
+            store = getattr(self.app, "store", None)
+            why = "reading the desk..." if store is not None else "the operations desk needs a data directory"
+            self.set_status(Text(f" {why}", style=self.palette.faint))
             return
         rows = {"changes": self._change_rows, "oncall": self._oncall_rows, "team": self._team_rows}[self.view]
         picked = [row for row in rows(desk) if self._matches(row)]
+        # a heading with nothing left under it (a filter took its rows) goes too
+        picked = [
+            row
+            for i, row in enumerate(picked)
+            if not row.key.startswith(SECTION)
+            or (i + 1 < len(picked) and not picked[i + 1].key.startswith(SECTION))
+        ]
         table = self.table
         table.set_rows(picked)
         keys = table.keys
@@ -179,14 +183,14 @@ class OperationsPane(FilteredTablePane):
         rows: list[Row] = []
         running = [c for c in desk.changes if c.when == "running"]
         upcoming = sorted((c for c in desk.changes if c.when == "upcoming"), key=lambda c: c.doc["start"])
-        recent = sorted(
+        recent = sorted(  # most recently ended first; a cancelled one, by when it was cancelled
             (c for c in desk.changes if c.when == "recent"),
-            key=lambda c: c.doc.get("ended_at") or c.doc["end"],
+            key=lambda c: c.doc.get("ended_at") or c.doc["history"][-1]["at"],
             reverse=True,
         )
 
         def add(c: ChangeLine, day_shown: bool = False) -> None:
-            token = (repr(c), now.strftime("%Y%m%d"), gen)
+            token = (repr(c), now.astimezone().date(), gen)
             rows.append(Row(c.doc["id"], token, partial(r.change_cells, c, now, p, day_shown)))
 
         def head(key: str, title: str, note: str = "") -> None:
@@ -217,7 +221,7 @@ class OperationsPane(FilteredTablePane):
         for i, line in enumerate(desk.oncall):
             key = f"{line.team}|{line.role}|{i}"
             rows.append(
-                Row(key, (repr(line), now.strftime("%Y%m%d"), gen), partial(r.oncall_cells, line, now, p))
+                Row(key, (repr(line), now.astimezone().date(), gen), partial(r.oncall_cells, line, now, p))
             )
         on_call = {line.who for line in desk.oncall if line.role == "now"}
         for n, who in enumerate(desk.escalation, start=1):

@@ -37,7 +37,11 @@ TEAM_COLUMNS = (
     Column("people", "People / due", 12, flex=True, max_width=40),
     Column("status", "Status", 25, flex=True, max_width=50),
 )
-STATE_WORDS = {"in_progress": "in progress", "rolled_back": "rolled back"}
+
+
+def state_words(state: str) -> str:
+    """A change's state as people say it: `in_progress` -> `in progress`."""
+    return state.replace("_", " ")
 
 
 def local(at: datetime, now: datetime) -> str:
@@ -76,16 +80,16 @@ def change_cells(c: ChangeLine, now: datetime, p: Palette, day_shown: bool = Fal
     risk = Text(d["risk"], style=f"bold {p.crit}" if d["risk"] == "high" else "")
     return (
         Text(d["id"], style="bold"),
-        Text(STATE_WORDS.get(state, state), style=style),
+        Text(state_words(state), style=style),
         risk,
         safe_text(d["title"]),
         safe_text(d["scope"]),
         Text(when),
-        flags(c, p),
+        flags(c, p, now),
     )
 
 
-def flags(c: ChangeLine, p: Palette) -> Text:
+def flags(c: ChangeLine, p: Palette, now: datetime) -> Text:
     """What needs a look: review (a critical incident during it), conflicts, emergency,
     frozen, incidents during it, approvals still missing."""
     d = c.doc
@@ -106,6 +110,8 @@ def flags(c: ChangeLine, p: Palette) -> Text:
         add(f"freeze:{d['frozen']}", p.warn)
     if c.incidents:
         add(f"{len(c.incidents)} inc", p.warn)
+    if c.when == "upcoming" and datetime.fromisoformat(d["end"]) <= now:
+        add("time passed: cancel, plan again", f"bold {p.warn}")
     if d["state"] in ("draft", "submitted") and c.missing:
         add(f"needs {c.missing} OK")  # approvals still missing
     return out

@@ -19,7 +19,7 @@ from tomconsole.engine import Engine
 from tomconsole.incidents.model import Incident
 from tomconsole.ui.messages import DeskRequested, IncidentOpened, send
 from tomconsole.ui.palette import Palette
-from tomconsole.ui.render.desk import STATE_WORDS
+from tomconsole.ui.render.desk import state_words
 from tomconsole.ui.render.facts import fields_text
 from tomconsole.ui.render.incidents import severity_style
 from tomconsole.ui.text import safe_text
@@ -89,15 +89,12 @@ class ChangeScreen(Screen[None]):
             show_text(self.query_one("#chg-title", Static), safe_text(f" no change {self.change_id}"))
             return
         p, faint = self.palette, self.palette.faint
-        info = self.engine.fleet.views.get
-        during = ie.changes.incidents_of(
-            self.change_id,
-            list(ie.book.incidents.values()),
-            lambda name: v.info if (v := info(name)) is not None else None,
-        )
+        incidents = list(ie.book.incidents.values())
+        links = ie.changes.links(incidents, self.engine.host_info)  # one read of the records
+        during = [i for i in incidents if self.change_id in links.get(i.id, ())]
         review = any(i.severity == "critical" for i in during)
         title = Text(f" {self.change_id} ", style="bold reverse")
-        title.append(f" {STATE_WORDS.get(doc['state'], doc['state'])}  {doc['risk']} risk  ", style="bold")
+        title.append(f" {state_words(doc['state'])}  {doc['risk']} risk  ", style="bold")
         title.append_text(safe_text(doc["title"]))
         if review:
             title.append("  REVIEW: a critical incident during it", style=f"bold {p.crit}")
@@ -144,7 +141,7 @@ class ChangeScreen(Screen[None]):
         for h in doc["history"]:
             text.append(f"{_local(h['at'])}  ", style=faint)
             text.append_text(safe_text(h["who"], style="bold"))
-            text.append(f"  {h['step']} -> {STATE_WORDS.get(h['to'], h['to'])}")
+            text.append(f"  {h['step']} -> {state_words(h['to'])}")
             if h.get("note"):
                 text.append(": ")
                 text.append_text(safe_text(h["note"]))

@@ -30,6 +30,8 @@ from tomconsole.ui.messages import (
     send,
 )
 from tomconsole.ui.palette import Palette
+from tomconsole.ui.render.desk import state_words
+from tomconsole.ui.screens.ask import AskChoice
 from tomconsole.ui.screens.host import CHARTS as HOST_CHARTS
 from tomconsole.ui.text import safe_text
 from tomconsole.ui.widgets.chart import MetricChart, fit_charts
@@ -91,7 +93,13 @@ class IncidentScreen(Screen[None]):
         if not self._changes:
             self.notify("no change was running on its target when it opened", severity="warning", timeout=3)
             return
-        send(self, ChangeOpened(self._changes[0]))
+        if len(self._changes) == 1:
+            send(self, ChangeOpened(self._changes[0]))
+            return
+        self.app.push_screen(
+            AskChoice("Which change?", list(self._changes)),
+            lambda change: send(self, ChangeOpened(change)) if change else None,
+        )
 
     def compose(self) -> ComposeResult:
         yield FleetBar(classes="fleetbar")  # fleet and incident counts on every screen
@@ -192,7 +200,7 @@ class IncidentScreen(Screen[None]):
         self._changes = [d["id"] for d in docs]
         if not docs:
             return None
-        words = [f"{d['id']} ({d['state'].replace('_', ' ')}): {d['title']}" for d in docs]
+        words = [f"{d['id']} ({state_words(d['state'])}): {d['title']}" for d in docs]
         return "; ".join(words) + "  (c opens it)"
 
     def _window(self, host: str, opened_at: str, before_s: float = 600.0) -> tuple[int, str]:
