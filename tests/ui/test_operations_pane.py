@@ -61,7 +61,7 @@ async def test_a_change_from_draft_to_completed_by_keys(tmp_path: Path) -> None:
         # title, what/why, impact, risk (typed over "low"), targets, start, length, rollback,
         # implementer, emergency
         burst(app, *"Swap [b]disk[/b]", "enter", "enter", "enter", *"Medium", "enter", *"hots:db-01", "enter")
-        burst(app, "enter", "enter", "enter", "enter", "enter", "enter")  # a typo in the targets: says so
+        burst(app, "enter", "enter", "enter", "enter", "enter")  # a typo in the targets: says so
         await wait_for(pilot, lambda: "hots" in str(app.screen.query_one("#ask-problem").render()))
         assert app.focused is app.screen.query_one("#chg-targets")
         burst(app, "ctrl+u", *"host:db-01", "enter")
