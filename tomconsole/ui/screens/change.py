@@ -124,6 +124,7 @@ class ChangeScreen(Screen[None]):
             [Row(i.id, (i.state.value, i.severity), partial(_incident_cells, i, p)) for i in during]
         )
         table.display = bool(during)
+        table.styles.height = min(len(during), 10) + 1  # its rows and the header, in the scroll
         label = "Incidents during it" if during else "Incidents during it: none"
         self.query_one("#chg-inc-label", Label).update(label)
         text = Text(no_wrap=False)
