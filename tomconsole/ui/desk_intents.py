@@ -94,6 +94,20 @@ class DeskActing(KeyGate):
         def act(self, action: Action) -> None: ...
         def _say(self, text: str, severity: SeverityLevel = "information", timeout: float = 5) -> None: ...
 
+    def _span(self, v: dict[str, str], start: str, length: str) -> tuple[datetime, datetime]:
+        """A form's start and length fields as a UTC period."""
+        begin = planned_time(v[start], self._now())
+        return begin, begin + _length(v[length])
+
+    def _span_problem(self, v: dict[str, str], start: str, length: str) -> tuple[str, str] | None:
+        """What is wrong with a form's start or length field, and which."""
+        for field, read in ((start, lambda t: planned_time(t, self._now())), (length, _length)):
+            try:
+                read(v[field])
+            except ValueError as exc:
+                return str(exc), field
+        return None
+
     def _now(self) -> datetime:
         return self.engine.now() if self.engine is not None else datetime.now(UTC)
 
@@ -151,14 +165,9 @@ class DeskActing(KeyGate):
                 return str(exc), "chg-targets"
             if scope is None or (scope.empty and not dbs):
                 return "say what it touches: host:NAME group:NAME tag:NAME db:NAME", "chg-targets"
-            try:
-                planned_time(v["chg-start"], self._now())
-            except ValueError as exc:
-                return str(exc), "chg-start"
-            try:
-                _length(v["chg-length"])
-            except ValueError as exc:
-                return str(exc), "chg-length"
+            wrong = self._span_problem(v, "chg-start", "chg-length")
+            if wrong is not None:
+                return wrong
             if v["chg-risk"].lower() == "high" and not v["chg-rollback"]:
                 return "a high-risk change needs a rollback plan", "chg-rollback"
             if v["chg-emergency"].lower() not in ("", "y", "yes", "n", "no"):
@@ -168,8 +177,7 @@ class DeskActing(KeyGate):
         def made(v: dict[str, str] | None) -> None:
             if not v:
                 return
-            start = planned_time(v["chg-start"], self._now())
-            end = start + _length(v["chg-length"])
+            start, end = self._span(v, "chg-start", "chg-length")
             self.act(
                 NewChange(
                     v["chg-title"],
@@ -266,14 +274,9 @@ class DeskActing(KeyGate):
                 return "say who is on call instead", "ovr-who"
             if members and v["ovr-who"] not in members:
                 return f"{v['ovr-who']} is not in team.members ({', '.join(members)})", "ovr-who"
-            try:
-                planned_time(v["ovr-from"], self._now())
-            except ValueError as exc:
-                return str(exc), "ovr-from"
-            try:
-                _length(v["ovr-for"])
-            except ValueError as exc:
-                return str(exc), "ovr-for"
+            wrong = self._span_problem(v, "ovr-from", "ovr-for")
+            if wrong is not None:
+                return wrong
             if not v["ovr-why"]:
                 return "say why (it is on the handoff and the audit)", "ovr-why"
             return None
@@ -281,8 +284,7 @@ class DeskActing(KeyGate):
         def made(v: dict[str, str] | None) -> None:
             if not v:
                 return
-            start = planned_time(v["ovr-from"], self._now())
-            end = start + _length(v["ovr-for"])
+            start, end = self._span(v, "ovr-from", "ovr-for")
             self.act(
                 OverrideOnCall(team, v["ovr-who"], start.isoformat(), end.isoformat(), v["ovr-why"], who)
             )
