@@ -1,7 +1,8 @@
 """The operations desk at one moment, for a face to show: the change calendar (running,
 upcoming by day, recent), who is on call now and next with the overrides and the escalation
 path, and the team's coverage and onboarding. Pure over the desk's books and the incidents;
-the console builds one per redraw (a handful of records), `poll`-like faces may too.
+built only for a face that shows it (Engine.snapshot(desk=True): the operations pane, on each
+redraw while it is shown); the header's on-call line has its own cheap `oncall_header`.
 """
 
 from __future__ import annotations
@@ -109,13 +110,14 @@ def desk_view(
     """Everything the operations pane shows. `incidents`: every incident the book holds (the
     resolved ones too: a change's review looks at all that happened during it); `info(name)`
     a host's facts and `hosts()` all of them (for the targets two changes share)."""
+    steps = onboarding(config, desk.team.store)
     return DeskView(
         _changes(desk, incidents, info, hosts, now),
         _oncall(desk.oncall, config, now),
         escalation,
-        _members(config, desk, now),
+        _members(config, steps, now),
         coverage(config, next_week_people(config, now)),
-        onboarding(config, desk.team.store),
+        steps,
         now,
     )
 
@@ -166,8 +168,7 @@ def _line(shift: Shift, role: str, zone: str) -> OnCallLine:
     return OnCallLine(shift.team, role, shift.who, shift.start, shift.end, shift.override or "rotation", zone)
 
 
-def _members(config: Config, desk: Desk, now: datetime) -> list[MemberLine]:
-    steps = onboarding(config, desk.team.store)
+def _members(config: Config, steps: list[Step], now: datetime) -> list[MemberLine]:
     out = []
     for m in config.team.members:
         mine = [s for s in steps if s.member == m.name]
