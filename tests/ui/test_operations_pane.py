@@ -189,6 +189,11 @@ async def test_team_coverage_and_an_onboarding_tick(tmp_path: Path) -> None:
         assert _cells(app, "cover|tag:lb|haproxy")[3] == "nobody can handle it"
         assert _cells(app, "step|cho|accounts granted")[3] == "OVERDUE"
         assert _cells(app, "member|cho")[3] == "onboarding 0/2, 1 overdue"
+        burst(app, "m", "enter", "t")  # a Changes key on Team: says where it is, nothing falls through
+        await wait_for(pilot, lambda: any("on the Changes view" in n.message for n in app._notifications))
+        assert app.screen is app.screen_stack[0] and app.incidents is not None
+        assert app.incidents.windows.one_offs() == [] and app.theme == "tomconsole-dark"
+        app._drop_until = 0.0  # the operator reads the toast
         burst(app, "x")  # the cursor is on a member: refused, with where to put it
         await wait_for(pilot, lambda: any("onboarding item" in n.message for n in app._notifications))
         keys = pane.table.keys
@@ -206,15 +211,18 @@ async def test_team_coverage_and_an_onboarding_tick(tmp_path: Path) -> None:
         assert _cells(again, "member|cho")[3] == "onboarding 1/2"
 
 
-async def test_six_tabs_fit_80_columns_and_read_whole_when_wide(tmp_path: Path) -> None:
-    for width, label in ((80, "Ops [6]"), (200, "Operations [6]")):
-        app = _app(tmp_path)
-        async with app.run_test(size=(width, 24)) as pilot:
-            await _ready(pilot)
-            tabs = app.query_one("#tabs").query("Tab")
-            labels = [str(t.label) for t in tabs]  # type: ignore[attr-defined]
-            assert labels[-1] == label
-            assert sum(len(x) + 2 for x in labels) <= width - 2
+async def test_six_tabs_fit_every_width_and_follow_a_resize(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+
+    def labels() -> list[str]:
+        return [str(t.label) for t in app.query_one("#tabs").query("Tab")]  # type: ignore[attr-defined]
+
+    async with app.run_test(size=(200, 24)) as pilot:
+        await _ready(pilot)
+        for width, last in ((200, "Operations [6]"), (60, "6 Ops"), (80, "Ops [6]"), (200, "Operations [6]")):
+            await pilot.resize_terminal(width, 24)
+            await wait_for(pilot, lambda last=last: labels()[-1] == last)  # type: ignore[misc]
+            assert sum(len(x) + 2 for x in labels()) <= width - 2
 
 
 async def test_a_read_only_console_refuses_desk_actions(tmp_path: Path) -> None:

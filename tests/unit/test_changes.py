@@ -170,6 +170,8 @@ def test_new_change_checks_what_it_is_given(tmp_path: Path) -> None:
         _new(book, start=T0 + timedelta(hours=3), end=T0 + timedelta(hours=2))
     with pytest.raises(Refused, match="host:NAME"):
         _new(book, scope="rack:4")
+    with pytest.raises(Refused, match="host:web-1 tag:wbe matches no host this console knows"):
+        _new(book, scope="host:web-1 tag:wbe db:orders")
 
 
 def test_change_actions_travel_through_the_inbox_unchanged() -> None:

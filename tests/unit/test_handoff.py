@@ -72,6 +72,7 @@ def test_a_change_to_review_and_an_emergency_are_marked() -> None:
         {**base, "id": "CHG-1", "state": "completed", "title": "a", "review": True},
         {**base, "id": "CHG-2", "state": "completed", "title": "b", "emergency": True, "frozen": "xmas"},
         {**base, "id": "CHG-3", "state": "completed", "title": "c"},
+        {**base, "id": "CHG-4", "state": "rolled_back", "title": "d", "history": [{"note": "502s [b]x[/b]"}]},
     ]
     text = handoff(at(8), at(20), [], changes)
     lines = {
@@ -80,3 +81,4 @@ def test_a_change_to_review_and_an_emergency_are_marked() -> None:
     assert "completed (REVIEW: critical incident during it)" in lines["CHG-1"]
     assert "completed (emergency, in freeze xmas)" in lines["CHG-2"]
     assert "(" not in lines["CHG-3"]
+    assert "| rolled back |" in lines["CHG-4"] and lines["CHG-4"].endswith("| 502s \\[b\\]x\\[/b\\] |")

@@ -83,6 +83,9 @@ def test_overrides_win_while_they_last_and_survive_a_restart(tmp_path: Path) -> 
     assert during is not None and during.who == stand_in
     after = again.next_shift("ops")
     assert after is not None and after.who == regular.who and after.end == utc(2026, 10, 26, 8)
+    assert after.start == utc(2026, 10, 23, 6)  # takes over again when the stand-in leaves
+    resumed = OnCallBook(Store(tmp_path), [OPS], now=lambda: utc(2026, 10, 23, 10)).shift("ops")
+    assert resumed is not None and (resumed.who, resumed.start) == (regular.who, utc(2026, 10, 23, 6))
     with pytest.raises(ValueError, match="ends after it starts"):
         book.override(OverrideOnCall("ops", "ana", now.isoformat(), now.isoformat(), "", "ben"))
     with pytest.raises(ValueError, match="no rotation for team db"):

@@ -30,7 +30,9 @@ def add_parsers(command: Command) -> None:
     ov = command("override", "someone else is on call for a while (audited)", sub)
     ov.add_argument("--team", required=True, help="the rotation's team")
     ov.add_argument("--who", dest="person", required=True, help="who is on call instead")
-    ov.add_argument("--from", dest="start", required=True, help="from, ISO 8601 (UTC unless a zone is given)")
+    ov.add_argument(
+        "--from", dest="start", required=True, help="from: now, or ISO 8601 (UTC unless a zone is given)"
+    )
     ov.add_argument("--to", dest="end", help="until, ISO 8601")
     ov.add_argument("--for", dest="length", help="or for how long: 12h, 3d")
     ov.add_argument("--reason", required=True, help="why, for the audit log and the handoff")
@@ -38,6 +40,8 @@ def add_parsers(command: Command) -> None:
 
 
 def _time(text: str) -> datetime:
+    if text.strip().lower() == "now":
+        return datetime.now(UTC)
     try:
         at = datetime.fromisoformat(text)
     except ValueError:

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from tomconsole.config import DAYS, ChangePolicy, Scope, parse_scope
 from tomconsole.incidents.model import Incident
-from tomconsole.incidents.windows import WindowBook
+from tomconsole.incidents.windows import WindowBook, unmatched
 from tomconsole.models import ChangeStep, HostInfo, NewChange
 from tomconsole.store import Store
 
@@ -50,7 +50,11 @@ def split_targets(text: str) -> tuple[Scope, list[str]]:
     """`host:db-01 group:prod tag:web db:orders` -> the window's scope, and the databases."""
     words = text.split()
     dbs = [w.removeprefix("db:") for w in words if w.startswith("db:")]
-    scope = parse_scope(" ".join(w for w in words if not w.startswith("db:")))
+    try:
+        scope = parse_scope(" ".join(w for w in words if not w.startswith("db:")))
+    except ValueError:
+        bad = next((w for w in words if not w.startswith(("host:", "group:", "tag:", "db:"))), text)
+        raise ValueError(f"{bad}: a change's targets are host:NAME group:NAME tag:NAME db:NAME") from None
     return scope, dbs
 
 
@@ -175,6 +179,10 @@ class ChangeBook:
             raise Refused(str(exc)) from None
         if scope.empty and not dbs:
             raise Refused("a change names what it touches: host:NAME group:NAME tag:NAME db:NAME")
+        known = self.windows.hosts() if callable(self.windows.hosts) else self.windows.hosts
+        unknown = unmatched(scope, known) if known else []
+        if unknown:
+            raise Refused(f"{' '.join(unknown)} matches no host this console knows")
         if end <= start:
             raise Refused("a change ends after it starts")
         if end - start > timedelta(days=14):

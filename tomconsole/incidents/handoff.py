@@ -95,14 +95,15 @@ def handoff(
     ran = [c for c in changes if _ran_in(c, since, until)]
     out += [f"## Changes ({len(ran)})", ""]
     out += _table(
-        ["Id", "State", "Risk", "Ran", "Title"],
+        ["Id", "State", "Risk", "Ran", "Title", "Note"],
         [
             [
                 c["id"],
-                c["state"] + _flags(c),
+                c["state"].replace("_", " ") + _flags(c),
                 c["risk"],
                 f"{_t(c.get('started_at'))} .. {_t(c.get('ended_at'))}",
                 md(c["title"]),
+                md(_outcome_note(c)),
             ]
             for c in ran
         ],
@@ -130,6 +131,12 @@ def _flags(c: dict[str, Any]) -> str:
     if c.get("frozen"):
         marks.append(f"in freeze {md(c['frozen'])}")
     return f" ({', '.join(marks)})" if marks else ""
+
+
+def _outcome_note(c: dict[str, Any]) -> str:
+    """Why it ended as it did: the note on its last step (a rollback's reason), or `-`."""
+    history = c.get("history") or []
+    return str(history[-1].get("note") or "-") if history else "-"
 
 
 def _ran_in(c: dict[str, Any], since: datetime, until: datetime) -> bool:

@@ -91,10 +91,14 @@ class OnCallBook:
                 return Shift(team, o["who"], start, end, o["reason"] or "override")
         if base is None:
             return None
-        # an override starting later in this shift cuts it short
-        later = [datetime.fromisoformat(o["from"]) for o in self.overrides(team)]
-        cut = min((s for s in later if at < s < base.end), default=base.end)
-        return Shift(team, base.who, base.start, cut)
+        # an override starting later in this shift cuts it short; one that ended earlier in
+        # it is where the rotation's person took over again
+        spans = [
+            (datetime.fromisoformat(o["from"]), datetime.fromisoformat(o["to"])) for o in self.overrides(team)
+        ]
+        cut = min((s for s, _e in spans if at < s < base.end), default=base.end)
+        resumed = max((e for _s, e in spans if base.start < e <= at), default=base.start)
+        return Shift(team, base.who, resumed, cut)
 
     def people_now(self) -> list[str]:
         """Who is on call now, one per rotation, in config order (the escalation path's head)."""

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
@@ -203,13 +204,13 @@ class TomConsole(Acting, Commands, Troubleshooting, DeskActing):
         for sig in (signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(sig, self.exit)
 
-    def on_resize(self) -> None:
-        self._label_tabs()
+    def on_resize(self, event: events.Resize) -> None:
+        self._label_tabs(event.size.width)  # the new width: self.size may still be the old one
 
-    def _label_tabs(self) -> None:
+    def _label_tabs(self, width: int | None = None) -> None:
         """Each tab's title and number key; the short titles when the full ones would not
         fit the width (ui/tabs.py)."""
-        labels = tab_labels(self.panes, self.size.width)
+        labels = tab_labels(self.panes, width or self.size.width)
         tabs = self.screen_stack[0].query("#tabs").results(TabbedContent)
         for tabbed in tabs:
             for pane, label in zip(self.panes, labels, strict=True):

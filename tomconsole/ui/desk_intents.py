@@ -61,7 +61,7 @@ def planned_time(text: str, now: datetime) -> datetime:
         try:
             clock = dtime(int(t[:2]), int(t[3:]))
         except ValueError:
-            raise ValueError(f"{text}: a time of day is HH:MM") from None
+            raise ValueError(f"{text}: a time of day is HH:MM, from 00:00 to 23:59") from None
         day = now.astimezone().date()
         at = datetime.combine(day, clock).astimezone()
         if at <= now:
@@ -236,7 +236,11 @@ class DeskActing(KeyGate):
             step = steps[words.index(word)]
             if step not in ASKS_WHY:
                 return None
-            ask = AskText(f"{change}: {STEP_WORDS[step]}. Why? (kept on its history)", "what happened")
+            ask = AskText(
+                f"{change}: {STEP_WORDS[step]}. Why? (kept on its history; Esc: not now)",
+                "what happened",
+                required="say why: it goes on the change's history and the handoff",
+            )
             ask.done = self._after_why(change, step, who)
             return ask
 

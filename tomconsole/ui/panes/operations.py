@@ -62,14 +62,22 @@ class OperationsPane(FilteredTablePane):
         ("Tick onboarding item", "the new member's item under the cursor: done", "tick"),
         ("Handoff report", "the shift so far, as the handoff report writes it", "handoff"),
     )
+    # The views' own keys are bound on every view (a key typed on the wrong one says where it
+    # belongs, never falls through to the app: `m` on Team must not open a maintenance
+    # window); the status line lists the shown view's, the footer the pane's.
     BINDINGS = [
         Binding("v", "cycle_view", "View"),
-        Binding("n", "new_change", "New change"),
-        Binding("m", "move", "Move on"),
-        Binding("o", "override", "Override"),
-        Binding("x", "tick", "Tick"),
+        Binding("n", "new_change", "New change", show=False),
+        Binding("m", "move", "Move on", show=False),
+        Binding("o", "override", "Override", show=False),
+        Binding("x", "tick", "Tick", show=False),
         Binding("H", "handoff", "Handoff"),
     ]
+    VIEW_KEYS = {
+        "changes": "n new  m move on  Enter record",
+        "oncall": "o override",
+        "team": "x tick the item under the cursor",
+    }
 
     def __init__(self, palette: Palette, **kw: object) -> None:
         super().__init__(**kw)
@@ -108,9 +116,17 @@ class OperationsPane(FilteredTablePane):
                 table.invalidate()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The footer offers a view's own keys only there."""
-        view = ONLY.get(action)
-        return view is None or view == self.view
+        """No sort here (the calendar has one order): not offered in the footer."""
+        return action not in ("cycle_sort", "reverse_sort")
+
+    def _in_view(self, action: str) -> bool:
+        """A view's key on another view: say where it belongs; the keys typed behind it (for
+        the dialog it would have opened) go with it."""
+        view = ONLY[action]
+        if view == self.view:
+            return True
+        self._refuse(f"that key is on the {TITLES[view]} view: v to get there")
+        return False
 
     # -- views --------------------------------------------------------------------------
 
@@ -162,6 +178,7 @@ class OperationsPane(FilteredTablePane):
             self._fresh = False
         shown = sum(not row.key.startswith(SECTION) for row in picked)
         status = Text(f" {TITLES[self.view]}: {shown} shown  ", style=self.palette.faint)
+        status.append(f"{self.VIEW_KEYS[self.view]}  ")
         if self.view == "changes" and not desk.changes:
             status.append(
                 "no changes yet: n writes one (or `tomconsole changes new`)", style=self.palette.faint
@@ -197,7 +214,7 @@ class OperationsPane(FilteredTablePane):
             rows.append(Row(f"{SECTION}{key}", (title, note, gen), partial(r.heading, title, note, p)))
 
         if running:
-            head("running", "Running now", f"{len(running)}")
+            head("running", "Running now")
             for c in running:
                 add(c)
         day = None
@@ -210,7 +227,7 @@ class OperationsPane(FilteredTablePane):
                 head(f"day{day}", f"Upcoming · {label}" if day >= today else f"Planned · {label} (past)")
             add(c, day_shown=True)
         if recent:
-            head("recent", "Ended in the last 14 days", f"{len(recent)}")
+            head("recent", "Ended in the last 14 days")
             for c in recent:
                 add(c)
         return rows
@@ -225,7 +242,7 @@ class OperationsPane(FilteredTablePane):
             )
         on_call = {line.who for line in desk.oncall if line.role == "now"}
         for n, who in enumerate(desk.escalation, start=1):
-            why = "on call now" if who in on_call else "team.escalation (config)"
+            why = "on call now" if who in on_call else "fixed list"
             rows.append(Row(f"esc|{n}", (who, why, gen), partial(r.escalation_cells, n, who, why, p)))
         return rows
 
@@ -268,9 +285,12 @@ class OperationsPane(FilteredTablePane):
             self.action_tick()
 
     def action_new_change(self) -> None:
-        send(self, DeskRequested("new-change"))
+        if self._in_view("new_change"):
+            send(self, DeskRequested("new-change"))
 
     def action_move(self) -> None:
+        if not self._in_view("move"):
+            return
         key = self._cursor()
         if key is None:
             self._refuse("put the cursor on a change to move it on")
@@ -278,11 +298,15 @@ class OperationsPane(FilteredTablePane):
         send(self, DeskRequested("step", key))
 
     def action_override(self) -> None:
+        if not self._in_view("override"):
+            return
         key = self._cursor()
         team = key.split("|", 1)[0] if key and "|" in key and not key.startswith("esc|") else None
         send(self, DeskRequested("override", team))
 
     def action_tick(self) -> None:
+        if not self._in_view("tick"):
+            return
         key = self._cursor()
         if key is None or not key.startswith("step|"):
             # a tick opens no dialog: the keys behind it are the operator's next ones, kept

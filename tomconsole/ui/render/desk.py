@@ -18,10 +18,10 @@ CHANGE_COLUMNS = (
     Column("id", "Change", 7),
     Column("state", "State", 11),
     Column("risk", "Risk", 6, drop=2),
-    Column("title", "Title", 14, flex=True, max_width=60),
+    Column("title", "Title", 10, flex=True, max_width=60),
     Column("targets", "Targets", 10, flex=True, max_width=36, drop=3),
     Column("when", "When", 12),
-    Column("flags", "Flags", 10, flex=True, max_width=40, drop=1),
+    Column("flags", "Flags", 14, flex=True, max_width=40, drop=1),
 )
 ONCALL_COLUMNS = (
     Column("team", "Team", 10, flex=True, max_width=24),
@@ -72,11 +72,13 @@ def change_cells(c: ChangeLine, now: datetime, p: Palette, day_shown: bool = Fal
     }.get(state, "")
     start = datetime.fromisoformat(d.get("started_at") or d["start"])
     end = datetime.fromisoformat(d.get("ended_at") or d["end"])
-    there = start.astimezone()
-    if day_shown or there.date() == now.astimezone().date():
-        when = f"{there:%H:%M}–{end.astimezone():%H:%M}"
-    else:
+    there, until = start.astimezone(), end.astimezone()
+    if not (day_shown or there.date() == now.astimezone().date()):
         when = f"{there:%b %d %H:%M}"
+    elif until.date() != there.date():  # it ends on another day: say which
+        when = f"{there:%H:%M}→{until:%a}"
+    else:
+        when = f"{there:%H:%M}–{until:%H:%M}"
     risk = Text(d["risk"], style=f"bold {p.crit}" if d["risk"] == "high" else "")
     return (
         Text(d["id"], style="bold"),
@@ -112,6 +114,8 @@ def flags(c: ChangeLine, p: Palette, now: datetime) -> Text:
         add(f"{len(c.incidents)} inc", p.warn)
     if c.when == "upcoming" and datetime.fromisoformat(d["end"]) <= now:
         add("time passed: cancel, plan again", f"bold {p.warn}")
+    elif c.when == "upcoming" and datetime.fromisoformat(d["start"]) <= now:
+        add("due now", f"bold {p.warn}")
     if d["state"] in ("draft", "submitted") and c.missing:
         add(f"needs {c.missing} OK")  # approvals still missing
     return out

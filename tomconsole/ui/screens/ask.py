@@ -64,10 +64,13 @@ class AskText(_Modal):
         placeholder: str = "",
         value: str = "",
         check: Callable[[str], str | None] | None = None,
+        required: str | None = None,
     ) -> None:
-        """`check(text)` says what is wrong with it: the dialog stays, with what was typed."""
+        """`check(text)` says what is wrong with it: the dialog stays, with what was typed.
+        `required`: what to say when Enter comes with nothing typed (else that cancels)."""
         super().__init__()
         self.title_text, self.placeholder, self.value, self.check = title, placeholder, value, check
+        self.required = required
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="ask-box"):
@@ -80,6 +83,8 @@ class AskText(_Modal):
         event.stop()
         text = event.value.strip()
         problem = self.check(text) if self.check is not None and text else None
+        if not text and self.required:
+            problem = self.required
         if problem:
             self.query_one("#ask-problem", Label).update(safe_text(problem, style="bold red"))
             return

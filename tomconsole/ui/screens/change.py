@@ -31,7 +31,7 @@ INCIDENT_COLUMNS = (
     Column("id", "Incident", 10),
     Column("sev", "Severity", 8),
     Column("state", "State", 12, drop=1),
-    Column("opened", "Opened", 11),
+    Column("opened", "Opened", 12),
     Column("title", "Title", 20, flex=True, max_width=80),
 )
 
