@@ -28,6 +28,7 @@ from tomconsole.findings.feed import FindingFeed
 from tomconsole.incidents import handover
 from tomconsole.incidents.actions import answer
 from tomconsole.incidents.book import AUDIT
+from tomconsole.incidents.contracts import open_renewal_tasks
 from tomconsole.incidents.deskview import DeskView, desk_view, oncall_header
 from tomconsole.incidents.engine import IncidentEngine
 from tomconsole.incidents.model import Incident
@@ -61,6 +62,7 @@ if TYPE_CHECKING:  # the clients are imported only when something is polled (a C
 
 log = logging.getLogger(__name__)
 DROP_EVERY_S = 5.0  # the console looks into security.drop_folder this often
+CONTRACTS_EVERY_S = 60.0  # and at the contracts' notice dates this often
 
 
 READ_ONLY_BANNER = "read-only console: every action is refused and nothing is written (--read-only)"
@@ -143,6 +145,7 @@ class Engine:
                 if poll:
                     self.feed = FindingFeed(self.fleet, self.findings, config, clock)
         self._wall = wall
+        self._contracts_due = 0.0  # when to look at the contracts' notice dates next
         self.handoffs_written: list[str] = []  # handoff reports written at handover, for the face to say
         self.handoff_problem: str | None = None
         self._background = background
@@ -221,6 +224,9 @@ class Engine:
             await self.incidents.archive_due()
             if self.config.oncall.rotations:
                 await self._write_handoffs()
+            if self.config.contracts and time.monotonic() >= self._contracts_due:
+                self._contracts_due = time.monotonic() + CONTRACTS_EVERY_S
+                self._renewal_tasks()
         if self.findings is not None and not self.findings.store.read_only:
             await self._archive_findings()
             with contextlib.suppress(StoreError):  # reported by the store's listeners
@@ -235,6 +241,15 @@ class Engine:
                 # On its own task: a slow Alertmanager (up to its `timeout`) never holds up
                 # the inbox, `for:`, resolve and escalation that run every second.
                 self._sync = asyncio.create_task(self.alertmanager.sync_due(), name="alertmanager")
+
+    def _renewal_tasks(self) -> None:
+        """A contract's notice date is near: its task in the queue, once (incidents/contracts.py)."""
+        ie = self.incidents
+        assert ie is not None
+        ahead = timedelta(seconds=self.config.budget.renewal_notice)
+        with contextlib.suppress(StoreError):  # reported by the store's listeners
+            if open_renewal_tasks(ie.book, ie.store, self.config.contracts, self._wall(), ahead):
+                self._incidents_changed()
 
     async def _write_handoffs(self) -> None:
         """A shift ended: its handoff report to handoffs/ (incidents/handover.py), said once."""

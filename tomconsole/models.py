@@ -647,6 +647,26 @@ class TickOnboarding:
     by: str
 
 
+@dataclass(frozen=True, slots=True)
+class SpendEntry:
+    """Money spent against a budget line (date ISO, amount in the line's currency)."""
+
+    date: str
+    line: str
+    amount: float
+    vendor: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BookSpend:
+    """Spend booked against budget lines: one entry typed, or every row of a CSV (all or none)."""
+
+    entries: tuple[SpendEntry, ...]
+    by: str
+    source: str = "cli"  # where the entries came from: cli, or the CSV file's name
+
+
 Action = (
     Acknowledge
     | Resolve
@@ -670,4 +690,5 @@ Action = (
     | ChangeStep
     | OverrideOnCall
     | TickOnboarding
+    | BookSpend
 )

@@ -23,6 +23,7 @@ from tomconsole.cli import console as cli_console
 from tomconsole.cli import diag as cli_diag
 from tomconsole.cli import findings as cli_findings
 from tomconsole.cli import incidents as cli_incidents
+from tomconsole.cli import money as cli_money
 from tomconsole.cli import oncall as cli_oncall
 from tomconsole.cli import poll as cli_poll
 from tomconsole.cli import report as cli_report
@@ -144,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_oncall.add_parsers(command)
     cli_report.add_parsers(command)
     cli_team.add_parsers(command)
+    cli_money.add_parsers(command)
     return p
 
 
@@ -193,6 +195,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cli_findings.run(args, config, directory)
     if args.command == "team":
         return cli_team.run(args, config, directory)
+    if args.command in ("vendors", "contracts", "budget"):
+        return cli_money.run(args, config, directory)
     if args.command == "report":
         return cli_report.run(args, config, directory)
     if args.command == "oncall":

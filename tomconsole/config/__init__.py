@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 
 from tomconsole.config._yaml import (
     ConfigError,
@@ -46,6 +46,7 @@ from tomconsole.config.rules import (
 from tomconsole.config.security import SecurityConfig
 from tomconsole.config.ssh import HostConfig, SshDefaults
 from tomconsole.config.ui import Threshold, Thresholds
+from tomconsole.config.vendors import BudgetConfig, BudgetLine, Contract, Vendor, check_contracts
 from tomconsole.models import HostInfo
 from tomconsole.probes import BUILTIN_KINDS
 from tomconsole.probes.kinds import Kind
@@ -53,11 +54,14 @@ from tomconsole.probes.kinds import Kind
 __all__ = [
     "DAYS",
     "DEFAULT_RULES",
+    "BudgetConfig",
+    "BudgetLine",
     "ChangePolicy",
     "CheckConfig",
     "Config",
     "ConfigError",
     "ConfigIssue",
+    "Contract",
     "DatabaseConfig",
     "DiagnosticConfig",
     "Duration",
@@ -78,6 +82,7 @@ __all__ = [
     "Team",
     "Threshold",
     "Thresholds",
+    "Vendor",
     "Webhook",
     "Weekly",
     "data_dir",
@@ -114,6 +119,11 @@ class Config(Strict):
     allow_free_commands: bool = False  # a command typed in the console or on the CLI may run
     changes: ChangePolicy = ChangePolicy()
     oncall: OnCallConfig = OnCallConfig()
+    vendors: list[Vendor] = []
+    budget: BudgetConfig = BudgetConfig()
+    contracts: list[Contract] = []  # after vendors and budget: it names them
+
+    _contracts = field_validator("contracts")(check_contracts)
 
     @property
     def effective_diagnostics(self) -> list[DiagnosticConfig]:

@@ -24,6 +24,7 @@ from tomconsole.models import (
     Action,
     Assign,
     AttachDiagnostic,
+    BookSpend,
     ChangeStep,
     EndWindow,
     Escalate,
@@ -38,6 +39,7 @@ from tomconsole.models import (
     RanDiagnostic,
     Resolve,
     SetSeverity,
+    SpendEntry,
     TickOnboarding,
     Undo,
 )
@@ -153,6 +155,9 @@ def to_wire(action: Action) -> dict[str, Any]:
         ):
             name = _WIRE_NAME[type(action)]
             return {"action": name, "who": who, **{k: v for k, v in _fields(action).items() if k != "by"}}
+        case BookSpend():
+            entries = [_fields(e) for e in action.entries]
+            return {"action": "budget-add", "who": who, "source": action.source, "entries": entries}
         case ImportFindings():
             return {
                 "action": "import-findings",
@@ -250,6 +255,11 @@ def from_wire(req: dict[str, Any]) -> Action:
             if name == "onboarding-tick":
                 return TickOnboarding(**fields, by=who)
             return OverrideOnCall(**fields, by=who)
+        if name == "budget-add":
+            rows = req["entries"]
+            if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+                raise TypeError("entries is a list of entries")
+            return BookSpend(tuple(SpendEntry(**r) for r in rows), who, str(req.get("source") or "cli"))
         if name == "accept-host-key":
             return AcceptHostKey(str(req["host"]), str(req["fingerprint"]), str(req["key"]), who)
     except KeyError as exc:
@@ -360,7 +370,7 @@ def apply_action(
             inc = book.set_severity(action.incident, who, action.severity)
         case AttachDiagnostic():
             inc = book.attach_diagnostic(action)
-        case OverrideOnCall() | NewChange() | ChangeStep() | TickOnboarding():
+        case OverrideOnCall() | NewChange() | ChangeStep() | TickOnboarding() | BookSpend():
             if desk is None:
                 raise ValueError("the operations desk needs the store")
             return desk.apply(action)

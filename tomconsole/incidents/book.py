@@ -248,6 +248,8 @@ class IncidentBook(OperatorActions):
                     if inc.rule in self.policy.down_rules and inc.host:
                         self._suppress_host(inc.host, False)
                     continue
+            if inc.labels.get("kind") == "task":
+                continue  # a task waits for whoever picks it up: nobody is paged
             if inc.state is IncidentState.TRIGGERED and self.escalation():
                 due = datetime.fromisoformat(inc.opened_at) + self.policy.ack_within * (inc.escalations + 1)
                 if now >= due:

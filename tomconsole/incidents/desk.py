@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tomconsole.incidents.budget import add_entries, check_entry
 from tomconsole.incidents.changes import ChangeBook
 from tomconsole.incidents.oncall import OnCallBook
 from tomconsole.incidents.team import TeamBook
-from tomconsole.models import ChangeStep, NewChange, OverrideOnCall, TickOnboarding
+from tomconsole.models import BookSpend, ChangeStep, NewChange, OverrideOnCall, TickOnboarding
 
 
 @dataclass
@@ -18,8 +19,12 @@ class Desk:
     oncall: OnCallBook
     team: TeamBook
 
-    def apply(self, action: NewChange | ChangeStep | OverrideOnCall | TickOnboarding) -> dict[str, Any]:
+    def apply(
+        self, action: NewChange | ChangeStep | OverrideOnCall | TickOnboarding | BookSpend
+    ) -> dict[str, Any]:
         """Apply one desk action; ValueError says why it is refused."""
+        if isinstance(action, BookSpend):
+            return {"ok": True, "booked": self._book(action)}
         if isinstance(action, NewChange):
             return {"ok": True, "change": self.changes.new(action)}
         if isinstance(action, ChangeStep):
@@ -27,3 +32,23 @@ class Desk:
         if isinstance(action, OverrideOnCall):
             return {"ok": True, "override": self.oncall.override(action)}
         return {"ok": True, "tick": self.team.tick(action)}
+
+    def _book(self, action: BookSpend) -> int:
+        """Check every entry again (a request from the inbox is anyone's), then book them all."""
+        config, store = self.team.config, self.team.store
+        docs = []
+        for n, e in enumerate(action.entries, start=1):
+            row = {
+                "date": e.date,
+                "line": e.line,
+                "amount": str(e.amount),
+                "vendor": e.vendor,
+                "note": e.note,
+            }
+            try:
+                docs.append(check_entry(config, row))
+            except ValueError as exc:
+                raise ValueError(f"entry {n}: {exc}") from None
+        if not docs:
+            raise ValueError("no entries to book")
+        return add_entries(store, docs, action.by, self.team.now(), action.source)

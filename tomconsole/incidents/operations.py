@@ -210,6 +210,16 @@ class OperatorActions:
         self._save(inc, "open", who, None)
         return inc
 
+    def open_task(self, key: str, title: str, facts: str) -> Incident:
+        """A task in the queue (a contract's notice falling due): severity info, labelled
+        `kind: task`; it pages nobody and never escalates."""
+        inc = self._new(key, limited_text(title, "a title", MAX_TITLE), "info", None, None)
+        inc.labels["kind"] = "task"
+        inc.runbook = facts
+        inc.log(self.now(), "task opened", "tomconsole", facts)
+        self._save(inc, "task", "tomconsole", None)  # `task` is no notification event
+        return inc
+
     # -- incidents raised elsewhere (incidents/external.py) ---------------------------
 
     def open_external(
