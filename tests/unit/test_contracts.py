@@ -66,7 +66,8 @@ async def test_the_renewal_task_opens_once_on_its_day_and_pages_nobody(tmp_path:
         (task,) = eng.incidents.book.open()
         assert task.labels == {"kind": "task"} and task.severity == "info"
         assert task.title == (
-            "contract prosupport (Dell [b]EMC[/b]): give notice by 2026-10-02 or it renews by itself on 2026-12-31"
+            "contract prosupport (Dell [b]EMC[/b]): give notice by 2026-10-02"
+            " or it renews by itself on 2026-12-31"
         )
         clock[0] += timedelta(days=3)
         eng.tick()
