@@ -28,7 +28,7 @@ from tomconsole.findings.feed import FindingFeed
 from tomconsole.incidents import handover
 from tomconsole.incidents.actions import answer
 from tomconsole.incidents.book import AUDIT
-from tomconsole.incidents.contracts import open_renewal_tasks
+from tomconsole.incidents.contracts import LAPSED_CHECK, lapsed, open_renewal_tasks
 from tomconsole.incidents.deskview import DeskView, desk_view, oncall_header
 from tomconsole.incidents.engine import IncidentEngine
 from tomconsole.incidents.model import Incident
@@ -38,6 +38,7 @@ from tomconsole.models import (
     Acknowledge,
     Action,
     CancelQuery,
+    Finding,
     HostInfo,
     HostState,
     ImportFindings,
@@ -250,6 +251,35 @@ class Engine:
         with contextlib.suppress(StoreError):  # reported by the store's listeners
             if open_renewal_tasks(ie.book, ie.store, self.config.contracts, self._wall(), ahead):
                 self._incidents_changed()
+            if self.findings is not None and not self.findings.store.read_only:
+                self._lapsed_findings()
+
+    def _lapsed_findings(self) -> None:
+        """A contract that has ended while it still names a live host (and no other covers
+        it) is a finding on that host; it resolves when a contract covers the host again."""
+        book = self.findings
+        assert book is not None
+        hosts = [v.info for v in self.fleet.views.values() if v.info.kind == "host"]
+        found: dict[str, list[Finding]] = {}
+        for c, host in lapsed(self.config.contracts, hosts, self._wall().date()):
+            found.setdefault(host, []).append(
+                Finding(
+                    LAPSED_CHECK,
+                    "medium",
+                    f"contract {c.name} ({c.vendor}) ended {c.end.isoformat()}: no contract covers this host",
+                    f"{c.name} covers {c.covers}",
+                    obj=c.name,
+                    why="a failure here has no vendor support and no SLA",
+                    fix="renew the contract, or list the one that covers it now under contracts:",
+                )
+            )
+        listed = {
+            r["host"]
+            for r in book.records.values()
+            if r["scanner"] == "contracts" and r["state"] != "resolved"
+        }
+        for host in set(found) | listed:
+            book.merge(host, "contracts", found.get(host, []), judged=(LAPSED_CHECK,))
 
     async def _write_handoffs(self) -> None:
         """A shift ended: its handoff report to handoffs/ (incidents/handover.py), said once."""

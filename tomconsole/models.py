@@ -476,6 +476,16 @@ class Note:
 
 
 @dataclass(frozen=True, slots=True)
+class EngageVendor:
+    """The vendor is working on it: from now its SLA clock runs on the incident."""
+
+    incident: str
+    by: str
+    vendor: str
+    ref: str = ""  # the vendor's ticket reference
+
+
+@dataclass(frozen=True, slots=True)
 class SetSeverity:
     incident: str
     by: str
@@ -691,4 +701,5 @@ Action = (
     | OverrideOnCall
     | TickOnboarding
     | BookSpend
+    | EngageVendor
 )

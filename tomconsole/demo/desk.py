@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 from tomconsole.engine import Engine
-from tomconsole.models import ChangeStep, NewChange
+from tomconsole.models import BookSpend, ChangeStep, NewChange, SpendEntry
 
 
 async def seed_changes(engine: Engine, fleet_hosts: list[str]) -> None:
@@ -64,3 +64,14 @@ async def seed_changes(engine: Engine, fleet_hosts: list[str]) -> None:
         reply = await engine.act(change)
         if reply.get("ok") and submit:
             await engine.act(ChangeStep(reply["change"]["id"], "submit", change.by))
+    # the cloud bill, a little over plan every month this year (the Budget view flags it)
+    today = now.date()
+    bills = tuple(
+        SpendEntry(
+            f"{today.year}-{m:02d}-03", "cloud", 2100.0 + 15 * m, "AWS", f"invoice {today.year}-{m:02d}"
+        )
+        for m in range(1, today.month + 1)
+        if today.day >= 3 or m < today.month
+    )
+    if bills:
+        await engine.act(BookSpend(bills, "cho", "demo"))

@@ -245,7 +245,8 @@ class DemoFleet:
         self.known_hosts_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     def config_text(self, interval: float) -> str:
-        joined = (datetime.now(UTC) - timedelta(days=9)).date()  # a new member, one item overdue
+        today = datetime.now(UTC).date()
+        joined = today - timedelta(days=9)  # a new member, one item overdue
         out = [
             "# Written by `tomconsole fleet`: a simulated fleet on loopback.",
             "ssh:",
@@ -268,6 +269,26 @@ class DemoFleet:
             "    - {item: accounts and keys granted, within: 2d}",
             "    - {item: runbooks read, within: 7d}",
             "    - {item: shadowed an on-call shift, within: 21d}",
+            "vendors:",
+            "  - {name: Dell, support: '+49 69 9792 0000', portal: 'https://support.dell.example',"
+            " escalation: 'TAM Jana Novak'}",
+            "  - {name: PGExperts, support: 'support@pgexperts.example', escalation: '+1 555 0100'}",
+            "budget:",
+            "  lines:",
+            "    - {name: hardware-support, category: opex, owner: ana, planned: 900}",
+            "    - {name: database-support, category: opex, owner: ben, planned: 1500}",
+            "    - {name: cloud, category: opex, owner: cho, planned: 6000, per: quarter}",
+            "contracts:",
+            "  - {name: prosupport, vendor: Dell, covers: 'group:prod',"
+            f" start: {today - timedelta(days=300)}, end: {today + timedelta(days=65)}, notice: 30d,"
+            " auto_renew: true, cost: 12000, per: year,"
+            " sla_response: 4h, sla_resolution: 1d, budget_line: hardware-support}",
+            f"  - {{name: pg-24x7, vendor: PGExperts, covers: 'db:orders db:orders-replica tag:db',"
+            f" start: {today - timedelta(days=100)}, end: {today + timedelta(days=265)}, notice: 60d,"
+            " cost: 4500, per: quarter, sla_response: 1h, sla_resolution: 8h, budget_line: database-support}",
+            "  - {name: staging-care, vendor: Dell, covers: 'group:staging',"
+            f" start: {today - timedelta(days=400)}, end: {today - timedelta(days=35)},"
+            " cost: 3000, per: year}",
             "oncall:",
             "  rotations:",
             "    - {team: ops, members: [ana, ben, cho], handover_day: mon, handover_time: '09:00',"

@@ -27,6 +27,7 @@ from tomconsole.models import (
     BookSpend,
     ChangeStep,
     EndWindow,
+    EngageVendor,
     Escalate,
     ExtendWindow,
     Finding,
@@ -99,6 +100,14 @@ def to_wire(action: Action) -> dict[str, Any]:
             return {"action": "undo", "id": action.incident, "who": who, "what": action.what}
         case Note():
             return {"action": "note", "id": action.incident, "who": who, "text": action.text}
+        case EngageVendor():
+            return {
+                "action": "vendor",
+                "id": action.incident,
+                "who": who,
+                "vendor": action.vendor,
+                "ref": action.ref,
+            }
         case Assign():
             return {"action": "assign", "id": action.incident, "who": who, "to": action.to}
         case SetSeverity():
@@ -180,6 +189,8 @@ def from_wire(req: dict[str, Any]) -> Action:
             return Undo(str(req["id"]), who, str(req["what"]))
         if name == "note":
             return Note(str(req["id"]), who, str(req.get("text") or ""))
+        if name == "vendor":
+            return EngageVendor(str(req["id"]), who, str(req["vendor"]), str(req.get("ref") or ""))
         if name == "assign":
             return Assign(str(req["id"]), who, str(req.get("to") or ""))
         if name == "severity":
@@ -362,6 +373,8 @@ def apply_action(
             inc = book.undo(action.incident, who, action.what)
         case Note():
             inc = book.note(action.incident, who, action.text)
+        case EngageVendor():
+            inc = book.engage_vendor(action.incident, who, action.vendor, action.ref)
         case Assign():
             inc = book.assign(action.incident, who, action.to)
         case Escalate():

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from tomconsole.config import Contract
+from tomconsole.config import Config, Contract
 from tomconsole.incidents.changes import split_targets
+from tomconsole.incidents.model import Incident
 from tomconsole.models import HostInfo
 from tomconsole.store import Store
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from tomconsole.incidents.book import IncidentBook
 
 TASKS = "contract_tasks"
+LAPSED_CHECK = "contract-lapsed"  # the finding of a live host no contract in force covers
 
 
 def notice_date(c: Contract) -> date:
@@ -99,3 +101,76 @@ def open_renewal_tasks(
             store.put(TASKS, key, {"incident": inc.id, "at": now.isoformat()})
         out.append(Opened(c.name, inc.id))
     return out
+
+
+def _span(seconds: float) -> str:
+    s = int(max(0, seconds))
+    if s >= 86400:
+        return f"{s // 86400}d{s % 86400 // 3600}h"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m"
+
+
+def sla_facts(
+    c: Contract, vendor_contact: str, labels: dict[str, str], now: datetime
+) -> list[tuple[str, str]]:
+    """What an incident's screen says of the contract covering its target: the contract and
+    how to reach support; once the vendor is engaged, the time since against the SLA."""
+    out = [
+        ("contract", f"{c.name} ({c.vendor}) until {c.end.isoformat()}"),
+        ("support", vendor_contact or "-"),
+    ]
+    targets = [
+        f"response {_span(c.sla_response)}" if c.sla_response else "",
+        f"resolution {_span(c.sla_resolution)}" if c.sla_resolution else "",
+    ]
+    sla = ", ".join(t for t in targets if t) or "none in the contract"
+    engaged = labels.get("vendor_engaged_at")
+    if not engaged:
+        out.append(("SLA", f"{sla}; the clock starts when the vendor is engaged (V)"))
+        return out
+    waited = (now - datetime.fromisoformat(engaged)).total_seconds()
+    ref = labels.get("vendor_ref")
+    late = [
+        name
+        for name, limit in (("response", c.sla_response), ("resolution", c.sla_resolution))
+        if limit and waited > limit
+    ]
+    verdict = f"; BREACHED: {', '.join(late)}" if late else ""
+    out.append(
+        (
+            "SLA",
+            f"vendor engaged {_span(waited)} ago"
+            + (f" (ticket {ref})" if ref else "")
+            + f" of {sla}{verdict}",
+        )
+    )
+    return out
+
+
+def incident_contract(config: Config, inc: Incident, info: HostInfo | None, today: date) -> Contract | None:
+    """The contract in force covering the incident's target (the one ending last), if any."""
+    if not config.contracts or not inc.host:
+        return None
+    found = covering(config.contracts, inc.host, info, today)
+    return found[0] if found else None
+
+
+def incident_facts(
+    config: Config, inc: Incident, info: HostInfo | None, now: datetime
+) -> list[tuple[str, str]]:
+    """The contract lines of an incident's screen (none when no contract covers its target).
+    A resolved incident's SLA clock stops when it was resolved."""
+    c = incident_contract(config, inc, info, now.date())
+    if c is None:
+        return []
+    vendor = next((v for v in config.vendors if v.name == c.vendor), None)
+    contact = ""
+    if vendor is not None:
+        parts = [
+            vendor.support,
+            vendor.portal,
+            f"escalation: {vendor.escalation}" if vendor.escalation else "",
+        ]
+        contact = "; ".join(p for p in parts if p)
+    until = datetime.fromisoformat(inc.resolved_at) if inc.resolved_at else now
+    return sla_facts(c, contact, inc.labels, until)

@@ -8,12 +8,14 @@ redraw while it is shown); the header's on-call line has its own cheap `oncall_h
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from tomconsole.config import Config
+from tomconsole.config import Config, Contract, Vendor
+from tomconsole.incidents.budget import LineView, budget_view
 from tomconsole.incidents.changes import OPEN
+from tomconsole.incidents.contracts import covers, notice_date
 from tomconsole.incidents.desk import Desk
 from tomconsole.incidents.model import Incident
 from tomconsole.incidents.oncall import OnCallBook, Shift, rotation_shift
@@ -67,6 +69,18 @@ class MemberLine:
 
 
 @dataclass(frozen=True)
+class ContractLine:
+    """A contract as the Vendors view shows it: its vendor, how many known hosts it covers,
+    and where it stands (in force, notice due, ended, not yet)."""
+
+    contract: Contract
+    vendor: Vendor | None
+    hosts: int
+    state: str
+    notice: date
+
+
+@dataclass(frozen=True)
 class DeskView:
     changes: list[ChangeLine]
     oncall: list[OnCallLine]
@@ -75,6 +89,8 @@ class DeskView:
     coverage: list[Coverage]
     onboarding: list[Step]
     now: datetime
+    contracts: list[ContractLine] = field(default_factory=list)
+    budget: list[LineView] = field(default_factory=list)
 
 
 def oncall_header(oncall: OnCallBook, config: Config, now: datetime) -> tuple[str, str] | None:
@@ -119,7 +135,30 @@ def desk_view(
         coverage(config, next_week_people(config, now)),
         steps,
         now,
+        _contracts(config, hosts(), now.date()),
+        budget_view(config, desk.team.store, now.date()) if config.budget.lines else [],
     )
+
+
+def _contracts(config: Config, hosts: list[HostInfo], today: date) -> list[ContractLine]:
+    ahead = timedelta(seconds=config.budget.renewal_notice)
+    vendors = {v.name: v for v in config.vendors}
+    out = []
+    for c in config.contracts:
+        notice = notice_date(c)
+        if c.end < today:
+            state = "ended"
+        elif c.start > today:
+            state = "not yet"
+        elif notice - ahead <= today:
+            state = "notice due" if today <= notice else "past notice"
+        else:
+            state = "in force"
+        count = sum(
+            covers(c, h.key if h.kind == "db" else h.name, h) for h in hosts if h.kind in ("host", "db")
+        )
+        out.append(ContractLine(c, vendors.get(c.vendor), count, state, notice))
+    return sorted(out, key=lambda line: (line.contract.vendor, line.contract.end))
 
 
 def _changes(

@@ -147,6 +147,19 @@ class OperatorActions:
         self._save(inc, "note", who, before)
         return inc
 
+    def engage_vendor(self, incident_id: str, who: str, vendor: str, ref: str) -> Incident:
+        """The vendor has the case (ticket `ref`): when, which and the reference go on the
+        incident (its labels) and its timeline; the SLA clock runs from here."""
+        inc = self._get_open(incident_id, "engage a vendor on")
+        vendor = limited_text(vendor, "a vendor", 100)
+        ref = ref.strip()[:200]
+        before = inc.to_doc()
+        now = self.now()
+        inc.labels.update({"vendor": vendor, "vendor_engaged_at": now.isoformat(), "vendor_ref": ref})
+        inc.log(now, "vendor engaged", who, vendor + (f", ticket {ref}" if ref else ""))
+        self._save(inc, "vendor", who, before)
+        return inc
+
     def attach_diagnostic(self, a: AttachDiagnostic) -> Incident:
         """A diagnostic's output as a note: the headline as its text, the output beside it
         (cut at MAX_EVIDENCE, and marked so), kept exactly as the host gave it."""

@@ -25,6 +25,7 @@ from textual.message import Message
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from tomconsole.engine import Engine
+from tomconsole.incidents.contracts import incident_facts
 from tomconsole.incidents.engine import IncidentEngine
 from tomconsole.incidents.model import Incident
 from tomconsole.models import Undo, visible
@@ -398,7 +399,12 @@ class TomConsole(Acting, Commands, Troubleshooting, DeskActing):
             def changes_of(inc: Incident) -> list[dict[str, Any]]:
                 return [ie.changes.get(c) for c in ie.changes.during(inc, engine.host_info(inc.host or ""))]
 
-            self.push_screen(IncidentScreen(ie.book, engine.fleet, message.incident_id, changes_of))
+            def contract_of(inc: Incident) -> list[tuple[str, str]]:
+                return incident_facts(engine.config, inc, engine.host_info(inc.host or ""), engine.now())
+
+            self.push_screen(
+                IncidentScreen(ie.book, engine.fleet, message.incident_id, changes_of, contract_of)
+            )
 
     def on_tabbed_content_tab_activated(self, _event: TabbedContent.TabActivated) -> None:
         self._dirty = True  # the pane now shown may need what the last snapshot left out (the desk)

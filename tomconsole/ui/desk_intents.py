@@ -17,8 +17,9 @@ from textual.screen import Screen
 from tomconsole.config import parse_duration
 from tomconsole.engine import Engine
 from tomconsole.incidents.changes import RISKS, STEPS, split_targets
+from tomconsole.incidents.contracts import incident_contract
 from tomconsole.incidents.handoff import shift_report, shift_start
-from tomconsole.models import Action, ChangeStep, NewChange, OverrideOnCall, TickOnboarding
+from tomconsole.models import Action, ChangeStep, EngageVendor, NewChange, OverrideOnCall, TickOnboarding
 from tomconsole.ui.keys import KeyGate
 from tomconsole.ui.messages import ChangeOpened, DeskRequested
 from tomconsole.ui.panes.base import FilteredTablePane
@@ -139,6 +140,7 @@ class DeskActing(KeyGate):
             self._say(f"not done: {engine.incidents.store.banner or 'read-only'}", "error", 6)
             return
         problem = {
+            "vendor": self._engage_vendor,
             "new-change": self._new_change,
             "step": self._step,
             "override": self._override,
@@ -302,6 +304,32 @@ class DeskActing(KeyGate):
             ("Why", "ovr-why", "", "e.g. swap with ana, sick day"),
         ]
         self._ask(AskForm(title, fields, check), made)
+
+    def _engage_vendor(self, engine: Engine, incident: str | None) -> str | None:
+        ie = engine.incidents
+        inc = ie.book.incidents.get(incident or "") if ie is not None else None
+        if inc is None:
+            return f"no incident {incident}"
+        c = incident_contract(engine.config, inc, engine.host_info(inc.host or ""), engine.now().date())
+        if c is None:
+            return f"no contract in force covers {inc.host or inc.id}: contracts: in the config"
+        who = self.operator
+
+        def check(_v: dict[str, str]) -> tuple[str, str] | None:
+            return None
+
+        def made(v: dict[str, str] | None) -> None:
+            if v is not None:
+                self.act(EngageVendor(inc.id, who, c.vendor, v["vendor-ref"]))
+
+        title = Text(f"{inc.id}: ")
+        title.append_text(safe_text(c.vendor, style="bold"))
+        title.append(f" has the case (contract {c.name}); its SLA clock starts now")
+        self._ask(
+            AskForm(title, [("Ticket", "vendor-ref", "", "the vendor's ticket reference (optional)")], check),
+            made,
+        )
+        return None
 
     def _tick_item(self, _engine: Engine, key: str | None) -> str | None:
         member, _, item = (key or "").partition("|")

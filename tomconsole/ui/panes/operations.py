@@ -34,8 +34,8 @@ from tomconsole.ui.render import desk as r
 from tomconsole.ui.widgets.fleet_table import FleetTable, Row
 from tomconsole.ui.widgets.lines import show_text
 
-VIEWS = ("changes", "oncall", "team")
-TITLES = {"changes": "Changes", "oncall": "On call", "team": "Team"}
+VIEWS = ("changes", "oncall", "team", "vendors", "budget")
+TITLES = {"changes": "Changes", "oncall": "On call", "team": "Team", "vendors": "Vendors", "budget": "Budget"}
 SECTION = "§"  # a heading row's key: never a record's
 ONLY = {"new_change": "changes", "move": "changes", "override": "oncall", "tick": "team"}
 
@@ -77,6 +77,8 @@ class OperationsPane(FilteredTablePane):
         "changes": "n new  m move on  Enter record",
         "oncall": "o override",
         "team": "x tick the item under the cursor",
+        "vendors": "from the config; a notice due opens a task",
+        "budget": "to date; spend: tomconsole budget add | import FILE.csv",
     }
 
     def __init__(self, palette: Palette, **kw: object) -> None:
@@ -94,6 +96,8 @@ class OperationsPane(FilteredTablePane):
         yield FleetTable(r.CHANGE_COLUMNS, volatile=0, on_select=self.row_chosen, id="ops-changes")
         yield FleetTable(r.ONCALL_COLUMNS, volatile=0, id="ops-oncall")
         yield FleetTable(r.TEAM_COLUMNS, volatile=0, on_select=self.row_chosen, id="ops-team")
+        yield FleetTable(r.VENDOR_COLUMNS, volatile=0, id="ops-vendors")
+        yield FleetTable(r.BUDGET_COLUMNS, volatile=0, id="ops-budget")
         yield Static(classes="pane-status")
 
     def on_mount(self) -> None:
@@ -157,7 +161,13 @@ class OperationsPane(FilteredTablePane):
             why = "reading the desk..." if store is not None else "the operations desk needs a data directory"
             self.set_status(Text(f" {why}", style=self.palette.faint))
             return
-        rows = {"changes": self._change_rows, "oncall": self._oncall_rows, "team": self._team_rows}[self.view]
+        rows = {
+            "changes": self._change_rows,
+            "oncall": self._oncall_rows,
+            "team": self._team_rows,
+            "vendors": self._vendor_rows,
+            "budget": self._budget_rows,
+        }[self.view]
         picked = [row for row in rows(desk) if self._matches(row)]
         # a heading with nothing left under it (a filter took its rows) goes too
         picked = [
@@ -185,6 +195,10 @@ class OperationsPane(FilteredTablePane):
             )
         elif self.view == "oncall" and not desk.oncall:
             status.append("no rotation: oncall.rotations in the config", style=self.palette.faint)
+        elif self.view == "vendors" and not desk.contracts:
+            status.append("no contracts: vendors: and contracts: in the config", style=self.palette.faint)
+        elif self.view == "budget" and not desk.budget:
+            status.append("no budget lines: budget.lines in the config", style=self.palette.faint)
         if self.query_text:
             status.append(f"filter: {self.query_text}", style=self.palette.faint)
         self.set_status(status)
@@ -269,6 +283,27 @@ class OperationsPane(FilteredTablePane):
             token = (repr(s), s.overdue(now), gen)
             rows.append(Row(f"step|{s.member}|{s.item}", token, partial(r.step_cells, s, now, p)))
         return rows
+
+    def _vendor_rows(self, desk: DeskView) -> list[Row]:
+        p, gen = self.palette, self._generation
+        rows: list[Row] = []
+        vendor = None
+        for line in desk.contracts:
+            if line.contract.vendor != vendor:
+                vendor = line.contract.vendor
+                rows.append(
+                    Row(f"{SECTION}{vendor}", (repr(line.vendor), gen), partial(r.vendor_heading, line, p))
+                )
+            rows.append(
+                Row(f"contract|{line.contract.name}", (repr(line), gen), partial(r.contract_cells, line, p))
+            )
+        return rows
+
+    def _budget_rows(self, desk: DeskView) -> list[Row]:
+        p, gen = self.palette, self._generation
+        return [
+            Row(f"line|{v.line.name}", (repr(v), gen), partial(r.budget_cells, v, p)) for v in desk.budget
+        ]
 
     # -- intents ------------------------------------------------------------------------
 

@@ -8,7 +8,8 @@ from datetime import datetime
 
 from rich.text import Text
 
-from tomconsole.incidents.deskview import ChangeLine, MemberLine, OnCallLine
+from tomconsole.incidents.budget import LineView
+from tomconsole.incidents.deskview import ChangeLine, ContractLine, MemberLine, OnCallLine
 from tomconsole.incidents.team import Coverage, Step
 from tomconsole.ui.palette import Palette
 from tomconsole.ui.text import safe_text
@@ -180,3 +181,89 @@ def step_cells(s: Step, now: datetime, p: Palette) -> tuple[Text, ...]:
     else:
         status = Text("to do")
     return (safe_text(s.member), safe_text(s.item), Text(f"due {s.due.astimezone():%b %d}"), status)
+
+
+VENDOR_COLUMNS = (
+    Column("contract", "Contract", 12, flex=True, max_width=40),
+    Column("covers", "Covers", 10, flex=True, max_width=40, drop=3),
+    Column("hosts", "Hosts", 5, right=True, drop=4),
+    Column("end", "Ends", 10),
+    Column("notice", "Notice by", 10),
+    Column("cost", "Cost", 14, right=True, drop=2),
+    Column("sla", "SLA", 9, drop=5),
+    Column("state", "State", 11),
+)
+BUDGET_COLUMNS = (
+    Column("line", "Line", 12, flex=True, max_width=40),
+    Column("owner", "Owner", 8, drop=4),
+    Column("planned", "Plan year", 11, right=True, drop=3),
+    Column("to_date", "Plan to date", 12, right=True),
+    Column("actual", "Actual", 11, right=True),
+    Column("variance", "Variance", 11, right=True),
+    Column("forecast", "Forecast", 11, right=True, drop=2),
+    Column("flag", "", 9, drop=1),
+)
+
+
+def _hours(seconds: float | None) -> str:
+    if not seconds:
+        return "-"
+    return f"{seconds / 86400:g}d" if seconds >= 86400 else f"{seconds / 3600:g}h"
+
+
+def vendor_heading(line: ContractLine, p: Palette) -> tuple[Text]:
+    """A vendor's row across the table: its name and how to reach it."""
+    v = line.vendor
+    head = Text("▸ ", style="bold")
+    head.append_text(safe_text(line.contract.vendor, style="bold"))
+    if v is not None:
+        for label, value in (("support", v.support), ("portal", v.portal), ("escalation", v.escalation)):
+            if value:
+                head.append(f"  {label} ", style=p.faint)
+                head.append_text(safe_text(value))
+    return (head,)
+
+
+def contract_cells(line: ContractLine, p: Palette) -> tuple[Text, ...]:
+    c = line.contract
+    style = {
+        "notice due": f"bold {p.warn}",
+        "past notice": f"bold {p.crit}",
+        "ended": f"bold {p.crit}" if line.hosts else p.muted,
+        "in force": p.ok,
+    }.get(line.state, "")
+    state = line.state + (" (renews)" if c.auto_renew and line.state in ("notice due", "past notice") else "")
+    sla = (
+        "/".join(_hours(s) for s in (c.sla_response, c.sla_resolution))
+        if c.sla_response or c.sla_resolution
+        else "-"
+    )
+    return (
+        safe_text(c.name),
+        safe_text(c.covers),
+        Text(str(line.hosts), justify="right"),
+        Text(c.end.isoformat()),
+        Text(line.notice.isoformat()),
+        Text(f"{c.cost:,.0f} {c.currency}/{c.per[0]}", justify="right"),
+        Text(sla),
+        Text(state, style=style),
+    )
+
+
+def budget_cells(v: LineView, p: Palette) -> tuple[Text, ...]:
+    def money(x: float) -> Text:
+        return Text(f"{x:,.0f}", justify="right")
+
+    variance = Text(
+        f"{v.variance:+,.0f}", justify="right", style=f"bold {p.crit}" if v.variance > 0 else p.ok
+    )
+    return (
+        safe_text(v.line.name),
+        safe_text(v.line.owner or "-"),
+        money(v.planned_year),
+        money(v.planned_to_date),
+        money(v.actual_to_date),
+        variance,
+        money(v.forecast),
+        Text("OVER PLAN", style=f"bold {p.crit}") if v.over else Text(v.line.currency, style=p.faint),
+    )

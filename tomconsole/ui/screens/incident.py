@@ -24,6 +24,7 @@ from tomconsole.ui.messages import (
     TRIAGE_COMMANDS,
     ActionRequested,
     ChangeOpened,
+    DeskRequested,
     DiagnosticsRequested,
     HostOpened,
     IncidentExportRequested,
@@ -62,11 +63,17 @@ class IncidentScreen(Screen[None]):
         *TRIAGE_BINDINGS,
         Binding("d", "diagnostics", "Diagnostics", show=False),  # in ? and ctrl+p: the footer is full
         Binding("c", "change", "The change it came during", show=False),
+        Binding("V", "vendor", "Vendor engaged (starts the SLA clock)", show=False),
     ]
     NAMED_COMMANDS = (
         *TRIAGE_COMMANDS,
         ("Diagnostics on incident's host", "run one; n in its output attaches it here", "diagnostics"),
         ("Show incident's change", "the change running on its target when it opened", "change"),
+        (
+            "Vendor engaged",
+            "the covering contract's vendor has the case: its ticket, the SLA clock",
+            "vendor",
+        ),
     )
 
     def action_diagnostics(self) -> None:
@@ -82,12 +89,18 @@ class IncidentScreen(Screen[None]):
         fleet: FleetState,
         incident_id: str,
         changes_of: Callable[[Incident], list[dict[str, Any]]] | None = None,
+        contract_of: Callable[[Incident], list[tuple[str, str]]] | None = None,
     ) -> None:
-        """`changes_of(incident)`: the change records it came during (none without a desk)."""
+        """`changes_of(incident)`: the change records it came during (none without a desk);
+        `contract_of(incident)`: the facts of the contract covering its target (its SLA)."""
         super().__init__()
         self.book, self.fleet, self.incident_id = book, fleet, incident_id
         self.changes_of = changes_of
+        self.contract_of = contract_of
         self._changes: list[str] = []
+
+    def action_vendor(self) -> None:
+        send(self, DeskRequested("vendor", self.incident_id))
 
     def action_change(self) -> None:
         if not self._changes:
@@ -144,6 +157,7 @@ class IncidentScreen(Screen[None]):
             ("assignee", inc.assignee),
             ("runbook", inc.runbook),
             ("during", self._during(inc)),
+            *(self.contract_of(inc) if self.contract_of is not None else []),
         ):
             facts.append(f"{label}: ", style=faint)
             facts.append_text(safe_text(value or "-"))
