@@ -334,6 +334,8 @@ class Engine:
             await self.alertmanager.close()
         if self.store is not None:
             with contextlib.suppress(StoreError):  # already reported by the store's listeners
+                if self.incidents is not None:
+                    self.incidents.uptime.flush()  # the last second's transitions
                 await self.store.durable()
             self.store.close()
 

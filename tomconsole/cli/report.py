@@ -8,13 +8,19 @@ the current on-call shift of the first rotation, else twelve hours ago.
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tomconsole.cli.incidents import Command, reader
 from tomconsole.cli.output import EXIT_OK, EXIT_USAGE, error, say
 from tomconsole.config import Config, parse_duration
+from tomconsole.incidents.availability import TABLE as TRANSITIONS
+from tomconsole.incidents.budget import budget_view
 from tomconsole.incidents.handoff import shift_report, shift_start
+from tomconsole.incidents.ops_render import csv_rows, markdown
+from tomconsole.incidents.ops_report import last_day, month_bounds, ops_report
 
 
 def add_parsers(command: Command) -> None:
@@ -25,6 +31,13 @@ def add_parsers(command: Command) -> None:
         "--since", help="from: ISO 8601, or how long ago (12h); default: the current shift's start"
     )
     h.add_argument("--until", help="to: ISO 8601 (default: now)")
+    o = command(
+        "ops", "a month in figures: availability, incidents, MTTA/MTTR, changes, findings, budget", sub
+    )
+    o.add_argument("--month", required=True, help="the month: YYYY-MM")
+    o.add_argument(
+        "--format", choices=("markdown", "json", "csv"), default="markdown", help="markdown, json or csv"
+    )
 
 
 def _at(text: str, now: datetime) -> datetime:
@@ -42,6 +55,8 @@ def _at(text: str, now: datetime) -> datetime:
 
 
 def run(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
+    if args.report_command == "ops":
+        return _ops(args, config, data_dir)
     now = datetime.now(UTC)
     engine = reader(config, data_dir)
     try:
@@ -56,4 +71,40 @@ def run(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
     finally:
         engine.close()
     say(text.rstrip("\n"))
+    return EXIT_OK
+
+
+def _ops(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
+    """`report ops --month`: gathered from the store (read-only, no lock), then rendered."""
+    try:
+        month_bounds(args.month)
+    except ValueError as exc:
+        return error(f"report ops: {exc}", EXIT_USAGE)
+    engine = reader(config, data_dir)
+    try:
+        ie = engine.incidents
+        assert ie is not None
+        incidents = list(ie.book.incidents.values())
+        severity = {i.id: i.severity for i in incidents}
+        links = ie.changes.links(incidents, engine.host_info)
+        critical = {c for inc, found in links.items() if severity[inc] == "critical" for c in found}
+        report = ops_report(
+            args.month,
+            incidents,
+            ie.store.all(TRANSITIONS),
+            ie.changes.listing(),
+            critical,
+            engine.findings.listing(everything=True) if engine.findings is not None else [],
+            budget_view(config, ie.store, last_day(args.month)) if config.budget.lines else [],
+            config.contracts,
+            timedelta(seconds=config.budget.renewal_notice),
+        )
+    finally:
+        engine.close()
+    if args.format == "json":
+        print(json.dumps(report, indent=2))
+    elif args.format == "csv":
+        sys.stdout.write(csv_rows(report))
+    else:
+        say(markdown(report).rstrip("\n"))
     return EXIT_OK

@@ -14,6 +14,7 @@ from typing import Any
 
 from tomconsole.config import Config
 from tomconsole.incidents.actions import answer, from_wire
+from tomconsole.incidents.availability import Recorder
 from tomconsole.incidents.book import IncidentBook, Policy, write_archive
 from tomconsole.incidents.changes import ChangeBook
 from tomconsole.incidents.desk import Desk
@@ -77,6 +78,7 @@ class IncidentEngine:
         self.book.on_call = self.oncall.people_now if config.oncall.rotations else None
         self.desk = Desk(self.changes, self.oncall, TeamBook(store, config, now=wall))
         self.notifier = Notifier(store, config.notifications, store.directory, now=wall)
+        self.uptime = Recorder(store)  # up/down transitions, for availability (incidents/availability.py)
         self._mono = mono
         self._archive_after = timedelta(seconds=config.incidents.archive_after)
         self._next_archive = mono()
@@ -142,6 +144,8 @@ class IncidentEngine:
         if self.store.read_only:
             return  # another console owns the incidents; this one only shows them
         self._looked[row.info.key] = (row.version, row.state)
+        if row.info.kind == "host":
+            self.uptime.see(row.info.name, row.info.group, row.state, self._wall())
         source = self.fleet.sources.get(row.info.source)
         if source is not None and source.state is not SourceState.UP and row.info.kind != "source":
             return  # its source is down: one source-down alert, not one stale alert per host
@@ -208,6 +212,7 @@ class IncidentEngine:
     def _tick(self) -> None:
         if self.store.read_only:
             return
+        self.uptime.flush()
         for status in list(self.fleet.sources.values()):
             self._evaluate(_source_row(status))
         for provide in self.extra_rows:

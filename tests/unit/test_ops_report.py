@@ -1,0 +1,118 @@
+"""The monthly operations report for a scripted November 2026, every figure compared with a
+value worked out by hand in the comments; and availability from recorded transitions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tomconsole.incidents.availability import Recorder, by_group, uptimes
+from tomconsole.incidents.model import Incident, IncidentState
+from tomconsole.incidents.ops_render import csv_rows, markdown
+from tomconsole.incidents.ops_report import month_bounds, ops_report
+from tomconsole.models import HostState
+from tomconsole.store import Store
+
+H = 3600.0
+
+
+def at(day: int, hh: int = 0, mm: int = 0, month: int = 11) -> str:
+    return datetime(2026, month, day, hh, mm, tzinfo=UTC).isoformat()
+
+
+TRANSITIONS = [
+    # web-01: up from before the month, down 10 Nov 00:00-06:00: 714 h up, 6 h down of 720
+    {"host": "web-01", "group": "prod", "state": "up", "at": at(31, month=10)},
+    {"host": "web-01", "group": "prod", "state": "down", "at": at(10)},
+    {"host": "web-01", "group": "prod", "state": "up", "at": at(10, 6)},
+    # db-01: first seen 16 Nov (nothing known before); 12 h unknown on the 20th: 348 h up
+    {"host": "db-01", "group": "prod", "state": "up", "at": at(16)},
+    {"host": "db-01", "group": "prod", "state": "unknown", "at": at(20)},
+    {"host": "db-01", "group": "prod", "state": "up", "at": at(20, 12)},
+]
+
+
+def inc(i: str, sev: str, rule: str, opened: str, acked: str | None, resolved: str | None) -> Incident:
+    x = Incident(i, i, f"{rule} [b]x[/b]", sev, "web-01", rule, opened_at=opened)
+    x.acknowledged_at, x.resolved_at = acked, resolved
+    x.state = IncidentState.RESOLVED if resolved else IncidentState.TRIGGERED
+    return x
+
+
+INCIDENTS = [
+    inc("A", "critical", "host-down", at(10), at(10, 0, 5), at(10, 6, 10)),  # MTTA 300 s, MTTR 22,200 s
+    inc("B", "major", "cpu-high", at(12, 10), at(12, 10, 30), at(12, 12)),  # 1,800 s and 7,200 s
+    inc("C", "minor", "cpu-high", at(20), None, at(20, 1)),  # never acknowledged; 3,600 s
+    inc("D", "major", "cpu-high", at(31, month=10), None, None),  # opened in October: not counted
+]
+TASK = inc("E", "info", "", at(3), None, None)
+TASK.labels["kind"] = "task"
+
+CHANGES = [
+    {"id": "CHG-1", "state": "completed", "started_at": at(5), "ended_at": at(5, 1)},
+    {"id": "CHG-2", "state": "rolled_back", "started_at": at(10), "ended_at": at(10, 2)},
+    {"id": "CHG-3", "state": "completed", "started_at": at(9), "ended_at": at(9, 1)},  # a critical during it
+    {"id": "CHG-4", "state": "completed", "started_at": at(31, 23, month=10), "ended_at": at(1, 1)},
+    {"id": "CHG-5", "state": "submitted"},
+]
+FINDINGS = [
+    {"first_seen": at(2), "resolved_at": at(25), "accepted": None},
+    {"first_seen": at(3), "resolved_at": None, "accepted": {"at": at(4), "until": at(4, month=12)}},
+    {"first_seen": at(1, month=10), "resolved_at": None, "accepted": {"at": at(2, month=10)}},
+]
+
+
+def test_availability_from_a_scripted_sequence_of_transitions() -> None:
+    start, end = month_bounds("2026-11")
+    web, db = sorted(uptimes(TRANSITIONS, start, end), key=lambda u: u.host, reverse=True)
+    assert (web.up, web.down, web.unknown) == (714 * H, 6 * H, 0)
+    assert web.availability == pytest.approx(714 / 720)
+    assert (db.up, db.down, db.unknown) == (348 * H, 0, 12 * H) and db.availability == 1.0
+    (prod,) = by_group([web, db])
+    assert prod.availability == pytest.approx(1062 / 1068)  # (714 + 348) / (714 + 348 + 6)
+
+
+def test_the_report_for_a_scripted_month() -> None:
+    r = ops_report(
+        "2026-11", [*INCIDENTS, TASK], TRANSITIONS, CHANGES, {"CHG-3"}, FINDINGS, [], [], timedelta(days=60)
+    )
+    groups = {g["group"]: g for g in r["availability"]["groups"]}
+    assert groups["prod"]["availability_pct"] == pytest.approx(99.438, abs=0.001)
+    hosts = {h["host"]: h for h in r["availability"]["hosts"]}
+    assert (
+        hosts["web-01"]["availability_pct"] == pytest.approx(99.167, abs=0.001)
+        and hosts["web-01"]["down_s"] == 21600
+    )
+    i = r["incidents"]
+    assert i["opened"] == 3 and i["by_severity"] == {"critical": 1, "major": 1, "minor": 1, "info": 0}
+    assert i["mtta"] == {"n": 2, "median_s": 1050.0, "p90_s": 1800.0}  # (300 + 1800) / 2; nearest rank 2 of 2
+    assert i["mttr"] == {"n": 3, "median_s": 7200.0, "p90_s": 22200.0}  # 3600, 7200, 22200
+    assert i["noisiest_rules"] == [
+        {"rule": "cpu-high", "incidents": 2},
+        {"rule": "host-down", "incidents": 1},
+    ]
+    c = r["changes"]
+    assert (c["run"], c["ended"]) == (3, 4)  # CHG-4 ran from October, ended in November
+    assert c["failed_or_critical"] == ["CHG-2", "CHG-3"] and c["failure_rate_pct"] == 50.0
+    assert r["findings"] == {"how": r["findings"]["how"], "opened": 2, "accepted": 1, "fixed": 1}
+    text = markdown(r)
+    assert "| prod | 99.438 % | 6h00m |" in text and "- MTTA: median 17m30s, p90 30m00s (over 2)" in text
+    assert "- Change failure rate: 50 % (CHG-2, CHG-3)" in text
+    assert "availability,web-01,availability_pct,99.167" in csv_rows(r).replace("\r\n", "\n")
+
+
+def test_transitions_are_recorded_on_change_only_and_read_back(tmp_path: Path) -> None:
+    t0 = datetime(2026, 11, 1, tzinfo=UTC)
+    with Store(tmp_path) as store:
+        rec = Recorder(store)
+        assert rec.see("web-01", "prod", HostState.UP, t0)
+        assert not rec.see("web-01", "prod", HostState.UP, t0 + timedelta(seconds=2))
+        assert rec.see("web-01", "prod", HostState.TIMEOUT, t0 + timedelta(hours=1))
+        assert not rec.see("web-01", "prod", HostState.UNREACHABLE, t0 + timedelta(hours=2))  # still down
+        rec.flush()
+    with Store(tmp_path) as store:
+        again = Recorder(store)  # a restart: the last state is known, nothing is written twice
+        assert not again.see("web-01", "prod", HostState.UNREACHABLE, t0 + timedelta(hours=3))
+        assert [d["state"] for d in sorted(store.all("transitions"), key=lambda d: d["at"])] == ["up", "down"]
