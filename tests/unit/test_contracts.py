@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tomconsole.config import Config
 from tomconsole.engine import Engine
-from tomconsole.incidents.contracts import covering, lapsed, notice_date
+from tomconsole.incidents.contracts import covering, host_contract, lapsed, notice_date
 from tomconsole.models import HostInfo
 
 CONFIG = {
@@ -81,3 +81,12 @@ async def test_the_renewal_task_opens_once_on_its_day_and_pages_nobody(tmp_path:
         assert again.incidents is not None and again.incidents.book.open() == []
     finally:
         await again.stop()
+
+
+def test_a_host_screen_line_names_the_contract_its_sla_and_support() -> None:
+    cfg = Config.model_validate(
+        {**CONFIG, "contracts": [{**CONFIG["contracts"][0], "sla_response": "4h", "sla_resolution": "1d"}]}
+    )
+    line = host_contract(cfg, "db-01", DB01, date(2026, 6, 1))
+    assert line == "prosupport (Dell [b]EMC[/b]) until 2026-12-31, SLA 4h00m/1d0h; support +49 69 9792 0000"
+    assert host_contract(cfg, "db-01", DB01, date(2027, 1, 1)) is None  # ended: none covers it

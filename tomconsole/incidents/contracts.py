@@ -174,3 +174,15 @@ def incident_facts(
         contact = "; ".join(p for p in parts if p)
     until = datetime.fromisoformat(inc.resolved_at) if inc.resolved_at else now
     return sla_facts(c, contact, inc.labels, until)
+
+
+def host_contract(config: Config, host: str, info: HostInfo | None, today: date) -> str | None:
+    """`prosupport (Dell) until 2026-12-31, SLA 4h/1d; support +49 ...` for a host's screen."""
+    found = covering(config.contracts, host, info, today)
+    if not found:
+        return None
+    c = found[0]
+    vendor = next((v for v in config.vendors if v.name == c.vendor), None)
+    sla = "/".join(_span(s) for s in (c.sla_response, c.sla_resolution) if s) or "no SLA"
+    contact = f"; support {vendor.support}" if vendor is not None and vendor.support else ""
+    return f"{c.name} ({c.vendor}) until {c.end.isoformat()}, SLA {sla}{contact}"

@@ -25,7 +25,7 @@ from textual.message import Message
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from tomconsole.engine import Engine
-from tomconsole.incidents.contracts import incident_facts
+from tomconsole.incidents.contracts import host_contract, incident_facts
 from tomconsole.incidents.engine import IncidentEngine
 from tomconsole.incidents.model import Incident
 from tomconsole.models import Undo, visible
@@ -446,8 +446,14 @@ class TomConsole(Acting, Commands, Troubleshooting, DeskActing):
                     self.engine.troubleshooter.processes
                     if message.name in self.engine.troubleshooter.hosts
                     else None,
+                    self._host_contract if self.engine.config.contracts else None,
                 )
             )
+
+    def _host_contract(self, host: str) -> str | None:
+        engine = self.engine
+        assert engine is not None
+        return host_contract(engine.config, host, engine.host_info(host), engine.now().date())
 
     def on_check_opened(self, message: CheckOpened) -> None:
         if self.engine is not None and self.engine.fleet.row(message.key) is not None:

@@ -6,6 +6,8 @@ host's diagnostics."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -92,10 +94,13 @@ class HostScreen(Screen[None]):
         thresholds: Thresholds,
         palette: Palette,
         processes: Processes | None = None,
+        contract: Callable[[str], str | None] | None = None,
     ) -> None:
-        """`processes(host, by)`: the host's top processes now (None: none are shown)."""
+        """`processes(host, by)`: the host's top processes now (None: none are shown);
+        `contract(host)`: the contract covering it, in words (None: none covers it)."""
         super().__init__()
         self.processes = processes
+        self.contract = contract
         self.fleet = fleet
         self.host_name = name
         self.thresholds = thresholds
@@ -199,6 +204,8 @@ class HostScreen(Screen[None]):
             ("tags", ", ".join(row.info.tags)),
             ("sampled", f"{fmt.duration(row.age_s)} ago" if row.age_s is not None else None),
         ]
+        if self.contract is not None:
+            pairs.append(("contract", self.contract(row.info.name) or "none covers it"))
         width = self.size.width - 4  # the body's padding and a scrollbar, shown or not yet: stable
         facts.append_text(facts_text(pairs, width, self.palette.faint))
         lv = levels(row, self.thresholds)
