@@ -28,6 +28,7 @@ from tomconsole.findings.feed import FindingFeed
 from tomconsole.incidents import handover
 from tomconsole.incidents.actions import answer
 from tomconsole.incidents.book import AUDIT
+from tomconsole.incidents.commercial import with_stored
 from tomconsole.incidents.contracts import LAPSED_CHECK, lapsed, open_renewal_tasks
 from tomconsole.incidents.deskview import DeskView, desk_view, oncall_header
 from tomconsole.incidents.engine import IncidentEngine
@@ -37,6 +38,8 @@ from tomconsole.models import (
     AcceptRisk,
     Acknowledge,
     Action,
+    AddContract,
+    AddVendor,
     CancelQuery,
     Finding,
     HostInfo,
@@ -111,6 +114,7 @@ class Engine:
         config's. `poll=False` (a CLI command) builds no sources and no clients: the fleet
         holds the configured hosts, for names, and nothing is collected."""
         self.config = config
+        self.base_config = config  # the file's; `config` adds what the store holds (vendors, contracts)
         if sources is None and poll:
             from tomconsole.collectors.sources import from_config
 
@@ -137,6 +141,7 @@ class Engine:
                 self.store_error, self.store_problem = exc, f"incidents unavailable: {exc}"
             else:
                 self.incidents = IncidentEngine(self.fleet, config, self.store, wall=wall)
+                self.config = with_stored(config, self.store)  # vendors and contracts added from the shell
                 self.findings = FindingBook(
                     self.store, wall, config.security.incident_severity, infos=self.host_info
                 )
@@ -225,9 +230,12 @@ class Engine:
             await self.incidents.archive_due()
             if self.config.oncall.rotations:
                 await self._write_handoffs()
-            if self.config.contracts and time.monotonic() >= self._contracts_due:
+            if time.monotonic() >= self._contracts_due:
                 self._contracts_due = time.monotonic() + CONTRACTS_EVERY_S
-                self._renewal_tasks()
+                # one added from the shell through the inbox, or by the console that acts
+                self.config = with_stored(self.base_config, self.incidents.store)
+                if self.config.contracts:
+                    self._renewal_tasks()
         if self.findings is not None and not self.findings.store.read_only:
             await self._archive_findings()
             with contextlib.suppress(StoreError):  # reported by the store's listeners
@@ -442,6 +450,8 @@ class Engine:
             await eng.store.durable()
         except StoreError as exc:
             return {"ok": False, "error": f"not saved: {exc}", "not_saved": True}
+        if isinstance(action, AddVendor | AddContract) and reply.get("ok"):
+            self.config = with_stored(self.base_config, eng.store)
         if isinstance(action, Acknowledge) and reply.get("ok") and self.alertmanager is not None:
             reply.update(await self.alertmanager.after_ack(action.incident))  # the ack stands either way
         return reply

@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 # -- untrusted text ---------------------------------------------------------------------
 # Text from hosts, databases, scanners, files and the store may hold anything. One rule says
@@ -658,6 +659,22 @@ class TickOnboarding:
 
 
 @dataclass(frozen=True, slots=True)
+class AddVendor:
+    """A vendor kept in the store (its fields as the config's `vendors:` items have them)."""
+
+    fields: tuple[tuple[str, Any], ...]
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class AddContract:
+    """A contract kept in the store (its fields as the config's `contracts:` items have them)."""
+
+    fields: tuple[tuple[str, Any], ...]
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
 class SpendEntry:
     """Money spent against a budget line (date ISO, amount in the line's currency)."""
 
@@ -702,4 +719,6 @@ Action = (
     | TickOnboarding
     | BookSpend
     | EngageVendor
+    | AddVendor
+    | AddContract
 )

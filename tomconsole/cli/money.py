@@ -1,13 +1,17 @@
 """`tomconsole vendors|contracts|budget ...`: who supports what, on which terms, and the money.
 
     vendors [--format table|json]
+    vendors add --name N [--support S] [--portal URL] [--escalation E]
     contracts [--format table|json]               every contract, its notice date, what it covers
+    contracts add --name N --vendor V --covers 'group:prod' --start D --end D [--notice 90d]
+                  [--auto-renew] [--cost N --per month|quarter|year --currency EUR]
+                  [--sla-response 4h] [--sla-resolution 1d] [--budget-line L]
     budget list [--format table|json]             planned, actual, variance, forecast per line
     budget add --date D --line L --amount N [--vendor V] [--note T]
     budget import FILE.csv                        date,line,amount[,vendor,note]: all rows or none
 
-Vendors and contracts come from the config. Spend is booked as an audited action through
-the store, or the console's inbox when a console holds it (as every write from the shell).
+Vendors and contracts come from the config and from the store (added here). Every write is
+an audited action through the store, or the console's inbox when a console holds it.
 """
 
 from __future__ import annotations
@@ -22,17 +26,38 @@ from tomconsole.cli.output import EXIT_OK, EXIT_USAGE, error, safe, say
 from tomconsole.config import Config
 from tomconsole.incidents.budget import budget_view, check_entry, parse_csv
 from tomconsole.incidents.contracts import notice_date
-from tomconsole.models import BookSpend, SpendEntry
+from tomconsole.models import AddContract, AddVendor, BookSpend, SpendEntry
 
 MAX_CSV_BYTES = 16 * 1024 * 1024
 
 
 def add_parsers(command: Command) -> None:
     fmt = {"choices": ("table", "json"), "default": "table", "help": "table for people, json"}
-    v = command("vendors", "vendors: support contacts, portals, escalation")
+    v = command("vendors", "vendors: support contacts, portals, escalation (vendors add: a new one)")
     v.add_argument("--format", **fmt)  # type: ignore[arg-type]
-    c = command("contracts", "contracts: what each covers, its end, notice date and cost")
+    vsub = v.add_subparsers(dest="vendors_command", metavar="ACTION")
+    va = command("add", "a vendor, kept in the store", vsub)
+    va.add_argument("--name", required=True, help="the vendor's name")
+    va.add_argument("--support", default="", help="how to reach support")
+    va.add_argument("--portal", default="", help="the support portal's URL")
+    va.add_argument("--escalation", default="", help="who to call when support does not move")
+    c = command("contracts", "contracts: what each covers, its end, notice date and cost (contracts add)")
     c.add_argument("--format", **fmt)  # type: ignore[arg-type]
+    csub = c.add_subparsers(dest="contracts_command", metavar="ACTION")
+    ca = command("add", "a contract, kept in the store", csub)
+    ca.add_argument("--name", required=True, help="the contract's name")
+    ca.add_argument("--vendor", required=True, help="a known vendor (tomconsole vendors)")
+    ca.add_argument("--covers", required=True, help="what it covers: 'host:NAME group:NAME tag:NAME db:NAME'")
+    ca.add_argument("--start", required=True, help="YYYY-MM-DD")
+    ca.add_argument("--end", required=True, help="YYYY-MM-DD")
+    ca.add_argument("--notice", default="90d", help="notice period before the end (90d)")
+    ca.add_argument("--auto-renew", action="store_true", help="it renews unless notice is given")
+    ca.add_argument("--cost", default="0", help="cost per --per")
+    ca.add_argument("--per", choices=("month", "quarter", "year"), default="year", help="the cost's period")
+    ca.add_argument("--currency", default="EUR", help="ISO 4217 code")
+    ca.add_argument("--sla-response", help="the vendor answers within: 4h")
+    ca.add_argument("--sla-resolution", help="and fixes within: 1d")
+    ca.add_argument("--budget-line", help="the budget line its cost counts against")
     b = command("budget", "the budget: planned against actual per line; book spend")
     sub = b.add_subparsers(dest="budget_command", required=True, metavar="ACTION")
     ls = command("list", "planned, actual to date, variance and forecast per line", sub)
@@ -48,10 +73,21 @@ def add_parsers(command: Command) -> None:
 
 
 def run(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
-    if args.command == "vendors":
-        return _vendors(config, args.format)
-    if args.command == "contracts":
-        return _contracts(config, args.format)
+    if args.command == "vendors" and getattr(args, "vendors_command", None) == "add":
+        fields = {
+            "name": args.name,
+            "support": args.support,
+            "portal": args.portal,
+            "escalation": args.escalation,
+        }
+        return _add(AddVendor(tuple(fields.items()), args.who), config, data_dir)
+    if args.command == "contracts" and getattr(args, "contracts_command", None) == "add":
+        return _add(AddContract(tuple(_contract_fields(args).items()), args.who), config, data_dir)
+    if args.command in ("vendors", "contracts"):
+        engine = reader(config, data_dir)  # the config's, and those added to the store
+        merged = engine.config
+        engine.close()
+        return _vendors(merged, args.format) if args.command == "vendors" else _contracts(merged, args.format)
     cmd = args.budget_command
     if cmd == "list":
         return _budget(config, data_dir, args.format)
@@ -80,6 +116,35 @@ def run(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
     except ValueError as exc:
         return error(f"budget import: {path}: {exc}; nothing imported", EXIT_USAGE)
     return _book(docs, path.name, config, data_dir, args.who)
+
+
+def _contract_fields(args: argparse.Namespace) -> dict[str, object]:
+    fields: dict[str, object] = {
+        "name": args.name,
+        "vendor": args.vendor,
+        "covers": args.covers,
+        "start": args.start,
+        "end": args.end,
+        "notice": args.notice,
+        "auto_renew": args.auto_renew,
+        "cost": args.cost,
+        "per": args.per,
+        "currency": args.currency,
+    }
+    for key in ("sla_response", "sla_resolution", "budget_line"):
+        if getattr(args, key):
+            fields[key] = getattr(args, key)
+    return fields
+
+
+def _add(action: AddVendor | AddContract, config: Config, data_dir: Path) -> int:
+    reply = write_action(action, config, data_dir)
+    code = not_done(reply)
+    if code is not None:
+        return code
+    kind = "vendor" if isinstance(action, AddVendor) else "contract"
+    say(f"{kind} {safe(reply[kind]['name'])} added")
+    return EXIT_OK
 
 
 def _book(docs: list[dict[str, object]], source: str, config: Config, data_dir: Path, who: str) -> int:
@@ -136,7 +201,7 @@ def _budget(config: Config, data_dir: Path, fmt: str) -> int:
     engine = reader(config, data_dir)
     try:
         assert engine.incidents is not None
-        lines = budget_view(config, engine.incidents.store, today)
+        lines = budget_view(engine.config, engine.incidents.store, today)  # stored contracts too
     finally:
         engine.close()
     if fmt == "json":

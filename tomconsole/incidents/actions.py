@@ -22,6 +22,8 @@ from tomconsole.models import (
     AcceptRisk,
     Acknowledge,
     Action,
+    AddContract,
+    AddVendor,
     Assign,
     AttachDiagnostic,
     BookSpend,
@@ -164,6 +166,9 @@ def to_wire(action: Action) -> dict[str, Any]:
         ):
             name = _WIRE_NAME[type(action)]
             return {"action": name, "who": who, **{k: v for k, v in _fields(action).items() if k != "by"}}
+        case AddVendor() | AddContract():
+            name = "vendor-add" if isinstance(action, AddVendor) else "contract-add"
+            return {"action": name, "who": who, "fields": dict(action.fields)}
         case BookSpend():
             entries = [_fields(e) for e in action.entries]
             return {"action": "budget-add", "who": who, "source": action.source, "entries": entries}
@@ -266,6 +271,12 @@ def from_wire(req: dict[str, Any]) -> Action:
             if name == "onboarding-tick":
                 return TickOnboarding(**fields, by=who)
             return OverrideOnCall(**fields, by=who)
+        if name in ("vendor-add", "contract-add"):
+            fields = req["fields"]
+            if not isinstance(fields, dict):
+                raise TypeError("fields is a mapping")
+            kind = AddVendor if name == "vendor-add" else AddContract
+            return kind(tuple((str(k), v) for k, v in fields.items()), who)
         if name == "budget-add":
             rows = req["entries"]
             if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
@@ -383,7 +394,15 @@ def apply_action(
             inc = book.set_severity(action.incident, who, action.severity)
         case AttachDiagnostic():
             inc = book.attach_diagnostic(action)
-        case OverrideOnCall() | NewChange() | ChangeStep() | TickOnboarding() | BookSpend():
+        case (
+            OverrideOnCall()
+            | NewChange()
+            | ChangeStep()
+            | TickOnboarding()
+            | BookSpend()
+            | AddVendor()
+            | AddContract()
+        ):
             if desk is None:
                 raise ValueError("the operations desk needs the store")
             return desk.apply(action)

@@ -8,9 +8,18 @@ from typing import Any
 
 from tomconsole.incidents.budget import add_entries, check_entry
 from tomconsole.incidents.changes import ChangeBook
+from tomconsole.incidents.commercial import add
 from tomconsole.incidents.oncall import OnCallBook
 from tomconsole.incidents.team import TeamBook
-from tomconsole.models import BookSpend, ChangeStep, NewChange, OverrideOnCall, TickOnboarding
+from tomconsole.models import (
+    AddContract,
+    AddVendor,
+    BookSpend,
+    ChangeStep,
+    NewChange,
+    OverrideOnCall,
+    TickOnboarding,
+)
 
 
 @dataclass
@@ -20,11 +29,20 @@ class Desk:
     team: TeamBook
 
     def apply(
-        self, action: NewChange | ChangeStep | OverrideOnCall | TickOnboarding | BookSpend
+        self,
+        action: NewChange
+        | ChangeStep
+        | OverrideOnCall
+        | TickOnboarding
+        | BookSpend
+        | AddVendor
+        | AddContract,
     ) -> dict[str, Any]:
         """Apply one desk action; ValueError says why it is refused."""
         if isinstance(action, BookSpend):
             return {"ok": True, "booked": self._book(action)}
+        if isinstance(action, AddVendor | AddContract):
+            return {"ok": True, **add(self.team.config, self.team.store, action, self.team.now().isoformat())}
         if isinstance(action, NewChange):
             return {"ok": True, "change": self.changes.new(action)}
         if isinstance(action, ChangeStep):
