@@ -116,3 +116,10 @@ def test_transitions_are_recorded_on_change_only_and_read_back(tmp_path: Path) -
         again = Recorder(store)  # a restart: the last state is known, nothing is written twice
         assert not again.see("web-01", "prod", HostState.UNREACHABLE, t0 + timedelta(hours=3))
         assert [d["state"] for d in sorted(store.all("transitions"), key=lambda d: d["at"])] == ["up", "down"]
+
+
+def test_the_month_still_running_stops_at_now() -> None:
+    now = datetime(2026, 11, 10, 3, tzinfo=UTC)  # web-01 went down at 00:00, so far 3 h of it
+    r = ops_report("2026-11", [], TRANSITIONS, [], set(), [], [], [], timedelta(days=60), now)
+    web = next(h for h in r["availability"]["hosts"] if h["host"] == "web-01")
+    assert (web["up_s"], web["down_s"]) == (9 * 24 * 3600, 3 * 3600) and r["to"] == now.isoformat()

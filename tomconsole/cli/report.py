@@ -98,6 +98,7 @@ def _ops(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
             budget_view(engine.config, ie.store, last_day(args.month)) if config.budget.lines else [],
             engine.config.contracts,  # the config's and those added to the store
             timedelta(seconds=config.budget.renewal_notice),
+            datetime.now(UTC),
         )
     finally:
         engine.close()

@@ -59,10 +59,14 @@ def ops_report(
     budget: list[LineView],
     contracts: list[Contract],
     notice_ahead: timedelta,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """The report as data. `critical_changes`: the changes a critical incident happened
-    during; `budget`: the budget as of the month's last day."""
+    during; `budget`: the budget as of the month's last day. The month still running is
+    reported up to `now` (time to come is no one's uptime)."""
     start, end = month_bounds(month)
+    if now is not None and start < now < end:
+        end = now
     incs = [i for i in incidents if i.labels.get("kind") != "task"]
     opened = [i for i in incs if _in(i.opened_at, start, end)]
     return {
