@@ -234,8 +234,7 @@ class Engine:
                 self._contracts_due = time.monotonic() + CONTRACTS_EVERY_S
                 # one added from the shell through the inbox, or by the console that acts
                 self.config = with_stored(self.base_config, self.incidents.store)
-                if self.config.contracts:
-                    self._renewal_tasks()
+                self._renewal_tasks()
         if self.findings is not None and not self.findings.store.read_only:
             await self._archive_findings()
             with contextlib.suppress(StoreError):  # reported by the store's listeners
@@ -256,8 +255,9 @@ class Engine:
         ie = self.incidents
         assert ie is not None
         ahead = timedelta(seconds=self.config.budget.renewal_notice)
+        local = self._wall().astimezone()  # contracts run by calendar days, the operator's
         with contextlib.suppress(StoreError):  # reported by the store's listeners
-            if open_renewal_tasks(ie.book, ie.store, self.config.contracts, self._wall(), ahead):
+            if open_renewal_tasks(ie.book, ie.store, self.config.contracts, local, ahead):
                 self._incidents_changed()
             if self.findings is not None and not self.findings.store.read_only:
                 self._lapsed_findings()
@@ -269,7 +269,7 @@ class Engine:
         assert book is not None
         hosts = [v.info for v in self.fleet.views.values() if v.info.kind == "host"]
         found: dict[str, list[Finding]] = {}
-        for c, host in lapsed(self.config.contracts, hosts, self._wall().date()):
+        for c, host in lapsed(self.config.contracts, hosts, self._wall().astimezone().date()):
             found.setdefault(host, []).append(
                 Finding(
                     LAPSED_CHECK,
@@ -281,13 +281,13 @@ class Engine:
                     fix="renew the contract, or list the one that covers it now under contracts:",
                 )
             )
-        listed = {
-            r["host"]
-            for r in book.records.values()
-            if r["scanner"] == "contracts" and r["state"] != "resolved"
-        }
-        for host in set(found) | listed:
-            book.merge(host, "contracts", found.get(host, []), judged=(LAPSED_CHECK,))
+        listed: dict[str, set[str]] = {}  # what is open now, per host: merge only what changed
+        for r in book.records.values():
+            if r["scanner"] == "contracts" and r["state"] != "resolved":
+                listed.setdefault(r["host"], set()).add(r["obj"])
+        for host in set(found) | set(listed):
+            if {f.obj for f in found.get(host, [])} != listed.get(host, set()):
+                book.merge(host, "contracts", found.get(host, []), judged=(LAPSED_CHECK,))
 
     async def _write_handoffs(self) -> None:
         """A shift ended: its handoff report to handoffs/ (incidents/handover.py), said once."""

@@ -99,9 +99,9 @@ async def test_a_contract_on_an_incident_and_the_vendor_engaged(tmp_path: Path) 
         await wait_for(pilot, lambda: isinstance(app.screen, AskForm))
         burst(app, *"SR [b]1[/b]", "enter")
         await wait_for(pilot, lambda: "vendor engaged 0m ago (ticket SR [b]1[/b])" in facts())
-        assert app.incidents.book.incidents[inc.id].labels["vendor"] == "Dell [b]EMC[/b]"
+        assert app.incidents.book.incidents[inc.id].vendor["name"] == "Dell [b]EMC[/b]"
     again = frozen_app(data_dir=tmp_path, extra=MONEY, operator="ana")  # kept across a restart
     async with again.run_test(size=(100, 40)) as pilot:
         await _ready(pilot)
         assert again.incidents is not None
-        assert again.incidents.book.incidents[inc.id].labels["vendor_ref"] == "SR [b]1[/b]"
+        assert again.incidents.book.incidents[inc.id].vendor["ref"] == "SR [b]1[/b]"

@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from tomconsole.cli.incidents import Command, not_done, reader, write_action
-from tomconsole.cli.output import EXIT_OK, EXIT_USAGE, error, safe, say
+from tomconsole.cli.output import EXIT_OK, EXIT_USAGE, error, note, safe, say
 from tomconsole.config import Config
 from tomconsole.incidents.budget import budget_view, check_entry, parse_csv
 from tomconsole.incidents.contracts import notice_date
 from tomconsole.models import AddContract, AddVendor, BookSpend, SpendEntry
+from tomconsole.store import StoreError
 
 MAX_CSV_BYTES = 16 * 1024 * 1024
 
@@ -84,9 +85,14 @@ def run(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
     if args.command == "contracts" and getattr(args, "contracts_command", None) == "add":
         return _add(AddContract(tuple(_contract_fields(args).items()), args.who), config, data_dir)
     if args.command in ("vendors", "contracts"):
-        engine = reader(config, data_dir)  # the config's, and those added to the store
-        merged = engine.config
-        engine.close()
+        try:
+            engine = reader(config, data_dir)  # the config's, and those added to the store
+        except StoreError as exc:  # no store (yet): the config's alone, and say so
+            note(f"showing the config's only: {exc}")
+            merged = config
+        else:
+            merged = engine.config
+            engine.close()
         return _vendors(merged, args.format) if args.command == "vendors" else _contracts(merged, args.format)
     cmd = args.budget_command
     if cmd == "list":
@@ -173,7 +179,7 @@ def _vendors(config: Config, fmt: str) -> int:
 
 
 def _contracts(config: Config, fmt: str) -> int:
-    today = datetime.now(UTC).date()
+    today = datetime.now().astimezone().date()  # contracts and budgets run by local calendar days
     docs = []
     for c in config.contracts:
         doc = c.model_dump(mode="json")
@@ -197,7 +203,7 @@ def _contracts(config: Config, fmt: str) -> int:
 
 
 def _budget(config: Config, data_dir: Path, fmt: str) -> int:
-    today = datetime.now(UTC).date()
+    today = datetime.now().astimezone().date()  # contracts and budgets run by local calendar days
     engine = reader(config, data_dir)
     try:
         assert engine.incidents is not None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -105,7 +104,7 @@ def _ops(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
     if args.format == "json":
         print(json.dumps(report, indent=2))
     elif args.format == "csv":
-        sys.stdout.write(csv_rows(report))
+        say(csv_rows(report).rstrip("\n"))  # the safe printer: a stored name's escapes stay visible
     else:
         say(markdown(report).rstrip("\n"))
     return EXIT_OK

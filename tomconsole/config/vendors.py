@@ -17,6 +17,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from tomconsole.config.base import Duration, Strict
 
 Name = Annotated[str, Field(min_length=1, max_length=100)]
+TARGET_KINDS = ("host", "group", "tag", "db")
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]  # ISO 4217: EUR, USD, GBP
 
 
@@ -41,6 +42,16 @@ class Contract(Strict):
     sla_response: Duration | None = None  # the vendor answers within this
     sla_resolution: Duration | None = None  # and fixes within this
     budget_line: str | None = None  # the budget line its cost counts against
+
+    @field_validator("covers")
+    @classmethod
+    def _targets(cls, value: str) -> str:
+        words = value.split()
+        bad = [w for w in words if w.partition(":")[0] not in TARGET_KINDS or not w.partition(":")[2]]
+        if bad or not words:
+            what = " ".join(bad) or repr(value)
+            raise ValueError(f"{what}: a contract covers host:NAME group:NAME tag:NAME db:NAME")
+        return value
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> Contract:
@@ -84,6 +95,15 @@ def check_contracts(contracts: list[Contract], info: ValidationInfo) -> list[Con
         if c.vendor not in vendors:
             known = ", ".join(sorted(vendors)) or "none in vendors:"
             raise ValueError(f"contract {c.name} names vendor {c.vendor}, not in vendors ({known})")
+        line = (
+            next((x for x in budget.lines if x.name == c.budget_line), None)
+            if isinstance(budget, BudgetConfig)
+            else None
+        )
+        if line is not None and line.currency != c.currency:
+            raise ValueError(
+                f"contract {c.name} costs {c.currency}; its budget line {line.name} is in {line.currency}"
+            )
         if c.budget_line is not None and c.budget_line not in lines:
             known = ", ".join(sorted(lines)) or "none in budget.lines"
             raise ValueError(

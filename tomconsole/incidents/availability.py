@@ -38,7 +38,7 @@ class Recorder:
         self.store = store
         self.last: dict[str, str] = {}
         self.pending: list[dict[str, str]] = []
-        for doc in sorted(store.all(TABLE), key=lambda d: d["at"]):
+        for doc in sorted(valid(store.all(TABLE)), key=lambda d: d["at"]):
             self.last[doc["host"]] = doc["state"]
 
     def see(self, host: str, group: str | None, state: HostState, at: datetime) -> bool:
@@ -55,6 +55,19 @@ class Recorder:
             with self.store.transaction():
                 for doc in pending:
                     self.store.append(TABLE, doc)
+
+
+def valid(docs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The transition records that can be read (a damaged one is left out, not fatal)."""
+    out = []
+    for d in docs:
+        try:
+            datetime.fromisoformat(d["at"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if isinstance(d.get("host"), str) and d.get("state") in ("up", "down", "unknown"):
+            out.append({**d, "group": str(d.get("group") or "")})
+    return out
 
 
 @dataclass(frozen=True)
@@ -76,7 +89,7 @@ def uptimes(docs: Iterable[dict[str, Any]], start: datetime, end: datetime) -> l
     """Each host's seconds up, down and unknown in [start, end), from its transitions (the
     state before its first transition in the store is not known: not counted)."""
     by_host: dict[str, list[dict[str, Any]]] = {}
-    for d in docs:
+    for d in valid(docs):
         by_host.setdefault(d["host"], []).append(d)
     out = []
     for host, seq in sorted(by_host.items()):

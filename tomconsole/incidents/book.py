@@ -151,7 +151,7 @@ class IncidentBook(OperatorActions):
         with self.store.transaction():
             self.store.put(TABLE, inc.id, doc)
             self.store.append(AUDIT, audit)
-            event = NOTIFY_EVENT.get(action)
+            event = NOTIFY_EVENT.get(action) if inc.kind != "task" else None  # a task pages nobody
             if event in self.policy.notify:
                 payload = {"event": event, "at": at, "who": who, "incident": inc.summary()}
                 self.store.put(
@@ -248,7 +248,7 @@ class IncidentBook(OperatorActions):
                     if inc.rule in self.policy.down_rules and inc.host:
                         self._suppress_host(inc.host, False)
                     continue
-            if inc.labels.get("kind") == "task":
+            if inc.kind == "task":
                 continue  # a task waits for whoever picks it up: nobody is paged
             if inc.state is IncidentState.TRIGGERED and self.escalation():
                 due = datetime.fromisoformat(inc.opened_at) + self.policy.ack_within * (inc.escalations + 1)

@@ -72,7 +72,15 @@ class LineView:
 
 
 def entries(store: Store) -> list[dict[str, Any]]:
-    return sorted(store.all(ENTRIES), key=lambda e: (e["date"], e["line"]))
+    """The booked entries that can be read (a damaged record is left out, not fatal)."""
+    ok = [
+        e
+        for e in store.all(ENTRIES)
+        if isinstance(e.get("date"), str)
+        and isinstance(e.get("line"), str)
+        and isinstance(e.get("amount"), int | float)
+    ]
+    return sorted(ok, key=lambda e: (e["date"], e["line"]))
 
 
 def budget_view(config: Config, store: Store, today: date) -> list[LineView]:

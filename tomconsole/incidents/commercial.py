@@ -80,7 +80,13 @@ def add(config: Config, store: Store, action: AddVendor | AddContract, at: str) 
             raise ValueError(
                 f"contract {record.name}: vendor {record.vendor} is not known (tomconsole vendors)"
             )
-        lines = {line.name for line in merged.budget.lines}
+        lines = {line.name: line for line in merged.budget.lines}
+        line = lines.get(record.budget_line or "")
+        if line is not None and line.currency != record.currency:
+            raise ValueError(
+                f"contract {record.name} costs {record.currency};"
+                f" budget line {line.name} is in {line.currency}"
+            )
         if record.budget_line is not None and record.budget_line not in lines:
             raise ValueError(
                 f"contract {record.name}: budget line {record.budget_line} is not in budget.lines"

@@ -11,6 +11,7 @@ open it again. A contract that has ended while it still names live hosts is repo
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -29,7 +30,18 @@ LAPSED_CHECK = "contract-lapsed"  # the finding of a live host no contract in fo
 
 
 def notice_date(c: Contract) -> date:
-    return c.end - timedelta(seconds=c.notice)
+    """The last day to give notice: `end` less the notice period, in whole days (12h is a day)."""
+    return c.end - timedelta(days=math.ceil(c.notice / 86400))
+
+
+def term(c: Contract, today: date) -> Contract:
+    """The contract's current term: one that auto-renews and has passed its end runs on for
+    further terms of the same length (its notice, task and SLA with them)."""
+    if not c.auto_renew or today <= c.end:
+        return c
+    length = (c.end - c.start) + timedelta(days=1)
+    n = (today - c.end).days // length.days + 1
+    return c.model_copy(update={"start": c.start + n * length, "end": c.end + n * length})
 
 
 def covers(c: Contract, target: str, info: HostInfo | None) -> bool:
@@ -42,20 +54,22 @@ def covers(c: Contract, target: str, info: HostInfo | None) -> bool:
 
 def covering(contracts: list[Contract], target: str, info: HostInfo | None, today: date) -> list[Contract]:
     """The contracts in force today that cover `target`, the one ending last first."""
-    found = [c for c in contracts if c.start <= today <= c.end and covers(c, target, info)]
+    terms = [term(c, today) for c in contracts]
+    found = [c for c in terms if c.start <= today <= c.end and covers(c, target, info)]
     return sorted(found, key=lambda c: c.end, reverse=True)
 
 
 def due(contracts: list[Contract], today: date, ahead: timedelta) -> list[Contract]:
     """Contracts whose notice date is `ahead` away or closer, and that have not ended."""
-    return [c for c in contracts if notice_date(c) - ahead <= today <= c.end]
+    terms = [term(c, today) for c in contracts]
+    return [c for c in terms if notice_date(c) - ahead <= today <= c.end]
 
 
 def lapsed(contracts: list[Contract], hosts: list[HostInfo], today: date) -> list[tuple[Contract, str]]:
     """(contract, host) for each live host a contract that has ended still names, when no
     other contract in force covers that host."""
     out = []
-    for c in contracts:
+    for c in (term(c, today) for c in contracts):
         if c.end >= today:
             continue
         for h in hosts:
@@ -111,7 +125,7 @@ def _span(seconds: float) -> str:
 
 
 def sla_facts(
-    c: Contract, vendor_contact: str, labels: dict[str, str], now: datetime
+    c: Contract, vendor_contact: str, engaged: dict[str, str], now: datetime
 ) -> list[tuple[str, str]]:
     """What an incident's screen says of the contract covering its target: the contract and
     how to reach support; once the vendor is engaged, the time since against the SLA."""
@@ -124,12 +138,14 @@ def sla_facts(
         f"resolution {_span(c.sla_resolution)}" if c.sla_resolution else "",
     ]
     sla = ", ".join(t for t in targets if t) or "none in the contract"
-    engaged = labels.get("vendor_engaged_at")
-    if not engaged:
+    if not engaged.get("at"):
         out.append(("SLA", f"{sla}; the clock starts when the vendor is engaged (V)"))
         return out
-    waited = (now - datetime.fromisoformat(engaged)).total_seconds()
-    ref = labels.get("vendor_ref")
+    try:
+        waited = (now - datetime.fromisoformat(engaged["at"])).total_seconds()
+    except ValueError:
+        return [*out, ("SLA", f"{sla}; vendor engaged (time not readable: {engaged['at']!r})")]
+    ref = engaged.get("ref")
     late = [
         name
         for name, limit in (("response", c.sla_response), ("resolution", c.sla_resolution))
@@ -160,7 +176,7 @@ def incident_facts(
 ) -> list[tuple[str, str]]:
     """The contract lines of an incident's screen (none when no contract covers its target).
     A resolved incident's SLA clock stops when it was resolved."""
-    c = incident_contract(config, inc, info, now.date())
+    c = incident_contract(config, inc, info, now.astimezone().date())
     if c is None:
         return []
     vendor = next((v for v in config.vendors if v.name == c.vendor), None)
@@ -173,7 +189,7 @@ def incident_facts(
         ]
         contact = "; ".join(p for p in parts if p)
     until = datetime.fromisoformat(inc.resolved_at) if inc.resolved_at else now
-    return sla_facts(c, contact, inc.labels, until)
+    return sla_facts(c, contact, inc.vendor, until)
 
 
 def host_contract(config: Config, host: str, info: HostInfo | None, today: date) -> str | None:

@@ -15,7 +15,7 @@ from typing import Any
 from tomconsole.config import Config, Contract, Vendor
 from tomconsole.incidents.budget import LineView, budget_view
 from tomconsole.incidents.changes import OPEN
-from tomconsole.incidents.contracts import covers, notice_date
+from tomconsole.incidents.contracts import covers, notice_date, term
 from tomconsole.incidents.desk import Desk
 from tomconsole.incidents.model import Incident
 from tomconsole.incidents.oncall import OnCallBook, Shift, rotation_shift
@@ -135,8 +135,8 @@ def desk_view(
         coverage(config, next_week_people(config, now)),
         steps,
         now,
-        _contracts(config, hosts(), now.date()),
-        budget_view(config, desk.team.store, now.date()) if config.budget.lines else [],
+        _contracts(config, hosts(), now.astimezone().date()),
+        budget_view(config, desk.team.store, now.astimezone().date()) if config.budget.lines else [],
     )
 
 
@@ -144,7 +144,7 @@ def _contracts(config: Config, hosts: list[HostInfo], today: date) -> list[Contr
     ahead = timedelta(seconds=config.budget.renewal_notice)
     vendors = {v.name: v for v in config.vendors}
     out = []
-    for c in config.contracts:
+    for c in (term(c, today) for c in config.contracts):
         notice = notice_date(c)
         if c.end < today:
             state = "ended"

@@ -50,6 +50,8 @@ class Incident:
     transitions: list[str] = field(default_factory=list)  # recent fire/clear times, for flapping
     value: float | None = None
     origin: dict[str, str] = field(default_factory=dict)  # raised elsewhere (Alertmanager): its ids
+    kind: str = "incident"  # or "task": pages nobody, never escalates (a contract's notice)
+    vendor: dict[str, str] = field(default_factory=dict)  # engaged: name, at, ref (its SLA clock)
 
     @property
     def is_open(self) -> bool:
@@ -72,6 +74,7 @@ class Incident:
         doc["state"] = self.state.value
         doc["labels"] = dict(self.labels)
         doc["origin"] = dict(self.origin)
+        doc["vendor"] = dict(self.vendor)
         doc["notes"] = [dict(n) for n in self.notes]
         doc["timeline"] = [
             {"at": e.at, "what": e.what, "who": e.who, "detail": e.detail} for e in self.timeline

@@ -151,11 +151,16 @@ class OperatorActions:
         """The vendor has the case (ticket `ref`): when, which and the reference go on the
         incident (its labels) and its timeline; the SLA clock runs from here."""
         inc = self._get_open(incident_id, "engage a vendor on")
+        if inc.vendor:
+            when = inc.vendor.get("at", "")[:16]
+            raise Refused(
+                f"{inc.id}: {inc.vendor.get('name')} was engaged at {when} UTC; its SLA clock runs from then"
+            )
         vendor = limited_text(vendor, "a vendor", 100)
         ref = ref.strip()[:200]
         before = inc.to_doc()
         now = self.now()
-        inc.labels.update({"vendor": vendor, "vendor_engaged_at": now.isoformat(), "vendor_ref": ref})
+        inc.vendor = {"name": vendor, "at": now.isoformat(), "ref": ref}
         inc.log(now, "vendor engaged", who, vendor + (f", ticket {ref}" if ref else ""))
         self._save(inc, "vendor", who, before)
         return inc
@@ -227,7 +232,7 @@ class OperatorActions:
         """A task in the queue (a contract's notice falling due): severity info, labelled
         `kind: task`; it pages nobody and never escalates."""
         inc = self._new(key, limited_text(title, "a title", MAX_TITLE), "info", None, None)
-        inc.labels["kind"] = "task"
+        inc.kind = "task"
         inc.runbook = facts
         inc.log(self.now(), "task opened", "tomconsole", facts)
         self._save(inc, "task", "tomconsole", None)  # `task` is no notification event

@@ -86,7 +86,7 @@ def markdown(r: dict[str, Any]) -> str:
 
 def csv_rows(r: dict[str, Any]) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf)
+    w = csv.writer(buf, lineterminator="\n")
     w.writerow(["section", "item", "figure", "value"])
     for g in r["availability"]["groups"]:
         w.writerow(["availability", f"group:{g['group']}", "availability_pct", g["availability_pct"]])

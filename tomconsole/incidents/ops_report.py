@@ -65,9 +65,9 @@ def ops_report(
     during; `budget`: the budget as of the month's last day. The month still running is
     reported up to `now` (time to come is no one's uptime)."""
     start, end = month_bounds(month)
-    if now is not None and start < now < end:
-        end = now
-    incs = [i for i in incidents if i.labels.get("kind") != "task"]
+    if now is not None:
+        end = max(start, min(end, now))  # nothing of a month to come, the rest of this one not yet
+    incs = [i for i in incidents if i.kind != "task"]
     opened = [i for i in incs if _in(i.opened_at, start, end)]
     return {
         "month": month,

@@ -453,7 +453,7 @@ class TomConsole(Acting, Commands, Troubleshooting, DeskActing):
     def _host_contract(self, host: str) -> str | None:
         engine = self.engine
         assert engine is not None
-        return host_contract(engine.config, host, engine.host_info(host), engine.now().date())
+        return host_contract(engine.config, host, engine.host_info(host), engine.now().astimezone().date())
 
     def on_check_opened(self, message: CheckOpened) -> None:
         if self.engine is not None and self.engine.fleet.row(message.key) is not None:

@@ -310,7 +310,9 @@ class DeskActing(KeyGate):
         inc = ie.book.incidents.get(incident or "") if ie is not None else None
         if inc is None:
             return f"no incident {incident}"
-        c = incident_contract(engine.config, inc, engine.host_info(inc.host or ""), engine.now().date())
+        c = incident_contract(
+            engine.config, inc, engine.host_info(inc.host or ""), engine.now().astimezone().date()
+        )
         if c is None:
             return f"no contract in force covers {inc.host or inc.id}: contracts: in the config"
         who = self.operator
@@ -324,7 +326,9 @@ class DeskActing(KeyGate):
 
         title = Text(f"{inc.id}: ")
         title.append_text(safe_text(c.vendor, style="bold"))
-        title.append(f" has the case (contract {c.name}); its SLA clock starts now")
+        title.append(" has the case (contract ")
+        title.append_text(safe_text(c.name))
+        title.append("); its SLA clock starts now")
         self._ask(
             AskForm(title, [("Ticket", "vendor-ref", "", "the vendor's ticket reference (optional)")], check),
             made,
