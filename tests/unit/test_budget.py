@@ -103,3 +103,19 @@ def test_booked_spend_is_checked_again_and_is_all_or_nothing(tmp_path: Path) -> 
         assert entries(eng.incidents.store) == []  # type: ignore[union-attr]
     finally:
         eng.close()
+
+
+def test_an_import_run_twice_books_nothing_the_second_time(tmp_path: Path) -> None:
+    eng = Engine(CONFIG, data_dir=tmp_path, poll=False, background=False)
+    try:
+        desk = eng.incidents.desk  # type: ignore[union-attr]
+        rows = (
+            SpendEntry("2028-01-05", "cloud", 10.0, "AWS", "jan"),
+            SpendEntry("2028-02-05", "cloud", 10.0, "AWS", "feb"),
+        )
+        assert desk.apply(BookSpend(rows, "ana", "spend.csv"))["booked"] == 2
+        with pytest.raises(ValueError, match="entry 1 is booked already"):
+            desk.apply(BookSpend(rows, "ana", "spend.csv"))
+        assert len(entries(eng.incidents.store)) == 2  # type: ignore[union-attr]
+    finally:
+        eng.close()

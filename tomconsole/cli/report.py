@@ -94,7 +94,11 @@ def _ops(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
             ie.changes.listing(),
             critical,
             engine.findings.listing(everything=True) if engine.findings is not None else [],
-            budget_view(engine.config, ie.store, last_day(args.month)) if config.budget.lines else [],
+            budget_view(
+                engine.config, ie.store, min(last_day(args.month), datetime.now().astimezone().date())
+            )
+            if config.budget.lines
+            else [],
             engine.config.contracts,  # the config's and those added to the store
             timedelta(seconds=config.budget.renewal_notice),
             datetime.now(UTC),

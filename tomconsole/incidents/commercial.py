@@ -53,7 +53,8 @@ def with_stored(config: Config, store: Store) -> Config:
 def _problem(exc: ValidationError) -> str:
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first["loc"])
-    return f"{where}: {first['msg']}" if where else str(first["msg"])
+    msg = str(first["msg"]).removeprefix("Value error, ")
+    return f"{where}: {msg}" if where else msg
 
 
 def add(config: Config, store: Store, action: AddVendor | AddContract, at: str) -> dict[str, Any]:
@@ -65,7 +66,7 @@ def add(config: Config, store: Store, action: AddVendor | AddContract, at: str) 
             record: Vendor | Contract = Vendor.model_validate(fields)
         except ValidationError as exc:
             raise ValueError(f"vendor: {_problem(exc)}") from None
-        if record.name in {v.name for v in merged.vendors}:
+        if record.name.casefold() in {v.name.casefold() for v in merged.vendors}:
             raise ValueError(f"vendor {record.name} exists already")
         table, kind = VENDORS, "vendor"
     else:

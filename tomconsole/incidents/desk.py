@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tomconsole.incidents.budget import add_entries, check_entry
+from tomconsole.incidents.budget import add_entries, check_entry, entries
 from tomconsole.incidents.changes import ChangeBook
 from tomconsole.incidents.commercial import add
 from tomconsole.incidents.oncall import OnCallBook
@@ -69,4 +69,11 @@ class Desk:
                 raise ValueError(f"entry {n}: {exc}") from None
         if not docs:
             raise ValueError("no entries to book")
+        booked = {(e["date"], e["line"], e["amount"], e["vendor"], e["note"]) for e in entries(store)}
+        for n, d in enumerate(docs, start=1):
+            if (d["date"], d["line"], d["amount"], d["vendor"], d["note"]) in booked:
+                raise ValueError(
+                    f"entry {n} is booked already (same date, line, amount, vendor and note): "
+                    "an import run twice? Nothing booked"
+                )
         return add_entries(store, docs, action.by, self.team.now(), action.source)

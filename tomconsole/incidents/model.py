@@ -62,6 +62,8 @@ class Incident:
         """What opened it: its rule, the system whose alert it is, or an operator."""
         if self.rule:
             return self.rule
+        if self.kind == "task":
+            return "a task tomconsole opened (a contract's notice)"
         return f"{self.origin['source']} alert" if self.origin.get("source") else "opened by hand"
 
     def log(self, at: datetime, what: str, who: str = "tomconsole", detail: str = "") -> None:

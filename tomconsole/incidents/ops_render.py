@@ -92,7 +92,8 @@ def csv_rows(r: dict[str, Any]) -> str:
         w.writerow(["availability", f"group:{g['group']}", "availability_pct", g["availability_pct"]])
     for h in r["availability"]["hosts"]:
         w.writerow(["availability", h["host"], "availability_pct", h["availability_pct"]])
-        w.writerow(["availability", h["host"], "down_s", h["down_s"]])
+        for key in ("up_s", "down_s", "unknown_s"):
+            w.writerow(["availability", h["host"], key, h[key]])
     i = r["incidents"]
     w.writerow(["incidents", "", "opened", i["opened"]])
     for s, n in i["by_severity"].items():

@@ -28,7 +28,9 @@ ENDED = ("completed", "rolled_back", "failed")
 def month_bounds(month: str) -> tuple[datetime, datetime]:
     """`2026-11` -> its first instant and the next month's, in UTC."""
     try:
-        year, mon = (int(x) for x in month.split("-"))
+        if len(month) != 7 or month[4] != "-":
+            raise ValueError
+        year, mon = int(month[:4]), int(month[5:])
         start = datetime(year, mon, 1, tzinfo=UTC)
     except ValueError:
         raise ValueError(f"{month}: a month is YYYY-MM") from None
@@ -165,7 +167,8 @@ def _findings(docs: list[dict[str, Any]], start: datetime, end: datetime) -> dic
 
 def _budget(lines: list[LineView]) -> dict[str, Any]:
     return {
-        "how": "per budget line as of the month's last day: planned to date, actual to date "
+        "how": "per budget line as of the month's last day (today, for this month): planned to date, "
+        "actual to date "
         "(contracts prorated by day, plus booked spend), variance = actual - planned",
         "lines": [
             {

@@ -314,7 +314,8 @@ class DeskActing(KeyGate):
             engine.config, inc, engine.host_info(inc.host or ""), engine.now().astimezone().date()
         )
         if c is None:
-            return f"no contract in force covers {inc.host or inc.id}: contracts: in the config"
+            where = "contracts: in the config, or tomconsole contracts add"
+            return f"no contract in force covers {inc.host or inc.id} ({where})"
         who = self.operator
 
         def check(_v: dict[str, str]) -> tuple[str, str] | None:

@@ -77,7 +77,7 @@ class OperationsPane(FilteredTablePane):
         "changes": "n new  m move on  Enter record",
         "oncall": "o override",
         "team": "x tick the item under the cursor",
-        "vendors": "from the config; a notice due opens a task",
+        "vendors": "config or contracts add; notice due opens a task",
         "budget": "to date; spend: tomconsole budget add | import FILE.csv",
     }
 
@@ -187,7 +187,8 @@ class OperationsPane(FilteredTablePane):
             table.action_jump(first)
             self._fresh = False
         shown = sum(not row.key.startswith(SECTION) for row in picked)
-        status = Text(f" {TITLES[self.view]}: {shown} shown  ", style=self.palette.faint)
+        what = {"vendors": "contracts", "budget": "lines"}.get(self.view, "shown")
+        status = Text(f" {TITLES[self.view]}: {shown} {what}  ", style=self.palette.faint)
         status.append(f"{self.VIEW_KEYS[self.view]}  ")
         if self.view == "changes" and not desk.changes:
             status.append(
