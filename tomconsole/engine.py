@@ -141,6 +141,8 @@ class Engine:
                 self.store_error, self.store_problem = exc, f"incidents unavailable: {exc}"
             else:
                 self.incidents = IncidentEngine(self.fleet, config, self.store, wall=wall)
+                # availability is what a watching console saw: a one-shot `poll` records none
+                self.incidents.uptime.enabled = role == "console"
                 self.config = with_stored(config, self.store)  # vendors and contracts added from the shell
                 self.findings = FindingBook(
                     self.store, wall, config.security.incident_severity, infos=self.host_info

@@ -36,6 +36,7 @@ class Recorder:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.enabled = True  # off for a one-shot reader or writer: only a watching process sees transitions
         self.last: dict[str, str] = {}
         self.pending: list[dict[str, str]] = []
         for doc in sorted(valid(store.all(TABLE)), key=lambda d: d["at"]):
@@ -43,7 +44,7 @@ class Recorder:
 
     def see(self, host: str, group: str | None, state: HostState, at: datetime) -> bool:
         cls = state_class(state)
-        if self.last.get(host) == cls or self.store.read_only:
+        if not self.enabled or self.last.get(host) == cls or self.store.read_only:
             return False
         self.pending.append({"host": host, "group": group or "", "state": cls, "at": at.isoformat()})
         self.last[host] = cls
