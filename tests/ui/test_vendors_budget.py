@@ -11,6 +11,7 @@ from textual.widgets import Static
 from tests.ui.conftest import frozen_app, frozen_incidents
 from tests.ui.test_keys import _ready, burst
 from tests.ui.test_servers_pane import wait_for
+from tomconsole.models import BookSpend, SpendEntry
 from tomconsole.ui.app import TomConsole
 from tomconsole.ui.panes.operations import OperationsPane
 from tomconsole.ui.screens.ask import AskForm
@@ -68,12 +69,17 @@ async def test_vendors_and_budget_views(tmp_path: Path) -> None:
         cells = _cells(app, "contract|prosupport")
         assert cells[2] == "2" and cells[4] == "2026-11-02" and cells[7] == "past notice"
         assert _cells(app, "contract|lapsed")[7] == "ended"
+        assert app.engine is not None  # a cloud bill over its plan (10 a month)
+        spend = (SpendEntry("2026-11-02", "cloud", 500.0, "AWS", "[b]bill[/b]"),)
+        assert (await app.engine.act(BookSpend(spend, "ana", "cli")))["ok"]
         burst(app, "v")
         await wait_for(pilot, lambda: pane.view == "budget" and "line|support" in pane.table.keys)
         # by hand: planned 10 months x 1000 + 23/30 of November; the contract the same, prorated
         support = _cells(app, "line|support")
         assert support[3] == "10,767" and support[4] == "10,767" and support[5] == "+0"
-        assert _cells(app, "line|cloud")[5] == "-108"
+        await wait_for(pilot, lambda: _cells(app, "line|cloud")[4] == "500")
+        assert _cells(app, "line|cloud")[5] == "+392" and _cells(app, "line|cloud")[7] == "OVER PLAN"
+        assert _cells(app, "line|support")[7] == "EUR"  # on plan: its currency, no flag
 
 
 async def test_a_contract_on_an_incident_and_the_vendor_engaged(tmp_path: Path) -> None:

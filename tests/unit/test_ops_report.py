@@ -139,3 +139,21 @@ def test_a_month_to_come_has_no_figures_yet() -> None:
         datetime(2026, 11, 5, tzinfo=UTC),
     )
     assert r["availability"]["hosts"] == [] and r["to"] == r["from"]
+
+
+def test_a_past_month_counts_what_was_archived_since(tmp_path: Path) -> None:
+    from tomconsole.cli.report import _archived
+    from tomconsole.incidents.book import IncidentBook
+
+    clock = [datetime(2026, 11, 3, tzinfo=UTC)]
+    with Store(tmp_path) as store:
+        book = IncidentBook(store, now=lambda: clock[0])
+        inc = book.open_manual("vpn [b]down[/b]", "ana", None, "critical")
+        clock[0] += timedelta(hours=1)
+        book.resolve(inc.id, "ana")
+        clock[0] = datetime(2026, 12, 20, tzinfo=UTC)
+        assert book.archive(timedelta(days=30)) == 1  # resolved 47 days ago: out of the live file
+        assert book.incidents == {}
+    (old,), _findings = _archived(tmp_path)
+    r = ops_report("2026-11", [old], [], [], set(), [], [], [], timedelta(days=60))
+    assert r["incidents"]["opened"] == 1 and r["incidents"]["mttr"]["median_s"] == 3600

@@ -11,15 +11,21 @@ import argparse
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from tomconsole.cli.incidents import Command, reader
 from tomconsole.cli.output import EXIT_OK, EXIT_USAGE, error, say
 from tomconsole.config import Config, parse_duration
+from tomconsole.findings.book import TABLE as FINDINGS
 from tomconsole.incidents.availability import TABLE as TRANSITIONS
+from tomconsole.incidents.book import ARCHIVE_FILE
+from tomconsole.incidents.book import TABLE as INCIDENTS
 from tomconsole.incidents.budget import budget_view
 from tomconsole.incidents.handoff import shift_report, shift_start
+from tomconsole.incidents.model import Incident
 from tomconsole.incidents.ops_render import csv_rows, markdown
 from tomconsole.incidents.ops_report import last_day, month_bounds, ops_report
+from tomconsole.store import Store
 
 
 def add_parsers(command: Command) -> None:
@@ -73,6 +79,23 @@ def run(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
     return EXIT_OK
 
 
+def _archived(data_dir: Path) -> tuple[list[Incident], list[dict[str, Any]]]:
+    """The incidents and findings archived out of the live store (resolved, older than
+    `archive_after`): a month's report needs them once the month is past."""
+    if not (data_dir / ARCHIVE_FILE).exists():
+        return [], []
+    archive = Store(data_dir, filename=ARCHIVE_FILE, lock=False, read_only=True)
+    try:
+        return [Incident.from_doc(d) for d in archive.all(INCIDENTS)], archive.all(FINDINGS)
+    finally:
+        archive.close()
+
+
+def _findings(live: list[dict[str, Any]], archived: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    ids = {d.get("id") for d in live}
+    return [*live, *(d for d in archived if d.get("id") not in ids)]
+
+
 def _ops(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
     """`report ops --month`: gathered from the store (read-only, no lock), then rendered."""
     try:
@@ -83,7 +106,9 @@ def _ops(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
     try:
         ie = engine.incidents
         assert ie is not None
-        incidents = list(ie.book.incidents.values())
+        old_incidents, old_findings = _archived(data_dir)  # resolved long ago: in archive.json
+        live = ie.book.incidents
+        incidents = [*live.values(), *(i for i in old_incidents if i.id not in live)]
         severity = {i.id: i.severity for i in incidents}
         links = ie.changes.links(incidents, engine.host_info)
         critical = {c for inc, found in links.items() if severity[inc] == "critical" for c in found}
@@ -93,7 +118,9 @@ def _ops(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
             ie.store.all(TRANSITIONS),
             ie.changes.listing(),
             critical,
-            engine.findings.listing(everything=True) if engine.findings is not None else [],
+            _findings(
+                engine.findings.listing(everything=True) if engine.findings is not None else [], old_findings
+            ),
             budget_view(
                 engine.config, ie.store, min(last_day(args.month), datetime.now().astimezone().date())
             )

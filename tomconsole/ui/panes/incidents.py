@@ -72,7 +72,8 @@ class IncidentsPane(FilteredTablePane):
     TAB_TITLE = "Incidents"
     LEGEND = (
         "Sev: CRIT critical (reversed), MAJ major, MIN minor. State: TRIG triggered (nobody has it"
-        " yet), ack acknowledged. Flags (!): E escalated, F flapping (fired and cleared often),"
+        " yet), ack acknowledged. `task:` before a title: a task tomconsole opened (a contract's notice),"
+        " it pages nobody. Flags (!): E escalated, F flapping (fired and cleared often),"
         " S suppressed (its host is down, which explains it), M a maintenance window covers its host."
         " Age: since it opened."
     )

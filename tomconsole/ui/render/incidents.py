@@ -67,6 +67,9 @@ def _title(inc: Incident, dim: Style, during: list[str] | None, p: Palette) -> T
     if during:
         title = Text.assemble((f"during {', '.join(during)} ", Style(color=p.warn, bold=True)), title)
         title.no_wrap, title.overflow = True, "ellipsis"
+    if inc.kind == "task":  # a contract's notice: for whoever picks it up, it pages nobody
+        title = Text.assemble(("task: ", Style(color=p.accent, bold=True)), title)
+        title.no_wrap, title.overflow = True, "ellipsis"
     return title
 
 
