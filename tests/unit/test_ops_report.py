@@ -3,6 +3,7 @@ value worked out by hand in the comments; and availability from recorded transit
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -157,3 +158,28 @@ def test_a_past_month_counts_what_was_archived_since(tmp_path: Path) -> None:
     (old,), _findings = _archived(tmp_path)
     r = ops_report("2026-11", [old], [], [], set(), [], [], [], timedelta(days=60))
     assert r["incidents"]["opened"] == 1 and r["incidents"]["mttr"]["median_s"] == 3600
+
+
+def test_the_demos_recorded_scenario_against_figures_worked_out_by_hand() -> None:
+    """tests/data/demo-recorded.json: what `tomconsole demo` recorded in its first two minutes.
+    By hand, up to 15:51:06.525357:
+    - cache-01 (the flapping host): unknown 15:49:06.113194, up 06.293683, down 49:40.210372,
+      up 50:04.719316, down 50:40.210070, up 51:00.732255. Up 33.916689 + 35.490754 + 5.793102
+      = 75.200545 s, down 24.508944 + 20.522185 = 45.031129 s: 75.200545 / 120.231674 = 62.546 %.
+    - web-04 (it never answers): down from 15:49:05.320193 on: 0 %.
+    - incidents opened by then, the renewal task left out: INC-000001..14 but 3 = 13; critical
+      002, 011, 014 = 3; minor 012 = 1; major the other 9. INC-000015 opened 15:51:08, after.
+      Nobody acknowledged or resolved any: MTTA and MTTR over 0.
+    - the noisiest rule: security-findings, 5 (INC-000004..08)."""
+    data = json.loads((Path(__file__).parent.parent / "data" / "demo-recorded.json").read_text())
+    now = datetime.fromisoformat("2026-12-07T15:51:06.525357+00:00")
+    incidents = [Incident.from_doc(d) for d in data["incidents"]]
+    r = ops_report("2026-12", incidents, data["transitions"], [], set(), [], [], [], timedelta(days=60), now)
+    hosts = {h["host"]: h for h in r["availability"]["hosts"]}
+    assert hosts["cache-01"]["availability_pct"] == 62.546
+    assert (hosts["cache-01"]["up_s"], hosts["cache-01"]["down_s"]) == (75, 45)
+    assert hosts["web-04"]["availability_pct"] == 0.0
+    i = r["incidents"]
+    assert i["opened"] == 13 and i["by_severity"] == {"critical": 3, "major": 9, "minor": 1, "info": 0}
+    assert i["mtta"]["n"] == 0 and i["mttr"]["n"] == 0
+    assert i["noisiest_rules"][0] == {"rule": "security-findings", "incidents": 5}
