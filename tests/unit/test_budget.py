@@ -70,11 +70,12 @@ def test_planned_actual_variance_and_forecast(tmp_path: Path) -> None:
     assert support.actual_to_date == pytest.approx(1000 * 17 / 31 + 2000)
     assert support.planned_to_date == pytest.approx(3000) and not support.over
     assert support.months == pytest.approx((1000 * 17 / 31, 1000, 1000))
-    # 91 days of 366 elapsed: the year's forecast is the spend so far, straight on
-    assert support.forecast == pytest.approx((1000 * 17 / 31 + 2000) / 91 * 366)
+    # the contract's whole year is known: 17/31 of January and eleven whole months
+    assert support.forecast == pytest.approx(1000 * 17 / 31 + 11000) and not support.over
     assert cloud.planned_year == pytest.approx(24000) and cloud.planned_to_date == pytest.approx(6000)
     assert cloud.actual_to_date == pytest.approx(7000)  # April's entry is after the day asked about
     assert cloud.variance == pytest.approx(1000) and cloud.over
+    assert cloud.forecast == pytest.approx(7000 / 91 * 366)  # 91 days of 366 elapsed: booked, straight on
 
 
 def test_a_csv_with_a_bad_row_names_its_line_and_books_nothing(tmp_path: Path) -> None:

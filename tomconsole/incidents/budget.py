@@ -7,8 +7,9 @@ line, prorated by day: a contract costing C per month counts C x (days it runs i
 February. A yearly or quarterly cost is first made monthly (a twelfth, a third).
 
 Per line: planned and actual to date (today's month prorated by day), the variance, and a
-straight-line forecast for the year (actual to date / days elapsed x days in the year). A
-line whose forecast or actual to date is over its plan is flagged.
+forecast for the year: the contracts' cost for the whole year (known in advance) plus the
+booked spend on a straight line (booked to date / days elapsed x days in the year). A line
+whose forecast or actual to date is over its plan is flagged.
 
 Entries are audited records; a CSV import is all or nothing: one bad row names its line and
 nothing is written.
@@ -94,6 +95,8 @@ def budget_view(config: Config, store: Store, today: date) -> list[LineView]:
         monthly = planned_month(line)
         months = []
         planned_to_date = 0.0
+        contracts = [c for c in config.contracts if c.budget_line == line.name]
+        booked_to_date = 0.0
         for month in range(1, 13):
             first = date(year, month, 1)
             if first > today:
@@ -101,19 +104,19 @@ def budget_view(config: Config, store: Store, today: date) -> list[LineView]:
             last_day = days_in(year, month)
             share = min(1.0, ((today - first).days + 1) / last_day)
             planned_to_date += monthly * share
-            spent = sum(
-                contract_month(c, year, month, today) for c in config.contracts if c.budget_line == line.name
-            )
-            spent += sum(
+            paid = sum(
                 e["amount"]
                 for e in booked
                 if e["line"] == line.name
                 and e["date"][:7] == f"{year}-{month:02d}"
                 and e["date"] <= today.isoformat()
             )
-            months.append(spent)
+            booked_to_date += paid
+            months.append(paid + sum(contract_month(c, year, month, today) for c in contracts))
         actual = sum(months)
-        forecast = actual / elapsed * year_days if elapsed else 0.0
+        # contracts are known for the whole year; booked spend goes on as it went so far
+        committed = sum(contract_month(c, year, m) for c in contracts for m in range(1, 13))
+        forecast = (booked_to_date / elapsed * year_days if elapsed else 0.0) + committed
         out.append(LineView(line, monthly * 12, planned_to_date, actual, forecast, tuple(months)))
     return out
 
