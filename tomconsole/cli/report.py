@@ -29,7 +29,7 @@ from tomconsole.store import Store
 
 
 def add_parsers(command: Command) -> None:
-    rep = command("report", "reports: the shift's handoff")
+    rep = command("report", "reports: the shift's handoff, a month in figures (ops)")
     sub = rep.add_subparsers(dest="report_command", required=True, metavar="REPORT")
     h = command("handoff", "the shift in Markdown: incidents, changes, windows, notes, who is on call", sub)
     h.add_argument(
