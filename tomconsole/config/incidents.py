@@ -13,6 +13,15 @@ from tomconsole.config.base import Duration, Strict
 from tomconsole.config.rules import Scope
 
 
+def check_zone(v: str) -> str:
+    """An IANA time zone name, or ValueError (every `timezone:` in the config)."""
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA time zone {v}") from None
+    return v
+
+
 class Member(Strict):
     name: str
     contact: str | None = None
@@ -61,14 +70,7 @@ class Weekly(Strict):
     duration: Duration
     timezone: str = "UTC"
 
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown IANA time zone {v}") from None
-        return v
+    _zone = field_validator("timezone")(check_zone)
 
 
 class MaintenanceConfig(Strict):

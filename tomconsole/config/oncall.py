@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
 from tomconsole.config.base import Strict
+from tomconsole.config.incidents import check_zone
 
 
 class Rotation(Strict):
@@ -20,14 +20,7 @@ class Rotation(Strict):
     timezone: str = "UTC"
     start: date  # the first handover on or after this day goes to members[0]
 
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown IANA time zone {v}") from None
-        return v
+    _zone = field_validator("timezone")(check_zone)
 
 
 class OnCallConfig(Strict):

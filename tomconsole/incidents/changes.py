@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from tomconsole.config import DAYS, ChangePolicy, Scope, parse_scope
 from tomconsole.incidents.model import Incident
+from tomconsole.incidents.oncall import utc_time
 from tomconsole.incidents.windows import WindowBook, unmatched
 from tomconsole.models import ChangeStep, HostInfo, NewChange
 from tomconsole.store import Store
@@ -174,7 +175,7 @@ class ChangeBook:
             raise Refused("a change needs a title")
         try:
             scope, dbs = split_targets(a.scope)
-            start, end = _when(a.start), _when(a.end)
+            start, end = utc_time(a.start), utc_time(a.end)
         except ValueError as exc:
             raise Refused(str(exc)) from None
         if scope.empty and not dbs:
@@ -305,12 +306,6 @@ class ChangeBook:
                     "after": doc["state"],
                 },
             )
-
-
-def _when(text: str) -> datetime:
-    """An ISO time, in UTC (a time without a zone is UTC): records compare as text."""
-    at = datetime.fromisoformat(text)
-    return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _weekly(w: Any, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:

@@ -116,7 +116,7 @@ class OnCallBook:
 
     def override(self, a: OverrideOnCall) -> dict[str, Any]:
         r = self.rotation(a.team)
-        start, end = _when(a.start), _when(a.end)
+        start, end = utc_time(a.start), utc_time(a.end)
         if end <= start:
             raise ValueError("an override ends after it starts")
         if end - start > timedelta(days=31):
@@ -145,7 +145,8 @@ class OnCallBook:
         return doc
 
 
-def _when(text: str) -> datetime:
+def utc_time(text: str) -> datetime:
+    """An ISO time, in UTC (a time without a zone is UTC): records compare as text."""
     at = datetime.fromisoformat(text)
     return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).astimezone(UTC)
 
